@@ -1,0 +1,81 @@
+"""Entry point: builds the Typer application and turns expected errors into French messages."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+
+import typer
+
+from checker import __version__
+from checker.cli import db_commands, import_command
+from checker.cli.console import err
+from checker.errors import MixiteError
+
+app = typer.Typer(
+    name="mixite",
+    help="Vérifie les attributions de logements sociaux au regard de la loi et de la CIA.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mixite {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Affiche la version."
+    ),
+) -> None:
+    """mixite : conformité des attributions de logements sociaux (LEC, ELAN, 3DS, CIA)."""
+
+
+import_command.register(app)
+app.add_typer(db_commands.app, name="db")
+
+
+def report_error(error: MixiteError) -> None:
+    err.print(f"[bold red]Erreur :[/] {error.message}", soft_wrap=True)
+    if error.hint:
+        err.print(f"[dim]Conseil :[/] {error.hint}", soft_wrap=True)
+
+
+def main() -> None:
+    """Console script. A traceback is never shown to a user: it goes to a log file."""
+    try:
+        app(standalone_mode=False)
+    except MixiteError as error:
+        report_error(error)
+        sys.exit(error.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err.print("Interrompu.")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("Interrompu.")
+        sys.exit(130)
+    except Exception as error:
+        # Usage errors (unknown option, missing argument) come from click, which recent Typer
+        # releases vendor: recognise them by their interface rather than by their module.
+        show = getattr(error, "show", None)
+        if callable(show) and isinstance(getattr(error, "exit_code", None), int):
+            show()
+            sys.exit(error.exit_code)  # type: ignore[attr-defined]
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="mixite-erreur-", suffix=".log", delete=False, encoding="utf-8"
+        ) as log:
+            traceback.print_exc(file=log)
+        err.print(
+            "[bold red]Erreur interne inattendue[/] : mixite n'a pas pu terminer. "
+            f"Le détail technique est dans {log.name} ; merci de le transmettre à l'équipe mixite."
+        )
+        sys.exit(70)

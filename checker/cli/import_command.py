@@ -1,0 +1,85 @@
+"""`mixite import PATH…`: load a territory's bundle into the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from checker.cli.console import RichProgress, err, out
+from checker.cli.options import DbOption
+from checker.db.engine import resolve_url
+from checker.ingest.importer import ImportRefused, ImportResult, import_bundle
+
+MAX_LISTED_PROBLEMS = 200
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_command(
+        paths: Annotated[
+            list[Path],
+            typer.Argument(help="Dossier du lot, ou fichiers (territoire.yaml, logements.csv…)."),
+        ],
+        db: DbOption = None,
+        max_problems: Annotated[
+            int, typer.Option("--max-problemes", help="Nombre de problèmes listés au plus.")
+        ] = MAX_LISTED_PROBLEMS,
+    ) -> None:
+        """Importe un lot (CSV ou XLSX) : tout ou rien, sans doublon, identifiants pseudonymisés."""
+        url = resolve_url(db)
+        try:
+            result = import_bundle(paths, url, RichProgress())
+        except ImportRefused as refused:
+            for problem in refused.problems[:max_problems]:
+                err.print(problem.render(), soft_wrap=True, markup=False)
+            hidden = len(refused.problems) - max_problems
+            if hidden > 0:
+                err.print(f"… et {hidden} autre(s) problème(s) non affiché(s).")
+            raise
+        _print_result(result)
+
+
+def _print_result(result: ImportResult) -> None:
+    if result.already_imported_at is not None:
+        out.print(
+            f"Ce lot a déjà été importé le {result.already_imported_at:%d/%m/%Y à %H:%M} "
+            "(même contenu) : rien n'a changé."
+        )
+        return
+    if result.key is not None and result.key.created:
+        err.print(
+            f"[yellow]Clé de pseudonymisation créée : {result.key.origin}[/]. Conservez-la à part "
+            "de la base : elle seule permet de retrouver un ménage à partir de son pseudonyme."
+        )
+    files = Table(title=f"Import n° {result.batch_id}", title_justify="left")
+    files.add_column("Fichier")
+    files.add_column("Lignes lues", justify="right")
+    files.add_column("Encodage")
+    files.add_column("Colonnes ignorées")
+    for summary in result.files:
+        files.add_row(
+            summary.name,
+            f"{summary.rows:n}",
+            summary.encoding,
+            ", ".join(summary.ignored_columns) or "—",
+        )
+    out.print(files)
+    counts = Table(show_header=True)
+    counts.add_column("Données")
+    counts.add_column("Ajoutées", justify="right")
+    counts.add_column("Remplacées", justify="right")
+    counts.add_column("Inchangées", justify="right")
+    for label, count in result.counts.items():
+        counts.add_row(label, str(count.added), str(count.replaced), str(count.unchanged))
+    out.print(counts)
+    for skipped in result.skipped:
+        out.print(f"[dim]Fichier ignoré (hors format d'import) : {skipped.name}[/]")
+    replaced = sum(count.replaced for count in result.counts.values())
+    if replaced:
+        out.print(
+            f"{replaced} enregistrement(s) remplacé(s) par leur version plus récente "
+            "(même clé, contenu modifié)."
+        )

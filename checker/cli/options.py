@@ -1,0 +1,14 @@
+"""Options shared by several commands."""
+
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Adresse de la base (SQLAlchemy). Par défaut : $MIXITE_DB, sinon sqlite:///mixite.db",
+        show_default=False,
+    ),
+]

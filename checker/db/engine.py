@@ -1,0 +1,141 @@
+"""Choosing and opening the database, and keeping its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from checker.errors import DatabaseError
+from checker.paths import migrations_dir
+
+DEFAULT_URL = "sqlite:///mixite.db"
+ENV_VAR = "MIXITE_DB"
+
+
+def resolve_url(explicit: str | None) -> str:
+    """`--db` wins over `MIXITE_DB`, which wins over a `mixite.db` file in the working directory."""
+    url = explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"Adresse de base de données illisible : « {url} ».",
+            "Exemples : sqlite:///mixite.db ou postgresql+psycopg://utilisateur@hote/base",
+        ) from exc
+    if parsed.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; plain "postgresql://" would ask for psycopg2.
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def database_exists(url: str) -> bool:
+    """Whether opening `url` would read an existing database rather than create one."""
+    path = sqlite_file(url)
+    if path is not None:
+        return path.exists()
+    return True
+
+
+def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        engine = create_engine(url)
+    except NoSuchModuleError as exc:
+        raise DatabaseError(f"Type de base de données non pris en charge : « {url} ».") from exc
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"Le pilote de cette base n'est pas installé ({exc.name}).",
+            "Pour PostgreSQL : pip install 'mixite[postgres]'",
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        _enable_sqlite_foreign_keys(engine)
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseError(
+            "Impossible d'ouvrir la base de données.", f"Détail : {exc.orig}"
+        ) from exc
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the latest revision. Returns (revision before, revision after)."""
+    before = current_revision(engine)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the schema in a new database; refuse to work on an outdated one."""
+    revision = current_revision(engine)
+    if revision is None:
+        if inspect(engine).get_table_names():
+            raise DatabaseError(
+                "Cette base contient déjà des tables qui ne sont pas celles de mixite.",
+                "Indiquez une base vide ou une base créée par mixite (--db).",
+            )
+        upgrade(engine)
+    elif revision != head_revision():
+        raise DatabaseError(
+            f"Le schéma de cette base est ancien (révision {revision}).",
+            "Sauvegardez la base puis lancez : mixite db upgrade",
+        )
+
+
+def require_schema(engine: Engine) -> None:
+    """For read-only commands: the database must exist and be up to date."""
+    revision = current_revision(engine)
+    if revision is None:
+        raise DatabaseError(
+            "Cette base ne contient pas encore de données mixite.",
+            "Importez d'abord un lot : mixite import DOSSIER",
+        )
+    if revision != head_revision():
+        raise DatabaseError(
+            f"Le schéma de cette base est ancien (révision {revision}).",
+            "Sauvegardez la base puis lancez : mixite db upgrade",
+        )

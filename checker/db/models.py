@@ -1,0 +1,247 @@
+"""SQLAlchemy 2.0 models of the attribution domain.
+
+Money is stored as integer cents (`*_centimes`): the quartile and ceiling tests compare
+products of amounts and household weights, and integer arithmetic gives the same answer in
+SQLite, PostgreSQL and Python, to the cent, where floating point would not.
+
+Household identifiers are never stored in clear: `menage` holds the HMAC-SHA-256 pseudonym of
+the SNE numéro unique (see `checker.ingest.pseudonym`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so that Alembic migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CONTINGENTS = (
+    "etat_prioritaires",
+    "etat_fonctionnaires",
+    "action_logement",
+    "collectivite",
+    "autre",
+    "non_reserve",
+)
+FINANCEMENTS = ("PLAI", "PLAI_ADAPTE", "PLUS", "PLS", "PLI", "AUTRE")
+ZONES_PLAFONDS = ("paris_limitrophes", "ile_de_france", "autres_regions")
+RESERVATAIRE_TYPES = (
+    "etat",
+    "action_logement",
+    "commune",
+    "epci",
+    "departement",
+    "region",
+    "autre",
+)
+RELOGEMENTS = ("anru", "orcod")
+DECISIONS_CALEOL = (
+    "attribution",
+    "attribution_rang",
+    "attribution_sous_condition",
+    "non_attribution",
+    "irrecevable",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Meta(Base):
+    """Facts about the database itself (e.g. the fingerprint of the pseudonymisation key)."""
+
+    __tablename__ = "mixite_meta"
+
+    cle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    valeur: Mapped[str] = mapped_column(Text)
+
+
+class ImportBatch(Base):
+    """One successful import: which files, their digests, what changed."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    bundle_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    epci_siren: Mapped[str | None] = mapped_column(String(9))
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Epci(Base):
+    __tablename__ = "epci"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+    nom_arrete: Mapped[str] = mapped_column(Text)
+    departement: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(Text)
+    tenu_plh: Mapped[bool] = mapped_column(Boolean)
+    competent_habitat: Mapped[bool] = mapped_column(Boolean)
+    cotation_adoptee_le: Mapped[dt.date | None] = mapped_column(Date)
+    cia_signee_le: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+    __table_args__ = (CheckConstraint(_in("zone_plafonds", ZONES_PLAFONDS), name="zone_plafonds"),)
+
+    insee: Mapped[str] = mapped_column(String(5), primary_key=True)
+    epci_siren: Mapped[str] = mapped_column(ForeignKey("epci.siren"), index=True)
+    nom: Mapped[str] = mapped_column(Text)
+    zone_plafonds: Mapped[str] = mapped_column(String(20))
+    zone_abc: Mapped[str | None] = mapped_column(String(4))
+
+
+class Qpv(Base):
+    """A quartier prioritaire, with the period during which it was on the list in force."""
+
+    __tablename__ = "qpv"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+    valide_du: Mapped[dt.date] = mapped_column(Date)
+    valide_au: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class QpvCommune(Base):
+    __tablename__ = "qpv_commune"
+
+    qpv_code: Mapped[str] = mapped_column(ForeignKey("qpv.code"), primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), primary_key=True)
+
+
+class Bailleur(Base):
+    __tablename__ = "bailleur"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+
+
+class Reservataire(Base):
+    __tablename__ = "reservataire"
+    __table_args__ = (CheckConstraint(_in("type", RESERVATAIRE_TYPES), name="type"),)
+
+    epci_siren: Mapped[str] = mapped_column(ForeignKey("epci.siren"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    nom: Mapped[str] = mapped_column(Text)
+
+
+class Logement(Base):
+    __tablename__ = "logement"
+    __table_args__ = (CheckConstraint(_in("financement", FINANCEMENTS), name="financement"),)
+
+    rpls_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"), index=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), index=True)
+    financement: Mapped[str] = mapped_column(String(12))
+    nb_pieces: Mapped[int | None] = mapped_column(Integer)
+    surface_m2: Mapped[float | None] = mapped_column(Numeric(8, 2, asdecimal=False))
+    annee_construction: Mapped[int | None] = mapped_column(Integer)
+
+
+class LogementQpv(Base):
+    """A dwelling may lie in a QPV of the 2015 list and in one of the 2024 list."""
+
+    __tablename__ = "logement_qpv"
+
+    rpls_id: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"), primary_key=True)
+    qpv_code: Mapped[str] = mapped_column(ForeignKey("qpv.code"), primary_key=True)
+
+
+class Attribution(Base):
+    """One attribution (SNE radiation for attribution), keyed by dwelling, household, decision."""
+
+    __tablename__ = "attribution"
+    __table_args__ = (
+        UniqueConstraint("rpls_id", "menage", "date_decision", name="uq_attribution_cle"),
+        CheckConstraint(_in("contingent", CONTINGENTS), name="contingent"),
+        CheckConstraint(
+            "relogement IS NULL OR " + _in("relogement", RELOGEMENTS), name="relogement"
+        ),
+        CheckConstraint("nb_titulaires >= 1", name="nb_titulaires"),
+        CheckConstraint("nb_personnes_14_plus >= 0 AND nb_moins_14 >= 0", name="nb_personnes"),
+        Index("ix_attribution_date_bail", "date_bail"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    menage: Mapped[str] = mapped_column(String(64))
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"), index=True)
+    rpls_id: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"), index=True)
+    date_decision: Mapped[dt.date] = mapped_column(Date)
+    date_bail: Mapped[dt.date | None] = mapped_column(Date)
+    contingent: Mapped[str] = mapped_column(String(20))
+    reservataire_id: Mapped[str | None] = mapped_column(String(40))
+    mutation: Mapped[bool] = mapped_column(Boolean)
+    dalo: Mapped[bool] = mapped_column(Boolean)
+    # Letters a–m of CCH L441-1 met by the household, sorted and joined with "|"; "" when none.
+    criteres_prioritaires: Mapped[str] = mapped_column(String(40))
+    relogement: Mapped[str | None] = mapped_column(String(8))
+    travailleur_essentiel: Mapped[bool] = mapped_column(Boolean)
+    nb_titulaires: Mapped[int] = mapped_column(Integer)
+    nb_personnes_14_plus: Mapped[int] = mapped_column(Integer)
+    nb_moins_14: Mapped[int] = mapped_column(Integer)
+    revenus_mensuels_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    rfr_n2_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    rfr_n1_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    categorie_menage: Mapped[int | None] = mapped_column(Integer)
+    derogation_plafonds: Mapped[str | None] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+
+
+class CaleolExamen(Base):
+    """One application examined by a CALEOL for one dwelling."""
+
+    __tablename__ = "caleol_examen"
+    __table_args__ = (
+        UniqueConstraint("date_commission", "rpls_id", "menage", name="uq_caleol_examen_cle"),
+        CheckConstraint(_in("decision", DECISIONS_CALEOL), name="decision"),
+        ForeignKeyConstraint(["rpls_id"], ["logement.rpls_id"]),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date_commission: Mapped[dt.date] = mapped_column(Date, index=True)
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"))
+    rpls_id: Mapped[str] = mapped_column(String(10), index=True)
+    menage: Mapped[str] = mapped_column(String(64))
+    rang: Mapped[int | None] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(30))
+    designation_dalo: Mapped[bool] = mapped_column(Boolean)
+    motif_moins_de_trois: Mapped[str | None] = mapped_column(String(20))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)

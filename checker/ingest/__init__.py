@@ -1,0 +1,1 @@
+"""Importing a territory's bundle (territoire.yaml, logements, attributions, caleol)."""

@@ -1,0 +1,73 @@
+"""Finding the files of an import bundle: a folder, or files named one by one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.errors import MixiteError
+from checker.ingest.tabular import normalise_header
+
+ROLES = ("territoire", "logements", "attributions", "caleol")
+_TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    files: dict[str, Path]  # role -> path
+    skipped: tuple[Path, ...]  # files of a folder that are not part of the contract
+
+
+def _role_of(path: Path) -> str | None:
+    stem = normalise_header(path.stem)
+    suffix = path.suffix.lower()
+    if stem.startswith("territoire") and suffix in _YAML_SUFFIXES:
+        return "territoire"
+    if suffix not in _TABLE_SUFFIXES:
+        return None
+    for role in ("logements", "attributions", "caleol"):
+        if stem.startswith(role.rstrip("s")):
+            return role
+    return None
+
+
+def find_bundle(paths: list[Path]) -> Bundle:
+    files: dict[str, Path] = {}
+    skipped: list[Path] = []
+
+    def take(path: Path, named: bool) -> None:
+        role = _role_of(path)
+        if role is None:
+            if named:
+                raise MixiteError(
+                    f"{path} : fichier non reconnu.",
+                    "Noms attendus : territoire.yaml, logements.csv, attributions.csv, "
+                    "caleol.csv (ou .xlsx).",
+                )
+            skipped.append(path)
+            return
+        if role in files:
+            raise MixiteError(
+                f"Deux fichiers pour « {role} » : {files[role]} et {path}.",
+                "Un lot contient au plus un fichier de chaque sorte.",
+            )
+        files[role] = path
+
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.is_file() and not child.name.startswith((".", "~$")):
+                    take(child, named=False)
+        elif path.is_file():
+            take(path, named=True)
+        else:
+            raise MixiteError(f"{path} : fichier ou dossier introuvable.")
+    if not files:
+        raise MixiteError(
+            "Aucun fichier d'import trouvé.",
+            "Un lot contient territoire.yaml, logements.csv, attributions.csv et/ou caleol.csv.",
+        )
+    return Bundle(
+        files={role: files[role] for role in ROLES if role in files}, skipped=tuple(skipped)
+    )

@@ -1,0 +1,744 @@
+"""`mixite import`: validate a whole bundle, then write it in one transaction, or nothing.
+
+Every row of every file is validated and cross-checked; all problems are collected (not only
+the first), and if there is any, the transaction is rolled back and a database file created for
+the occasion is removed, so the database is left exactly as it was. Re-importing a bundle whose
+digest is already recorded changes nothing; a later extract adds new records and replaces those
+whose content changed (same dwelling, household and decision date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Table, delete, func, insert, select, tuple_, update
+
+from checker.db import models
+from checker.db.engine import database_exists, ensure_schema, make_engine, sqlite_file
+from checker.errors import MixiteError
+from checker.ingest import rows as row_models
+from checker.ingest.bundle import Bundle, find_bundle
+from checker.ingest.problems import Problem, ProblemLog
+from checker.ingest.pseudonym import PseudonymKey, load_key
+from checker.ingest.reference import KnownWorld
+from checker.ingest.tabular import Table as InputTable
+from checker.ingest.tabular import digest_and_encoding, read_table
+from checker.ingest.territory import TerritorySpec, load_territory
+
+_CHUNK = 5000
+_KEY_FINGERPRINT = "empreinte_cle_pseudonymisation"
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, rows: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class ImportRefused(MixiteError):
+    """The bundle has problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(
+            f"Import refusé : {len(problems)} problème(s) ; la base n'a pas été modifiée."
+        )
+        self.problems = problems
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class FileSummary:
+    role: str
+    name: str
+    sha256: str
+    encoding: str
+    rows: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    bundle_sha256: str
+    batch_id: int | None
+    already_imported_at: dt.datetime | None
+    files: list[FileSummary]
+    counts: dict[str, Counts]
+    key: PseudonymKey | None
+    skipped: tuple[Path, ...]
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo it when problems were found."""
+
+
+def bundle_digest(bundle: Bundle) -> tuple[str, dict[str, str]]:
+    """A digest of the bundle's content, independent of file names and locations."""
+    digests: dict[str, str] = {}
+    for role, path in bundle.files.items():
+        if role == "territoire":
+            digests[role] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            digests[role] = digest_and_encoding(path).sha256
+    combined = "\n".join(f"{role}:{digest}" for role, digest in sorted(digests.items()))
+    return hashlib.sha256(combined.encode()).hexdigest(), digests
+
+
+def _content_digest(values: tuple[Any, ...]) -> str:
+    return hashlib.sha256(
+        "\x1f".join("" if v is None else str(v) for v in values).encode()
+    ).hexdigest()
+
+
+class _Importer:
+    def __init__(
+        self, connection: Connection, key: PseudonymKey, problems: ProblemLog, progress: Progress
+    ) -> None:
+        self.connection = connection
+        self.key = key
+        self.problems = problems
+        self.progress = progress
+        self.world = KnownWorld.from_database(connection)
+        self.batch_id = 0
+        self.counts: dict[str, Counts] = {}
+
+    # -- territory ---------------------------------------------------------------------------
+
+    def territory(self, spec: TerritorySpec) -> None:
+        epci = spec.epci
+        siren = epci.siren
+        self._upsert(
+            "EPCI",
+            models.Epci.__table__,
+            ("siren",),
+            [epci.model_dump()],
+        )
+        self._upsert(
+            "communes",
+            models.Commune.__table__,
+            ("insee",),
+            [{**commune.model_dump(), "epci_siren": siren} for commune in spec.communes],
+        )
+        self._upsert(
+            "QPV",
+            models.Qpv.__table__,
+            ("code",),
+            [qpv.model_dump(exclude={"communes"}) for qpv in spec.qpv],
+        )
+        for qpv in spec.qpv:
+            self.connection.execute(
+                delete(models.QpvCommune).where(models.QpvCommune.qpv_code == qpv.code)
+            )
+            if qpv.communes:
+                self.connection.execute(
+                    insert(models.QpvCommune),
+                    [{"qpv_code": qpv.code, "commune_insee": insee} for insee in qpv.communes],
+                )
+        self._upsert(
+            "bailleurs",
+            models.Bailleur.__table__,
+            ("siren",),
+            [bailleur.model_dump() for bailleur in spec.bailleurs],
+        )
+        self._upsert(
+            "réservataires",
+            models.Reservataire.__table__,
+            ("epci_siren", "id"),
+            [{**r.model_dump(), "epci_siren": siren} for r in spec.reservataires],
+        )
+        for commune in spec.communes:
+            self.world.communes[commune.insee] = siren
+        for qpv in spec.qpv:
+            self.world.qpv_communes[qpv.code] = set(qpv.communes)
+        self.world.bailleurs.update(bailleur.siren for bailleur in spec.bailleurs)
+        for reservataire in spec.reservataires:
+            self.world.reservataires[(siren, reservataire.id)] = reservataire.type
+
+    def _upsert(
+        self, label: str, table: Table, key: tuple[str, ...], records: list[dict[str, Any]]
+    ) -> None:
+        counts = self.counts.setdefault(label, Counts())
+        columns = [table.c[name] for name in records[0]] if records else []
+        existing: dict[tuple[Any, ...], dict[str, Any]] = {}
+        if records:
+            for row in self.connection.execute(select(*columns)).mappings():
+                existing[tuple(row[name] for name in key)] = dict(row)
+        for record in records:
+            identity = tuple(record[name] for name in key)
+            current = existing.get(identity)
+            if current is None:
+                self.connection.execute(insert(table), [record])
+                counts.added += 1
+            elif current != record:
+                condition = [table.c[name] == record[name] for name in key]
+                self.connection.execute(update(table).where(*condition).values(record))
+                counts.replaced += 1
+            else:
+                counts.unchanged += 1
+
+    # -- tables ------------------------------------------------------------------------------
+
+    def _validated(
+        self, table: InputTable, model: type[BaseModel], summary: FileSummary
+    ) -> Iterator[tuple[int, Any]]:
+        """Valid rows with their line numbers; invalid ones are logged with their column."""
+        columns = table.columns
+        width = max(columns.values()) + 1 if columns else 0
+        self.progress.start(table.name, table.approximate_rows)
+        since_tick = 0
+        for line, cells in table.rows:
+            summary.rows += 1
+            since_tick += 1
+            if since_tick == 1000:
+                self.progress.advance(since_tick)
+                since_tick = 0
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            raw = {name: cells[position] for name, position in columns.items()}
+            try:
+                yield line, model.model_validate(raw)
+            except ValidationError as error:
+                for field_name, message in row_models.french_errors(error):
+                    position = columns.get(field_name)
+                    column = position + 1 if position is not None else None
+                    self.problems.add(table.name, line, column, f"{field_name} : {message}")
+        self.progress.advance(since_tick)
+        self.progress.finish()
+
+    def _column(self, table: InputTable, name: str) -> int | None:
+        position = table.columns.get(name)
+        return None if position is None else position + 1
+
+    def logements(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("logements", Counts())
+        existing: dict[str, tuple[Any, ...]] = {}
+        for row in self.connection.execute(select(models.Logement)).mappings():
+            existing[row["rpls_id"]] = _logement_values(row)
+        existing_qpv: dict[str, set[str]] = {}
+        for rpls, code in self.connection.execute(
+            select(models.LogementQpv.rpls_id, models.LogementQpv.qpv_code)
+        ):
+            existing_qpv.setdefault(rpls, set()).add(code)
+        seen: dict[str, int] = {}
+        inserts: list[dict[str, Any]] = []
+        qpv_links: list[dict[str, str]] = []
+        for line, row in self._validated(table, row_models.LogementRow, summary):
+            assert isinstance(row, row_models.LogementRow)
+            ok = True
+            if row.rpls_id in seen:
+                self.problems.add(
+                    table.name,
+                    line,
+                    self._column(table, "rpls_id"),
+                    f"le logement {row.rpls_id} est déjà décrit ligne {seen[row.rpls_id]}",
+                )
+                continue
+            seen[row.rpls_id] = line
+            if row.bailleur_siren not in self.world.bailleurs:
+                ok = False
+                self.problems.add(
+                    table.name,
+                    line,
+                    self._column(table, "bailleur_siren"),
+                    f"bailleur {row.bailleur_siren} inconnu (absent de territoire.yaml et de la base)",
+                )
+            if row.commune_insee not in self.world.communes:
+                ok = False
+                self.problems.add(
+                    table.name,
+                    line,
+                    self._column(table, "commune_insee"),
+                    f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
+                )
+            for code in row.qpv_code:
+                communes = self.world.qpv_communes.get(code)
+                if communes is None:
+                    ok = False
+                    self.problems.add(
+                        table.name,
+                        line,
+                        self._column(table, "qpv_code"),
+                        f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)",
+                    )
+                elif row.commune_insee not in communes:
+                    ok = False
+                    self.problems.add(
+                        table.name,
+                        line,
+                        self._column(table, "qpv_code"),
+                        f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
+                    )
+            if not ok:
+                continue
+            self.world.logements[row.rpls_id] = (
+                row.bailleur_siren,
+                row.commune_insee,
+                row.financement,
+            )
+            record = {
+                "rpls_id": row.rpls_id,
+                "bailleur_siren": row.bailleur_siren,
+                "commune_insee": row.commune_insee,
+                "financement": row.financement,
+                "nb_pieces": row.nb_pieces,
+                "surface_m2": row.surface,
+                "annee_construction": row.annee_construction,
+            }
+            previous = existing.get(row.rpls_id)
+            same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
+            if previous is None:
+                counts.added += 1
+                inserts.append(record)
+                qpv_links.extend(
+                    {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
+                )
+            elif previous == _logement_values(record) and same_qpv:
+                counts.unchanged += 1
+            else:
+                counts.replaced += 1
+                if not self.problems:
+                    self.connection.execute(
+                        update(models.Logement)
+                        .where(models.Logement.rpls_id == row.rpls_id)
+                        .values(record)
+                    )
+                    self.connection.execute(
+                        delete(models.LogementQpv).where(models.LogementQpv.rpls_id == row.rpls_id)
+                    )
+                    qpv_links.extend(
+                        {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
+                    )
+            if len(inserts) >= _CHUNK:
+                self._flush(models.Logement.__table__, inserts)
+        self._flush(models.Logement.__table__, inserts)
+        self._flush(models.LogementQpv.__table__, qpv_links)
+
+    def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
+        if records and not self.problems:
+            self.connection.execute(insert(table), records)
+        records.clear()
+
+    def attributions(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("attributions", Counts())
+        name = table.name
+        table_is_empty = not self.connection.scalar(
+            select(func.count()).select_from(models.Attribution)
+        )
+        seen: dict[tuple[str, str, dt.date], int] = {}
+        pending: list[dict[str, Any]] = []
+
+        def settle() -> None:
+            self._settle(
+                models.Attribution.__table__,
+                ("rpls_id", "menage", "date_decision"),
+                pending,
+                counts,
+                table_is_empty,
+            )
+
+        for line, row in self._validated(table, row_models.AttributionRow, summary):
+            assert isinstance(row, row_models.AttributionRow)
+            dwelling = self.world.logements.get(row.rpls_id)
+            if dwelling is None:
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "rpls_id"),
+                    f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
+                )
+                continue
+            bailleur, commune, _financement = dwelling
+            ok = True
+            if row.bailleur_siren != bailleur:
+                ok = False
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "bailleur_siren"),
+                    f"le logement {row.rpls_id} appartient au bailleur {bailleur}, pas à {row.bailleur_siren}",
+                )
+            if row.date_bail is not None and row.date_bail < row.date_decision:
+                ok = False
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "date_bail"),
+                    f"le bail ({row.date_bail:%d/%m/%Y}) serait signé avant la décision de la CALEOL ({row.date_decision:%d/%m/%Y})",
+                )
+            reservataire, message = self._check_reservataire(row, self.world.communes[commune])
+            if message:
+                ok = False
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "reservataire_id") or self._column(table, "contingent"),
+                    message,
+                )
+            menage = self.key.pseudonym(row.numero_unique)
+            identity = (row.rpls_id, menage, row.date_decision)
+            if identity in seen:
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "numero_unique"),
+                    f"même attribution (logement, ménage, date de décision) que la ligne {seen[identity]}",
+                )
+                continue
+            seen[identity] = line
+            if not ok:
+                continue
+            record = {
+                "menage": menage,
+                "bailleur_siren": row.bailleur_siren,
+                "rpls_id": row.rpls_id,
+                "date_decision": row.date_decision,
+                "date_bail": row.date_bail,
+                "contingent": row.contingent,
+                "reservataire_id": reservataire,
+                "mutation": row.mutation,
+                "dalo": row.dalo,
+                "criteres_prioritaires": row.criteres_prioritaires,
+                "relogement": row.relogement,
+                "travailleur_essentiel": row.travailleur_essentiel,
+                "nb_titulaires": row.nb_titulaires,
+                "nb_personnes_14_plus": row.nb_personnes_14_plus,
+                "nb_moins_14": row.nb_moins_14,
+                "revenus_mensuels_centimes": row.revenus_mensuels,
+                "rfr_n2_centimes": row.rfr_n2,
+                "rfr_n1_centimes": row.rfr_n1,
+                "categorie_menage": row.categorie_menage,
+                "derogation_plafonds": row.derogation_plafonds,
+            }
+            record["content_sha256"] = _content_digest(tuple(record.values()))
+            record["batch_id"] = self.batch_id
+            pending.append(record)
+            if len(pending) >= _CHUNK:
+                settle()
+        settle()
+
+    def _check_reservataire(
+        self, row: row_models.AttributionRow, epci: str
+    ) -> tuple[str | None, str | None]:
+        """The réservataire to store, or a message explaining why the pair does not hold."""
+        contingent = row.contingent
+        ident = row.reservataire_id
+        if contingent == "non_reserve":
+            if ident in (None, row.bailleur_siren):
+                return None, None
+            return None, (
+                f"contingent non_reserve : le réservataire doit rester vide "
+                f"(ou être le bailleur), « {ident} » donné"
+            )
+        allowed = {
+            "collectivite": ("commune", "epci", "departement", "region"),
+            "autre": ("autre",),
+            "action_logement": ("action_logement",),
+            "etat_prioritaires": ("etat",),
+            "etat_fonctionnaires": ("etat",),
+        }[contingent]
+        if ident is None:
+            if contingent in ("collectivite", "autre"):
+                return None, f"contingent {contingent} : indiquez le réservataire (reservataire_id)"
+            return None, None
+        kind = self.world.reservataires.get((epci, ident))
+        if kind is None:
+            return (
+                None,
+                f"réservataire « {ident} » inconnu sur ce territoire (voir territoire.yaml)",
+            )
+        if kind not in allowed:
+            return None, (
+                f"le réservataire « {ident} » est de type {kind}, "
+                f"incompatible avec le contingent {contingent}"
+            )
+        return ident, None
+
+    def caleol(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("examens CALEOL", Counts())
+        name = table.name
+        table_is_empty = not self.connection.scalar(
+            select(func.count()).select_from(models.CaleolExamen)
+        )
+        seen: dict[tuple[dt.date, str, str], int] = {}
+        pending: list[dict[str, Any]] = []
+
+        def settle() -> None:
+            self._settle(
+                models.CaleolExamen.__table__,
+                ("date_commission", "rpls_id", "menage"),
+                pending,
+                counts,
+                table_is_empty,
+            )
+
+        for line, row in self._validated(table, row_models.CaleolRow, summary):
+            assert isinstance(row, row_models.CaleolRow)
+            dwelling = self.world.logements.get(row.rpls_id)
+            if dwelling is None:
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "rpls_id"),
+                    f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
+                )
+                continue
+            if row.bailleur_siren != dwelling[0]:
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "bailleur_siren"),
+                    f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
+                )
+                continue
+            menage = self.key.pseudonym(row.numero_unique)
+            identity = (row.date_commission, row.rpls_id, menage)
+            if identity in seen:
+                self.problems.add(
+                    name,
+                    line,
+                    self._column(table, "numero_unique"),
+                    f"même candidature (commission, logement, ménage) que la ligne {seen[identity]}",
+                )
+                continue
+            seen[identity] = line
+            record = {
+                "date_commission": row.date_commission,
+                "bailleur_siren": row.bailleur_siren,
+                "rpls_id": row.rpls_id,
+                "menage": menage,
+                "rang": row.rang,
+                "decision": row.decision,
+                "designation_dalo": row.designation_dalo,
+                "motif_moins_de_trois": row.motif_moins_de_trois,
+            }
+            record["content_sha256"] = _content_digest(tuple(record.values()))
+            record["batch_id"] = self.batch_id
+            pending.append(record)
+            if len(pending) >= _CHUNK:
+                settle()
+        settle()
+
+    def _settle(
+        self,
+        table: Table,
+        key: tuple[str, ...],
+        pending: list[dict[str, Any]],
+        counts: Counts,
+        table_is_empty: bool,
+    ) -> None:
+        """Insert new records, replace changed ones, leave identical ones alone."""
+        if self.problems or not pending:
+            pending.clear()
+            return
+        existing: dict[tuple[Any, ...], tuple[int, str]] = {}
+        if not table_is_empty:
+            key_columns = [table.c[name] for name in key]
+            wanted = [tuple(record[name] for name in key) for record in pending]
+            query = select(table.c.id, table.c.content_sha256, *key_columns).where(
+                tuple_(*key_columns).in_(wanted)
+            )
+            for row in self.connection.execute(query):
+                existing[tuple(row[2:])] = (row[0], row[1])
+        inserts = []
+        for record in pending:
+            found = existing.get(tuple(record[name] for name in key))
+            if found is None:
+                inserts.append(record)
+                counts.added += 1
+            elif found[1] == record["content_sha256"]:
+                counts.unchanged += 1
+            else:
+                counts.replaced += 1
+                self.connection.execute(update(table).where(table.c.id == found[0]).values(record))
+        if inserts:
+            self.connection.execute(insert(table), inserts)
+        pending.clear()
+
+
+def _logement_values(row: Any) -> tuple[Any, ...]:
+    return (
+        row["bailleur_siren"],
+        row["commune_insee"],
+        row["financement"],
+        row["nb_pieces"],
+        None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
+        row["annee_construction"],
+    )
+
+
+def _already_imported(db_url: str, digest: str) -> dt.datetime | None:
+    if not database_exists(db_url):
+        return None
+    engine = make_engine(db_url)
+    try:
+        from sqlalchemy import inspect
+
+        if "import_batch" not in inspect(engine).get_table_names():
+            return None
+        with engine.connect() as connection:
+            found = connection.scalar(
+                select(models.ImportBatch.imported_at).where(
+                    models.ImportBatch.bundle_sha256 == digest
+                )
+            )
+        return found
+    finally:
+        engine.dispose()
+
+
+def import_bundle(
+    paths: list[Path],
+    db_url: str,
+    progress: Progress | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> ImportResult:
+    progress = progress or _NoProgress()
+    bundle = find_bundle(paths)
+    digest, file_digests = bundle_digest(bundle)
+    already = _already_imported(db_url, digest)
+    if already is not None:
+        return ImportResult(digest, None, already, [], {}, None, bundle.skipped)
+
+    problems = ProblemLog()
+    territory: TerritorySpec | None = None
+    territory_summary: FileSummary | None = None
+    if "territoire" in bundle.files:
+        path = bundle.files["territoire"]
+        territory, sha = load_territory(path, problems)
+        territory_summary = FileSummary("territoire", path.name, sha, "yaml", rows=1)
+    if problems:  # the tables cannot be checked against a territory that does not load
+        raise ImportRefused(sorted(problems.problems))
+
+    created_db = not database_exists(db_url)
+    key = load_key(db_url, create=True)
+    engine = make_engine(db_url)
+    summaries: list[FileSummary] = [territory_summary] if territory_summary else []
+    importer: _Importer | None = None
+    try:
+        ensure_schema(engine)
+        with engine.begin() as connection:
+            _check_key(connection, key)
+            importer = _Importer(connection, key, problems, progress)
+            batch = connection.execute(
+                insert(models.ImportBatch).values(
+                    imported_at=now(),
+                    bundle_sha256=digest,
+                    epci_siren=territory.epci.siren if territory else None,
+                    files=[],
+                    summary={},
+                )
+            )
+            importer.batch_id = int(batch.inserted_primary_key[0])
+            if territory is not None:
+                importer.territory(territory)
+            specs = {
+                "logements": (row_models.LOGEMENTS_SPEC, importer.logements),
+                "attributions": (row_models.ATTRIBUTIONS_SPEC, importer.attributions),
+                "caleol": (row_models.CALEOL_SPEC, importer.caleol),
+            }
+            for role, (spec, handler) in specs.items():
+                if role not in bundle.files:
+                    continue
+                path = bundle.files[role]
+                try:
+                    table = read_table(path, spec["required"], spec["optional"], spec["aliases"])  # type: ignore[arg-type]
+                except MixiteError as exc:
+                    problems.add(path.name, None, None, exc.message)
+                    continue
+                summary = FileSummary(
+                    role,
+                    path.name,
+                    table.sha256,
+                    table.encoding,
+                    ignored_columns=table.ignored_columns,
+                )
+                summaries.append(summary)
+                handler(table, summary)
+            if problems:
+                raise _Rollback
+            connection.execute(
+                update(models.ImportBatch)
+                .where(models.ImportBatch.id == importer.batch_id)
+                .values(
+                    files=[_file_record(s) for s in summaries],
+                    summary={label: vars(c) for label, c in importer.counts.items()},
+                )
+            )
+    except _Rollback:
+        pass
+    except BaseException:
+        _undo_creation(engine, db_url, created_db, key)
+        raise
+    if problems:
+        _undo_creation(engine, db_url, created_db, key)
+        raise ImportRefused(sorted(problems.problems, key=_problem_order))
+    engine.dispose()
+    assert importer is not None
+    del file_digests
+    return ImportResult(
+        digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
+    )
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
+    return (problem.file, problem.line or 0, problem.column or 0, problem.message)
+
+
+def _file_record(summary: FileSummary) -> dict[str, Any]:
+    return {
+        "role": summary.role,
+        "nom": summary.name,
+        "sha256": summary.sha256,
+        "encodage": summary.encoding,
+        "lignes": summary.rows,
+        "colonnes_ignorees": summary.ignored_columns,
+    }
+
+
+def _check_key(connection: Connection, key: PseudonymKey) -> None:
+    stored = connection.scalar(
+        select(models.Meta.valeur).where(models.Meta.cle == _KEY_FINGERPRINT)
+    )
+    if stored is None:
+        connection.execute(
+            insert(models.Meta).values(cle=_KEY_FINGERPRINT, valeur=key.fingerprint())
+        )
+    elif stored != key.fingerprint():
+        raise MixiteError(
+            "La clé de pseudonymisation n'est pas celle qui a servi à remplir cette base "
+            f"(clé lue : {key.origin}).",
+            "Utilisez la même clé qu'aux imports précédents, sinon un même ménage aurait deux "
+            "pseudonymes.",
+        )
+
+
+def _undo_creation(engine: Any, db_url: str, created_db: bool, key: PseudonymKey) -> None:
+    """Remove what a refused import created: a new database file and a new key file."""
+    engine.dispose()
+    path = sqlite_file(db_url)
+    if created_db and path is not None and path.exists():
+        path.unlink()
+    if key.created:
+        Path(key.origin).unlink(missing_ok=True)

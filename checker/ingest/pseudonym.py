@@ -1,0 +1,72 @@
+"""Pseudonymising household identifiers with a keyed hash (HMAC-SHA-256).
+
+The key never enters the database: it comes from `MIXITE_CLE` (the key itself),
+`MIXITE_CLE_FICHIER` (a file holding it), or a key file beside the SQLite database
+(`mixite.db.cle`) — for other databases, `mixite.cle` in the working directory. Whoever holds the
+key (the bailleur) can compute the pseudonym of a numéro unique and so find a household from an
+`explain` list; the database alone cannot. The database stores a fingerprint of the key so that
+an import with another key, which would split households in two, is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.db.engine import sqlite_file
+from checker.errors import MixiteError
+
+KEY_ENV = "MIXITE_CLE"
+KEY_FILE_ENV = "MIXITE_CLE_FICHIER"
+_FINGERPRINT_LABEL = b"mixite:empreinte-de-cle"
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    secret: bytes
+    origin: str
+    created: bool = False
+
+    def pseudonym(self, numero_unique: str) -> str:
+        normalised = numero_unique.strip().upper().encode("utf-8")
+        return hmac.new(self.secret, normalised, hashlib.sha256).hexdigest()
+
+    def fingerprint(self) -> str:
+        return hmac.new(self.secret, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def default_key_file(db_url: str) -> Path:
+    database = sqlite_file(db_url)
+    if database is not None:
+        return database.with_name(database.name + ".cle")
+    return Path("mixite.cle")
+
+
+def load_key(db_url: str, create: bool) -> PseudonymKey:
+    """The pseudonymisation key for this database; created (mode 0600) on first import."""
+    from_env = os.environ.get(KEY_ENV)
+    if from_env:
+        if len(from_env) < 16:
+            raise MixiteError(f"La clé {KEY_ENV} est trop courte (16 caractères au moins).")
+        return PseudonymKey(from_env.encode("utf-8"), f"variable {KEY_ENV}")
+    path = Path(os.environ.get(KEY_FILE_ENV) or default_key_file(db_url))
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < 16:
+            raise MixiteError(f"Le fichier de clé {path} est vide ou trop court.")
+        return PseudonymKey(secret.encode("utf-8"), str(path))
+    if not create:
+        raise MixiteError(
+            f"Clé de pseudonymisation introuvable ({path}).",
+            f"Indiquez-la avec {KEY_ENV} ou {KEY_FILE_ENV}.",
+        )
+    secret = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return PseudonymKey(secret.encode("utf-8"), str(path), created=True)

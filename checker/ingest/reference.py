@@ -1,0 +1,49 @@
+"""What an import can refer to: the territory and dwellings already in the database, overlaid
+with those of the bundle being imported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from checker.db import models
+
+
+@dataclass
+class KnownWorld:
+    communes: dict[str, str] = field(default_factory=dict)  # insee -> EPCI SIREN
+    qpv_communes: dict[str, set[str]] = field(default_factory=dict)  # QPV code -> insee codes
+    bailleurs: set[str] = field(default_factory=set)
+    reservataires: dict[tuple[str, str], str] = field(default_factory=dict)  # (epci, id) -> type
+    logements: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # rpls_id -> (bailleur SIREN, commune INSEE, financement)
+
+    @classmethod
+    def from_database(cls, connection: Connection) -> KnownWorld:
+        world = cls()
+        for insee, epci in connection.execute(
+            select(models.Commune.insee, models.Commune.epci_siren)
+        ):
+            world.communes[insee] = epci
+        for (code,) in connection.execute(select(models.Qpv.code)):
+            world.qpv_communes.setdefault(code, set())
+        for code, insee in connection.execute(
+            select(models.QpvCommune.qpv_code, models.QpvCommune.commune_insee)
+        ):
+            world.qpv_communes.setdefault(code, set()).add(insee)
+        world.bailleurs.update(connection.scalars(select(models.Bailleur.siren)))
+        for epci, ident, kind in connection.execute(
+            select(models.Reservataire.epci_siren, models.Reservataire.id, models.Reservataire.type)
+        ):
+            world.reservataires[(epci, ident)] = kind
+        for rpls, bailleur, commune, financement in connection.execute(
+            select(
+                models.Logement.rpls_id,
+                models.Logement.bailleur_siren,
+                models.Logement.commune_insee,
+                models.Logement.financement,
+            )
+        ):
+            world.logements[rpls] = (bailleur, commune, financement)
+        return world

@@ -1,0 +1,334 @@
+"""The rows of each bundle file, validated with pydantic.
+
+Cells arrive as text; French-format parsing happens in `BeforeValidator`s so that every error,
+whether it comes from a parser or from a constraint, is reported the same way with its column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from checker.db.models import CONTINGENTS, DECISIONS_CALEOL, FINANCEMENTS, RELOGEMENTS
+from checker.ingest import values
+
+T = TypeVar("T")
+PRIORITY_LETTERS = tuple("abcdefghijklm")
+
+
+def _required(parser: Callable[[str], T]) -> Callable[[Any], Any]:
+    def validate(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip():
+            raise ValueError("valeur obligatoire manquante")
+        return parser(raw)
+
+    return validate
+
+
+def _optional(parser: Callable[[str], T]) -> Callable[[Any], Any]:
+    def validate(raw: Any) -> Any:
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip():
+            return None
+        return parser(raw)
+
+    return validate
+
+
+def _choice(
+    choices: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> Callable[[str], str]:
+    return lambda raw: values.parse_choice(raw, choices, aliases)
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _priority_letters(raw: str) -> str:
+    letters = {part.strip().lower().rstrip(")") for part in raw.replace(",", "|").split("|")}
+    letters.discard("")
+    unknown = sorted(letters - set(PRIORITY_LETTERS))
+    if unknown:
+        raise ValueError(
+            f"critère(s) de priorité inconnu(s) : {', '.join(unknown)} "
+            "(lettres a à m de l'article L441-1 du CCH, séparées par |)"
+        )
+    return "|".join(sorted(letters))
+
+
+def _insee(raw: str) -> str:
+    code = raw.strip().upper()
+    if len(code) != 5 or not (code.isdigit() or (code[:2] in ("2A", "2B") and code[2:].isdigit())):
+        raise ValueError(f"« {raw} » n'est pas un code commune INSEE (5 caractères)")
+    return code
+
+
+def _rpls(raw: str) -> str:
+    code = raw.strip()
+    if not 1 <= len(code) <= 10:
+        raise ValueError(f"« {raw} » n'est pas un identifiant RPLS (10 caractères au plus)")
+    return code
+
+
+def _qpv_codes(raw: str) -> tuple[str, ...]:
+    return tuple(sorted({part.strip().upper() for part in raw.split("|") if part.strip()}))
+
+
+Siren = Annotated[str, BeforeValidator(_required(values.parse_siren))]
+Date = Annotated[dt.date, BeforeValidator(_required(values.parse_date))]
+OptDate = Annotated[dt.date | None, BeforeValidator(_optional(values.parse_date))]
+Bool = Annotated[bool, BeforeValidator(_required(values.parse_bool))]
+OptBool = Annotated[bool, BeforeValidator(lambda raw: values.parse_bool(raw or ""))]
+NonNegative = Annotated[int, Field(ge=0)]
+Count = Annotated[NonNegative, BeforeValidator(_required(values.parse_int))]
+OptCents = Annotated[NonNegative | None, BeforeValidator(_optional(values.parse_cents))]
+Text = Annotated[str, BeforeValidator(_required(_text))]
+OptText = Annotated[str | None, BeforeValidator(_optional(_text))]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class LogementRow(_Row):
+    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    bailleur_siren: Siren
+    commune_insee: Annotated[str, BeforeValidator(_required(_insee))]
+    qpv_code: Annotated[tuple[str, ...], BeforeValidator(lambda raw: _qpv_codes(raw or ""))] = ()
+    financement: Annotated[
+        str,
+        BeforeValidator(
+            _required(
+                _choice(
+                    FINANCEMENTS,
+                    {
+                        "pla_integration": "PLAI",
+                        "pla_i": "PLAI",
+                        "plai_adapte": "PLAI_ADAPTE",
+                        "pla_i_adapte": "PLAI_ADAPTE",
+                    },
+                )
+            )
+        ),
+    ]
+    nb_pieces: Annotated[
+        Annotated[int, Field(ge=1)] | None, BeforeValidator(_optional(values.parse_int))
+    ] = None
+    surface: Annotated[
+        Annotated[float, Field(gt=0)] | None, BeforeValidator(_optional(values.parse_decimal))
+    ] = None
+    annee_construction: Annotated[
+        Annotated[int, Field(ge=1800, le=2100)] | None,
+        BeforeValidator(_optional(values.parse_int)),
+    ] = None
+
+
+class AttributionRow(_Row):
+    numero_unique: Text
+    bailleur_siren: Siren
+    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    date_decision: Date
+    date_bail: OptDate = None
+    contingent: Annotated[
+        str,
+        BeforeValidator(
+            _required(
+                _choice(
+                    CONTINGENTS,
+                    {
+                        # SNE codes (ListeTypeReservataire) and common labels.
+                        "colter": "collectivite",
+                        "colact": "action_logement",
+                        "pprior": "etat_prioritaires",
+                        "pfonct": "etat_fonctionnaires",
+                        "autres": "autre",
+                        "aucun": "non_reserve",
+                        "hors_contingent": "non_reserve",
+                        "non_reserve": "non_reserve",
+                        "bailleur": "non_reserve",
+                    },
+                )
+            )
+        ),
+    ]
+    reservataire_id: OptText = None
+    mutation: Bool
+    dalo: Bool
+    criteres_prioritaires: Annotated[str, BeforeValidator(lambda raw: _priority_letters(raw or ""))]
+    relogement: Annotated[str | None, BeforeValidator(_optional(_choice(RELOGEMENTS)))] = None
+    travailleur_essentiel: OptBool = False
+    nb_titulaires: Annotated[Annotated[int, Field(ge=1)], BeforeValidator(_required(values.parse_int))]
+    nb_personnes_14_plus: Count
+    nb_moins_14: Count
+    revenus_mensuels: OptCents
+    rfr_n2: OptCents
+    rfr_n1: OptCents = None
+    categorie_menage: Annotated[
+        Annotated[int, Field(ge=1, le=6)] | None, BeforeValidator(_optional(values.parse_int))
+    ] = None
+    derogation_plafonds: OptText = None
+
+
+class CaleolRow(_Row):
+    date_commission: Date
+    bailleur_siren: Siren
+    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    numero_unique: Text
+    rang: Annotated[
+        Annotated[int, Field(ge=1)] | None, BeforeValidator(_optional(values.parse_int))
+    ] = None
+    decision: Annotated[
+        str,
+        BeforeValidator(
+            _required(
+                _choice(
+                    DECISIONS_CALEOL,
+                    {
+                        "attribution_classee": "attribution_rang",
+                        "attribution_par_rang": "attribution_rang",
+                        "attribution_sous_condition_suspensive": "attribution_sous_condition",
+                        "rejet_pour_irrecevabilite": "irrecevable",
+                        "irrecevabilite": "irrecevable",
+                    },
+                )
+            )
+        ),
+    ]
+    designation_dalo: OptBool = False
+    motif_moins_de_trois: Annotated[
+        str | None, BeforeValidator(_optional(_choice(("insuffisance",))))
+    ] = None
+
+
+_PYDANTIC_MESSAGES = {
+    "greater_than_equal": "doit être supérieur ou égal à {ge}",
+    "greater_than": "doit être supérieur à {gt}",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "missing": "valeur obligatoire manquante",
+}
+
+
+def french_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(field, French message) for each error of a row."""
+    found: list[tuple[str, str]] = []
+    for item in error.errors(include_url=False):
+        field_name = str(item["loc"][0]) if item["loc"] else ""
+        context = item.get("ctx") or {}
+        if item["type"] == "value_error":
+            message = str(context.get("error", item["msg"]))
+        elif item["type"] in _PYDANTIC_MESSAGES:
+            message = _PYDANTIC_MESSAGES[item["type"]].format(**context)
+            raw = item.get("input")
+            if isinstance(raw, str | int | float) and item["type"] != "missing":
+                message = f"« {raw} » : {message}"
+        else:
+            message = f"valeur refusée ({item['msg']})"
+        found.append((field_name, message))
+    return found
+
+
+LOGEMENTS_SPEC = {
+    "required": ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement"),
+    "optional": ("nb_pieces", "surface", "annee_construction"),
+    "aliases": {
+        "identifiant_rpls": "rpls_id",
+        "id_rpls": "rpls_id",
+        "rpls": "rpls_id",
+        "siren_bailleur": "bailleur_siren",
+        "siren_du_bailleur": "bailleur_siren",
+        "code_insee": "commune_insee",
+        "insee": "commune_insee",
+        "depcom": "commune_insee",
+        "code_commune": "commune_insee",
+        "qpv": "qpv_code",
+        "code_qpv": "qpv_code",
+        "code_qp": "qpv_code",
+        "finan": "financement",
+        "financement_initial": "financement",
+        "nombre_de_pieces": "nb_pieces",
+        "surface_habitable": "surface",
+        "surfhab": "surface",
+        "annee_de_construction": "annee_construction",
+    },
+}
+
+ATTRIBUTIONS_SPEC = {
+    "required": (
+        "numero_unique",
+        "bailleur_siren",
+        "rpls_id",
+        "date_decision",
+        "date_bail",
+        "contingent",
+        "mutation",
+        "dalo",
+        "criteres_prioritaires",
+        "relogement",
+        "travailleur_essentiel",
+        "nb_titulaires",
+        "nb_personnes_14_plus",
+        "nb_moins_14",
+        "revenus_mensuels",
+        "rfr_n2",
+    ),
+    "optional": ("reservataire_id", "rfr_n1", "categorie_menage", "derogation_plafonds"),
+    "aliases": {
+        "numero_unique_de_la_demande": "numero_unique",
+        "num_unique": "numero_unique",
+        "nud": "numero_unique",
+        "siren_bailleur": "bailleur_siren",
+        "siren_du_bailleur": "bailleur_siren",
+        "identifiant_rpls": "rpls_id",
+        "id_rpls": "rpls_id",
+        "rpls": "rpls_id",
+        "date_de_decision": "date_decision",
+        "date_decision_caleol": "date_decision",
+        "date_de_signature_du_bail": "date_bail",
+        "date_signature_bail": "date_bail",
+        "date_du_bail": "date_bail",
+        "reservataire": "reservataire_id",
+        "mutation_interne": "mutation",
+        "deja_locataire": "mutation",
+        "prioritaire_dalo": "dalo",
+        "criteres": "criteres_prioritaires",
+        "criteres_de_priorite": "criteres_prioritaires",
+        "nombre_de_titulaires": "nb_titulaires",
+        "nb_personnes_14_ans_et_plus": "nb_personnes_14_plus",
+        "nb_moins_de_14_ans": "nb_moins_14",
+        "nb_enfants_moins_14_ans": "nb_moins_14",
+        "revenus_mensuels_du_menage": "revenus_mensuels",
+        "ressources_mensuelles": "revenus_mensuels",
+        "rfr_n_2": "rfr_n2",
+        "revenu_fiscal_de_reference_n_2": "rfr_n2",
+        "rfr_n_1": "rfr_n1",
+        "revenu_fiscal_de_reference_n_1": "rfr_n1",
+        "categorie_de_menage": "categorie_menage",
+        "derogation": "derogation_plafonds",
+    },
+}
+
+CALEOL_SPEC = {
+    "required": ("date_commission", "bailleur_siren", "rpls_id", "numero_unique", "decision"),
+    "optional": ("rang", "designation_dalo", "motif_moins_de_trois"),
+    "aliases": {
+        "date_de_la_commission": "date_commission",
+        "date_caleol": "date_commission",
+        "siren_bailleur": "bailleur_siren",
+        "identifiant_rpls": "rpls_id",
+        "id_rpls": "rpls_id",
+        "numero_unique_de_la_demande": "numero_unique",
+        "nud": "numero_unique",
+        "decision_caleol": "decision",
+        "designe_dalo": "designation_dalo",
+        "motif": "motif_moins_de_trois",
+    },
+}

@@ -1,0 +1,228 @@
+"""Reading one tabular file (CSV or XLSX) of a bundle into rows of text cells with their lines.
+
+The header is matched to the data contract's column names case- and accent-insensitively,
+through documented aliases; unknown columns are reported once and kept out of the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.errors import MixiteError
+from checker.ingest.values import strip_accents
+
+_CHUNK = 1 << 20
+
+
+class UnreadableFile(MixiteError):
+    """A file refused whole: encoding, structure or a missing required column."""
+
+
+def normalise_header(name: str) -> str:
+    key = strip_accents(name.replace("\ufeff", "")).lower()
+    return re.sub(r"[^a-z0-9]+", "_", key).strip("_")
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    sha256: str
+    encoding: str
+    lines: int
+
+
+def digest_and_encoding(path: Path) -> FileDigest:
+    """SHA-256 of the file and its text encoding (UTF-8, with or without BOM, else Windows-1252).
+
+    A file that is not valid UTF-8 anywhere is read as Windows-1252, the encoding Excel uses on
+    French Windows machines when it saves "CSV (séparateur : point-virgule)".
+    """
+    sha = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    lines = 0
+    with path.open("rb") as handle:
+        first = True
+        while chunk := handle.read(_CHUNK):
+            sha.update(chunk)
+            lines += chunk.count(b"\n")
+            if first and chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[len(codecs.BOM_UTF8) :]
+            first = False
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    return FileDigest(sha.hexdigest(), "utf-8-sig" if utf8 else "cp1252", lines)
+
+
+@dataclass
+class Table:
+    """The rows of one file, cells keyed by canonical column name."""
+
+    name: str
+    columns: dict[str, int]  # canonical name -> 0-based position in the row
+    ignored_columns: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (line number as the user sees it, cells)
+    sha256: str
+    encoding: str
+    approximate_rows: int
+    kind: str = "csv"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _match_header(
+    file_name: str,
+    header: list[str],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    aliases: dict[str, str],
+) -> tuple[dict[str, int], list[str]]:
+    known = set(required) | set(optional)
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    for position, raw in enumerate(header):
+        key = normalise_header(raw)
+        canonical = key if key in known else aliases.get(key)
+        if canonical is None:
+            if raw.strip():
+                ignored.append(raw.strip())
+            continue
+        if canonical in columns:
+            raise UnreadableFile(
+                f"{file_name}:1:{position + 1}: la colonne « {canonical} » apparaît deux fois."
+            )
+        columns[canonical] = position
+    missing = [name for name in required if name not in columns]
+    if missing:
+        listed = ", ".join(f"« {name} »" for name in missing)
+        raise UnreadableFile(
+            f"{file_name}: colonne(s) obligatoire(s) absente(s) : {listed}. Fichier refusé.",
+            "Vérifiez la ligne d'en-tête ; les noms attendus sont ceux du format d'import "
+            "(majuscules et accents indifférents).",
+        )
+    return columns, ignored
+
+
+def _sniff_separator(first_line: str) -> str:
+    counts = {separator: first_line.count(separator) for separator in (";", ",", "\t")}
+    return max(counts, key=lambda separator: counts[separator])
+
+
+def _csv_rows(path: Path, encoding: str, separator: str) -> Iterator[tuple[int, list[str]]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        next(reader, None)  # header
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield reader.line_num, cells
+
+
+def read_csv(
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    aliases: dict[str, str] | None = None,
+) -> Table:
+    digest = digest_and_encoding(path)
+    try:
+        with path.open(encoding=digest.encoding, newline="") as handle:
+            first_line = handle.readline()
+    except OSError as exc:
+        raise UnreadableFile(f"{path.name}: lecture impossible ({exc.strerror}).") from exc
+    if not first_line.strip():
+        raise UnreadableFile(f"{path.name}: le fichier est vide (pas de ligne d'en-tête).")
+    separator = _sniff_separator(first_line)
+    header = next(csv.reader([first_line.rstrip("\r\n")], delimiter=separator))
+    columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
+    return Table(
+        name=path.name,
+        columns=columns,
+        ignored_columns=ignored,
+        rows=_csv_rows(path, digest.encoding, separator),
+        sha256=digest.sha256,
+        encoding=digest.encoding,
+        approximate_rows=max(digest.lines - 1, 0),
+        extra={"separateur": separator},
+    )
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    aliases: dict[str, str] | None = None,
+) -> Table:
+    # Imported lazily: openpyxl takes a noticeable time to import and most bundles are CSV.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    digest = digest_and_encoding(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise UnreadableFile(f"{path.name}: classeur Excel illisible ({exc}).") from exc
+    sheet_names = {normalise_header(name): name for name in workbook.sheetnames}
+    sheet = workbook[sheet_names.get(normalise_header(path.stem), workbook.sheetnames[0])]
+    rows = sheet.iter_rows(values_only=True)
+    header_cells = next(rows, None)
+    if header_cells is None:
+        raise UnreadableFile(f"{path.name}: la feuille est vide (pas de ligne d'en-tête).")
+    header = [_cell_text(cell) for cell in header_cells]
+    columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
+
+    def iterate() -> Iterator[tuple[int, list[str]]]:
+        for line, cells in enumerate(rows, start=2):
+            texts = [_cell_text(cell) for cell in cells]
+            if any(text.strip() for text in texts):
+                yield line, texts
+        workbook.close()
+
+    return Table(
+        name=path.name,
+        columns=columns,
+        ignored_columns=ignored,
+        rows=iterate(),
+        sha256=digest.sha256,
+        encoding="xlsx",
+        approximate_rows=max((sheet.max_row or 1) - 1, 0),
+        kind="xlsx",
+    )
+
+
+def read_table(
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    aliases: dict[str, str] | None = None,
+) -> Table:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_xlsx(path, required, optional, aliases)
+    return read_csv(path, required, optional, aliases)

@@ -1,0 +1,130 @@
+"""Parsing the values of exports made on French machines (Excel, SNE infocentre, local tools).
+
+Each parser takes the raw cell text and returns a Python value or raises `ValueError` with a
+French message; the caller adds the file, line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_NBSP = ("\u00a0", "\u202f")
+_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
+_INTEGER = re.compile(r"^-?\d+$")
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+
+_TRUE = frozenset({"oui", "o", "1", "vrai", "true", "x", "yes", "y"})
+_FALSE = frozenset({"non", "n", "0", "faux", "false", "no", ""})
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"« {raw} » n'est pas une valeur oui/non (attendu : oui, non, 1, 0, x ou vide)"
+    )
+
+
+def _normalise_number(raw: str) -> str:
+    text = raw.strip()
+    for space in (*_NBSP, " "):
+        text = text.replace(space, "")
+    text = text.removesuffix("€")
+    if "," in text:
+        if "." in text:  # "1.234,50": the dot groups thousands
+            text = text.replace(".", "")
+        text = text.replace(",", ".")
+    return text
+
+
+def parse_cents(raw: str) -> int:
+    """An amount in euros ("1 234,50", "1234.5", "1 234 €") as integer cents."""
+    text = _normalise_number(raw)
+    if not _AMOUNT.match(text):
+        raise ValueError(f"« {raw} » n'est pas un montant en euros")
+    whole, _, fraction = text.partition(".")
+    if len(fraction) > 2 and set(fraction[2:]) != {"0"}:
+        raise ValueError(f"« {raw} » a plus de deux décimales : un montant s'exprime au centime")
+    negative = whole.startswith("-")
+    cents = abs(int(whole)) * 100 + int((fraction + "00")[:2])
+    return -cents if negative else cents
+
+
+def parse_decimal(raw: str) -> float:
+    text = _normalise_number(raw)
+    if not _AMOUNT.match(text):
+        raise ValueError(f"« {raw} » n'est pas un nombre")
+    return float(text)
+
+
+def parse_int(raw: str) -> int:
+    text = _normalise_number(raw)
+    if text.endswith(".0"):  # Excel writes whole numbers as floats
+        text = text[:-2]
+    if not _INTEGER.match(text):
+        raise ValueError(f"« {raw} » n'est pas un nombre entier")
+    return int(text)
+
+
+def parse_date(raw: str) -> dt.date:
+    text = raw.strip()
+    match = _FR_DATE.match(text)
+    if match:
+        day, month, year = (int(group) for group in match.groups())
+    else:
+        match = _ISO_DATE.match(text)
+        if not match:
+            raise ValueError(f"« {raw} » n'est pas une date (attendu JJ/MM/AAAA ou AAAA-MM-JJ)")
+        year, month, day = (int(group) for group in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"la date « {raw} » n'existe pas") from None
+
+
+def siren_is_valid(siren: str) -> bool:
+    """9 digits with a valid Luhn check digit (the rule INSEE applies to SIREN numbers)."""
+    if len(siren) != 9 or not siren.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(siren)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def parse_siren(raw: str) -> str:
+    text = raw.strip().replace(" ", "")
+    for space in _NBSP:
+        text = text.replace(space, "")
+    if len(text) != 9 or not text.isdigit():
+        raise ValueError(f"« {raw} » n'est pas un SIREN (9 chiffres attendus)")
+    if not siren_is_valid(text):
+        raise ValueError(f"le SIREN « {raw} » a une clé de contrôle invalide (faute de frappe ?)")
+    return text
+
+
+def parse_choice(raw: str, choices: tuple[str, ...], aliases: dict[str, str] | None = None) -> str:
+    key = strip_accents(raw.strip()).lower().replace(" ", "_").replace("-", "_")
+    lookup = {choice.lower(): choice for choice in choices}
+    if aliases:
+        lookup.update(aliases)
+    if key in lookup:
+        return lookup[key]
+    listed = ", ".join(choices)
+    raise ValueError(f"« {raw} » n'est pas une valeur admise (valeurs admises : {listed})")
