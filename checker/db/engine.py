@@ -59,6 +59,8 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # 64 MiB of page cache: large imports update several indexes per row.
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 

@@ -200,8 +200,9 @@ class Attribution(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     menage: Mapped[str] = mapped_column(String(64))
-    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"), index=True)
-    rpls_id: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"), index=True)
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"))
+    # Indexed by the unique key, whose first column it is.
+    rpls_id: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"))
     date_decision: Mapped[dt.date] = mapped_column(Date)
     date_bail: Mapped[dt.date | None] = mapped_column(Date)
     contingent: Mapped[str] = mapped_column(String(20))
@@ -220,8 +221,7 @@ class Attribution(Base):
     rfr_n1_centimes: Mapped[int | None] = mapped_column(BigInteger)
     categorie_menage: Mapped[int | None] = mapped_column(Integer)
     derogation_plafonds: Mapped[str | None] = mapped_column(Text)
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
 
 
 class CaleolExamen(Base):
@@ -235,7 +235,7 @@ class CaleolExamen(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    date_commission: Mapped[dt.date] = mapped_column(Date, index=True)
+    date_commission: Mapped[dt.date] = mapped_column(Date)  # leads the unique key
     bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"))
     rpls_id: Mapped[str] = mapped_column(String(10), index=True)
     menage: Mapped[str] = mapped_column(String(64))
@@ -243,5 +243,4 @@ class CaleolExamen(Base):
     decision: Mapped[str] = mapped_column(String(30))
     designation_dalo: Mapped[bool] = mapped_column(Boolean)
     motif_moins_de_trois: Mapped[str | None] = mapped_column(String(20))
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))

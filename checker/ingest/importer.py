@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import Connection, Table, delete, func, insert, select, tuple_, update
 
 from checker.db import models
@@ -24,14 +26,19 @@ from checker.db.engine import database_exists, ensure_schema, make_engine, sqlit
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
 from checker.ingest.bundle import Bundle, find_bundle
+from checker.ingest.parsing import parse_table
 from checker.ingest.problems import Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
 from checker.ingest.tabular import Table as InputTable
-from checker.ingest.tabular import digest_and_encoding, read_table
+from checker.ingest.tabular import UnreadableFile, digest_and_encoding, read_table
 from checker.ingest.territory import TerritorySpec, load_territory
 
 _CHUNK = 5000
+
+# Only raw inserts of the importer hand date objects to sqlite3 (SQLAlchemy converts its own
+# parameters first); store them as SQLAlchemy's Date type does, "AAAA-MM-JJ".
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 _KEY_FINGERPRINT = "empreinte_cle_pseudonymisation"
 
 
@@ -90,6 +97,12 @@ class ImportResult:
     skipped: tuple[Path, ...]
 
 
+def _table(model: type[models.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 class _Rollback(Exception):
     """Raised inside the transaction to undo it when problems were found."""
 
@@ -104,12 +117,6 @@ def bundle_digest(bundle: Bundle) -> tuple[str, dict[str, str]]:
             digests[role] = digest_and_encoding(path).sha256
     combined = "\n".join(f"{role}:{digest}" for role, digest in sorted(digests.items()))
     return hashlib.sha256(combined.encode()).hexdigest(), digests
-
-
-def _content_digest(values: tuple[Any, ...]) -> str:
-    return hashlib.sha256(
-        "\x1f".join("" if v is None else str(v) for v in values).encode()
-    ).hexdigest()
 
 
 class _Importer:
@@ -131,19 +138,19 @@ class _Importer:
         siren = epci.siren
         self._upsert(
             "EPCI",
-            models.Epci.__table__,
+            _table(models.Epci),
             ("siren",),
             [epci.model_dump()],
         )
         self._upsert(
             "communes",
-            models.Commune.__table__,
+            _table(models.Commune),
             ("insee",),
             [{**commune.model_dump(), "epci_siren": siren} for commune in spec.communes],
         )
         self._upsert(
             "QPV",
-            models.Qpv.__table__,
+            _table(models.Qpv),
             ("code",),
             [qpv.model_dump(exclude={"communes"}) for qpv in spec.qpv],
         )
@@ -158,13 +165,13 @@ class _Importer:
                 )
         self._upsert(
             "bailleurs",
-            models.Bailleur.__table__,
+            _table(models.Bailleur),
             ("siren",),
             [bailleur.model_dump() for bailleur in spec.bailleurs],
         )
         self._upsert(
             "réservataires",
-            models.Reservataire.__table__,
+            _table(models.Reservataire),
             ("epci_siren", "id"),
             [{**r.model_dump(), "epci_siren": siren} for r in spec.reservataires],
         )
@@ -202,29 +209,22 @@ class _Importer:
 
     def _validated(
         self, table: InputTable, model: type[BaseModel], summary: FileSummary
-    ) -> Iterator[tuple[int, Any]]:
-        """Valid rows with their line numbers; invalid ones are logged with their column."""
-        columns = table.columns
-        width = max(columns.values()) + 1 if columns else 0
+    ) -> Iterator[tuple[int, Any, str | None]]:
+        """Valid rows as (line, record, pseudonym); invalid ones are logged with their place."""
         self.progress.start(table.name, table.approximate_rows)
-        since_tick = 0
-        for line, cells in table.rows:
-            summary.rows += 1
-            since_tick += 1
-            if since_tick == 1000:
-                self.progress.advance(since_tick)
-                since_tick = 0
-            if len(cells) < width:
-                cells = cells + [""] * (width - len(cells))
-            raw = {name: cells[position] for name, position in columns.items()}
-            try:
-                yield line, model.model_validate(raw)
-            except ValidationError as error:
-                for field_name, message in row_models.french_errors(error):
-                    position = columns.get(field_name)
-                    column = position + 1 if position is not None else None
-                    self.problems.add(table.name, line, column, f"{field_name} : {message}")
-        self.progress.advance(since_tick)
+        for parsed in parse_table(table, model, self.key):
+            summary.rows += len(parsed.lines)
+            for error in parsed.errors:
+                line = parsed.lines[error.row]
+                column = self._column(table, error.field)
+                self.problems.add(table.name, line, column, f"{error.field} : {error.message}")
+            pseudonyms = parsed.pseudonyms or [None] * len(parsed.lines)
+            for line, record, pseudonym in zip(
+                parsed.lines, parsed.records, pseudonyms, strict=True
+            ):
+                if record is not None:
+                    yield line, record, pseudonym
+            self.progress.advance(len(parsed.lines))
         self.progress.finish()
 
     def _column(self, table: InputTable, name: str) -> int | None:
@@ -244,8 +244,7 @@ class _Importer:
         seen: dict[str, int] = {}
         inserts: list[dict[str, Any]] = []
         qpv_links: list[dict[str, str]] = []
-        for line, row in self._validated(table, row_models.LogementRow, summary):
-            assert isinstance(row, row_models.LogementRow)
+        for line, row, _ in self._validated(table, row_models.LogementRow, summary):
             ok = True
             if row.rpls_id in seen:
                 self.problems.add(
@@ -331,41 +330,35 @@ class _Importer:
                         {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
                     )
             if len(inserts) >= _CHUNK:
-                self._flush(models.Logement.__table__, inserts)
-        self._flush(models.Logement.__table__, inserts)
-        self._flush(models.LogementQpv.__table__, qpv_links)
+                self._flush(_table(models.Logement), inserts)
+        self._flush(_table(models.Logement), inserts)
+        self._flush(_table(models.LogementQpv), qpv_links)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
-        if records and not self.problems:
-            self.connection.execute(insert(table), records)
+        if not self.problems and records:
+            columns = tuple(records[0])
+            self._bulk_insert(table, columns, [tuple(r[c] for c in columns) for r in records])
         records.clear()
 
     def attributions(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("attributions", Counts())
         name = table.name
-        table_is_empty = not self.connection.scalar(
-            select(func.count()).select_from(models.Attribution)
-        )
         seen: dict[tuple[str, str, dt.date], int] = {}
-        pending: list[dict[str, Any]] = []
+        batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
+        batch_id = self.batch_id
+        logements = self.world.logements
+        communes = self.world.communes
+        problems = self.problems
 
-        def settle() -> None:
-            self._settle(
-                models.Attribution.__table__,
-                ("rpls_id", "menage", "date_decision"),
-                pending,
-                counts,
-                table_is_empty,
-            )
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
 
-        for line, row in self._validated(table, row_models.AttributionRow, summary):
-            assert isinstance(row, row_models.AttributionRow)
-            dwelling = self.world.logements.get(row.rpls_id)
+        for line, row, menage in self._validated(table, row_models.AttributionRow, summary):
+            dwelling = logements.get(row.rpls_id)
             if dwelling is None:
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "rpls_id"),
+                    "rpls_id",
                     f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
                 )
                 continue
@@ -373,70 +366,47 @@ class _Importer:
             ok = True
             if row.bailleur_siren != bailleur:
                 ok = False
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "bailleur_siren"),
+                    "bailleur_siren",
                     f"le logement {row.rpls_id} appartient au bailleur {bailleur}, pas à {row.bailleur_siren}",
                 )
             if row.date_bail is not None and row.date_bail < row.date_decision:
                 ok = False
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "date_bail"),
+                    "date_bail",
                     f"le bail ({row.date_bail:%d/%m/%Y}) serait signé avant la décision de la CALEOL ({row.date_decision:%d/%m/%Y})",
                 )
-            reservataire, message = self._check_reservataire(row, self.world.communes[commune])
+            reservataire, message = self._check_reservataire(row, communes[commune])
             if message:
                 ok = False
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "reservataire_id") or self._column(table, "contingent"),
+                    "reservataire_id" if "reservataire_id" in table.columns else "contingent",
                     message,
                 )
-            menage = self.key.pseudonym(row.numero_unique)
             identity = (row.rpls_id, menage, row.date_decision)
-            if identity in seen:
-                self.problems.add(
-                    name,
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
                     line,
-                    self._column(table, "numero_unique"),
-                    f"même attribution (logement, ménage, date de décision) que la ligne {seen[identity]}",
+                    "numero_unique",
+                    f"même attribution (logement, ménage, date de décision) que la ligne {first_line}",
                 )
                 continue
-            seen[identity] = line
-            if not ok:
+            if not ok or problems:
                 continue
-            record = {
-                "menage": menage,
-                "bailleur_siren": row.bailleur_siren,
-                "rpls_id": row.rpls_id,
-                "date_decision": row.date_decision,
-                "date_bail": row.date_bail,
-                "contingent": row.contingent,
-                "reservataire_id": reservataire,
-                "mutation": row.mutation,
-                "dalo": row.dalo,
-                "criteres_prioritaires": row.criteres_prioritaires,
-                "relogement": row.relogement,
-                "travailleur_essentiel": row.travailleur_essentiel,
-                "nb_titulaires": row.nb_titulaires,
-                "nb_personnes_14_plus": row.nb_personnes_14_plus,
-                "nb_moins_14": row.nb_moins_14,
-                "revenus_mensuels_centimes": row.revenus_mensuels,
-                "rfr_n2_centimes": row.rfr_n2,
-                "rfr_n1_centimes": row.rfr_n1,
-                "categorie_menage": row.categorie_menage,
-                "derogation_plafonds": row.derogation_plafonds,
-            }
-            record["content_sha256"] = _content_digest(tuple(record.values()))
-            record["batch_id"] = self.batch_id
-            pending.append(record)
-            if len(pending) >= _CHUNK:
-                settle()
-        settle()
+            batch.rows.append((
+                menage, row.bailleur_siren, row.rpls_id, row.date_decision, row.date_bail,
+                row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
+                row.relogement, row.travailleur_essentiel, row.nb_titulaires,
+                row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
+                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
 
     def _check_reservataire(
         self, row: row_models.AttributionRow, epci: str
@@ -478,103 +448,129 @@ class _Importer:
     def caleol(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("examens CALEOL", Counts())
         name = table.name
-        table_is_empty = not self.connection.scalar(
-            select(func.count()).select_from(models.CaleolExamen)
-        )
         seen: dict[tuple[dt.date, str, str], int] = {}
-        pending: list[dict[str, Any]] = []
+        batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
+        problems = self.problems
 
-        def settle() -> None:
-            self._settle(
-                models.CaleolExamen.__table__,
-                ("date_commission", "rpls_id", "menage"),
-                pending,
-                counts,
-                table_is_empty,
-            )
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
 
-        for line, row in self._validated(table, row_models.CaleolRow, summary):
-            assert isinstance(row, row_models.CaleolRow)
+        for line, row, menage in self._validated(table, row_models.CaleolRow, summary):
             dwelling = self.world.logements.get(row.rpls_id)
             if dwelling is None:
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "rpls_id"),
+                    "rpls_id",
                     f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
                 )
                 continue
             if row.bailleur_siren != dwelling[0]:
-                self.problems.add(
-                    name,
+                problem(
                     line,
-                    self._column(table, "bailleur_siren"),
+                    "bailleur_siren",
                     f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
                 )
                 continue
-            menage = self.key.pseudonym(row.numero_unique)
             identity = (row.date_commission, row.rpls_id, menage)
-            if identity in seen:
-                self.problems.add(
-                    name,
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
                     line,
-                    self._column(table, "numero_unique"),
-                    f"même candidature (commission, logement, ménage) que la ligne {seen[identity]}",
+                    "numero_unique",
+                    f"même candidature (commission, logement, ménage) que la ligne {first_line}",
                 )
                 continue
-            seen[identity] = line
-            record = {
-                "date_commission": row.date_commission,
-                "bailleur_siren": row.bailleur_siren,
-                "rpls_id": row.rpls_id,
-                "menage": menage,
-                "rang": row.rang,
-                "decision": row.decision,
-                "designation_dalo": row.designation_dalo,
-                "motif_moins_de_trois": row.motif_moins_de_trois,
-            }
-            record["content_sha256"] = _content_digest(tuple(record.values()))
-            record["batch_id"] = self.batch_id
-            pending.append(record)
-            if len(pending) >= _CHUNK:
-                settle()
-        settle()
+            if problems:
+                continue
+            batch.rows.append((
+                row.date_commission, row.bailleur_siren, row.rpls_id, menage, row.rang,
+                row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
 
-    def _settle(
-        self,
-        table: Table,
-        key: tuple[str, ...],
-        pending: list[dict[str, Any]],
-        counts: Counts,
-        table_is_empty: bool,
-    ) -> None:
+    def _settle(self, batch: _TupleBatch, counts: Counts) -> None:
         """Insert new records, replace changed ones, leave identical ones alone."""
-        if self.problems or not pending:
-            pending.clear()
+        rows, batch.rows = batch.rows, []
+        if self.problems or not rows:
             return
-        existing: dict[tuple[Any, ...], tuple[int, str]] = {}
-        if not table_is_empty:
-            key_columns = [table.c[name] for name in key]
-            wanted = [tuple(record[name] for name in key) for record in pending]
-            query = select(table.c.id, table.c.content_sha256, *key_columns).where(
-                tuple_(*key_columns).in_(wanted)
+        if batch.table_is_empty is None:
+            batch.table_is_empty = not self.connection.scalar(
+                select(func.count()).select_from(batch.table)
             )
-            for row in self.connection.execute(query):
-                existing[tuple(row[2:])] = (row[0], row[1])
+        if batch.table_is_empty:  # first import: nothing to compare with
+            counts.added += len(rows)
+            self._bulk_insert(batch.table, batch.columns, rows)
+            return
+        table = batch.table
+        compared = batch.columns[:-1]  # all but batch_id
+        key_of = itemgetter(*batch.key)
+        key_columns = [table.c[batch.columns[index]] for index in batch.key]
+        query = select(table.c.id, *(table.c[name] for name in compared)).where(
+            tuple_(*key_columns).in_([key_of(row) for row in rows])
+        )
+        existing = {
+            key_of(stored[1:]): (stored[0], tuple(stored[1:]))
+            for stored in self.connection.execute(query)
+        }
         inserts = []
-        for record in pending:
-            found = existing.get(tuple(record[name] for name in key))
+        for row in rows:
+            found = existing.get(key_of(row))
             if found is None:
-                inserts.append(record)
+                inserts.append(row)
                 counts.added += 1
-            elif found[1] == record["content_sha256"]:
+            elif found[1] == row[:-1]:
                 counts.unchanged += 1
             else:
                 counts.replaced += 1
-                self.connection.execute(update(table).where(table.c.id == found[0]).values(record))
-        if inserts:
-            self.connection.execute(insert(table), inserts)
-        pending.clear()
+                values = dict(zip(batch.columns, row, strict=True))
+                self.connection.execute(update(table).where(table.c.id == found[0]).values(values))
+        self._bulk_insert(table, batch.columns, inserts)
+
+    def _bulk_insert(
+        self, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        if self.connection.dialect.name != "sqlite":
+            self.connection.execute(
+                insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
+            )
+            return
+        # SQLAlchemy's per-row parameter processing costs more than SQLite's own insert; for
+        # large imports hand the rows to the driver directly. Values are stored the way
+        # SQLAlchemy's SQLite types store them: booleans are ints already, and dates go
+        # through the ISO adapter registered at the top of this module.
+        placeholders = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
+        self.connection.exec_driver_sql(statement, rows)
+
+
+@dataclass
+class _TupleBatch:
+    """Rows waiting to be written to one table, as tuples in `columns` order."""
+
+    table: Table
+    columns: tuple[str, ...]
+    key: tuple[int, ...]  # positions of the natural key in `columns`
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    table_is_empty: bool | None = None
+
+
+_ATTRIBUTION_COLUMNS = (
+    "menage", "bailleur_siren", "rpls_id", "date_decision", "date_bail", "contingent",
+    "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
+    "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
+    "revenus_mensuels_centimes", "rfr_n2_centimes", "rfr_n1_centimes", "categorie_menage",
+    "derogation_plafonds", "batch_id",
+)  # fmt: skip
+_ATTRIBUTION_KEY = (2, 0, 3)  # rpls_id, menage, date_decision
+_CALEOL_COLUMNS = (
+    "date_commission", "bailleur_siren", "rpls_id", "menage", "rang", "decision",
+    "designation_dalo", "motif_moins_de_trois", "batch_id",
+)  # fmt: skip
+_CALEOL_KEY = (0, 2, 3)  # date_commission, rpls_id, menage
 
 
 def _logement_values(row: Any) -> tuple[Any, ...]:
@@ -650,7 +646,9 @@ def import_bundle(
                     summary={},
                 )
             )
-            importer.batch_id = int(batch.inserted_primary_key[0])
+            primary_key = batch.inserted_primary_key
+            assert primary_key is not None
+            importer.batch_id = int(primary_key[0])
             if territory is not None:
                 importer.territory(territory)
             specs = {
@@ -664,8 +662,8 @@ def import_bundle(
                 path = bundle.files[role]
                 try:
                     table = read_table(path, spec["required"], spec["optional"], spec["aliases"])  # type: ignore[arg-type]
-                except MixiteError as exc:
-                    problems.add(path.name, None, None, exc.message)
+                except UnreadableFile as exc:
+                    problems.add(path.name, exc.line, exc.column, exc.message)
                     continue
                 summary = FileSummary(
                     role,

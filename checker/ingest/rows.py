@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from functools import lru_cache
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from checker.db.models import CONTINGENTS, DECISIONS_CALEOL, FINANCEMENTS, RELOGEMENTS
 from checker.ingest import values
@@ -19,28 +27,32 @@ T = TypeVar("T")
 PRIORITY_LETTERS = tuple("abcdefghijklm")
 
 
-def _required(parser: Callable[[str], T]) -> Callable[[Any], Any]:
-    def validate(raw: Any) -> Any:
-        if not isinstance(raw, str):
-            return raw
+# Exports repeat the same cell texts over and over (dates, SIREN, counts, flags): caching the
+# parse of a text makes validation several times faster on large files. Failures are not
+# cached (an exception leaves the cache untouched), so every bad cell is still reported.
+_CACHE_SIZE = 1 << 16
+
+
+# Cells always reach the models as text (the readers turn Excel values into text first), so
+# the cached parser is the validator itself, with no wrapper call in between.
+
+
+def _required(parser: Callable[[str], T]) -> Callable[[str], T]:
+    @lru_cache(maxsize=_CACHE_SIZE)
+    def parse_text(raw: str) -> T:
         if not raw.strip():
             raise ValueError("valeur obligatoire manquante")
         return parser(raw)
 
-    return validate
+    return parse_text
 
 
-def _optional(parser: Callable[[str], T]) -> Callable[[Any], Any]:
-    def validate(raw: Any) -> Any:
-        if raw is None:
-            return None
-        if not isinstance(raw, str):
-            return raw
-        if not raw.strip():
-            return None
-        return parser(raw)
+def _optional(parser: Callable[[str], T]) -> Callable[[str], T | None]:
+    @lru_cache(maxsize=_CACHE_SIZE)
+    def parse_text(raw: str) -> T | None:
+        return parser(raw) if raw.strip() else None
 
-    return validate
+    return parse_text
 
 
 def _choice(
@@ -72,13 +84,6 @@ def _insee(raw: str) -> str:
     return code
 
 
-def _rpls(raw: str) -> str:
-    code = raw.strip()
-    if not 1 <= len(code) <= 10:
-        raise ValueError(f"« {raw} » n'est pas un identifiant RPLS (10 caractères au plus)")
-    return code
-
-
 def _qpv_codes(raw: str) -> tuple[str, ...]:
     return tuple(sorted({part.strip().upper() for part in raw.split("|") if part.strip()}))
 
@@ -87,12 +92,14 @@ Siren = Annotated[str, BeforeValidator(_required(values.parse_siren))]
 Date = Annotated[dt.date, BeforeValidator(_required(values.parse_date))]
 OptDate = Annotated[dt.date | None, BeforeValidator(_optional(values.parse_date))]
 Bool = Annotated[bool, BeforeValidator(_required(values.parse_bool))]
-OptBool = Annotated[bool, BeforeValidator(lambda raw: values.parse_bool(raw or ""))]
+OptBool = Annotated[bool, BeforeValidator(_optional(values.parse_bool))]
 NonNegative = Annotated[int, Field(ge=0)]
 Count = Annotated[NonNegative, BeforeValidator(_required(values.parse_int))]
 OptCents = Annotated[NonNegative | None, BeforeValidator(_optional(values.parse_cents))]
-Text = Annotated[str, BeforeValidator(_required(_text))]
+# Plain text is checked by pydantic's own (compiled) string constraints.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OptText = Annotated[str | None, BeforeValidator(_optional(_text))]
+RplsId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
 
 
 class _Row(BaseModel):
@@ -100,10 +107,10 @@ class _Row(BaseModel):
 
 
 class LogementRow(_Row):
-    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    rpls_id: RplsId
     bailleur_siren: Siren
     commune_insee: Annotated[str, BeforeValidator(_required(_insee))]
-    qpv_code: Annotated[tuple[str, ...], BeforeValidator(lambda raw: _qpv_codes(raw or ""))] = ()
+    qpv_code: Annotated[tuple[str, ...], BeforeValidator(lru_cache(_CACHE_SIZE)(_qpv_codes))] = ()
     financement: Annotated[
         str,
         BeforeValidator(
@@ -135,7 +142,7 @@ class LogementRow(_Row):
 class AttributionRow(_Row):
     numero_unique: Text
     bailleur_siren: Siren
-    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    rpls_id: RplsId
     date_decision: Date
     date_bail: OptDate = None
     contingent: Annotated[
@@ -163,10 +170,14 @@ class AttributionRow(_Row):
     reservataire_id: OptText = None
     mutation: Bool
     dalo: Bool
-    criteres_prioritaires: Annotated[str, BeforeValidator(lambda raw: _priority_letters(raw or ""))]
+    criteres_prioritaires: Annotated[
+        str, BeforeValidator(lru_cache(_CACHE_SIZE)(_priority_letters))
+    ]
     relogement: Annotated[str | None, BeforeValidator(_optional(_choice(RELOGEMENTS)))] = None
     travailleur_essentiel: OptBool = False
-    nb_titulaires: Annotated[Annotated[int, Field(ge=1)], BeforeValidator(_required(values.parse_int))]
+    nb_titulaires: Annotated[
+        Annotated[int, Field(ge=1)], BeforeValidator(_required(values.parse_int))
+    ]
     nb_personnes_14_plus: Count
     nb_moins_14: Count
     revenus_mensuels: OptCents
@@ -181,7 +192,7 @@ class AttributionRow(_Row):
 class CaleolRow(_Row):
     date_commission: Date
     bailleur_siren: Siren
-    rpls_id: Annotated[str, BeforeValidator(_required(_rpls))]
+    rpls_id: RplsId
     numero_unique: Text
     rang: Annotated[
         Annotated[int, Field(ge=1)] | None, BeforeValidator(_optional(values.parse_int))
@@ -214,11 +225,15 @@ _PYDANTIC_MESSAGES = {
     "greater_than": "doit être supérieur à {gt}",
     "less_than_equal": "doit être inférieur ou égal à {le}",
     "missing": "valeur obligatoire manquante",
+    "string_too_short": "valeur obligatoire manquante",
+    "string_too_long": "trop long ({max_length} caractères au plus)",
 }
 
 
-def french_errors(error: ValidationError) -> list[tuple[str, str]]:
-    """(field, French message) for each error of a row."""
+def french_errors(
+    error: ValidationError, cells: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(field, French message) for each error of a row; `cells` gives the text as typed."""
     found: list[tuple[str, str]] = []
     for item in error.errors(include_url=False):
         field_name = str(item["loc"][0]) if item["loc"] else ""
@@ -227,7 +242,7 @@ def french_errors(error: ValidationError) -> list[tuple[str, str]]:
             message = str(context.get("error", item["msg"]))
         elif item["type"] in _PYDANTIC_MESSAGES:
             message = _PYDANTIC_MESSAGES[item["type"]].format(**context)
-            raw = item.get("input")
+            raw = (cells or {}).get(field_name, item.get("input"))
             if isinstance(raw, str | int | float) and item["type"] != "missing":
                 message = f"« {raw} » : {message}"
         else:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import MixiteError
@@ -23,6 +23,17 @@ _CHUNK = 1 << 20
 
 class UnreadableFile(MixiteError):
     """A file refused whole: encoding, structure or a missing required column."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.line = line
+        self.column = column
 
 
 def normalise_header(name: str) -> str:
@@ -79,8 +90,9 @@ class Table:
     sha256: str
     encoding: str
     approximate_rows: int
+    path: Path
     kind: str = "csv"
-    extra: dict[str, str] = field(default_factory=dict)
+    separator: str = ";"
 
 
 def _match_header(
@@ -102,14 +114,14 @@ def _match_header(
             continue
         if canonical in columns:
             raise UnreadableFile(
-                f"{file_name}:1:{position + 1}: la colonne « {canonical} » apparaît deux fois."
+                f"la colonne « {canonical} » apparaît deux fois.", line=1, column=position + 1
             )
         columns[canonical] = position
     missing = [name for name in required if name not in columns]
     if missing:
         listed = ", ".join(f"« {name} »" for name in missing)
         raise UnreadableFile(
-            f"{file_name}: colonne(s) obligatoire(s) absente(s) : {listed}. Fichier refusé.",
+            f"colonne(s) obligatoire(s) absente(s) : {listed}. Fichier refusé.",
             "Vérifiez la ligne d'en-tête ; les noms attendus sont ceux du format d'import "
             "(majuscules et accents indifférents).",
         )
@@ -121,12 +133,12 @@ def _sniff_separator(first_line: str) -> str:
     return max(counts, key=lambda separator: counts[separator])
 
 
-def _csv_rows(path: Path, encoding: str, separator: str) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: Path, encoding: str, separator: str) -> Iterator[tuple[int, list[str]]]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=separator)
         next(reader, None)  # header
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not any(cells):  # a blank line, or one of empty cells only (";;;;")
                 continue
             yield reader.line_num, cells
 
@@ -142,9 +154,9 @@ def read_csv(
         with path.open(encoding=digest.encoding, newline="") as handle:
             first_line = handle.readline()
     except OSError as exc:
-        raise UnreadableFile(f"{path.name}: lecture impossible ({exc.strerror}).") from exc
+        raise UnreadableFile(f"lecture impossible ({exc.strerror}).") from exc
     if not first_line.strip():
-        raise UnreadableFile(f"{path.name}: le fichier est vide (pas de ligne d'en-tête).")
+        raise UnreadableFile("le fichier est vide (pas de ligne d'en-tête).")
     separator = _sniff_separator(first_line)
     header = next(csv.reader([first_line.rstrip("\r\n")], delimiter=separator))
     columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
@@ -152,11 +164,12 @@ def read_csv(
         name=path.name,
         columns=columns,
         ignored_columns=ignored,
-        rows=_csv_rows(path, digest.encoding, separator),
+        rows=csv_rows(path, digest.encoding, separator),
         sha256=digest.sha256,
         encoding=digest.encoding,
         approximate_rows=max(digest.lines - 1, 0),
-        extra={"separateur": separator},
+        path=path,
+        separator=separator,
     )
 
 
@@ -188,13 +201,13 @@ def read_xlsx(
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise UnreadableFile(f"{path.name}: classeur Excel illisible ({exc}).") from exc
+        raise UnreadableFile(f"classeur Excel illisible ({exc}).") from exc
     sheet_names = {normalise_header(name): name for name in workbook.sheetnames}
     sheet = workbook[sheet_names.get(normalise_header(path.stem), workbook.sheetnames[0])]
     rows = sheet.iter_rows(values_only=True)
     header_cells = next(rows, None)
     if header_cells is None:
-        raise UnreadableFile(f"{path.name}: la feuille est vide (pas de ligne d'en-tête).")
+        raise UnreadableFile("la feuille est vide (pas de ligne d'en-tête).")
     header = [_cell_text(cell) for cell in header_cells]
     columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
 
@@ -213,6 +226,7 @@ def read_xlsx(
         sha256=digest.sha256,
         encoding="xlsx",
         approximate_rows=max((sheet.max_row or 1) - 1, 0),
+        path=path,
         kind="xlsx",
     )
 

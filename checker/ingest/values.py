@@ -50,6 +50,10 @@ def _normalise_number(raw: str) -> str:
 
 def parse_cents(raw: str) -> int:
     """An amount in euros ("1 234,50", "1234.5", "1 234 €") as integer cents."""
+    # Fast path for the common shapes "1234" and "1234,5(0)": imports parse millions of these.
+    whole, comma, fraction = raw.partition(",")
+    if whole.isdigit() and (not comma or (fraction.isdigit() and len(fraction) <= 2)):
+        return int(whole) * 100 + (int(fraction.ljust(2, "0")) if comma else 0)
     text = _normalise_number(raw)
     if not _AMOUNT.match(text):
         raise ValueError(f"« {raw} » n'est pas un montant en euros")

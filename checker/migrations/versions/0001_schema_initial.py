@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:15:16.455150
+Create Date: 2026-11-26 02:27:06.259217
 """
 
 from alembic import op
@@ -124,7 +124,6 @@ def upgrade() -> None:
     sa.Column('rfr_n1_centimes', sa.BigInteger(), nullable=True),
     sa.Column('categorie_menage', sa.Integer(), nullable=True),
     sa.Column('derogation_plafonds', sa.Text(), nullable=True),
-    sa.Column('content_sha256', sa.String(length=64), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("contingent IN ('etat_prioritaires', 'etat_fonctionnaires', 'action_logement', 'collectivite', 'autre', 'non_reserve')", name=op.f('ck_attribution_contingent')),
     sa.CheckConstraint("relogement IS NULL OR relogement IN ('anru', 'orcod')", name=op.f('ck_attribution_relogement')),
@@ -137,10 +136,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('rpls_id', 'menage', 'date_decision', name='uq_attribution_cle')
     )
     with op.batch_alter_table('attribution', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attribution_bailleur_siren'), ['bailleur_siren'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attribution_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_attribution_date_bail', ['date_bail'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attribution_rpls_id'), ['rpls_id'], unique=False)
 
     op.create_table('caleol_examen',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -152,7 +148,6 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=30), nullable=False),
     sa.Column('designation_dalo', sa.Boolean(), nullable=False),
     sa.Column('motif_moins_de_trois', sa.String(length=20), nullable=True),
-    sa.Column('content_sha256', sa.String(length=64), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("decision IN ('attribution', 'attribution_rang', 'attribution_sous_condition', 'non_attribution', 'irrecevable')", name=op.f('ck_caleol_examen_decision')),
     sa.ForeignKeyConstraint(['bailleur_siren'], ['bailleur.siren'], name=op.f('fk_caleol_examen_bailleur_siren_bailleur')),
@@ -162,8 +157,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('date_commission', 'rpls_id', 'menage', name='uq_caleol_examen_cle')
     )
     with op.batch_alter_table('caleol_examen', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_caleol_examen_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_caleol_examen_date_commission'), ['date_commission'], unique=False)
         batch_op.create_index(batch_op.f('ix_caleol_examen_rpls_id'), ['rpls_id'], unique=False)
 
     op.create_table('logement_qpv',
@@ -181,15 +174,10 @@ def downgrade() -> None:
     op.drop_table('logement_qpv')
     with op.batch_alter_table('caleol_examen', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_caleol_examen_rpls_id'))
-        batch_op.drop_index(batch_op.f('ix_caleol_examen_date_commission'))
-        batch_op.drop_index(batch_op.f('ix_caleol_examen_batch_id'))
 
     op.drop_table('caleol_examen')
     with op.batch_alter_table('attribution', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attribution_rpls_id'))
         batch_op.drop_index('ix_attribution_date_bail')
-        batch_op.drop_index(batch_op.f('ix_attribution_batch_id'))
-        batch_op.drop_index(batch_op.f('ix_attribution_bailleur_siren'))
 
     op.drop_table('attribution')
     op.drop_table('qpv_commune')
