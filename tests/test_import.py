@@ -269,3 +269,27 @@ def test_territory_errors_point_at_the_yaml_line(db_url: str, mini_bundle: Path)
         r.startswith(f"territoire.yaml:{line_of['910000018']}:") and "clé de contrôle" in r
         for r in rendered
     ), rendered
+
+
+def test_parsing_in_a_second_process_gives_the_same_result(
+    mini_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large files are parsed in a worker process; force it on the small bundle."""
+    from checker.ingest import parsing
+
+    in_process = f"sqlite:///{tmp_path / 'a.db'}"
+    import_bundle([mini_bundle], in_process)
+    monkeypatch.setattr(parsing, "WORKER_THRESHOLD_ROWS", 0)
+    in_worker = f"sqlite:///{tmp_path / 'b.db'}"
+    import_bundle([mini_bundle], in_worker)
+    assert content(in_process) == content(in_worker)
+
+    _rewrite(
+        mini_bundle / "attributions.csv",
+        lambda rows: [*rows[:2], [*rows[2][:3], "31/02/2024", *rows[2][4:]]],
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([mini_bundle], f"sqlite:///{tmp_path / 'c.db'}")
+    assert [p.render() for p in refused.value.problems] == [
+        "attributions.csv:3:4: date_decision : la date « 31/02/2024 » n'existe pas"
+    ]

@@ -37,16 +37,15 @@ class ColumnValidator:
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.fields = list(model.model_fields)
-        self.record_type = namedtuple(  # type: ignore[misc]
-            f"{model.__name__}Record", self.fields
-        )
+        # A record with the model's field names; built at run time from the model.
+        self.record_type: Any = namedtuple(f"{model.__name__}Record", self.fields)  # type: ignore[misc]
         self._adapters: dict[str, TypeAdapter[Any]] = {}
         self._list_adapters: dict[str, TypeAdapter[list[Any]]] = {}
         self._defaults: dict[str, Any] = {}
         for name, info in model.model_fields.items():
-            field_type = Annotated[(info.annotation, *info.metadata)]  # type: ignore[valid-type]
+            field_type: Any = Annotated[(info.annotation, *info.metadata)]
             self._adapters[name] = TypeAdapter(field_type)
-            self._list_adapters[name] = TypeAdapter(list[field_type])  # type: ignore[valid-type]
+            self._list_adapters[name] = TypeAdapter(list[field_type])
             if not info.is_required():
                 self._defaults[name] = info.default
         self._caches: dict[str, dict[str, Any]] = {name: {} for name in self.fields}

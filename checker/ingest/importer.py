@@ -218,7 +218,9 @@ class _Importer:
                 line = parsed.lines[error.row]
                 column = self._column(table, error.field)
                 self.problems.add(table.name, line, column, f"{error.field} : {error.message}")
-            pseudonyms = parsed.pseudonyms or [None] * len(parsed.lines)
+            pseudonyms: list[str | None] = (
+                list(parsed.pseudonyms) if parsed.pseudonyms else [None] * len(parsed.lines)
+            )
             for line, record, pseudonym in zip(
                 parsed.lines, parsed.records, pseudonyms, strict=True
             ):
@@ -343,7 +345,7 @@ class _Importer:
     def attributions(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("attributions", Counts())
         name = table.name
-        seen: dict[tuple[str, str, dt.date], int] = {}
+        seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
         batch_id = self.batch_id
         logements = self.world.logements
@@ -448,7 +450,7 @@ class _Importer:
     def caleol(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("examens CALEOL", Counts())
         name = table.name
-        seen: dict[tuple[dt.date, str, str], int] = {}
+        seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
         problems = self.problems
 
@@ -531,20 +533,31 @@ class _Importer:
     def _bulk_insert(
         self, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
+        """Write many new rows with the driver's fastest way, inside the import's transaction.
+
+        SQLAlchemy's per-row parameter processing costs more than the database's own insert
+        on files of hundreds of thousands of rows, so rows go to the driver directly: COPY on
+        PostgreSQL (psycopg adapts dates, booleans and NULLs itself), executemany on SQLite,
+        where values are stored as SQLAlchemy's SQLite types store them (booleans are ints
+        already; dates go through the ISO adapter registered at the top of this module).
+        """
         if not rows:
             return
-        if self.connection.dialect.name != "sqlite":
-            self.connection.execute(
-                insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
-            )
-            return
-        # SQLAlchemy's per-row parameter processing costs more than SQLite's own insert; for
-        # large imports hand the rows to the driver directly. Values are stored the way
-        # SQLAlchemy's SQLite types store them: booleans are ints already, and dates go
-        # through the ISO adapter registered at the top of this module.
-        placeholders = ", ".join("?" for _ in columns)
-        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-        self.connection.exec_driver_sql(statement, rows)
+        dialect = self.connection.dialect.name
+        if dialect == "sqlite":
+            placeholders = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
+            self.connection.exec_driver_sql(statement, rows)
+        elif dialect == "postgresql" and self.connection.dialect.driver == "psycopg":
+            driver_connection = self.connection.connection.driver_connection
+            assert driver_connection is not None
+            statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+            with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            self.connection.execute(insert(table), records)
 
 
 @dataclass
