@@ -1,0 +1,499 @@
+"""From rule files to a checked Rulebook: parse, resolve names, check types, units, dates,
+sources and local commitments. Everything wrong is reported; nothing raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, Related, has_errors, sort_key
+from dsl.parser import parse
+from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook, Value
+from dsl.schema import Entity, Schema
+from dsl.tables import load_table
+from dsl.typecheck import Annotations, Context, ExpressionChecker, ParameterSignature
+from dsl.types import BOOL, INT, PERCENT, SCALAR_TYPES, Type, same_unit
+
+RULE_SUFFIX = ".regles"
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.rglob(f"*{RULE_SUFFIX}")))
+        else:
+            found.append(path)
+    return found
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass
+class _Loaded:
+    modules: list[tuple[Path, ast.Module]]
+    sources: dict[str, str]
+
+
+def _parse_all(files: list[Path], diagnostics: list[Diagnostic]) -> _Loaded:
+    loaded = _Loaded([], {})
+    for path in files:
+        display = _display(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            span = ast.Span(display, 1, 1, 1, 2)
+            diagnostics.append(Diagnostic("E105", f"fichier illisible : {exc}", span))
+            continue
+        loaded.sources[display] = text
+        module, found = parse(text, display)
+        diagnostics.extend(found)
+        if module is not None:
+            loaded.modules.append((path, module))
+    return loaded
+
+
+def constant(expr: ast.Expr, parameters: dict[str, CheckedParameter], day: dt.date) -> Value | None:
+    """The value of an expression made of literals and undated-key parameters, on `day`."""
+    match expr:
+        case ast.Number(value=value) | ast.Percent(value=value) | ast.Money(value=value):
+            return value
+        case ast.String(value=text):
+            return text
+        case ast.Boolean(value=flag):
+            return flag
+        case ast.DateLiteral(value=date):
+            return date
+        case ast.Negate(operand=operand):
+            inner = constant(operand, parameters, day)
+            return -inner if isinstance(inner, Fraction) else None
+        case ast.Name(name=name) if name in parameters and not parameters[name].keys:
+            found = parameters[name].value_at(day)
+            return found.value if found else None
+    return None
+
+
+class _Analyser:
+    def __init__(self, schema: Schema, diagnostics: list[Diagnostic]) -> None:
+        self.schema = schema
+        self.diagnostics = diagnostics
+        self.annotations = Annotations()
+        self.expressions = ExpressionChecker(self.annotations, diagnostics)
+        self.parameters: dict[str, CheckedParameter] = {}
+        self.definitions: dict[str, dict[str, ast.Definition]] = {}
+        self.rules: dict[str, ast.Rule] = {}
+        self.rule_files: dict[str, str] = {}
+        self.commitments: dict[str, ast.Commitment] = {}
+        self.definition_types: dict[tuple[str, str], Type | None] = {}
+        self.in_progress: set[tuple[str, str]] = set()
+        self.extra_sources: dict[str, str] = {}
+
+    def error(self, code: str, message: str, span: ast.Span | None, hint: str | None = None,
+              related: tuple[Related, ...] = ()) -> None:  # fmt: skip
+        self.diagnostics.append(Diagnostic(code, message, span, hint=hint, related=related))
+
+    # ------------------------------------------------------------------ declarations
+    def collect(self, modules: list[tuple[Path, ast.Module]]) -> list[tuple[Path, ast.Parameter]]:
+        first_seen: dict[str, ast.Span] = {}
+        parameters: list[tuple[Path, ast.Parameter]] = []
+
+        def unique(kind: str, name: str, span: ast.Span) -> bool:
+            key = f"{kind}:{name}"
+            if key in first_seen:
+                self.error("E202", f"{kind} « {name} » déclaré(e) deux fois", span,
+                           related=(Related(first_seen[key], "première déclaration"),))  # fmt: skip
+                return False
+            first_seen[key] = span
+            return True
+
+        for path, module in modules:
+            for declaration in module.declarations:
+                match declaration:
+                    case ast.Parameter(name=name):
+                        if unique("paramètre", name, declaration.span):
+                            parameters.append((path, declaration))
+                    case ast.Definition(name=name, entity=entity):
+                        if unique(f"définition sur {entity}", name, declaration.span):
+                            self.definitions.setdefault(entity, {})[name] = declaration
+                    case ast.Rule(rule_id=rule_id):
+                        if unique("règle", rule_id, declaration.span):
+                            self.rules[rule_id] = declaration
+                            self.rule_files[rule_id] = module.file
+                    case ast.Commitment(commitment_id=commitment_id):
+                        if unique("engagement", commitment_id, declaration.span):
+                            self.commitments[commitment_id] = declaration
+        return parameters
+
+    def resolve_type(self, name: str, span: ast.Span) -> Type | None:
+        if name in SCALAR_TYPES:
+            return SCALAR_TYPES[name]
+        if name in self.schema.enums:
+            return self.schema.enums[name]
+        known = [*SCALAR_TYPES, *self.schema.enums]
+        self.expressions._unknown(name, span, known, "type")
+        return None
+
+    # ------------------------------------------------------------------ parameters
+    def parameter(self, path: Path, decl: ast.Parameter) -> None:
+        type_ = self.resolve_type(decl.type_name, decl.span)
+        keys: list[tuple[str, Type]] = []
+        for key in decl.keys:
+            key_type = self.resolve_type(key.type_name, key.span)
+            if key_type is not None:
+                keys.append((key.name, key_type))
+        if type_ is None or len(keys) != len(decl.keys):
+            return
+        checked = CheckedParameter(decl, type_, tuple(keys))
+        if decl.steps and decl.keys:
+            self.error(
+                "E205", "un paramètre à clés prend ses valeurs dans une table", decl.steps[0].span
+            )
+        for step in decl.steps:
+            if not step.sources:
+                self.error("E401", f"valeur de « {decl.name} » sans source", step.span,
+                           hint='ajoutez : source "texte, article" url "https://…"')  # fmt: skip
+                continue
+            value = self.literal_value(step.value, type_)
+            if value is None:
+                continue
+            if step.end is not None and step.end < step.start:
+                self.error("E405", "période à l'envers (la fin précède le début)", step.span)
+            origin = f"{step.span.file}:{step.span.line}"
+            checked.values.append(
+                ParameterValue(step.start, step.end, (), value, step.sources, origin)
+            )
+        for table in decl.tables:
+            values, display, text = load_table(table, path, checked.keys, type_, self.diagnostics)
+            if display is not None and text is not None:
+                self.extra_sources[display] = text
+            checked.values.extend(values)
+        checked.values = self.deduplicate(decl, checked.values)
+        for derivation in decl.derivations:
+            self.derive(checked, derivation)
+        if not checked.values:
+            self.error("E406", f"le paramètre « {decl.name} » n'a aucune valeur", decl.span)
+        if not decl.meta.sources and not decl.steps and not decl.tables:
+            self.error("E401", f"paramètre « {decl.name} » sans source", decl.span)
+        checked.index()
+        self.parameters[decl.name] = checked
+
+    def deduplicate(
+        self, decl: ast.Parameter, values: list[ParameterValue]
+    ) -> list[ParameterValue]:
+        """Identical rows (an EPCI listed under several départements) count once; two
+        different values for the same key and day are an error."""
+        kept: dict[tuple[tuple[str, ...], dt.date], ParameterValue] = {}
+        for value in values:
+            slot = (value.key, value.start)
+            previous = kept.get(slot)
+            if previous is None:
+                kept[slot] = value
+            elif previous.value != value.value or previous.end != value.end:
+                key = ", ".join(value.key) or "—"
+                self.error(
+                    "E408",
+                    f"« {decl.name} » ({key}) a deux valeurs à partir du {value.start:%d/%m/%Y} : "
+                    f"{previous.value} ({previous.origin}) et {value.value} ({value.origin})",
+                    decl.span,
+                )
+        return list(kept.values())
+
+    def derive(self, checked: CheckedParameter, derivation: ast.Derivation) -> None:
+        names = [name for name, _ in checked.keys]
+        if derivation.key not in names:
+            self.error(
+                "E205",
+                f"« {derivation.key} » n'est pas une clé de « {checked.name} »",
+                derivation.span,
+            )
+            return
+        if not derivation.sources:
+            self.error("E401", "dérivation sans source", derivation.span)
+            return
+        position = names.index(derivation.key)
+        target = constant(derivation.target, self.parameters, dt.date.max)
+        origin = constant(derivation.origin, self.parameters, dt.date.max)
+        if isinstance(derivation.target, ast.Name):
+            target = derivation.target.name
+        if isinstance(derivation.origin, ast.Name):
+            origin = derivation.origin.name
+        factor = constant(derivation.factor, self.parameters, dt.date.max)
+        if not isinstance(factor, Fraction):
+            self.error(
+                "E301",
+                "le facteur d'une dérivation est un nombre ou un pourcentage",
+                derivation.factor.span,
+            )
+            return
+        derived = []
+        for value in checked.values:
+            if value.key[position] == str(origin) and isinstance(value.value, Fraction):
+                key = (*value.key[:position], str(target), *value.key[position + 1 :])
+                derived.append(
+                    ParameterValue(
+                        value.start,
+                        value.end,
+                        key,
+                        value.value * factor,
+                        derivation.sources + value.sources,
+                        f"{derivation.span.file}:{derivation.span.line}",
+                        derived_from=value.key,
+                    )
+                )
+        checked.values.extend(derived)
+
+    def literal_value(self, expr: ast.Expr, type_: Type) -> Value | None:
+        value = constant(expr, {}, dt.date.max)
+        literal_type = self.expressions.infer(
+            expr, Context(self.schema, None, {}, lambda *_: None, {})
+        )
+        if value is None or literal_type is None:
+            self.error(
+                "E301",
+                "une valeur de paramètre s'écrit littéralement (ex. 25 %, 8957 €)",
+                expr.span,
+            )
+            return None
+        if not same_unit(literal_type, type_):
+            code = "E302" if literal_type.is_numeric and type_.is_numeric else "E301"
+            self.error(code, f"valeur de type {literal_type} pour un paramètre de type {type_}", expr.span,
+                       hint="un pourcentage s'écrit 25 %, un montant 8957 €")  # fmt: skip
+            return None
+        return value
+
+    # ------------------------------------------------------------------ expressions
+    def signatures(self) -> dict[str, ParameterSignature]:
+        return {name: ParameterSignature(p.type, p.keys) for name, p in self.parameters.items()}
+
+    def context(self, entity: Entity | None, extras: dict[str, Type] | None = None) -> Context:
+        return Context(self.schema, entity, self.signatures(), self.definition_type,
+                       self.definitions, extras or {})  # fmt: skip
+
+    def definition_type(self, entity_name: str, name: str, use: ast.Span) -> Type | None:
+        slot = (entity_name, name)
+        if slot in self.definition_types:
+            return self.definition_types[slot]
+        if slot in self.in_progress:
+            self.error("E201", f"définition circulaire : « {name} » dépend d'elle-même", use)
+            return None
+        self.in_progress.add(slot)
+        definition = self.definitions[entity_name][name]
+        entity = self.schema.entities[entity_name]
+        type_ = self.expressions.infer(definition.expr, self.context(entity))
+        self.in_progress.discard(slot)
+        self.definition_types[slot] = type_
+        return type_
+
+    def definition(self, definition: ast.Definition) -> None:
+        if definition.entity not in self.schema.entities:
+            self.expressions._unknown(
+                definition.entity, definition.span, list(self.schema.entities), "population"
+            )
+            return
+        self.definition_type(definition.entity, definition.name, definition.span)
+
+    # ------------------------------------------------------------------ rules
+    def rule(self, rule: ast.Rule, tested: set[str] | None) -> None:
+        if not rule.meta.sources:
+            self.error("E401", f"règle {rule.rule_id} sans source", rule.span,
+                       hint='ajoutez : source "Code de la construction et de l\'habitation" article "L441-1" url "…"')  # fmt: skip
+        versions = sorted(rule.versions, key=lambda version: version.start)
+        for previous, current in itertools.pairwise(versions):
+            if previous.end is None or previous.end >= current.start:
+                self.error("E403", f"les versions de {rule.rule_id} se chevauchent", current.span,
+                           related=(Related(previous.span, "version précédente"),),
+                           hint="une version finit (« au JJ/MM/AAAA ») la veille du début de la suivante")  # fmt: skip
+            elif previous.end + dt.timedelta(days=1) < current.start:
+                self.error("W101", f"trou entre deux versions de {rule.rule_id} : du "
+                           f"{previous.end + dt.timedelta(days=1):%d/%m/%Y} au "
+                           f"{current.start - dt.timedelta(days=1):%d/%m/%Y}, aucune version ne s'applique",
+                           current.span)  # fmt: skip
+        for version in versions:
+            self.version(rule, version)
+        if rule.local_bounds is not None:
+            context = self.context(None)
+            for bound in (rule.local_bounds.lower, rule.local_bounds.upper):
+                if bound is not None:
+                    self.expressions.infer(bound, context)
+        if tested is not None and rule.rule_id not in tested:
+            self.error("W102", f"la règle {rule.rule_id} n'a pas de test", rule.span,
+                       hint="ajoutez un cas dans un fichier *.tests.yaml à côté des règles")  # fmt: skip
+
+    def version(self, rule: ast.Rule, version: ast.Version) -> None:
+        if version.end is not None and version.end < version.start:
+            self.error("E405", "version qui finit avant de commencer", version.span)
+        if not version.meta.sources:
+            self.error(
+                "E401",
+                f"version de {rule.rule_id} du {version.start:%d/%m/%Y} sans source",
+                version.span,
+            )
+        for source in (*rule.meta.sources, *version.meta.sources):
+            if source.url is None:
+                self.error("W103", f"source « {source.title} » sans adresse", source.span,
+                           hint='ajoutez url "https://www.legifrance.gouv.fr/…"')  # fmt: skip
+        if version.applicability is not None:
+            territory = self.schema.entities.get(self.schema.territory_entity)
+            context = self.context(territory, dict(self.schema.territory_extras))
+            self.expressions.condition(
+                version.applicability, context, "la condition « s'applique si »"
+            )
+        if version.population is None or version.requirement is None:
+            missing = (
+                "population (« parmi les … »)"
+                if version.population is None
+                else "exigence (« exiger … »)"
+            )
+            self.error("E404", f"version de {rule.rule_id} sans {missing}", version.span)
+            return
+        entity = self.schema.entities.get(version.population.entity)
+        if entity is None:
+            self.expressions._unknown(version.population.entity, version.population.span,
+                                      list(self.schema.entities), "population")  # fmt: skip
+            return
+        context = self.context(entity)
+        if version.population.where is not None:
+            self.expressions.condition(version.population.where, context, "la condition « où »")
+        for grouping in version.groupings:
+            for dimension in grouping.dimensions:
+                if dimension not in entity.dimensions:
+                    self.expressions._unknown(dimension, grouping.span, list(entity.dimensions),
+                                              f"regroupement des {entity.label}")  # fmt: skip
+        requirement = version.requirement
+        self.expressions.condition(requirement.condition, context, "ce qui est exigé")
+        if requirement.target is not None:
+            target = self.expressions.infer(requirement.target, self.context(None))
+            wanted = PERCENT if requirement.kind == "share" else INT
+            if target is not None and target.kind != wanted:
+                code = "E302" if target.is_numeric else "E301"
+                self.error(code, f"la cible d'une {'part' if wanted == PERCENT else 'quantité'} est un(e) "
+                           f"{wanted}, pas un(e) {target}", requirement.target.span)  # fmt: skip
+        for exception in version.exceptions:
+            self.expressions.condition(exception.condition, context, "la condition « sauf si »")
+        for also in version.also:
+            self.expressions.condition(also.condition, context, f"l'indicateur « {also.label} »")
+
+    # ------------------------------------------------------------------ commitments
+    def commitment(self, commitment: ast.Commitment) -> None:
+        name = commitment.commitment_id
+        if commitment.territory is None:
+            self.error("E503", f"engagement {name} : territoire (SIREN de l'EPCI) manquant", commitment.span,
+                       hint='ajoutez : territoire "200046977"')  # fmt: skip
+        if commitment.start is None:
+            self.error("E503", f"engagement {name} : période manquante", commitment.span,
+                       hint="ajoutez : du JJ/MM/AAAA au JJ/MM/AAAA")  # fmt: skip
+        if not commitment.signatories:
+            self.error("E503", f"engagement {name} : signataires manquants", commitment.span)
+        if not commitment.meta.sources:
+            self.error(
+                "E401", f"engagement {name} sans source (le document signé)", commitment.span
+            )
+        day = commitment.start or dt.date.max
+        for objective in commitment.objectives:
+            self.objective(objective, day)
+
+    def objective(self, objective: ast.Objective, day: dt.date) -> None:
+        rule = self.rules.get(objective.rule_id)
+        if rule is None:
+            self.expressions._unknown(objective.rule_id, objective.span, list(self.rules), "règle")
+            return
+        if rule.local_bounds is None:
+            self.error(
+                "E502", f"la règle {objective.rule_id} n'admet pas d'objectif local", objective.span
+            )
+            return
+        value_type = self.expressions.infer(objective.value, self.context(None))
+        if value_type is not None and value_type.kind != PERCENT:
+            self.error(
+                "E302",
+                f"un objectif local est un pourcentage, pas un(e) {value_type}",
+                objective.value.span,
+            )
+            return
+        value = constant(objective.value, self.parameters, day)
+        bounds = rule.local_bounds
+        for bound, label, lower in (
+            (bounds.lower, "au moins", True),
+            (bounds.upper, "au plus", False),
+        ):
+            if bound is None or not isinstance(value, Fraction):
+                continue
+            limit = constant(bound, self.parameters, day)
+            if not isinstance(limit, Fraction):
+                continue
+            if (value < limit) if lower else (value > limit):
+                self.error(
+                    "E501",
+                    f"objectif de {_percent(value)} hors des bornes de la loi : "
+                    f"{objective.rule_id} exige {label} {_percent(limit)}",
+                    objective.value.span,
+                    related=(Related(bound.span, "borne fixée par la règle"),),
+                )
+        version = self.rules_version_at(rule, day)
+        entity = (
+            self.schema.entities.get(version.population.entity)
+            if version and version.population
+            else None
+        )
+        for item in objective.scope:
+            if entity is not None and item.name not in entity.dimensions:
+                self.expressions._unknown(item.name, item.span, list(entity.dimensions), "portée")
+
+    @staticmethod
+    def rules_version_at(rule: ast.Rule, day: dt.date) -> ast.Version | None:
+        for version in rule.versions:
+            if version.start <= day and (version.end is None or day <= version.end):
+                return version
+        return rule.versions[-1] if rule.versions else None
+
+
+def _percent(value: Fraction) -> str:
+    number = value * 100
+    text = f"{float(number):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + " %"
+
+
+def load_rulebook(
+    paths: Iterable[Path], schema: Schema, tested: set[str] | None = None
+) -> tuple[Rulebook | None, list[Diagnostic]]:
+    """Check the rule files under `paths`. The rulebook is None when there is any error."""
+    diagnostics: list[Diagnostic] = []
+    files = rule_files(paths)
+    loaded = _parse_all(files, diagnostics)
+    analyser = _Analyser(schema, diagnostics)
+    parameters = analyser.collect(loaded.modules)
+    for path, parameter in parameters:
+        analyser.parameter(path, parameter)
+    for by_name in analyser.definitions.values():
+        for definition in by_name.values():
+            analyser.definition(definition)
+    for rule in analyser.rules.values():
+        analyser.rule(rule, tested)
+    for commitment in analyser.commitments.values():
+        analyser.commitment(commitment)
+    diagnostics.sort(key=sort_key)
+    if has_errors(diagnostics) or (not loaded.modules and not files):
+        return None, diagnostics
+    rulebook = Rulebook(
+        parameters=analyser.parameters,
+        definitions=analyser.definitions,
+        rules=analyser.rules,
+        commitments=analyser.commitments,
+        annotations=analyser.annotations,
+        sources={**loaded.sources, **analyser.extra_sources},
+        rule_files=analyser.rule_files,
+    )
+    return rulebook, diagnostics
+
+
+__all__ = ["BOOL", "load_rulebook", "rule_files"]

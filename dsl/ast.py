@@ -1,0 +1,344 @@
+"""The syntax tree of the rule language: frozen dataclasses, each node with its source span."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Span:
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NOWHERE = Span("<interne>", 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
+
+
+# ------------------------------------------------------------------------ metadata
+
+
+@dataclass(frozen=True)
+class Source(Node):
+    """A legal or documentary reference: a text, optionally an article and an address."""
+
+    title: str
+    article: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Metadata(Node):
+    """What every declaration may carry: a title, sources, notes and points of uncertainty."""
+
+    title: str | None = None
+    sources: tuple[Source, ...] = ()
+    uncertain: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------ expressions
+
+
+@dataclass(frozen=True)
+class Expr(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class Number(Expr):
+    value: Fraction
+    text: str
+
+
+@dataclass(frozen=True)
+class Percent(Expr):
+    value: Fraction  # as a ratio: 25 % is 1/4
+    text: str
+
+
+@dataclass(frozen=True)
+class Money(Expr):
+    value: Fraction  # euros
+    text: str
+
+
+@dataclass(frozen=True)
+class String(Expr):
+    value: str
+
+
+@dataclass(frozen=True)
+class DateLiteral(Expr):
+    value: dt.date
+
+
+@dataclass(frozen=True)
+class Boolean(Expr):
+    value: bool
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class Attribute(Expr):
+    owner: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    function: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class KeyArg(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Lookup(Expr):
+    parameter: str
+    keys: tuple[KeyArg, ...]
+
+
+@dataclass(frozen=True)
+class Negate(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Arithmetic(Expr):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Compare(Expr):
+    op: str  # < <= > >= = !=
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class And(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Or(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class If(Expr):
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True)
+class IsSet(Expr):
+    operand: Expr
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Member(Expr):
+    operand: Expr
+    options: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Contains(Expr):
+    operand: Expr
+    item: str
+
+
+# ------------------------------------------------------------------------ parameters
+
+
+@dataclass(frozen=True)
+class KeyDecl(Node):
+    name: str
+    type_name: str
+
+
+@dataclass(frozen=True)
+class ValueStep(Node):
+    """From `start` (to `end`, when given) the parameter is `value`, by virtue of `sources`."""
+
+    start: dt.date
+    end: dt.date | None
+    value: Expr
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class TableRef(Node):
+    """Values (with dates and sources) loaded from a data file kept in rules/."""
+
+    path: str
+    value_column: str | None
+
+
+@dataclass(frozen=True)
+class Derivation(Node):
+    """For key value `target`, the value is that of key value `origin` times `factor`."""
+
+    key: str
+    target: Expr
+    origin: Expr
+    factor: Expr
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Parameter(Node):
+    name: str
+    type_name: str
+    meta: Metadata
+    keys: tuple[KeyDecl, ...] = ()
+    steps: tuple[ValueStep, ...] = ()
+    tables: tuple[TableRef, ...] = ()
+    derivations: tuple[Derivation, ...] = ()
+
+
+# ------------------------------------------------------------------------ definitions
+
+
+@dataclass(frozen=True)
+class Definition(Node):
+    name: str
+    entity: str
+    expr: Expr
+    meta: Metadata
+
+
+# ------------------------------------------------------------------------ rules
+
+
+@dataclass(frozen=True)
+class LocalBounds(Node):
+    """Where a local commitment (CIA) may set the rule's target: [lower, upper]."""
+
+    lower: Expr | None
+    upper: Expr | None
+
+
+@dataclass(frozen=True)
+class Population(Node):
+    entity: str
+    where: Expr | None
+
+
+@dataclass(frozen=True)
+class Grouping(Node):
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Requirement(Node):
+    kind: str  # "share" | "count" | "each"
+    bound: str | None  # "min" | "max" (share and count)
+    target: Expr | None  # share and count
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class RuleException(Node):
+    condition: Expr
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Also(Node):
+    """A further indicator reported with the result, e.g. the rate without rehoused households."""
+
+    label: str
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class Version(Node):
+    start: dt.date
+    end: dt.date | None
+    meta: Metadata
+    applicability: Expr | None
+    population: Population | None
+    groupings: tuple[Grouping, ...]
+    requirement: Requirement | None
+    exceptions: tuple[RuleException, ...]
+    also: tuple[Also, ...]
+
+
+@dataclass(frozen=True)
+class Rule(Node):
+    rule_id: str
+    meta: Metadata
+    local_bounds: LocalBounds | None
+    versions: tuple[Version, ...]
+
+
+# ------------------------------------------------------------------------ commitments
+
+
+@dataclass(frozen=True)
+class ScopeItem(Node):
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Objective(Node):
+    rule_id: str
+    scope: tuple[ScopeItem, ...]
+    value: Expr
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Commitment(Node):
+    commitment_id: str
+    meta: Metadata
+    territory: str | None
+    signatories: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+    objectives: tuple[Objective, ...]
+
+
+Declaration = Parameter | Definition | Rule | Commitment
+
+
+@dataclass(frozen=True)
+class Module(Node):
+    """One rule file."""
+
+    file: str
+    declarations: tuple[Declaration, ...]

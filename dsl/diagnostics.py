@@ -1,0 +1,115 @@
+"""Diagnostics: a stable code, a French message, a place in the rule text, a hint.
+
+Rendered like Catala's or rustc's: `fichier:ligne:colonne: erreur E101: …`, then the source
+line with the span underlined, then the hint. Codes are documented in `CODES` and never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dsl.ast import Span
+
+ERROR = "erreur"
+WARNING = "avertissement"
+
+# Every code, with its one-line meaning (the documentation lists them from here).
+CODES: dict[str, str] = {
+    "E101": "syntaxe : un élément inattendu",
+    "E102": "syntaxe : le fichier s'arrête trop tôt",
+    "E103": "syntaxe : caractère non reconnu",
+    "E104": "date impossible",
+    "E105": "fichier de règles illisible",
+    "E201": "nom inconnu",
+    "E202": "nom déclaré deux fois",
+    "E203": "population ou dimension inconnue",
+    "E204": "fonction inconnue ou mal appelée",
+    "E205": "paramètre appelé avec des clés qui ne sont pas les siennes",
+    "E301": "types incompatibles",
+    "E302": "unités incompatibles",
+    "E303": "une condition doit être vraie ou fausse",
+    "E304": "valeur hors de l'énumération",
+    "E401": "valeur sans source",
+    "E402": "règle sans version",
+    "E403": "versions qui se chevauchent",
+    "E404": "version sans population ou sans exigence",
+    "E405": "période vide ou à l'envers",
+    "E406": "paramètre sans valeur",
+    "E407": "table de paramètre illisible ou incomplète",
+    "E408": "valeurs d'un paramètre datées deux fois du même jour",
+    "E501": "engagement local hors des bornes fixées par la loi",
+    "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
+    "E503": "engagement incomplet",
+    "E601": "construction qui ne se traduit pas en SQL",
+    "W101": "trou entre deux versions d'une règle",
+    "W102": "règle sans test",
+    "W103": "source sans adresse (url)",
+}
+
+
+@dataclass(frozen=True)
+class Related:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None
+    hint: str | None = None
+    related: tuple[Related, ...] = field(default=())
+
+    @property
+    def severity(self) -> str:
+        return WARNING if self.code.startswith("W") else ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def location(self) -> str:
+        return str(self.span) if self.span else "<règles>"
+
+    def render(self, sources: Mapping[str, str] | None = None) -> str:
+        lines = [f"{self.location()}: {self.severity} {self.code}: {self.message}"]
+        if self.span is not None and sources is not None:
+            lines.extend(_excerpt(self.span, sources))
+        for related in self.related:
+            lines.append(f"{related.span}: note : {related.message}")
+            if sources is not None:
+                lines.extend(_excerpt(related.span, sources))
+        if self.hint:
+            lines.append(f"  conseil : {self.hint}")
+        return "\n".join(lines)
+
+
+def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
+    text = sources.get(span.file)
+    if text is None or span.line < 1:
+        return []
+    source_lines = text.splitlines()
+    if span.line > len(source_lines):
+        return []
+    line_text = source_lines[span.line - 1].expandtabs(1)
+    gutter = f"{span.line:>5} | "
+    start = max(span.column, 1)
+    if span.end_line == span.line and span.end_column > start:
+        width = span.end_column - start
+    else:
+        width = max(len(line_text) - start + 1, 1)
+    underline = " " * (len(gutter) - 2) + "| " + " " * (start - 1) + "^" * width
+    return [gutter + line_text, underline]
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    span = diagnostic.span
+    if span is None:
+        return ("", 0, 0, diagnostic.code)
+    return (span.file, span.line, span.column, diagnostic.code)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(diagnostic.is_error for diagnostic in diagnostics)

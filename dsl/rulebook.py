@@ -1,0 +1,112 @@
+"""The checked rulebook: rules with their dated versions, parameters with their dated and
+sourced values, definitions, local commitments, and the types of every expression."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from dsl import ast
+from dsl.typecheck import Annotations
+from dsl.types import Type
+
+Value = Fraction | str | bool | dt.date
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: dt.date
+    end: dt.date | None  # inclusive; None: until a later value
+    key: tuple[str, ...]  # the key values, in the parameter's key order ("" for no key)
+    value: Value
+    sources: tuple[ast.Source, ...]
+    origin: str  # where it was written: "fichier:ligne"
+    derived_from: tuple[str, ...] | None = None  # the key it was derived from, if any
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass
+class CheckedParameter:
+    decl: ast.Parameter
+    type: Type
+    keys: tuple[tuple[str, Type], ...]
+    values: list[ParameterValue] = field(default_factory=list)
+    # key -> values sorted by start date, for lookups
+    _index: dict[tuple[str, ...], list[ParameterValue]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+    def index(self) -> None:
+        self._index = {}
+        for value in sorted(self.values, key=lambda v: (v.key, v.start)):
+            self._index.setdefault(value.key, []).append(value)
+
+    def key_of(self, key_values: Mapping[str, object]) -> tuple[str, ...]:
+        return tuple(_key_text(key_values[name]) for name, _ in self.keys)
+
+    def value_at(
+        self, day: dt.date, key_values: Mapping[str, object] | None = None
+    ) -> ParameterValue | None:
+        """The value in force on `day` for these keys: the latest start on or before `day`
+        whose period covers it."""
+        key = self.key_of(key_values or {}) if self.keys else ()
+        found = None
+        for value in self._index.get(key, ()):
+            if value.start > day:
+                break
+            found = value
+        if found is not None and found.covers(day):
+            return found
+        return None
+
+    def series(self, key_values: Mapping[str, object] | None = None) -> list[ParameterValue]:
+        key = self.key_of(key_values or {}) if self.keys else ()
+        return list(self._index.get(key, ()))
+
+    def all_keys(self) -> list[tuple[str, ...]]:
+        return sorted(self._index)
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return str(value.numerator)
+    return str(value)
+
+
+@dataclass
+class Rulebook:
+    parameters: dict[str, CheckedParameter]
+    definitions: dict[str, dict[str, ast.Definition]]  # entity -> name -> definition
+    rules: dict[str, ast.Rule]
+    commitments: dict[str, ast.Commitment]
+    annotations: Annotations
+    sources: dict[str, str]  # file name -> text (rule files and data tables)
+    rule_files: dict[str, str] = field(default_factory=dict)  # rule id -> file
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of every file the rulebook was built from, in a stable order."""
+        sha = hashlib.sha256()
+        for name in sorted(self.sources):
+            sha.update(name.encode() + b"\0" + self.sources[name].encode() + b"\0")
+        return sha.hexdigest()
+
+    def version_at(self, rule_id: str, day: dt.date) -> ast.Version | None:
+        for version in self.rules[rule_id].versions:
+            if version.start <= day and (version.end is None or day <= version.end):
+                return version
+        return None
+
+    def versions_during(self, rule_id: str, start: dt.date, end: dt.date) -> list[ast.Version]:
+        return [
+            version
+            for version in self.rules[rule_id].versions
+            if version.start <= end and (version.end is None or version.end >= start)
+        ]

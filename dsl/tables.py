@@ -1,0 +1,108 @@
+"""Loading a parameter's values from a data file kept beside the rules (CSV, with provenance).
+
+Columns: the parameter's keys, `en_vigueur_du`, optionally `en_vigueur_au`, the value column
+(`valeur` unless the declaration names another), `source_titre`, optionally `source_article`
+and `source_url`. Every row needs its source: a value without a source does not load.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic
+from dsl.rulebook import ParameterValue, Value
+from dsl.types import BOOL, DATE, DECIMAL, ENUM, INT, MONEY, PERCENT, TEXT, Type
+
+
+def parse_value(text: str, type_: Type) -> Value:
+    """A table cell as a value of the parameter's type; ValueError (French) when it is not."""
+    raw = text.strip()
+    if type_.kind in (INT, DECIMAL, MONEY, PERCENT):
+        cleaned = raw.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            number = Fraction(cleaned)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"« {text} » n'est pas un nombre") from None
+        if type_.kind == INT and number.denominator != 1:
+            raise ValueError(f"« {text} » n'est pas un entier")
+        return number / 100 if type_.kind == PERCENT else number
+    if type_.kind == BOOL:
+        if raw.lower() in ("oui", "vrai", "true", "1"):
+            return True
+        if raw.lower() in ("non", "faux", "false", "0"):
+            return False
+        raise ValueError(f"« {text} » n'est pas oui/non")
+    if type_.kind == DATE:
+        return dt.date.fromisoformat(raw)
+    if type_.kind == ENUM and raw not in type_.values:
+        raise ValueError(f"« {text} » n'est pas une valeur de {type_}")
+    if type_.kind in (TEXT, ENUM):
+        return raw
+    raise ValueError(f"type {type_} non pris en charge dans une table")
+
+
+def load_table(
+    reference: ast.TableRef,
+    rules_file: Path,
+    keys: tuple[tuple[str, Type], ...],
+    value_type: Type,
+    diagnostics: list[Diagnostic],
+) -> tuple[list[ParameterValue], str | None, str | None]:
+    """Values of the table, and the file's (display name, text) for the rulebook's digest."""
+    path = (rules_file.parent / reference.path).resolve()
+    display = str(Path(reference.span.file).parent / reference.path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        diagnostics.append(
+            Diagnostic(
+                "E407", f"table « {reference.path} » illisible ({exc.strerror})", reference.span
+            )
+        )
+        return [], None, None
+    value_column = reference.value_column or "valeur"
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    required = [name for name, _ in keys] + ["en_vigueur_du", value_column, "source_titre"]
+    missing = [name for name in required if name not in header]
+    if missing:
+        diagnostics.append(
+            Diagnostic(
+                "E407",
+                f"la table « {reference.path} » n'a pas les colonnes : {', '.join(missing)}",
+                reference.span,
+                hint=f"colonnes présentes : {', '.join(header)}",
+            )
+        )
+        return [], display, text
+    values: list[ParameterValue] = []
+    for line_number, row in enumerate(reader, start=2):
+        origin = f"{display}:{line_number}"
+        here = ast.Span(display, line_number, 1, line_number, 2)
+        title = (row.get("source_titre") or "").strip()
+        if not title:
+            diagnostics.append(
+                Diagnostic("E401", "valeur sans source (colonne source_titre vide)", here)
+            )
+            continue
+        try:
+            start = dt.date.fromisoformat((row["en_vigueur_du"] or "").strip())
+            end_text = (row.get("en_vigueur_au") or "").strip()
+            end = dt.date.fromisoformat(end_text) if end_text else None
+            key = tuple(str(parse_value(row[name] or "", type_)) for name, type_ in keys)
+            value = parse_value(row[value_column] or "", value_type)
+        except ValueError as exc:
+            diagnostics.append(Diagnostic("E407", f"ligne illisible : {exc}", here))
+            continue
+        source = ast.Source(
+            title,
+            (row.get("source_article") or "").strip() or None,
+            (row.get("source_url") or "").strip() or None,
+            span=here,
+        )
+        values.append(ParameterValue(start, end, key, value, (source,), origin))
+    return values, display, text
