@@ -32,7 +32,7 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _display(path: Path) -> str:
+def display_name(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -48,7 +48,7 @@ class _Loaded:
 def _parse_all(files: list[Path], diagnostics: list[Diagnostic]) -> _Loaded:
     loaded = _Loaded([], {})
     for path in files:
-        display = _display(path)
+        display = display_name(path)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

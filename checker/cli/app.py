@@ -9,7 +9,7 @@ import traceback
 import typer
 
 from checker import __version__
-from checker.cli import db_commands, import_command
+from checker.cli import db_commands, import_command, rules_commands
 from checker.cli.console import err
 from checker.errors import MixiteError
 
@@ -40,6 +40,8 @@ def _root(
 
 import_command.register(app)
 app.add_typer(db_commands.app, name="db")
+app.add_typer(rules_commands.app, name="rules")
+rules_commands.register_param(app)
 
 
 def report_error(error: MixiteError) -> None:

@@ -1,0 +1,246 @@
+"""`mixite rules …` and `mixite param`: checking, listing and showing the rulebook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from checker import frenchfmt
+from checker.cli.console import err, out
+from checker.errors import MixiteError
+from checker.rulebook_loader import load_rules, require_rules
+from dsl import ast
+from dsl.rulebook import CheckedParameter, ParameterValue
+
+app = typer.Typer(help="Les règles : vérifier, lister, afficher, tester.", no_args_is_help=True)
+
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Fichiers ou dossiers de règles (par défaut : les règles livrées)."),
+]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Dossier de règles à utiliser (par défaut : les règles livrées)."),
+]
+
+
+@app.command("lint")
+def lint_command(paths: PathsArgument = None) -> None:
+    """Vérifie les règles : syntaxe, noms, types et unités, dates, sources, engagements."""
+    loaded = load_rules(paths)
+    for diagnostic in loaded.diagnostics:
+        err.print(diagnostic.render(loaded.sources), markup=False, highlight=False)
+        err.print()
+    errors = sum(1 for d in loaded.diagnostics if d.is_error)
+    warnings = len(loaded.diagnostics) - errors
+    summary = f"{errors} erreur(s), {warnings} avertissement(s)"
+    if errors:
+        err.print(f"[bold red]{summary}[/]")
+        raise typer.Exit(1)
+    rules = len(loaded.rulebook.rules) if loaded.rulebook else 0
+    out.print(f"Règles valides ({rules} règle(s)) — {summary}.")
+
+
+@app.command("list")
+def list_command(rules: RulesOption = None) -> None:
+    """Liste les règles, avec leurs versions."""
+    rulebook, _ = require_rules(rules)
+    table = Table(title="Règles", title_justify="left")
+    table.add_column("Identifiant", no_wrap=True)
+    table.add_column("Intitulé")
+    table.add_column("Versions")
+    table.add_column("Fichier")
+    for rule_id in sorted(rulebook.rules):
+        rule = rulebook.rules[rule_id]
+        periods = ", ".join(_period(v.start, v.end) for v in rule.versions)
+        table.add_row(rule_id, rule.meta.title or "", periods, rulebook.rule_files[rule_id])
+    out.print(table)
+
+
+def _period(start: dt.date, end: dt.date | None) -> str:
+    return f"du {frenchfmt.date(start)}" + (f" au {frenchfmt.date(end)}" if end else "")
+
+
+def _source_line(source: ast.Source) -> str:
+    parts = [source.title]
+    if source.article:
+        parts.append(f"art. {source.article}")
+    if source.url:
+        parts.append(source.url)
+    return " — ".join(parts)
+
+
+def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
+    lines = sources.get(span.file, "").splitlines()[span.line - 1 : span.end_line]
+    return "\n".join(lines)
+
+
+@app.command("show")
+def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
+                 rules: RulesOption = None) -> None:  # fmt: skip
+    """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
+    rulebook, _ = require_rules(rules)
+    rule = rulebook.rules.get(rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, list(rulebook.rules), n=1)
+        raise MixiteError(
+            f"Règle inconnue : {rule_id}.",
+            f"Vouliez-vous dire {close[0]} ?" if close else "Voir : mixite rules list",
+        )
+    out.print(f"[bold]{rule.rule_id}[/] — {rule.meta.title or ''}")
+    out.print(f"Fichier : {rulebook.rule_files[rule_id]}")
+    for source in rule.meta.sources:
+        out.print(f"Source : {_source_line(source)}", soft_wrap=True)
+    for text in rule.meta.uncertain:
+        out.print(f"[yellow]Incertain :[/] {text}", soft_wrap=True)
+    for text in rule.meta.notes:
+        out.print(f"Note : {text}", soft_wrap=True)
+    for version in rule.versions:
+        out.print()
+        out.print(f"[bold]Version {_period(version.start, version.end)}[/]")
+        for source in version.meta.sources:
+            out.print(f"  Source : {_source_line(source)}", soft_wrap=True)
+        out.print(_excerpt(rulebook.sources, version.span), markup=False, highlight=False)
+    names = sorted(_parameters_used(rule, rulebook.annotations.resolutions))
+    if names:
+        out.print()
+        out.print("Paramètres : " + ", ".join(names) + " (détail : mixite param NOM)")
+
+
+def _parameters_used(rule: ast.Rule, resolutions: dict[int, Any]) -> set[str]:
+    used: set[str] = set()
+
+    def visit(node: object) -> None:
+        resolution = resolutions.get(id(node))
+        if resolution is not None and resolution.kind == "parameter":
+            used.add(resolution.name)
+        if isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif isinstance(node, ast.Node):
+            for name in node.__dataclass_fields__:
+                visit(getattr(node, name))
+
+    visit(rule)
+    return used
+
+
+def _parse_keys(parameter: CheckedParameter, raw: list[str]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for item in raw:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise MixiteError(f"Clé mal écrite : « {item} ».", "Forme attendue : --key nom=valeur")
+        given[name.strip()] = value.strip().strip('"')
+    expected = [name for name, _ in parameter.keys]
+    if set(given) != set(expected):
+        listed = ", ".join(f"{name}=…" for name in expected) or "aucune clé"
+        raise MixiteError(
+            f"Le paramètre {parameter.name} se consulte avec : {listed}.",
+            f"Exemple : mixite param {parameter.name} "
+            + " ".join(f'--key {name}="…"' for name in expected),
+        )
+    return given
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _source_json(source: ast.Source) -> dict[str, str | None]:
+    return {"titre": source.title, "article": source.article, "url": source.url}
+
+
+def register_param(root: typer.Typer) -> None:
+    @root.command("param")
+    def param_command(
+        name: Annotated[str, typer.Argument(help="Nom du paramètre, ex. seuil_q1")],
+        date: Annotated[
+            str | None, typer.Option("--date", help="Date AAAA-MM-JJ (par défaut : aujourd'hui).")
+        ] = None,
+        key: Annotated[
+            list[str] | None,
+            typer.Option("--key", help='Clé, ex. --key epci="CA Amiens Métropole"'),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        rules: RulesOption = None,
+    ) -> None:
+        """La valeur d'un paramètre en vigueur à une date, et sa source."""
+        rulebook, _ = require_rules(rules)
+        parameter = rulebook.parameters.get(name)
+        if parameter is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(rulebook.parameters), n=1)
+            raise MixiteError(
+                f"Paramètre inconnu : {name}.",
+                f"Vouliez-vous dire {close[0]} ?" if close else
+                "Paramètres : " + ", ".join(sorted(rulebook.parameters)),
+            )  # fmt: skip
+        try:
+            day = dt.date.fromisoformat(date) if date else dt.date.today()
+        except ValueError:
+            raise MixiteError(
+                f"Date illisible : « {date} ».", "Forme attendue : AAAA-MM-JJ"
+            ) from None
+        keys = _parse_keys(parameter, key or [])
+        found = parameter.value_at(day, keys)
+        if found is None:
+            known = parameter.series(keys)
+            periods = (
+                "; ".join(_period(v.start, v.end) for v in known) or "aucune valeur pour ces clés"
+            )
+            raise MixiteError(
+                f"{name} : aucune valeur en vigueur le {frenchfmt.date(day)}"
+                + (f" pour {', '.join(f'{k} = {v}' for k, v in keys.items())}" if keys else "")
+                + ".",
+                f"Valeurs connues : {periods}.",
+            )
+        if as_json:
+            out.print_json(json.dumps(_param_json(parameter, found, day, keys), ensure_ascii=False))
+            return
+        _print_param(parameter, found, day, keys)
+
+
+def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date,
+                keys: dict[str, str]) -> dict[str, object]:  # fmt: skip
+    return {
+        "parametre": parameter.name,
+        "date": day.isoformat(),
+        "cles": keys,
+        "type": str(parameter.type),
+        "value": _json_value(found.value),
+        "en_vigueur_du": found.start.isoformat(),
+        "en_vigueur_au": found.end.isoformat() if found.end else None,
+        "source": _source_json(found.sources[0]),
+        "sources": [_source_json(source) for source in found.sources],
+        "origine": found.origin,
+        "derive_de": list(found.derived_from) if found.derived_from else None,
+    }
+
+
+def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.date,
+                 keys: dict[str, str]) -> None:  # fmt: skip
+    label = parameter.decl.meta.title or parameter.name
+    where = ", ".join(f"{k} = {v}" for k, v in keys.items())
+    out.print(f"[bold]{parameter.name}[/] — {label}", soft_wrap=True)
+    out.print(f"Le {frenchfmt.date(day)}" + (f" ({where})" if where else "") + " : "
+              f"[bold]{frenchfmt.value(found.value, parameter.type)}[/]")  # fmt: skip
+    out.print(f"En vigueur {_period(found.start, found.end)}")
+    for source in found.sources:
+        out.print(f"Source : {_source_line(source)}", soft_wrap=True)
+    out.print(f"Écrit dans : {found.origin}")
+    for text in parameter.decl.meta.uncertain:
+        out.print(f"[yellow]Incertain :[/] {text}", soft_wrap=True)

@@ -1,0 +1,82 @@
+"""Loading the rulebook for the CLI: the bundled rules unless `--rules` says otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from checker.errors import MixiteError
+from checker.paths import rules_dir
+from checker.schema import schema
+from dsl.analysis import display_name, load_rulebook, rule_files
+from dsl.diagnostics import Diagnostic
+from dsl.rulebook import Rulebook
+
+TEST_SUFFIX = ".tests.yaml"
+
+
+@dataclass
+class LoadedRules:
+    rulebook: Rulebook | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]  # for rendering diagnostics with their excerpt
+    paths: list[Path]
+
+
+def rule_test_files(paths: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.rglob(f"*{TEST_SUFFIX}")))
+        elif path.name.endswith(TEST_SUFFIX):
+            found.append(path)
+    return found
+
+
+def tested_rule_ids(paths: Sequence[Path]) -> set[str]:
+    """The rules that have at least one test file naming them (`regle: ID`)."""
+    tested: set[str] = set()
+    for path in rule_test_files(paths):
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # reported when the tests are run
+        if isinstance(document, dict) and isinstance(document.get("regle"), str):
+            tested.add(document["regle"])
+    return tested
+
+
+def load_rules(paths: Sequence[Path] | None = None) -> LoadedRules:
+    chosen = list(paths) if paths else [rules_dir()]
+    for path in chosen:
+        if not path.exists():
+            raise MixiteError(f"{path} : fichier ou dossier de règles introuvable.")
+    if not rule_files(chosen):
+        raise MixiteError(
+            f"Aucun fichier de règles (*.regles) dans : {', '.join(map(str, chosen))}."
+        )
+    rulebook, diagnostics = load_rulebook(chosen, schema(), tested=tested_rule_ids(chosen))
+    sources: dict[str, str] = dict(rulebook.sources) if rulebook else {}
+    if rulebook is None:
+        for file in rule_files(chosen):
+            try:
+                sources[display_name(file)] = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    return LoadedRules(rulebook, diagnostics, sources, chosen)
+
+
+def require_rules(paths: Sequence[Path] | None = None) -> tuple[Rulebook, LoadedRules]:
+    """The rulebook, or a clear refusal listing the errors (warnings pass)."""
+    loaded = load_rules(paths)
+    if loaded.rulebook is None:
+        errors = [d for d in loaded.diagnostics if d.is_error]
+        rendered = "\n\n".join(d.render(loaded.sources) for d in errors[:20])
+        raise MixiteError(
+            f"Les règles contiennent {len(errors)} erreur(s) :\n\n{rendered}",
+            "Corrigez-les (mixite rules lint) avant de continuer.",
+        )
+    return loaded.rulebook, loaded
