@@ -1,0 +1,1 @@
+"""Running the rulebook on the data: SQL compiler (the fast path), reference interpreter, results."""

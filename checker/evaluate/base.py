@@ -1,0 +1,132 @@
+"""The rows each population is made of, as SQL: one subquery per entity, with every field
+the rule language knows (see `checker.schema`) as a column of the same name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ScalarSelect,
+    Select,
+    Subquery,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+
+from checker.db import models
+
+# Fields stored as integer cents, exposed to rules as euros.
+MONEY_COLUMNS = {
+    "revenus_mensuels": "revenus_mensuels_centimes",
+    "rfr_n2": "rfr_n2_centimes",
+    "rfr_n1": "rfr_n1_centimes",
+}
+LINK_PREFIX = "epci__"
+
+
+def _qpv_in_force(rpls_id: Any, day: Any) -> Select[Any]:
+    q = models.Qpv.__table__.alias("q_en_vigueur")
+    lq = models.LogementQpv.__table__.alias("lq_en_vigueur")
+    return (
+        select(q.c.code)
+        .select_from(lq.join(q, q.c.code == lq.c.qpv_code))
+        .where(
+            lq.c.rpls_id == rpls_id,
+            q.c.valide_du <= day,
+            or_(q.c.valide_au.is_(None), q.c.valide_au >= day),
+        )
+    )
+
+
+def attributions(epci_sirens: list[str] | None = None) -> Subquery:
+    """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation."""
+    a = models.Attribution.__table__
+    logement = models.Logement.__table__
+    commune = models.Commune.__table__
+    epci = models.Epci.__table__
+    in_qpv = _qpv_in_force(a.c.rpls_id, a.c.date_bail)
+    query = select(
+        a.c.id.label("id"),
+        a.c.menage.label("menage"),
+        a.c.rpls_id.label("rpls_id"),
+        a.c.date_decision.label("date_decision"),
+        a.c.date_bail.label("date_bail"),
+        a.c.date_bail.label("fact_date"),
+        a.c.bailleur_siren.label("bailleur"),
+        logement.c.commune_insee.label("commune"),
+        commune.c.zone_plafonds.label("zone_plafonds"),
+        logement.c.financement.label("financement"),
+        commune.c.epci_siren.label("epci"),
+        case((a.c.date_bail.is_(None), None), else_=exists(in_qpv)).label("en_qpv"),
+        _first_qpv(a.c.rpls_id, a.c.date_bail).label("qpv"),
+        a.c.contingent.label("contingent"),
+        func.coalesce(
+            a.c.reservataire_id,
+            case((a.c.contingent == "non_reserve", a.c.bailleur_siren), else_=None),
+        ).label("reservataire"),
+        a.c.mutation.label("mutation"),
+        a.c.dalo.label("dalo"),
+        a.c.criteres_prioritaires.label("criteres_prioritaires"),
+        a.c.relogement.label("relogement"),
+        a.c.travailleur_essentiel.label("travailleur_essentiel"),
+        a.c.nb_titulaires.label("nb_titulaires"),
+        a.c.nb_personnes_14_plus.label("nb_personnes_14_plus"),
+        a.c.nb_moins_14.label("nb_moins_14"),
+        a.c.revenus_mensuels_centimes.label("revenus_mensuels_centimes"),
+        a.c.rfr_n2_centimes.label("rfr_n2_centimes"),
+        a.c.rfr_n1_centimes.label("rfr_n1_centimes"),
+        a.c.categorie_menage.label("categorie_menage"),
+        a.c.derogation_plafonds.label("derogation_plafonds"),
+        *(column.label(LINK_PREFIX + column.name) for column in epci.c),
+    ).select_from(
+        a.join(logement, logement.c.rpls_id == a.c.rpls_id)
+        .join(commune, commune.c.insee == logement.c.commune_insee)
+        .join(epci, epci.c.siren == commune.c.epci_siren)
+    )
+    if epci_sirens:
+        query = query.where(commune.c.epci_siren.in_(epci_sirens))
+    return query.subquery("attributions")
+
+
+def _first_qpv(rpls_id: Any, day: Any) -> ScalarSelect[Any]:
+    q = models.Qpv.__table__.alias("q_code")
+    lq = models.LogementQpv.__table__.alias("lq_code")
+    return (
+        select(func.min(q.c.code))
+        .select_from(lq.join(q, q.c.code == lq.c.qpv_code))
+        .where(
+            lq.c.rpls_id == rpls_id,
+            q.c.valide_du <= day,
+            or_(q.c.valide_au.is_(None), q.c.valide_au >= day),
+        )
+        .scalar_subquery()
+    )
+
+
+def epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
+    """EPCI with the number of their QPV on the list at some point of the year."""
+    epci = models.Epci.__table__
+    commune = models.Commune.__table__
+    qc = models.QpvCommune.__table__
+    q = models.Qpv.__table__
+    nb_qpv = (
+        select(func.count(func.distinct(q.c.code)))
+        .select_from(
+            q.join(qc, qc.c.qpv_code == q.c.code).join(
+                commune, commune.c.insee == qc.c.commune_insee
+            )
+        )
+        .where(
+            commune.c.epci_siren == epci.c.siren,
+            q.c.valide_du <= literal(year_end, Date),
+            or_(q.c.valide_au.is_(None), q.c.valide_au >= literal(year_start, Date)),
+        )
+        .scalar_subquery()
+    )
+    return select(*epci.c, nb_qpv.label("nb_qpv")).order_by(epci.c.siren)

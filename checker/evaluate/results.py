@@ -1,0 +1,145 @@
+"""One result per rule × scope, and how its status and shortfall follow from the counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+CONFORME = "conforme"
+NON_CONFORME = "non_conforme"
+NON_APPLICABLE = "non_applicable"
+DONNEES_INSUFFISANTES = "donnees_insuffisantes"
+STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE, DONNEES_INSUFFISANTES)
+
+RATE_PLACES = 6  # rates are reported rounded to 6 decimals, identically on every database
+
+
+def rounded(value: Fraction | None) -> float | None:
+    return None if value is None else float(round(value, RATE_PLACES))
+
+
+@dataclass
+class Counts:
+    denominator: int
+    numerator: int  # records whose condition holds
+    unknown: int  # records whose condition could not be decided (missing data)
+    extra: dict[str, int] = field(default_factory=dict)  # "aussi" indicators
+
+
+@dataclass
+class Verdict:
+    status: str
+    shortfall: int | None
+    message: str
+
+
+def judge_share(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
+    """A share "d'au moins" (min) or "d'au plus" (max) `target` of the population.
+
+    Unknown records are counted neither way: the rule is met (or missed) only if it is met
+    (or missed) whatever they turn out to be; otherwise the data are insufficient. The
+    shortfall is the number of further qualifying attributions the target required, at the
+    same total (for "au plus": the number of attributions over the ceiling).
+    """
+    den, num, unknown = counts.denominator, counts.numerator, counts.unknown
+    if den == 0:
+        return Verdict(NON_APPLICABLE, None, "aucune attribution dans le périmètre")
+    if target is None:
+        return Verdict(DONNEES_INSUFFISANTES, None, "cible inconnue pour la période")
+    if bound == "min":
+        needed = math.ceil(target * den)
+        shortfall = max(0, needed - num)
+        if shortfall == 0:
+            return Verdict(CONFORME, 0, f"{num} sur {den}, cible {needed}")
+        if num + unknown >= needed:
+            return Verdict(DONNEES_INSUFFISANTES, shortfall,
+                           f"{unknown} attribution(s) non décidables faute de données")  # fmt: skip
+        return Verdict(NON_CONFORME, shortfall, f"il manque {shortfall} attribution(s)")
+    allowed = math.floor(target * den)
+    excess = max(0, num - allowed)
+    if num + unknown <= allowed:
+        return Verdict(CONFORME, 0, f"{num} sur {den}, plafond {allowed}")
+    if excess == 0:
+        return Verdict(DONNEES_INSUFFISANTES, 0,
+                       f"{unknown} attribution(s) non décidables faute de données")  # fmt: skip
+    return Verdict(NON_CONFORME, excess, f"{excess} attribution(s) au-delà du plafond")
+
+
+def judge_count(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
+    num, unknown = counts.numerator, counts.unknown
+    if target is None:
+        return Verdict(DONNEES_INSUFFISANTES, None, "cible inconnue pour la période")
+    if bound == "min":
+        shortfall = max(0, math.ceil(target) - num)
+        if shortfall == 0:
+            return Verdict(CONFORME, 0, f"{num} pour une cible de {target}")
+        if num + unknown >= target:
+            return Verdict(DONNEES_INSUFFISANTES, shortfall, "données manquantes")
+        return Verdict(NON_CONFORME, shortfall, f"il en manque {shortfall}")
+    excess = max(0, num - math.floor(target))
+    if num + unknown <= target:
+        return Verdict(CONFORME, 0, f"{num} pour un plafond de {target}")
+    if excess == 0:
+        return Verdict(DONNEES_INSUFFISANTES, 0, "données manquantes")
+    return Verdict(NON_CONFORME, excess, f"{excess} au-delà du plafond")
+
+
+def judge_each(counts: Counts) -> Verdict:
+    """Each record must meet the requirement: numerator = those that do (exempt ones
+    included), shortfall = those that do not."""
+    den, num, unknown = counts.denominator, counts.numerator, counts.unknown
+    failing = den - num - unknown
+    if den == 0:
+        return Verdict(NON_APPLICABLE, None, "aucun enregistrement dans le périmètre")
+    if failing > 0:
+        return Verdict(NON_CONFORME, failing, f"{failing} enregistrement(s) en défaut")
+    if unknown > 0:
+        return Verdict(DONNEES_INSUFFISANTES, 0, f"{unknown} enregistrement(s) non décidables")
+    return Verdict(CONFORME, 0, "tous les enregistrements respectent la règle")
+
+
+@dataclass
+class Result:
+    rule: str
+    version: str  # start date (ISO) of the version in force at the end of the period
+    scope: dict[str, str]
+    status: str
+    numerator: int | None
+    denominator: int | None
+    rate: float | None
+    target: float | None
+    shortfall: int | None
+    unknown: int = 0
+    kind: str = "share"
+    target_source: str | None = None
+    versions: list[str] = field(default_factory=list)
+    indicators: dict[str, Any] = field(default_factory=dict)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented result object (schema_version 1): fixed key order."""
+        document: dict[str, Any] = {
+            "rule": self.rule,
+            "version": self.version,
+            "scope": dict(sorted(self.scope.items())),
+            "status": self.status,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "rate": self.rate,
+            "target": self.target,
+            "shortfall": self.shortfall,
+            "unknown": self.unknown,
+            "kind": self.kind,
+            "target_source": self.target_source,
+            "versions": self.versions,
+            "message": self.message,
+        }
+        document.update(dict(sorted(self.indicators.items())))
+        document["parameters"] = self.parameters
+        return document
+
+    def sort_key(self) -> tuple[str, int, tuple[tuple[str, str], ...]]:
+        return (self.rule, len(self.scope), tuple(sorted(self.scope.items())))

@@ -1,0 +1,379 @@
+"""Evaluating the rulebook for a period: applicability per EPCI (small, in Python), then one
+GROUP BY query per rule and scope level, run in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import Date as SqlDate
+
+from checker.evaluate import base
+from checker.evaluate.interpret import Interpreter
+from checker.evaluate.results import (
+    DONNEES_INSUFFISANTES,
+    NON_APPLICABLE,
+    Counts,
+    Result,
+    judge_count,
+    judge_each,
+    judge_share,
+    rounded,
+)
+from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
+from checker.schema import schema
+from dsl import ast
+from dsl.rulebook import Rulebook
+
+DIMENSION_COLUMNS = {
+    "epci": "epci",
+    "bailleur": "bailleur",
+    "contingent": "contingent",
+    "reservataire": "reservataire",
+    "commune": "commune",
+    "qpv": "qpv",
+    "financement": "financement",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive: 31 December, or the --to-date
+
+    @classmethod
+    def year(cls, year: int, to_date: dt.date | None = None) -> Period:
+        end = to_date or dt.date(year, 12, 31)
+        return cls(dt.date(year, 1, 1), end)
+
+
+@dataclass
+class Options:
+    epci: str | None = None
+    bailleur: str | None = None
+
+
+@dataclass
+class _Prepared:
+    """A rule's compiled pieces over the period (every version in force during it)."""
+
+    population: Any
+    condition: Any
+    also: dict[str, Any] = field(default_factory=dict)
+
+
+def _version_label(version: ast.Version) -> str:
+    return version.start.isoformat()
+
+
+class Evaluator:
+    def __init__(self, connection: Connection, rulebook: Rulebook, period: Period,
+                 options: Options | None = None) -> None:  # fmt: skip
+        self.connection = connection
+        self.rulebook = rulebook
+        self.period = period
+        self.options = options or Options()
+        self.schema = schema()
+        self.epcis = self._epcis()
+
+    # ------------------------------------------------------------------ territory
+    def _epcis(self) -> list[dict[str, Any]]:
+        query = base.epci_rows(self.period.start, self.period.end)
+        rows = [dict(row) for row in self.connection.execute(query).mappings()]
+        if self.options.epci:
+            rows = [row for row in rows if row["siren"] == self.options.epci]
+        return rows
+
+    def _applicable(self, version: ast.Version, epci: dict[str, Any]) -> bool | None:
+        if version.applicability is None:
+            return True
+        interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
+        record = {**epci, "annee": self.period.end.year, "fact_date": self.period.end}
+        value = interpreter.eval(version.applicability, record)
+        return None if value is None else bool(value)
+
+    def _bounds(self) -> tuple[dt.date, dt.date]:
+        return (self.period.start, self.period.end)
+
+    # ------------------------------------------------------------------ rules
+    def evaluate(self) -> list[Result]:
+        results: list[Result] = []
+        for rule_id in sorted(self.rulebook.rules):
+            results.extend(self.evaluate_rule(rule_id))
+        if self.options.bailleur:
+            results = [
+                r
+                for r in results
+                if "bailleur" not in r.scope or r.scope["bailleur"] == self.options.bailleur
+            ]
+        return sorted(results, key=Result.sort_key)
+
+    def evaluate_rule(self, rule_id: str) -> list[Result]:
+        versions = self.rulebook.versions_during(rule_id, self.period.start, self.period.end)
+        if not versions:
+            return [self._not_applicable(rule_id, "", epci, "aucune version en vigueur sur la période")
+                    for epci in self.epcis]  # fmt: skip
+        latest = versions[-1]
+        results: list[Result] = []
+        applicable: list[str] = []
+        for epci in self.epcis:
+            verdict = self._applicable(latest, epci)
+            if verdict is False:
+                results.append(self._not_applicable(rule_id, _version_label(latest), epci,
+                                                    "l'EPCI n'est pas soumis à cette obligation"))  # fmt: skip
+            elif verdict is None:
+                results.append(Result(rule_id, _version_label(latest), {"epci": epci["siren"]},
+                                      DONNEES_INSUFFISANTES, None, None, None, None, None,
+                                      message="applicabilité non décidable"))  # fmt: skip
+            else:
+                applicable.append(epci["siren"])
+        if applicable and latest.population is not None and latest.requirement is not None:
+            results.extend(self._aggregate(rule_id, versions, latest, applicable))
+        return results
+
+    def _not_applicable(
+        self, rule_id: str, version: str, epci: dict[str, Any], message: str
+    ) -> Result:
+        return Result(rule_id, version, {"epci": epci["siren"]}, NON_APPLICABLE,
+                      None, None, None, None, None, message=message)  # fmt: skip
+
+    def _prepare(self, versions: list[ast.Version], compiler: SqlCompiler, row: Any) -> _Prepared:
+        populations: list[Any] = []
+        conditions: list[Any] = []
+        also_conditions: dict[str, list[Any]] = {}
+        for version in versions:
+            assert version.requirement is not None and version.population is not None
+            start = max(version.start, self.period.start)
+            end = min(version.end or self.period.end, self.period.end)
+            in_force = and_(row.c.fact_date >= literal(start, SqlDate),
+                            row.c.fact_date <= literal(end, SqlDate))  # fmt: skip
+            parts = [in_force]
+            if version.population.where is not None:
+                parts.append(compiler.condition(version.population.where))
+            exemptions = [compiler.condition(e.condition) for e in version.exceptions]
+            condition = compiler.condition(version.requirement.condition)
+            if version.requirement.kind == "each":
+                if exemptions:
+                    condition = or_(func.coalesce(or_(*exemptions), false()), condition)
+            else:
+                parts.extend(not_(func.coalesce(exemption, false())) for exemption in exemptions)
+            populations.append(and_(*parts))
+            conditions.append((in_force, condition))
+            for also in version.also:
+                also_conditions.setdefault(also.label, []).append(
+                    (in_force, compiler.condition(also.condition))
+                )
+        return _Prepared(
+            population=or_(*populations),
+            condition=case(*conditions, else_=None),
+            also={label: case(*pairs, else_=None) for label, pairs in also_conditions.items()},
+        )
+
+    def _aggregate(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,
+                   epcis: list[str]) -> list[Result]:  # fmt: skip
+        assert latest.population is not None and latest.requirement is not None
+        entity = self.schema.entities[latest.population.entity]
+        row = base.attributions(epcis)
+        compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, self._bounds(),
+                                              lambda expr: self._key_domain(expr, epcis)))  # fmt: skip
+        prepared = self._prepare(versions, compiler, row)
+        target = self._target(latest)
+        parameters = self._parameters_used(versions, epcis)
+        results: list[Result] = []
+        groupings = latest.groupings or (ast.Grouping(("epci",)),)
+        for grouping in groupings:
+            dimensions = (
+                grouping.dimensions
+                if "epci" in grouping.dimensions
+                else ("epci", *grouping.dimensions)
+            )
+            columns = [row.c[DIMENSION_COLUMNS[d]].label(d) for d in dimensions]
+            measures = [
+                func.count().label("denominateur"),
+                func.sum(case((prepared.condition, 1), else_=0)).label("numerateur"),
+                func.sum(case((prepared.condition.is_(None), 1), else_=0)).label("inconnus"),
+                *(func.sum(case((condition, 1), else_=0)).label(f"aussi_{i}")
+                  for i, condition in enumerate(prepared.also.values())),
+            ]  # fmt: skip
+            query = (
+                select(*columns, *measures)
+                .where(prepared.population)
+                .group_by(*columns)
+                .order_by(*columns)
+            )
+            seen_epcis: set[str] = set()
+            for record in self.connection.execute(query).mappings():
+                scope = {d: record[d] for d in dimensions}
+                seen_epcis.add(scope["epci"])
+                counts = Counts(
+                    int(record["denominateur"]), int(record["numerateur"] or 0),
+                    int(record["inconnus"] or 0),
+                    {label: int(record[f"aussi_{i}"] or 0) for i, label in enumerate(prepared.also)},
+                )  # fmt: skip
+                results.append(
+                    self._result(rule_id, versions, latest, scope, counts, target, parameters)
+                )
+            if dimensions == ("epci",):
+                for epci in epcis:
+                    if epci not in seen_epcis:
+                        results.append(self._result(rule_id, versions, latest, {"epci": epci},
+                                                    Counts(0, 0, 0), target, parameters))  # fmt: skip
+        return results
+
+    def _result(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,
+                scope: dict[str, str], counts: Counts, law_target: Fraction | None,
+                parameters: list[dict[str, Any]]) -> Result:  # fmt: skip
+        requirement = latest.requirement
+        assert requirement is not None
+        target, target_source = law_target, "loi"
+        local = self._local_objective(rule_id, scope)
+        if local is not None:
+            target, target_source = local
+        if requirement.kind == "share":
+            verdict = judge_share(counts, target, requirement.bound or "min")
+            reported_target = rounded(target)
+        elif requirement.kind == "count":
+            verdict = judge_count(counts, target, requirement.bound or "min")
+            reported_target = rounded(target)
+        else:
+            verdict = judge_each(counts)
+            reported_target = 1.0
+        rate = (
+            rounded(Fraction(counts.numerator, counts.denominator)) if counts.denominator else None
+        )
+        indicators: dict[str, Any] = {}
+        for label, value in counts.extra.items():
+            indicators[f"numerator_{label}"] = value
+            indicators[f"rate_{label}"] = (
+                rounded(Fraction(value, counts.denominator)) if counts.denominator else None
+            )
+        return Result(
+            rule=rule_id,
+            version=_version_label(latest),
+            scope=scope,
+            status=verdict.status,
+            numerator=counts.numerator,
+            denominator=counts.denominator,
+            rate=rate,
+            target=reported_target,
+            shortfall=verdict.shortfall,
+            unknown=counts.unknown,
+            kind=requirement.kind,
+            target_source=target_source,
+            versions=[_version_label(v) for v in versions],
+            indicators=indicators,
+            parameters=parameters,
+            message=verdict.message,
+        )
+
+    # ------------------------------------------------------------------ targets and parameters
+    def _target(self, version: ast.Version) -> Fraction | None:
+        requirement = version.requirement
+        if requirement is None or requirement.target is None:
+            return None
+        value = Interpreter(self.rulebook, None, self._bounds()).eval(
+            requirement.target, {"fact_date": self.period.end}
+        )
+        return value if isinstance(value, Fraction) else None
+
+    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
+        for commitment in sorted(self.rulebook.commitments.values(), key=lambda c: c.commitment_id):
+            if commitment.territory != scope.get("epci") or commitment.start is None:
+                continue
+            if commitment.start > self.period.end or (
+                commitment.end and commitment.end < self.period.start
+            ):
+                continue
+            for objective in commitment.objectives:
+                wanted = {item.name: item.value for item in objective.scope}
+                if objective.rule_id != rule_id or {**wanted, "epci": scope["epci"]} != scope:
+                    continue
+                value = Interpreter(self.rulebook, None, self._bounds()).eval(
+                    objective.value, {"fact_date": self.period.end}
+                )
+                if isinstance(value, Fraction):
+                    return value, commitment.commitment_id
+        return None
+
+    def _key_domain(self, expr: ast.Expr, epcis: list[str]) -> set[str] | None:
+        """Distinct values of a lookup key in the data, to keep parameter CASEs small."""
+        if isinstance(expr, ast.Attribute):
+            return {str(epci[expr.name]) for epci in self.epcis if epci["siren"] in epcis}
+        return None
+
+    def _parameters_used(
+        self, versions: list[ast.Version], epcis: list[str]
+    ) -> list[dict[str, Any]]:
+        names: set[str] = set()
+        resolutions = self.rulebook.annotations.resolutions
+        definitions = self.rulebook.definitions
+
+        def visit(node: object, entity: str | None) -> None:
+            resolution = resolutions.get(id(node))
+            if resolution is not None:
+                if resolution.kind == "parameter":
+                    names.add(resolution.name)
+                elif resolution.kind == "definition" and resolution.entity:
+                    visit(definitions[resolution.entity][resolution.name].expr, resolution.entity)
+            if isinstance(node, tuple):
+                for item in node:
+                    visit(item, entity)
+            elif isinstance(node, ast.Node) and not isinstance(node, ast.Source | ast.Metadata):
+                for name in node.__dataclass_fields__:
+                    visit(getattr(node, name), entity)
+
+        for version in versions:
+            visit(version, version.population.entity if version.population else None)
+        arrete_names = {str(epci["nom_arrete"]) for epci in self.epcis if epci["siren"] in epcis}
+        used: list[dict[str, Any]] = []
+        for name in sorted(names):
+            parameter = self.rulebook.parameters[name]
+            for value in sorted(parameter.values, key=lambda v: (v.key, v.start)):
+                if value.start > self.period.end or (value.end and value.end < self.period.start):
+                    continue
+                if (
+                    parameter.keys
+                    and [k for k, _ in parameter.keys] == ["epci"]
+                    and value.key[0] not in arrete_names
+                ):
+                    continue
+                if parameter.keys and len(parameter.keys) > 1:
+                    continue  # large tables: listed by `mixite param`, not in every result
+                source = value.sources[0]
+                used.append({
+                    "name": name,
+                    "key": dict(zip([k for k, _ in parameter.keys], value.key, strict=True)),
+                    "value": _plain(value.value),
+                    "from": value.start.isoformat(),
+                    "to": value.end.isoformat() if value.end else None,
+                    "source": source.title,
+                    "url": source.url,
+                })  # fmt: skip
+        return used
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+__all__ = ["Evaluator", "Integer", "Options", "Period", "cast", "distinct"]

@@ -1,0 +1,310 @@
+"""Compiling rule expressions to SQLAlchemy Core, with exact rational arithmetic.
+
+Every number is carried as a fraction `n / d` of SQL integers (`Num`), so that comparisons
+are made by cross-multiplication and give the same answer, to the cent, on SQLite, PostgreSQL
+and in the Python reference interpreter. A division by zero or by a negative amount yields
+NULL (unknown), as in the interpreter. Booleans follow SQL's three-valued logic, which the
+interpreter reproduces (Kleene logic). Parameter values are inlined as CASE expressions,
+restricted to the evaluated period and to the key values present in the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    extract,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
+from dsl import ast
+from dsl.rulebook import CheckedParameter, Rulebook
+from dsl.schema import Entity
+from dsl.types import ENUM, LETTERS, NUMERIC, TEXT, Type
+
+SqlExpr = ColumnElement[Any]
+Denominator = int | SqlExpr
+
+
+@dataclass(frozen=True)
+class Num:
+    """The rational n / d; d is a positive int, or a SQL integer positive whenever n is not NULL."""
+
+    n: SqlExpr
+    d: Denominator
+
+
+def _int(value: int) -> SqlExpr:
+    return literal(value, Integer)
+
+
+def _times(expr: SqlExpr, factor: Denominator) -> SqlExpr:
+    if isinstance(factor, int):
+        return expr if factor == 1 else expr * _int(factor)
+    return expr * factor
+
+
+def _mul_den(a: Denominator, b: Denominator) -> Denominator:
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if isinstance(a, int):
+        return b if a == 1 else _int(a) * b
+    if isinstance(b, int):
+        return a if b == 1 else a * _int(b)
+    return a * b
+
+
+def _common(a: Num, b: Num) -> tuple[SqlExpr, SqlExpr, Denominator]:
+    """Both numerators over a common denominator."""
+    if isinstance(a.d, int) and isinstance(b.d, int):
+        common = math.lcm(a.d, b.d)
+        return _times(a.n, common // a.d), _times(b.n, common // b.d), common
+    return _times(a.n, b.d), _times(b.n, a.d), _mul_den(a.d, b.d)
+
+
+class UnsupportedConstruct(Exception):
+    """A construct the SQL compiler cannot translate (reported by the language's checker)."""
+
+
+@dataclass
+class CompileContext:
+    rulebook: Rulebook
+    entity: Entity
+    row: Any  # the FROM clause whose columns are the entity's fields
+    period: tuple[dt.date, dt.date]
+    key_domain: Callable[[ast.Expr], set[str] | None]  # distinct values of a key in the data
+
+
+class SqlCompiler:
+    def __init__(self, context: CompileContext) -> None:
+        self.context = context
+        self.rulebook = context.rulebook
+        self.types = context.rulebook.annotations.types
+        self.resolutions = context.rulebook.annotations.resolutions
+
+    @property
+    def fact_date(self) -> SqlExpr:
+        column: SqlExpr = self.context.row.c.fact_date
+        return column
+
+    def type_of(self, expr: ast.Expr) -> Type:
+        return self.types[id(expr)]
+
+    # ------------------------------------------------------------------ entry points
+    def condition(self, expr: ast.Expr) -> SqlExpr:
+        value = self.compile(expr)
+        assert not isinstance(value, Num)
+        return value
+
+    def compile(self, expr: ast.Expr) -> Num | SqlExpr:
+        match expr:
+            case ast.Number(value=value) | ast.Percent(value=value) | ast.Money(value=value):
+                return Num(_int(value.numerator), value.denominator)
+            case ast.String(value=text):
+                return literal(text, String)
+            case ast.DateLiteral(value=day):
+                return literal(day, Date)
+            case ast.Boolean(value=flag):
+                return literal(flag)
+            case ast.Name():
+                return self._name(expr)
+            case ast.Attribute(name=name):
+                column: SqlExpr = self.context.row.c[LINK_PREFIX + name]
+                return self._wrap_column(column, self.type_of(expr))
+            case ast.Lookup():
+                return self._lookup(expr)
+            case ast.Call():
+                return self._call(expr)
+            case ast.Negate(operand=operand):
+                inner = self.compile(operand)
+                assert isinstance(inner, Num)
+                return Num(-inner.n, inner.d)
+            case ast.Arithmetic(op=op, left=left, right=right):
+                return self._arithmetic(op, self._num(left), self._num(right))
+            case ast.Compare(op=op, left=left, right=right):
+                return self._compare(op, left, right)
+            case ast.And(left=left, right=right):
+                return and_(self.condition(left), self.condition(right))
+            case ast.Or(left=left, right=right):
+                return or_(self.condition(left), self.condition(right))
+            case ast.Not(operand=operand):
+                return not_(self.condition(operand))
+            case ast.If(condition=condition, then=then, otherwise=otherwise):
+                return self._if(condition, then, otherwise)
+            case ast.IsSet(operand=operand, negated=negated):
+                compiled = self.compile(operand)
+                target = compiled.n if isinstance(compiled, Num) else compiled
+                return target.is_(None) if negated else target.is_not(None)
+            case ast.Member(operand=operand, options=options):
+                subject = self.compile(operand)
+                assert not isinstance(subject, Num)
+                values = [self._option(option) for option in options]
+                # An absent text or enumeration value is in no list (see the interpreter).
+                return func.coalesce(subject.in_(values), false())
+            case ast.Contains(operand=operand, item=item):
+                subject = self.compile(operand)
+                assert not isinstance(subject, Num)
+                wrapped = literal("|") + subject + literal("|")
+                return wrapped.like(f"%|{item}|%")
+        raise UnsupportedConstruct(type(expr).__name__)
+
+    # ------------------------------------------------------------------ pieces
+    def _num(self, expr: ast.Expr) -> Num:
+        value = self.compile(expr)
+        if not isinstance(value, Num):
+            raise UnsupportedConstruct(f"valeur non numérique : {type(expr).__name__}")
+        return value
+
+    def _wrap_column(self, column: SqlExpr, type_: Type) -> Num | SqlExpr:
+        if type_.kind in NUMERIC:
+            return Num(column, 1)
+        return column
+
+    def _name(self, expr: ast.Name) -> Num | SqlExpr:
+        resolution = self.resolutions[id(expr)]
+        if resolution.kind == "field":
+            if resolution.name in MONEY_COLUMNS:
+                return Num(self.context.row.c[MONEY_COLUMNS[resolution.name]], 100)
+            return self._wrap_column(self.context.row.c[resolution.name], self.type_of(expr))
+        if resolution.kind == "definition":
+            definition = self.rulebook.definitions[self.context.entity.name][resolution.name]
+            return self.compile(definition.expr)
+        if resolution.kind == "parameter":
+            return self._parameter(self.rulebook.parameters[resolution.name], {})
+        if resolution.kind == "enum":
+            return literal(resolution.name, String)
+        raise UnsupportedConstruct(f"nom {resolution.kind}")
+
+    def _option(self, option: ast.Expr) -> SqlExpr:
+        resolution = self.resolutions.get(id(option))
+        if resolution is not None and resolution.kind == "enum":
+            return literal(resolution.name, String)
+        value = self.compile(option)
+        assert not isinstance(value, Num)
+        return value
+
+    def _lookup(self, expr: ast.Lookup) -> Num | SqlExpr:
+        parameter = self.rulebook.parameters[expr.parameter]
+        keys: dict[str, tuple[SqlExpr, set[str] | None]] = {}
+        for key in expr.keys:
+            resolution = self.resolutions.get(id(key.value))
+            if resolution is not None and resolution.kind == "enum":
+                keys[key.name] = (literal(resolution.name, String), {resolution.name})
+                continue
+            value = self.compile(key.value)
+            if isinstance(value, Num):  # integer keys (e.g. a year) are compared as text
+                raise UnsupportedConstruct("clé numérique")
+            keys[key.name] = (value, self.context.key_domain(key.value))
+        return self._parameter(parameter, keys)
+
+    def _parameter(
+        self, parameter: CheckedParameter, keys: Mapping[str, tuple[SqlExpr, set[str] | None]]
+    ) -> Num | SqlExpr:
+        start, end = self.context.period
+        names = [name for name, _ in parameter.keys]
+        branches = []
+        for value in parameter.values:
+            if value.start > end or (value.end is not None and value.end < start):
+                continue
+            if any(
+                keys[name][1] is not None and key_value not in keys[name][1]  # type: ignore[operator]
+                for name, key_value in zip(names, value.key, strict=True)
+            ):
+                continue
+            conditions = [
+                keys[name][0] == literal(v, String)
+                for name, v in zip(names, value.key, strict=True)
+            ]
+            conditions.append(self.fact_date >= literal(value.start, Date))
+            if value.end is not None:
+                conditions.append(self.fact_date <= literal(value.end, Date))
+            branches.append((and_(*conditions), value.value))
+        if parameter.type.kind in NUMERIC:
+            denominator = math.lcm(1, *(Fraction(v).denominator for _, v in branches))  # type: ignore[arg-type]
+            if not branches:
+                return Num(null(), 1)
+            numerator = case(
+                *((condition, _int(int(Fraction(v) * denominator))) for condition, v in branches),  # type: ignore[arg-type]
+                else_=null(),
+            )
+            return Num(numerator, denominator)
+        if not branches:
+            return null()
+        return case(*((condition, literal(v)) for condition, v in branches), else_=null())
+
+    def _call(self, expr: ast.Call) -> Num | SqlExpr:
+        if expr.function == "annee":
+            day = self.compile(expr.args[0])
+            assert not isinstance(day, Num)
+            return Num(extract("year", day), 1)
+        if expr.function in ("min", "max"):
+            values = [self._num(arg) for arg in expr.args]
+            result = values[0]
+            for other in values[1:]:
+                left, right, common = _common(result, other)
+                pick_left = left <= right if expr.function == "min" else left >= right
+                result = Num(case((pick_left, left), else_=right), common)
+            return result
+        if expr.function == "publie":
+            value = self.compile(expr.args[0])
+            target = value.n if isinstance(value, Num) else value
+            return target.is_not(None)
+        raise UnsupportedConstruct(f"fonction {expr.function}")
+
+    def _arithmetic(self, op: str, a: Num, b: Num) -> Num:
+        if op in "+-":
+            left, right, common = _common(a, b)
+            return Num(left + right if op == "+" else left - right, common)
+        if op == "*":
+            return Num(a.n * b.n, _mul_den(a.d, b.d))
+        # a / b = (a.n * b.d) / (a.d * b.n); unknown unless b > 0 (b.d is positive)
+        numerator = case((b.n > 0, _times(a.n, b.d)), else_=null())
+        return Num(numerator, _mul_den(a.d, b.n))
+
+    def _compare(self, op: str, left: ast.Expr, right: ast.Expr) -> SqlExpr:
+        left_type = self.type_of(left)
+        if left_type.kind in NUMERIC:
+            a, b = self._num(left), self._num(right)
+            lhs, rhs, _ = _common(a, b)
+        else:
+            lhs_value = self.compile(left)
+            rhs_value = self._option(right) if left_type.kind == ENUM else self.compile(right)
+            assert not isinstance(lhs_value, Num) and not isinstance(rhs_value, Num)
+            lhs, rhs = lhs_value, rhs_value
+        return {
+            "<": lhs < rhs,
+            "<=": lhs <= rhs,
+            ">": lhs > rhs,
+            ">=": lhs >= rhs,
+            "=": lhs == rhs,
+            "!=": lhs != rhs,
+        }[op]
+
+    def _if(self, condition: ast.Expr, then: ast.Expr, otherwise: ast.Expr) -> Num | SqlExpr:
+        test = self.condition(condition)
+        a, b = self.compile(then), self.compile(otherwise)
+        if isinstance(a, Num) and isinstance(b, Num):
+            left, right, common = _common(a, b)
+            return Num(case((test, left), (not_(test), right), else_=null()), common)
+        assert not isinstance(a, Num) and not isinstance(b, Num)
+        return case((test, a), (not_(test), b), else_=null())
+
+
+__all__ = ["LETTERS", "TEXT", "CompileContext", "Num", "SqlCompiler", "UnsupportedConstruct"]
