@@ -7,6 +7,7 @@ import tempfile
 import traceback
 
 import typer
+from rich.text import Text
 
 from checker import __version__
 from checker.cli import db_commands, import_command, rules_commands
@@ -45,9 +46,14 @@ rules_commands.register_param(app)
 
 
 def report_error(error: MixiteError) -> None:
-    err.print(f"[bold red]Erreur :[/] {error.message}", soft_wrap=True)
+    # Messages are plain text: brackets in them (e.g. "mixite[postgres]") are not markup.
+    message = Text("Erreur : ", style="bold red")
+    message.append(error.message)
+    err.print(message, soft_wrap=True)
     if error.hint:
-        err.print(f"[dim]Conseil :[/] {error.hint}", soft_wrap=True)
+        hint = Text("Conseil : ", style="dim")
+        hint.append(error.hint)
+        err.print(hint, soft_wrap=True)
 
 
 def main() -> None:
