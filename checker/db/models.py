@@ -244,3 +244,24 @@ class CaleolExamen(Base):
     designation_dalo: Mapped[bool] = mapped_column(Boolean)
     motif_moins_de_trois: Mapped[str | None] = mapped_column(String(20))
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Run(Base):
+    """A stored check: what was run, on what, and what it found. Hash-chained: each run's
+    `hash` covers its content and the previous run's hash, so an edited or deleted run
+    breaks the chain (`mixite audit verify`)."""
+
+    __tablename__ = "run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[str] = mapped_column(String(32))  # ISO 8601, UTC
+    tool_version: Mapped[str] = mapped_column(String(40))
+    rulebook_digest: Mapped[str] = mapped_column(String(64))
+    data_digest: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[str] = mapped_column(String(10))
+    period_end: Mapped[str] = mapped_column(String(10))
+    as_of: Mapped[str | None] = mapped_column(String(10))
+    options: Mapped[str] = mapped_column(Text)  # canonical JSON
+    results: Mapped[str] = mapped_column(Text)  # canonical JSON of the results block
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:27:06.259217
+Create Date: 2026-11-26 02:45:36.707190
 """
 
 from alembic import op
@@ -55,6 +55,22 @@ def upgrade() -> None:
     sa.Column('valide_du', sa.Date(), nullable=False),
     sa.Column('valide_au', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_qpv'))
+    )
+    op.create_table('run',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.String(length=32), nullable=False),
+    sa.Column('tool_version', sa.String(length=40), nullable=False),
+    sa.Column('rulebook_digest', sa.String(length=64), nullable=False),
+    sa.Column('data_digest', sa.String(length=64), nullable=False),
+    sa.Column('period_start', sa.String(length=10), nullable=False),
+    sa.Column('period_end', sa.String(length=10), nullable=False),
+    sa.Column('as_of', sa.String(length=10), nullable=True),
+    sa.Column('options', sa.Text(), nullable=False),
+    sa.Column('results', sa.Text(), nullable=False),
+    sa.Column('previous_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_run')),
+    sa.UniqueConstraint('hash', name=op.f('uq_run_hash'))
     )
     op.create_table('commune',
     sa.Column('insee', sa.String(length=5), nullable=False),
@@ -191,6 +207,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_commune_epci_siren'))
 
     op.drop_table('commune')
+    op.drop_table('run')
     op.drop_table('qpv')
     op.drop_table('mixite_meta')
     op.drop_table('import_batch')

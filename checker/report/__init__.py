@@ -1,0 +1,1 @@
+"""Reports of a check: JSON (the interface other tools read), Markdown, CSV, terminal."""
