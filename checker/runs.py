@@ -91,7 +91,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         connection.execute(select(models.Run.id).order_by(models.Run.id.desc()).limit(1)).scalar()
         or 0
     ) + 1
-    fields = {
+    fields: dict[str, Any] = {
         "id": next_id,
         "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "tool_version": __version__,

@@ -44,6 +44,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(rules_commands.app, name="rules")
 rules_commands.register_param(app)
 check_commands.register(app)
+check_commands.register_explain(app)
 
 
 def report_error(error: MixiteError) -> None:

@@ -1,0 +1,182 @@
+"""`mixite explain`: the records behind a figure, each with why it counts or not.
+
+The records are selected in SQL with the very population the check used; the reasons are
+computed by the reference interpreter on each record (listing is not counting: the figures
+themselves always come from the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from checker import frenchfmt
+from checker.errors import MixiteError
+from checker.evaluate import base
+from checker.evaluate.interpret import Interpreter, Value
+from checker.evaluate.run import DIMENSION_COLUMNS, Evaluator, Options, Period
+from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
+from dsl import ast
+from dsl.types import NUMERIC, Type
+
+IDENTITY_COLUMNS = ("pseudonyme", "logement", "bailleur", "commune", "date_bail", "contingent")
+
+
+@dataclass
+class Explanation:
+    rule: str
+    scope: dict[str, str]
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    counted: int = 0
+    qualifying: int = 0
+    unknown: int = 0
+
+
+def _verdict(value: Value) -> str:
+    if value is None:
+        return "inconnu"
+    return "oui" if value else "non"
+
+
+def _show(value: Value, type_: Type | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Fraction) and type_ is not None and type_.kind in NUMERIC:
+        return frenchfmt.value(value, type_)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
+
+
+def _parts(expr: ast.Expr) -> list[ast.Expr]:
+    """The operands of a top-level chain of « ou » / « et », each shown as a reason."""
+    if isinstance(expr, ast.Or | ast.And):
+        kind = type(expr)
+        parts: list[ast.Expr] = []
+        for side in (expr.left, expr.right):
+            parts.extend(_parts(side) if isinstance(side, kind) else [side])
+        return parts
+    return [expr]
+
+
+class Explainer:
+    def __init__(self, connection: Connection, evaluator: Evaluator) -> None:
+        self.connection = connection
+        self.evaluator = evaluator
+        self.rulebook = evaluator.rulebook
+
+    def _label(self, expr: ast.Expr) -> str:
+        span = expr.span
+        lines = self.rulebook.sources.get(span.file, "").splitlines()
+        if span.line == span.end_line and 0 < span.line <= len(lines):
+            return lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
+        return type(expr).__name__
+
+    def _values_shown(self, expr: ast.Expr) -> list[ast.Expr]:
+        """Numeric definitions and parameter lookups the condition relies on, in order."""
+        found: list[ast.Expr] = []
+        resolutions = self.rulebook.annotations.resolutions
+        types = self.rulebook.annotations.types
+        definitions = self.rulebook.definitions
+
+        def visit(node: object, depth: int) -> None:
+            if depth > 4:
+                return
+            resolution = resolutions.get(id(node))
+            numeric_definition = (
+                isinstance(node, ast.Name)
+                and resolution is not None
+                and resolution.kind == "definition"
+                and types.get(id(node)) is not None
+                and types[id(node)].kind in NUMERIC
+            )
+            wanted = isinstance(node, ast.Lookup) or numeric_definition
+            if wanted and self._label(node) not in [self._label(f) for f in found]:  # type: ignore[arg-type]
+                found.append(node)  # type: ignore[arg-type]
+            if resolution is not None and resolution.kind == "definition" and resolution.entity:
+                visit(definitions[resolution.entity][resolution.name].expr, depth + 1)
+            if isinstance(node, tuple):
+                for item in node:
+                    visit(item, depth)
+            elif isinstance(node, ast.Expr):
+                for name in node.__dataclass_fields__:
+                    visit(getattr(node, name), depth)
+
+        visit(expr, 0)
+        return found
+
+    def explain(self, rule_id: str, scope: dict[str, str]) -> Explanation:
+        period = self.evaluator.period
+        versions = self.rulebook.versions_during(rule_id, period.start, period.end)
+        if not versions:
+            raise MixiteError(f"{rule_id} : aucune version en vigueur sur la période.")
+        latest = versions[-1]
+        if latest.population is None or latest.requirement is None:
+            raise MixiteError(f"{rule_id} : la règle ne porte pas sur des enregistrements.")
+        entity = self.evaluator.schema.entities[latest.population.entity]
+        for key in scope:
+            if key not in DIMENSION_COLUMNS:
+                raise MixiteError(
+                    f"Périmètre inconnu : {key}.",
+                    "Clés possibles : " + ", ".join(DIMENSION_COLUMNS),
+                )
+        epcis = (
+            [scope["epci"]] if "epci" in scope else [epci["siren"] for epci in self.evaluator.epcis]
+        )
+        row = base.attributions(epcis)
+        compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, (period.start, period.end),
+                                              lambda expr: self.evaluator._key_domain(expr, epcis)))  # fmt: skip
+        prepared = self.evaluator._prepare(versions, compiler, row)
+        filters = [row.c[DIMENSION_COLUMNS[key]] == value for key, value in scope.items()]
+        query = select(row).where(prepared.population, *filters).order_by(row.c.fact_date, row.c.id)
+        condition = latest.requirement.condition
+        reasons = _parts(condition)
+        shown = self._values_shown(condition)
+        types = self.rulebook.annotations.types
+        columns = [*IDENTITY_COLUMNS, "compte_au_numerateur",
+                   *(self._label(r) for r in reasons if len(reasons) > 1),
+                   *(f"aussi : {a.label}" for a in latest.also),
+                   *(self._label(v) for v in shown)]  # fmt: skip
+        explanation = Explanation(rule_id, scope, columns)
+        interpreter = Interpreter(self.rulebook, entity, (period.start, period.end))
+        for mapping in self.connection.execute(query).mappings():
+            record: dict[str, Any] = dict(mapping)
+            version = self._version_for(versions, record["fact_date"])
+            verdict = interpreter.eval(version.requirement.condition, record)  # type: ignore[union-attr]
+            explanation.counted += 1
+            explanation.qualifying += verdict is True
+            explanation.unknown += verdict is None
+            cells = [
+                str(record["menage"]), str(record["rpls_id"]), str(record["bailleur"]),
+                str(record["commune"]), frenchfmt.date(interpreter.fact_date(record)),
+                str(record["contingent"]), _verdict(verdict),
+            ]  # fmt: skip
+            if len(reasons) > 1:
+                cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
+            cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
+            cells.extend(_show(interpreter.eval(v, record), types.get(id(v))) for v in shown)
+            explanation.rows.append(cells)
+        return explanation
+
+    @staticmethod
+    def _version_for(versions: list[ast.Version], day: Any) -> ast.Version:
+        if isinstance(day, str):
+            import datetime as dt
+
+            day = dt.date.fromisoformat(day)
+        for version in versions:
+            if version.start <= day and (version.end is None or day <= version.end):
+                return version
+        return versions[-1]
+
+
+def explain(connection: Connection, rulebook: Any, rule_id: str, period: Period,
+            scope: dict[str, str]) -> Explanation:  # fmt: skip
+    if rule_id not in rulebook.rules:
+        raise MixiteError(f"Règle inconnue : {rule_id}.", "Voir : mixite rules list")
+    evaluator = Evaluator(connection, rulebook, period, Options(epci=scope.get("epci")))
+    return Explainer(connection, evaluator).explain(rule_id, scope)
