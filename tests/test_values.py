@@ -87,3 +87,42 @@ def test_pseudonym_is_hmac_sha256() -> None:
         key = PseudonymKey(secret, "test")
         expected = hmac.new(secret, b"0800124000001GUI01", hashlib.sha256).hexdigest()
         assert key.pseudonym(" 0800124000001gui01 ") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1.500", "« 1.500 » est ambigu : écrivez 1500 ou 1,50"),
+        ("12.000", "« 12.000 » est ambigu : écrivez 12000 ou 12,00"),
+        ("-1.500", "« -1.500 » est ambigu : écrivez -1500 ou -1,50"),
+        ("1.234.500", "« 1.234.500 » : le point ne sépare pas les milliers ; écrivez 1234500"),
+    ],
+)
+def test_a_dot_before_three_digits_is_ambiguous(raw: str, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        values.parse_cents(raw)
+    assert str(refused.value).startswith(message)
+    with pytest.raises(ValueError, match="écrivez"):
+        values.parse_decimal(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "cents"),
+    [("1234.5", 123450), ("1.234,50", 123450), ("1 234,50", 123450), ("1.5", 150), ("0.500", 50)],
+)
+def test_unambiguous_decimal_points_still_work(raw: str, cents: int) -> None:
+    assert values.parse_cents(raw) == cents
+
+
+def test_an_empty_yes_no_cell_is_non_in_every_bool_field() -> None:
+    from checker.ingest.columnar import ColumnValidator
+    from checker.ingest.rows import AttributionRow, CaleolRow
+
+    for model, fields in (
+        (AttributionRow, ("mutation", "dalo", "travailleur_essentiel")),
+        (CaleolRow, ("designation_dalo",)),
+    ):
+        validator = ColumnValidator(model)
+        for name in fields:
+            assert validator._parse(name, "") is False, (model.__name__, name)
+            assert validator._parse(name, "x") is True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
@@ -42,17 +44,30 @@ def register(app: typer.Typer) -> None:
         _print_result(result)
 
 
+def paris_time(moment: dt.datetime) -> dt.datetime:
+    """A stored time (UTC; naive when SQLite returns it) as the clock on the wall in France."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(ZoneInfo("Europe/Paris"))
+    except ZoneInfoNotFoundError:  # no time zone database (Windows without tzdata)
+        return moment.astimezone()
+
+
 def _print_result(result: ImportResult) -> None:
     if result.already_imported_at is not None:
+        imported_at = paris_time(result.already_imported_at)
         out.print(
-            f"Ce lot a déjà été importé le {result.already_imported_at:%d/%m/%Y à %H:%M} "
+            f"Ce lot a déjà été importé le {imported_at:%d/%m/%Y à %H:%M} "
             "(même contenu) : rien n'a changé."
         )
         return
     if result.key is not None and result.key.created:
         err.print(
-            f"[yellow]Clé de pseudonymisation créée : {result.key.origin}[/]. Conservez-la à part "
-            "de la base : elle seule permet de retrouver un ménage à partir de son pseudonyme."
+            f"[yellow]Clé de pseudonymisation créée : {result.key.origin}[/]. Gardez-en une copie "
+            "en lieu sûr et ne la transmettez jamais avec la base : elle seule permet de "
+            "retrouver un ménage à partir de son pseudonyme, et sans elle les prochains imports "
+            "seront refusés."
         )
     files = Table(title=f"Import n° {result.batch_id}", title_justify="left")
     files.add_column("Fichier")
@@ -62,8 +77,8 @@ def _print_result(result: ImportResult) -> None:
     for summary in result.files:
         files.add_row(
             summary.name,
-            f"{summary.rows:n}",
-            summary.encoding,
+            "—" if summary.role == "territoire" else f"{summary.rows:n}",
+            summary.encoding_label or summary.encoding,
             ", ".join(summary.ignored_columns) or "—",
         )
     out.print(files)

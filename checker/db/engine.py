@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,8 +12,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from checker.errors import DatabaseError
 from checker.paths import migrations_dir
@@ -54,6 +56,38 @@ def database_exists(url: str) -> bool:
     return True
 
 
+def cannot_connect(url: str | URL, error: Exception) -> DatabaseError:
+    """The French error for a database that cannot be reached or opened, naming it."""
+    parsed = make_url(url)
+    orig = getattr(error, "orig", None) or error
+    detail = " ".join(str(orig).split()) or type(orig).__name__
+    if parsed.get_backend_name() == "sqlite":
+        where = parsed.database or ":memory:"
+        return DatabaseError(
+            f"Impossible d'ouvrir la base de données {where}.",
+            f"Vérifiez le chemin du fichier et vos droits sur son dossier. Détail : {detail}",
+        )
+    server = parsed.host or "localhost (socket local)"
+    if parsed.port:
+        server += f":{parsed.port}"
+    user = f", utilisateur « {parsed.username} »" if parsed.username else ""
+    return DatabaseError(
+        f"Impossible de se connecter au serveur de base de données {server} "
+        f"(base « {parsed.database or ''} »{user}).",
+        "Vérifiez que le serveur est démarré et joignable depuis ce poste, puis l'hôte, le "
+        f"port, l'utilisateur et le mot de passe donnés par --db ou {ENV_VAR}. Détail : {detail}",
+    )
+
+
+@contextmanager
+def connection_errors(url: str | URL) -> Iterator[None]:
+    """Turn a failure to reach the database into a `DatabaseError` naming it."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise cannot_connect(url, exc) from exc
+
+
 def _enable_sqlite_foreign_keys(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -92,13 +126,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
-        raise DatabaseError(
-            "Impossible d'ouvrir la base de données.", f"Détail : {exc.orig}"
-        ) from exc
+    with connection_errors(engine.url), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

@@ -188,21 +188,39 @@ class Evaluator:
     def _aggregate(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,
                    epcis: list[str]) -> list[Result]:  # fmt: skip
         assert latest.population is not None and latest.requirement is not None
+        target = self._target(latest)
+        parameters = self._parameters_used(versions, epcis)
+        groupings = latest.groupings or (ast.Grouping(("epci",)),)
+        dimension_sets = [
+            g.dimensions if "epci" in g.dimensions else ("epci", *g.dimensions) for g in groupings
+        ]
+        counted = self._count(versions, latest, epcis, dimension_sets)
+        results: list[Result] = []
+        for dimensions in dimension_sets:
+            seen_epcis: set[str] = set()
+            for scope, counts in counted[dimensions]:
+                seen_epcis.add(scope["epci"])
+                results.append(
+                    self._result(rule_id, versions, latest, scope, counts, target, parameters)
+                )
+            if dimensions == ("epci",):
+                for epci in epcis:
+                    if epci not in seen_epcis:
+                        results.append(self._result(rule_id, versions, latest, {"epci": epci},
+                                                    Counts(0, 0, 0), target, parameters))  # fmt: skip
+        return results
+
+    def _count(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
+               dimension_sets: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]]:  # fmt: skip
+        """Counts per scope, in the database: one GROUP BY query per scope level."""
+        assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
         row = base.attributions(epcis)
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, self._bounds(),
                                               lambda expr: self._key_domain(expr, epcis)))  # fmt: skip
         prepared = self._prepare(versions, compiler, row)
-        target = self._target(latest)
-        parameters = self._parameters_used(versions, epcis)
-        results: list[Result] = []
-        groupings = latest.groupings or (ast.Grouping(("epci",)),)
-        for grouping in groupings:
-            dimensions = (
-                grouping.dimensions
-                if "epci" in grouping.dimensions
-                else ("epci", *grouping.dimensions)
-            )
+        counted: dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]] = {}
+        for dimensions in dimension_sets:
             columns = [row.c[DIMENSION_COLUMNS[d]].label(d) for d in dimensions]
             measures = [
                 func.count().label("denominateur"),
@@ -217,24 +235,18 @@ class Evaluator:
                 .group_by(*columns)
                 .order_by(*columns)
             )
-            seen_epcis: set[str] = set()
-            for record in self.connection.execute(query).mappings():
-                scope = {d: record[d] for d in dimensions}
-                seen_epcis.add(scope["epci"])
-                counts = Counts(
-                    int(record["denominateur"]), int(record["numerateur"] or 0),
-                    int(record["inconnus"] or 0),
-                    {label: int(record[f"aussi_{i}"] or 0) for i, label in enumerate(prepared.also)},
-                )  # fmt: skip
-                results.append(
-                    self._result(rule_id, versions, latest, scope, counts, target, parameters)
+            counted[dimensions] = [
+                (
+                    {d: record[d] for d in dimensions},
+                    Counts(
+                        int(record["denominateur"]), int(record["numerateur"] or 0),
+                        int(record["inconnus"] or 0),
+                        {label: int(record[f"aussi_{i}"] or 0) for i, label in enumerate(prepared.also)},
+                    ),
                 )
-            if dimensions == ("epci",):
-                for epci in epcis:
-                    if epci not in seen_epcis:
-                        results.append(self._result(rule_id, versions, latest, {"epci": epci},
-                                                    Counts(0, 0, 0), target, parameters))  # fmt: skip
-        return results
+                for record in self.connection.execute(query).mappings()
+            ]  # fmt: skip
+        return counted
 
     def _result(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,
                 scope: dict[str, str], counts: Counts, law_target: Fraction | None,

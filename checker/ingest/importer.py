@@ -22,17 +22,23 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Table, delete, func, insert, select, tuple_, update
 
 from checker.db import models
-from checker.db.engine import database_exists, ensure_schema, make_engine, sqlite_file
+from checker.db.engine import (
+    connection_errors,
+    database_exists,
+    ensure_schema,
+    make_engine,
+    sqlite_file,
+)
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
-from checker.ingest.bundle import Bundle, find_bundle
+from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, digest_and_encoding, read_table
-from checker.ingest.territory import TerritorySpec, load_territory
+from checker.ingest.territory import TerritorySpec, decode, load_territory
 
 _CHUNK = 5000
 
@@ -81,9 +87,10 @@ class FileSummary:
     role: str
     name: str
     sha256: str
-    encoding: str
+    encoding: str  # the codec that read the file (utf-8-sig, cp1252), or xlsx / yaml
     rows: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    encoding_label: str = ""  # the encoding for people: UTF-8, UTF-8 (BOM), Windows-1252…
 
 
 @dataclass
@@ -130,6 +137,9 @@ class _Importer:
         self.world = KnownWorld.from_database(connection)
         self.batch_id = 0
         self.counts: dict[str, Counts] = {}
+        # Dwellings whose row in logements was refused: their problem is already reported, so
+        # the rows citing them are not reported again as citing an unknown dwelling.
+        self.refused_logements: set[str] = set()
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -208,9 +218,16 @@ class _Importer:
     # -- tables ------------------------------------------------------------------------------
 
     def _validated(
-        self, table: InputTable, model: type[BaseModel], summary: FileSummary
+        self,
+        table: InputTable,
+        model: type[BaseModel],
+        summary: FileSummary,
+        refused: set[str] | None = None,
     ) -> Iterator[tuple[int, Any, str | None]]:
-        """Valid rows as (line, record, pseudonym); invalid ones are logged with their place."""
+        """Valid rows as (line, record, pseudonym); invalid ones are logged with their place.
+
+        `refused` collects the rpls_id of the invalid rows, when given.
+        """
         self.progress.start(table.name, table.approximate_rows)
         for parsed in parse_table(table, model, self.key):
             summary.rows += len(parsed.lines)
@@ -218,6 +235,8 @@ class _Importer:
                 line = parsed.lines[error.row]
                 column = self._column(table, error.field)
                 self.problems.add(table.name, line, column, f"{error.field} : {error.message}")
+            if refused is not None:
+                refused.update(parsed.refused_rpls.values())
             pseudonyms: list[str | None] = (
                 list(parsed.pseudonyms) if parsed.pseudonyms else [None] * len(parsed.lines)
             )
@@ -246,7 +265,8 @@ class _Importer:
         seen: dict[str, int] = {}
         inserts: list[dict[str, Any]] = []
         qpv_links: list[dict[str, str]] = []
-        for line, row, _ in self._validated(table, row_models.LogementRow, summary):
+        refused = self.refused_logements
+        for line, row, _ in self._validated(table, row_models.LogementRow, summary, refused):
             ok = True
             if row.rpls_id in seen:
                 self.problems.add(
@@ -292,6 +312,7 @@ class _Importer:
                         f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
                     )
             if not ok:
+                refused.add(row.rpls_id)
                 continue
             self.world.logements[row.rpls_id] = (
                 row.bailleur_siren,
@@ -349,6 +370,7 @@ class _Importer:
         batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
         batch_id = self.batch_id
         logements = self.world.logements
+        refused = self.refused_logements
         communes = self.world.communes
         problems = self.problems
 
@@ -358,6 +380,8 @@ class _Importer:
         for line, row, menage in self._validated(table, row_models.AttributionRow, summary):
             dwelling = logements.get(row.rpls_id)
             if dwelling is None:
+                if row.rpls_id in refused:  # its own row in logements is already reported
+                    continue
                 problem(
                     line,
                     "rpls_id",
@@ -460,6 +484,8 @@ class _Importer:
         for line, row, menage in self._validated(table, row_models.CaleolRow, summary):
             dwelling = self.world.logements.get(row.rpls_id)
             if dwelling is None:
+                if row.rpls_id in self.refused_logements:  # already reported in logements
+                    continue
                 problem(
                     line,
                     "rpls_id",
@@ -604,14 +630,15 @@ def _already_imported(db_url: str, digest: str) -> dt.datetime | None:
     try:
         from sqlalchemy import inspect
 
-        if "import_batch" not in inspect(engine).get_table_names():
-            return None
-        with engine.connect() as connection:
-            found = connection.scalar(
-                select(models.ImportBatch.imported_at).where(
-                    models.ImportBatch.bundle_sha256 == digest
+        with connection_errors(db_url):  # the first connection of an import
+            if "import_batch" not in inspect(engine).get_table_names():
+                return None
+            with engine.connect() as connection:
+                found = connection.scalar(
+                    select(models.ImportBatch.imported_at).where(
+                        models.ImportBatch.bundle_sha256 == digest
+                    )
                 )
-            )
         return found
     finally:
         engine.dispose()
@@ -631,14 +658,16 @@ def import_bundle(
         return ImportResult(digest, None, already, [], {}, None, bundle.skipped)
 
     problems = ProblemLog()
+    order = _problem_order(bundle)
     territory: TerritorySpec | None = None
     territory_summary: FileSummary | None = None
     if "territoire" in bundle.files:
         path = bundle.files["territoire"]
         territory, sha = load_territory(path, problems)
-        territory_summary = FileSummary("territoire", path.name, sha, "yaml", rows=1)
+        _, label = decode(path.read_bytes())
+        territory_summary = FileSummary("territoire", path.name, sha, "yaml", 1, [], label)
     if problems:  # the tables cannot be checked against a territory that does not load
-        raise ImportRefused(sorted(problems.problems))
+        raise ImportRefused(sorted(problems.problems, key=order))
 
     created_db = not database_exists(db_url)
     key = load_key(db_url, create=True)
@@ -684,6 +713,7 @@ def import_bundle(
                     table.sha256,
                     table.encoding,
                     ignored_columns=table.ignored_columns,
+                    encoding_label=table.encoding_label,
                 )
                 summaries.append(summary)
                 handler(table, summary)
@@ -704,7 +734,7 @@ def import_bundle(
         raise
     if problems:
         _undo_creation(engine, db_url, created_db, key)
-        raise ImportRefused(sorted(problems.problems, key=_problem_order))
+        raise ImportRefused(sorted(problems.problems, key=order))
     engine.dispose()
     assert importer is not None
     del file_digests
@@ -713,8 +743,20 @@ def import_bundle(
     )
 
 
-def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
-    return (problem.file, problem.line or 0, problem.column or 0, problem.message)
+def _problem_order(bundle: Bundle) -> Callable[[Problem], tuple[int, str, int, int]]:
+    """Problems in the bundle's logical order (territory, dwellings, attributions, CALEOL),
+    then by line and column; problems of one place keep the order they were found in."""
+    rank = {path.name: ROLES.index(role) for role, path in bundle.files.items()}
+
+    def key(problem: Problem) -> tuple[int, str, int, int]:
+        return (
+            rank.get(problem.file, len(ROLES)),
+            problem.file,
+            problem.line or 0,
+            problem.column or 0,
+        )
+
+    return key
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:

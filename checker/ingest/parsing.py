@@ -38,6 +38,9 @@ class ParsedChunk:
     records: list[tuple[Any, ...] | None]  # in the model's field order; None for a bad row
     errors: list[CellError]
     pseudonyms: list[str] | None  # HMAC of numero_unique, for models that have one
+    # The dwelling (rpls_id as typed) of each refused row, by its index in the chunk: rows
+    # elsewhere that cite a refused dwelling are not reported again as citing an unknown one.
+    refused_rpls: dict[int, str]
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,11 @@ def parse_chunks(
         if pseudonymise:
             assert key is not None
             pseudonyms = [key.pseudonym(cell) for cell in by_field["numero_unique"]]
-        yield ParsedChunk([line for line, _ in chunk], records, errors, pseudonyms)
+        refused_rpls: dict[int, str] = {}
+        if errors and "rpls_id" in by_field:
+            dwellings = by_field["rpls_id"]
+            refused_rpls = {error.row: dwellings[error.row].strip() for error in errors}
+        yield ParsedChunk([line for line, _ in chunk], records, errors, pseudonyms, refused_rpls)
 
 
 def _worker(
@@ -126,7 +133,9 @@ def _parse_in_worker(
             if isinstance(item, _WorkerFailure):
                 raise RuntimeError(f"échec du processus de lecture :\n{item.trace}")
             records = [None if record is None else make(record) for record in item.records]
-            yield ParsedChunk(item.lines, records, item.errors, item.pseudonyms)
+            yield ParsedChunk(
+                item.lines, records, item.errors, item.pseudonyms, item.refused_rpls
+            )
     finally:
         if process.is_alive():
             process.terminate()
@@ -151,4 +160,6 @@ def _named(chunks_: Iterator[ParsedChunk], model: type[BaseModel]) -> Iterator[P
     make = validator_for(model).record_type._make
     for parsed in chunks_:
         records = [None if record is None else make(record) for record in parsed.records]
-        yield ParsedChunk(parsed.lines, records, parsed.errors, parsed.pseudonyms)
+        yield ParsedChunk(
+            parsed.lines, records, parsed.errors, parsed.pseudonyms, parsed.refused_rpls
+        )

@@ -77,13 +77,6 @@ def _priority_letters(raw: str) -> str:
     return "|".join(sorted(letters))
 
 
-def _insee(raw: str) -> str:
-    code = raw.strip().upper()
-    if len(code) != 5 or not (code.isdigit() or (code[:2] in ("2A", "2B") and code[2:].isdigit())):
-        raise ValueError(f"« {raw} » n'est pas un code commune INSEE (5 caractères)")
-    return code
-
-
 def _qpv_codes(raw: str) -> tuple[str, ...]:
     return tuple(sorted({part.strip().upper() for part in raw.split("|") if part.strip()}))
 
@@ -91,8 +84,9 @@ def _qpv_codes(raw: str) -> tuple[str, ...]:
 Siren = Annotated[str, BeforeValidator(_required(values.parse_siren))]
 Date = Annotated[dt.date, BeforeValidator(_required(values.parse_date))]
 OptDate = Annotated[dt.date | None, BeforeValidator(_optional(values.parse_date))]
-Bool = Annotated[bool, BeforeValidator(_required(values.parse_bool))]
-OptBool = Annotated[bool, BeforeValidator(_optional(values.parse_bool))]
+# Yes/no cells: an empty cell means "non" (the data contract's `x`/empty convention), so a
+# yes/no column is required in the header but never in a cell.
+Bool = Annotated[bool, BeforeValidator(lru_cache(_CACHE_SIZE)(values.parse_bool))]
 NonNegative = Annotated[int, Field(ge=0)]
 Count = Annotated[NonNegative, BeforeValidator(_required(values.parse_int))]
 OptCents = Annotated[NonNegative | None, BeforeValidator(_optional(values.parse_cents))]
@@ -109,7 +103,7 @@ class _Row(BaseModel):
 class LogementRow(_Row):
     rpls_id: RplsId
     bailleur_siren: Siren
-    commune_insee: Annotated[str, BeforeValidator(_required(_insee))]
+    commune_insee: Annotated[str, BeforeValidator(_required(values.parse_insee))]
     qpv_code: Annotated[tuple[str, ...], BeforeValidator(lru_cache(_CACHE_SIZE)(_qpv_codes))] = ()
     financement: Annotated[
         str,
@@ -174,7 +168,7 @@ class AttributionRow(_Row):
         str, BeforeValidator(lru_cache(_CACHE_SIZE)(_priority_letters))
     ]
     relogement: Annotated[str | None, BeforeValidator(_optional(_choice(RELOGEMENTS)))] = None
-    travailleur_essentiel: OptBool = False
+    travailleur_essentiel: Bool = False
     nb_titulaires: Annotated[
         Annotated[int, Field(ge=1)], BeforeValidator(_required(values.parse_int))
     ]
@@ -214,19 +208,47 @@ class CaleolRow(_Row):
             )
         ),
     ]
-    designation_dalo: OptBool = False
+    designation_dalo: Bool = False
     motif_moins_de_trois: Annotated[
         str | None, BeforeValidator(_optional(_choice(("insuffisance",))))
     ] = None
 
 
+_DATE_EXPECTED = "une date est attendue (JJ/MM/AAAA ou AAAA-MM-JJ)"
+_MAPPING_EXPECTED = "des clés « nom: valeur » sont attendues ici"
+# French wording of the pydantic error types our models can meet (pydantic's own messages are
+# English); a type missing here still gets a French message, only a vaguer one.
 _PYDANTIC_MESSAGES = {
     "greater_than_equal": "doit être supérieur ou égal à {ge}",
     "greater_than": "doit être supérieur à {gt}",
     "less_than_equal": "doit être inférieur ou égal à {le}",
+    "less_than": "doit être inférieur à {lt}",
     "missing": "valeur obligatoire manquante",
     "string_too_short": "valeur obligatoire manquante",
     "string_too_long": "trop long ({max_length} caractères au plus)",
+    "string_type": "un texte est attendu",
+    "string_pattern_mismatch": "forme inattendue",
+    "extra_forbidden": "clé inconnue",
+    "too_short": "au moins {min_length} élément(s) attendu(s)",
+    "too_long": "au plus {max_length} élément(s) admis",
+    "list_type": "une liste est attendue (une ligne « - … » par élément, ou [ … ])",
+    "tuple_type": "une liste est attendue",
+    "dict_type": _MAPPING_EXPECTED,
+    "model_type": _MAPPING_EXPECTED,
+    "model_attributes_type": _MAPPING_EXPECTED,
+    "bool_type": "une valeur oui/non est attendue",
+    "bool_parsing": "une valeur oui/non est attendue",
+    "int_type": "un nombre entier est attendu",
+    "int_parsing": "un nombre entier est attendu",
+    "int_from_float": "un nombre entier est attendu",
+    "float_type": "un nombre est attendu",
+    "float_parsing": "un nombre est attendu",
+    "date_type": _DATE_EXPECTED,
+    "date_parsing": _DATE_EXPECTED,
+    "date_from_datetime_parsing": _DATE_EXPECTED,
+    "date_from_datetime_inexact": _DATE_EXPECTED,
+    "literal_error": "valeur non admise (valeurs admises : {expected})",
+    "enum": "valeur non admise (valeurs admises : {expected})",
 }
 
 
@@ -240,110 +262,137 @@ def french_errors(
         context = item.get("ctx") or {}
         if item["type"] == "value_error":
             message = str(context.get("error", item["msg"]))
-        elif item["type"] in _PYDANTIC_MESSAGES:
-            message = _PYDANTIC_MESSAGES[item["type"]].format(**context)
-            raw = (cells or {}).get(field_name, item.get("input"))
-            if isinstance(raw, str | int | float) and item["type"] != "missing":
-                message = f"« {raw} » : {message}"
         else:
-            message = f"valeur refusée ({item['msg']})"
+            template = _PYDANTIC_MESSAGES.get(item["type"], "valeur refusée")
+            try:
+                message = template.format(**context)
+            except (KeyError, IndexError):
+                message = template.split(" (")[0]
+            raw = (cells or {}).get(field_name, item.get("input"))
+            if isinstance(raw, str):
+                raw = raw.strip()
+            quoted = item["type"] not in ("missing", "extra_forbidden")
+            if quoted and isinstance(raw, str | int | float) and raw != "":
+                message = f"« {raw} » : {message}"
         found.append((field_name, message))
     return found
 
 
+# Aliases of the columns several files share (the same export tools name them the same way).
+_SHARED_ALIASES = {
+    "numero_unique_de_la_demande": "numero_unique",
+    "num_unique": "numero_unique",
+    "nud": "numero_unique",
+    "siren_bailleur": "bailleur_siren",
+    "siren_du_bailleur": "bailleur_siren",
+    "identifiant_rpls": "rpls_id",
+    "id_rpls": "rpls_id",
+    "rpls": "rpls_id",
+}
+
+
+def _aliases(
+    required: tuple[str, ...], optional: tuple[str, ...], own: dict[str, str]
+) -> dict[str, str]:
+    """The shared aliases of the columns a file has, then the file's own."""
+    columns = set(required) | set(optional)
+    shared = {alias: name for alias, name in _SHARED_ALIASES.items() if name in columns}
+    return {**shared, **own}
+
+
+_LOGEMENTS_REQUIRED = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
+_LOGEMENTS_OPTIONAL = ("nb_pieces", "surface", "annee_construction")
 LOGEMENTS_SPEC = {
-    "required": ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement"),
-    "optional": ("nb_pieces", "surface", "annee_construction"),
-    "aliases": {
-        "identifiant_rpls": "rpls_id",
-        "id_rpls": "rpls_id",
-        "rpls": "rpls_id",
-        "siren_bailleur": "bailleur_siren",
-        "siren_du_bailleur": "bailleur_siren",
-        "code_insee": "commune_insee",
-        "insee": "commune_insee",
-        "depcom": "commune_insee",
-        "code_commune": "commune_insee",
-        "qpv": "qpv_code",
-        "code_qpv": "qpv_code",
-        "code_qp": "qpv_code",
-        "finan": "financement",
-        "financement_initial": "financement",
-        "nombre_de_pieces": "nb_pieces",
-        "surface_habitable": "surface",
-        "surfhab": "surface",
-        "annee_de_construction": "annee_construction",
-    },
-}
-
-ATTRIBUTIONS_SPEC = {
-    "required": (
-        "numero_unique",
-        "bailleur_siren",
-        "rpls_id",
-        "date_decision",
-        "date_bail",
-        "contingent",
-        "mutation",
-        "dalo",
-        "criteres_prioritaires",
-        "relogement",
-        "travailleur_essentiel",
-        "nb_titulaires",
-        "nb_personnes_14_plus",
-        "nb_moins_14",
-        "revenus_mensuels",
-        "rfr_n2",
+    "required": _LOGEMENTS_REQUIRED,
+    "optional": _LOGEMENTS_OPTIONAL,
+    "aliases": _aliases(
+        _LOGEMENTS_REQUIRED,
+        _LOGEMENTS_OPTIONAL,
+        {
+            "code_insee": "commune_insee",
+            "insee": "commune_insee",
+            "depcom": "commune_insee",
+            "code_commune": "commune_insee",
+            "qpv": "qpv_code",
+            "code_qpv": "qpv_code",
+            "code_qp": "qpv_code",
+            "finan": "financement",
+            "financement_initial": "financement",
+            "nombre_de_pieces": "nb_pieces",
+            "surface_habitable": "surface",
+            "surfhab": "surface",
+            "annee_de_construction": "annee_construction",
+        },
     ),
-    "optional": ("reservataire_id", "rfr_n1", "categorie_menage", "derogation_plafonds"),
-    "aliases": {
-        "numero_unique_de_la_demande": "numero_unique",
-        "num_unique": "numero_unique",
-        "nud": "numero_unique",
-        "siren_bailleur": "bailleur_siren",
-        "siren_du_bailleur": "bailleur_siren",
-        "identifiant_rpls": "rpls_id",
-        "id_rpls": "rpls_id",
-        "rpls": "rpls_id",
-        "date_de_decision": "date_decision",
-        "date_decision_caleol": "date_decision",
-        "date_de_signature_du_bail": "date_bail",
-        "date_signature_bail": "date_bail",
-        "date_du_bail": "date_bail",
-        "reservataire": "reservataire_id",
-        "mutation_interne": "mutation",
-        "deja_locataire": "mutation",
-        "prioritaire_dalo": "dalo",
-        "criteres": "criteres_prioritaires",
-        "criteres_de_priorite": "criteres_prioritaires",
-        "nombre_de_titulaires": "nb_titulaires",
-        "nb_personnes_14_ans_et_plus": "nb_personnes_14_plus",
-        "nb_moins_de_14_ans": "nb_moins_14",
-        "nb_enfants_moins_14_ans": "nb_moins_14",
-        "revenus_mensuels_du_menage": "revenus_mensuels",
-        "ressources_mensuelles": "revenus_mensuels",
-        "rfr_n_2": "rfr_n2",
-        "revenu_fiscal_de_reference_n_2": "rfr_n2",
-        "rfr_n_1": "rfr_n1",
-        "revenu_fiscal_de_reference_n_1": "rfr_n1",
-        "categorie_de_menage": "categorie_menage",
-        "derogation": "derogation_plafonds",
-    },
 }
 
+_ATTRIBUTIONS_REQUIRED = (
+    "numero_unique",
+    "bailleur_siren",
+    "rpls_id",
+    "date_decision",
+    "date_bail",
+    "contingent",
+    "mutation",
+    "dalo",
+    "criteres_prioritaires",
+    "relogement",
+    "travailleur_essentiel",
+    "nb_titulaires",
+    "nb_personnes_14_plus",
+    "nb_moins_14",
+    "revenus_mensuels",
+    "rfr_n2",
+)
+_ATTRIBUTIONS_OPTIONAL = ("reservataire_id", "rfr_n1", "categorie_menage", "derogation_plafonds")
+ATTRIBUTIONS_SPEC = {
+    "required": _ATTRIBUTIONS_REQUIRED,
+    "optional": _ATTRIBUTIONS_OPTIONAL,
+    "aliases": _aliases(
+        _ATTRIBUTIONS_REQUIRED,
+        _ATTRIBUTIONS_OPTIONAL,
+        {
+            "date_de_decision": "date_decision",
+            "date_decision_caleol": "date_decision",
+            "date_de_signature_du_bail": "date_bail",
+            "date_signature_bail": "date_bail",
+            "date_du_bail": "date_bail",
+            "reservataire": "reservataire_id",
+            "mutation_interne": "mutation",
+            "deja_locataire": "mutation",
+            "prioritaire_dalo": "dalo",
+            "criteres": "criteres_prioritaires",
+            "criteres_de_priorite": "criteres_prioritaires",
+            "nombre_de_titulaires": "nb_titulaires",
+            "nb_personnes_14_ans_et_plus": "nb_personnes_14_plus",
+            "nb_moins_de_14_ans": "nb_moins_14",
+            "nb_enfants_moins_14_ans": "nb_moins_14",
+            "revenus_mensuels_du_menage": "revenus_mensuels",
+            "ressources_mensuelles": "revenus_mensuels",
+            "rfr_n_2": "rfr_n2",
+            "revenu_fiscal_de_reference_n_2": "rfr_n2",
+            "rfr_n_1": "rfr_n1",
+            "revenu_fiscal_de_reference_n_1": "rfr_n1",
+            "categorie_de_menage": "categorie_menage",
+            "derogation": "derogation_plafonds",
+        },
+    ),
+}
+
+_CALEOL_REQUIRED = ("date_commission", "bailleur_siren", "rpls_id", "numero_unique", "decision")
+_CALEOL_OPTIONAL = ("rang", "designation_dalo", "motif_moins_de_trois")
 CALEOL_SPEC = {
-    "required": ("date_commission", "bailleur_siren", "rpls_id", "numero_unique", "decision"),
-    "optional": ("rang", "designation_dalo", "motif_moins_de_trois"),
-    "aliases": {
-        "date_de_la_commission": "date_commission",
-        "date_caleol": "date_commission",
-        "siren_bailleur": "bailleur_siren",
-        "identifiant_rpls": "rpls_id",
-        "id_rpls": "rpls_id",
-        "numero_unique_de_la_demande": "numero_unique",
-        "nud": "numero_unique",
-        "decision_caleol": "decision",
-        "designe_dalo": "designation_dalo",
-        "motif": "motif_moins_de_trois",
-    },
+    "required": _CALEOL_REQUIRED,
+    "optional": _CALEOL_OPTIONAL,
+    "aliases": _aliases(
+        _CALEOL_REQUIRED,
+        _CALEOL_OPTIONAL,
+        {
+            "date_de_la_commission": "date_commission",
+            "date_caleol": "date_commission",
+            "decision_caleol": "decision",
+            "designe_dalo": "designation_dalo",
+            "motif": "motif_moins_de_trois",
+        },
+    ),
 }

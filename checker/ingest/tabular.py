@@ -44,8 +44,20 @@ def normalise_header(name: str) -> str:
 @dataclass(frozen=True)
 class FileDigest:
     sha256: str
-    encoding: str
+    encoding: str  # the codec that reads the file
     lines: int
+    bom: bool = False
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as a user knows it: UTF-8, UTF-8 (BOM) or Windows-1252."""
+        return encoding_label(self.encoding, self.bom)
+
+
+def encoding_label(codec: str, bom: bool = False) -> str:
+    if codec.startswith("utf-8"):
+        return "UTF-8 (BOM)" if bom else "UTF-8"
+    return {"cp1252": "Windows-1252", "xlsx": "XLSX (Excel)"}.get(codec, codec)
 
 
 def digest_and_encoding(path: Path) -> FileDigest:
@@ -57,6 +69,7 @@ def digest_and_encoding(path: Path) -> FileDigest:
     sha = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
+    bom = False
     lines = 0
     with path.open("rb") as handle:
         first = True
@@ -65,6 +78,7 @@ def digest_and_encoding(path: Path) -> FileDigest:
             lines += chunk.count(b"\n")
             if first and chunk.startswith(codecs.BOM_UTF8):
                 chunk = chunk[len(codecs.BOM_UTF8) :]
+                bom = True
             first = False
             if utf8:
                 try:
@@ -76,7 +90,7 @@ def digest_and_encoding(path: Path) -> FileDigest:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
-    return FileDigest(sha.hexdigest(), "utf-8-sig" if utf8 else "cp1252", lines)
+    return FileDigest(sha.hexdigest(), "utf-8-sig" if utf8 else "cp1252", lines, bom and utf8)
 
 
 @dataclass
@@ -93,6 +107,7 @@ class Table:
     path: Path
     kind: str = "csv"
     separator: str = ";"
+    encoding_label: str = ""  # for people: UTF-8, UTF-8 (BOM), Windows-1252, XLSX (Excel)
 
 
 def _match_header(
@@ -170,6 +185,7 @@ def read_csv(
         approximate_rows=max(digest.lines - 1, 0),
         path=path,
         separator=separator,
+        encoding_label=digest.encoding_label,
     )
 
 
@@ -182,8 +198,11 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # A decimal comma: Excel's 1.5 is exact, but "1.500" in a text cell is ambiguous.
+        return str(value).replace(".", ",")
     return str(value)
 
 
@@ -228,6 +247,7 @@ def read_xlsx(
         approximate_rows=max((sheet.max_row or 1) - 1, 0),
         path=path,
         kind="xlsx",
+        encoding_label=encoding_label("xlsx"),
     )
 
 

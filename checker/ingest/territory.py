@@ -1,15 +1,17 @@
 """Reading `territoire.yaml`: the EPCI, its communes, QPV, bailleurs and réservataires.
 
-Validation errors point at the line of the YAML node they concern, found by composing the
-document once more into nodes (which carry their marks).
+Validation errors point at the line of the YAML node they concern: the document is composed
+into nodes (which carry their marks), then constructed from them. Every scalar stays text and
+goes through the same French parsers as the CSV cells (`checker.ingest.values`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -18,24 +20,66 @@ from checker.db.models import RESERVATAIRE_TYPES, ZONES_PLAFONDS
 from checker.ingest import values
 from checker.ingest.problems import ProblemLog
 from checker.ingest.rows import french_errors
+from checker.ingest.tabular import encoding_label
 
+T = TypeVar("T")
 _Path = tuple[str | int, ...]
 
+# The file is read with PyYAML's BaseLoader: every scalar stays the text the user typed (no
+# YAML 1.1 guessing that turns `01053` into the octal 555, `01` into 1, or `oui` into a
+# string but `yes` into a boolean), and the same French parsers as the CSV files read it.
+_ABSENT = frozenset({"", "null", "~"})
+_YAML_HINT = "structure YAML invalide : vérifiez l'indentation, les deux-points et les guillemets"
 
-def _as_text(raw: Any) -> Any:
-    return str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+
+def _text_of(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("une valeur simple est attendue ici, pas une liste ni des clés")
+    return raw.strip()
 
 
-def _siren(raw: Any) -> str:
-    return values.parse_siren(str(raw))
+def _required(parser: Callable[[str], T]) -> Any:
+    def parse(raw: Any) -> T:
+        text = _text_of(raw)
+        if text.lower() in _ABSENT:
+            raise ValueError("valeur obligatoire manquante")
+        return parser(text)
+
+    return BeforeValidator(parse)
+
+
+def _optional(parser: Callable[[str], T]) -> Any:
+    def parse(raw: Any) -> T | None:
+        if raw is None:
+            return None
+        text = _text_of(raw)
+        return None if text.lower() in _ABSENT else parser(text)
+
+    return BeforeValidator(parse)
+
+
+def _list(raw: Any) -> Any:
+    """An empty or null list (`qpv:` alone, `qpv: ~`) is an empty list."""
+    if isinstance(raw, str) and raw.strip().lower() in _ABSENT:
+        return []
+    return raw
 
 
 def _choice(choices: tuple[str, ...]) -> Any:
-    return BeforeValidator(lambda raw: values.parse_choice(str(raw), choices))
+    return _required(lambda raw: values.parse_choice(raw, choices))
 
 
-Siren = Annotated[str, BeforeValidator(_siren)]
-Insee = Annotated[str, BeforeValidator(_as_text), Field(pattern=r"^(\d{5}|2[AB]\d{3})$")]
+def _same(text: str) -> str:
+    return text
+
+
+Text = Annotated[str, _required(_same)]
+OptText = Annotated[str | None, _optional(_same)]
+Siren = Annotated[str, _required(values.parse_siren)]
+Insee = Annotated[str, _required(values.parse_insee)]
+Bool = Annotated[bool, _required(values.parse_bool)]
+Date = Annotated[dt.date, _required(values.parse_date)]
+OptDate = Annotated[dt.date | None, _optional(values.parse_date)]
 
 
 class _Strict(BaseModel):
@@ -44,48 +88,71 @@ class _Strict(BaseModel):
 
 class EpciSpec(_Strict):
     siren: Siren
-    nom: str
-    nom_arrete: str
-    departement: Annotated[str, BeforeValidator(_as_text)]
-    region: str
-    tenu_plh: bool
-    competent_habitat: bool
-    cotation_adoptee_le: dt.date | None = None
-    cia_signee_le: dt.date | None = None
+    nom: Text
+    nom_arrete: Text
+    departement: Annotated[str, _required(values.parse_departement)]
+    region: Text
+    tenu_plh: Bool
+    competent_habitat: Bool
+    cotation_adoptee_le: OptDate = None
+    cia_signee_le: OptDate = None
 
 
 class CommuneSpec(_Strict):
     insee: Insee
-    nom: str
+    nom: Text
     zone_plafonds: Annotated[str, _choice(ZONES_PLAFONDS)]
-    zone_abc: str | None = None
+    zone_abc: OptText = None
 
 
 class QpvSpec(_Strict):
-    code: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().upper())]
-    nom: str
-    communes: list[Insee]
-    valide_du: dt.date
-    valide_au: dt.date | None = None
+    code: Annotated[str, _required(str.upper)]
+    nom: Text
+    communes: Annotated[list[Insee], BeforeValidator(_list)]
+    valide_du: Date
+    valide_au: OptDate = None
 
 
 class BailleurSpec(_Strict):
     siren: Siren
-    nom: str
+    nom: Text
 
 
 class ReservataireSpec(_Strict):
-    id: Annotated[str, BeforeValidator(_as_text)]
+    id: Text
     type: Annotated[str, _choice(RESERVATAIRE_TYPES)]
-    nom: str
+    nom: Text
 
 
 class TerritorySpec(_Strict):
     epci: EpciSpec
-    communes: list[CommuneSpec] = Field(min_length=1)
-    qpv: list[QpvSpec] = []
-    bailleurs: list[BailleurSpec] = Field(min_length=1)
-    reservataires: list[ReservataireSpec] = []
+    communes: Annotated[list[CommuneSpec], BeforeValidator(_list), Field(min_length=1)]
+    qpv: Annotated[list[QpvSpec], BeforeValidator(_list)] = []
+    bailleurs: Annotated[list[BailleurSpec], BeforeValidator(_list), Field(min_length=1)]
+    reservataires: Annotated[list[ReservataireSpec], BeforeValidator(_list)] = []
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The text of the file and its encoding for people (UTF-8, else Windows-1252)."""
+    try:
+        return raw.decode("utf-8-sig"), encoding_label("utf-8", raw.startswith(b"\xef\xbb\xbf"))
+    except UnicodeDecodeError:
+        return raw.decode("cp1252"), encoding_label("cp1252")
+
+
+def human_path(location: _Path) -> str:
+    """`communes n° 7, insee` for pydantic's ("communes", 6, "insee"): people count from 1."""
+    text = ""
+    previous: str | int | None = None
+    for part in location:
+        if isinstance(part, int):
+            text += f" n° {part + 1}"
+        elif previous is None:
+            text = part
+        else:
+            text += ("." if isinstance(previous, str) else ", ") + part
+        previous = part
+    return text
 
 
 def _node_lines(node: yaml.Node, path: _Path, lines: dict[_Path, tuple[int, int]]) -> None:
@@ -109,26 +176,57 @@ def _locate(lines: dict[_Path, tuple[int, int]], path: _Path) -> tuple[int, int]
     return (1, 1)
 
 
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    loader = yaml.BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (None if node is None else loader.construct_document(node))
+    finally:
+        loader.dispose()
+
+
+def _duplicate_keys(node: yaml.Node, path: _Path, found: list[tuple[yaml.Node, str]]) -> None:
+    """Keys given twice in a mapping: YAML keeps the last one silently, we refuse them."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                where = human_path(path)
+                found.append(
+                    (key_node, f"{where + ' : ' if where else ''}la clé « {key} » est donnée deux fois")
+                )
+            seen.add(key)
+            _duplicate_keys(value_node, (*path, key), found)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _duplicate_keys(item, (*path, index), found)
+
+
 def load_territory(path: Path, problems: ProblemLog) -> tuple[TerritorySpec | None, str]:
     """The territory of a bundle, or None when it has problems (logged). Also its SHA-256."""
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
     name = path.name
+    text, _ = decode(raw)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node, data = _compose(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problems.add(name, line, column, f"YAML illisible : {exc.problem}")
+        original = ", ".join(part for part in (exc.context, exc.problem) if part)
+        problems.add(name, line, column, f"{_YAML_HINT} ({original})")
+        return None, sha256
+    except yaml.YAMLError as exc:  # a character YAML does not allow, with no line to show
+        problems.add(name, None, None, f"{_YAML_HINT} ({exc})")
         return None, sha256
     if node is None or not isinstance(data, dict):
         problems.add(name, 1, 1, "le fichier doit décrire un territoire (clés epci, communes…)")
         return None, sha256
+    duplicates: list[tuple[yaml.Node, str]] = []
+    _duplicate_keys(node, (), duplicates)
+    for key_node, message in duplicates:
+        problems.add(name, key_node.start_mark.line + 1, key_node.start_mark.column + 1, message)
     lines: dict[_Path, tuple[int, int]] = {}
     _node_lines(node, (), lines)
     try:
@@ -138,13 +236,13 @@ def load_territory(path: Path, problems: ProblemLog) -> tuple[TerritorySpec | No
             error.errors(include_url=False), french_errors(error), strict=True
         ):
             location = tuple(item["loc"])
-            line, column = _locate(lines, location)
-            dotted = ".".join(str(part) for part in location)
-            if item["type"] == "extra_forbidden":
-                message = "clé inconnue"
-            elif item["type"] == "missing":
+            if item["type"] == "extra_forbidden":  # point at the key, not at its value
+                line, column = _locate(lines, (*location, "<cle>"))
+            else:
+                line, column = _locate(lines, location)
+            if item["type"] == "missing":
                 message = "clé obligatoire absente"
-            problems.add(name, line, column, f"{dotted} : {message}")
+            problems.add(name, line, column, f"{human_path(location)} : {message}")
         return None, sha256
     _check_cross_references(territory, lines, name, problems)
     return (None if problems else territory), sha256

@@ -14,6 +14,8 @@ _NBSP = ("\u00a0", "\u202f")
 _AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
 _INTEGER = re.compile(r"^-?\d+$")
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# "1.500": a dot before groups of three digits, no comma. Thousands (1500) or decimals (1,50)?
+_DOTTED_GROUPS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 
 _TRUE = frozenset({"oui", "o", "1", "vrai", "true", "x", "yes", "y"})
@@ -36,7 +38,26 @@ def parse_bool(raw: str) -> bool:
     )
 
 
-def _normalise_number(raw: str) -> str:
+def _refuse_dotted_groups(raw: str, text: str) -> None:
+    """Refuse "1.500" (1500 or 1,50?) rather than guess; "1.234,50" and "1234.5" are clear."""
+    if not _DOTTED_GROUPS.match(text):
+        return
+    whole, _, fraction = text.partition(".")
+    if "." in fraction:  # "1.234.500": can only be thousands, but dots do not group them here
+        raise ValueError(
+            f"« {raw} » : le point ne sépare pas les milliers ; "
+            f"écrivez {text.replace('.', '')} ou {_grouped(text.replace('.', ''))}"
+        )
+    decimals = fraction.rstrip("0").ljust(2, "0")
+    raise ValueError(f"« {raw} » est ambigu : écrivez {whole}{fraction} ou {whole},{decimals}")
+
+
+def _grouped(digits: str) -> str:
+    sign, digits = ("-", digits[1:]) if digits.startswith("-") else ("", digits)
+    return sign + f"{int(digits):,}".replace(",", " ")
+
+
+def _normalise_number(raw: str, whole_only: bool = False) -> str:
     text = raw.strip()
     for space in (*_NBSP, " "):
         text = text.replace(space, "")
@@ -45,6 +66,8 @@ def _normalise_number(raw: str) -> str:
         if "." in text:  # "1.234,50": the dot groups thousands
             text = text.replace(".", "")
         text = text.replace(",", ".")
+    elif not whole_only:
+        _refuse_dotted_groups(raw, text)
     return text
 
 
@@ -73,7 +96,7 @@ def parse_decimal(raw: str) -> float:
 
 
 def parse_int(raw: str) -> int:
-    text = _normalise_number(raw)
+    text = _normalise_number(raw, whole_only=True)
     if text.endswith(".0"):  # Excel writes whole numbers as floats
         text = text[:-2]
     if not _INTEGER.match(text):
@@ -121,6 +144,24 @@ def parse_siren(raw: str) -> str:
     if not siren_is_valid(text):
         raise ValueError(f"le SIREN « {raw} » a une clé de contrôle invalide (faute de frappe ?)")
     return text
+
+
+def parse_insee(raw: str) -> str:
+    """A commune's INSEE code: 5 digits, or 2A/2B and 3 digits in Corsica."""
+    code = raw.strip().upper()
+    if len(code) != 5 or not (code.isdigit() or (code[:2] in ("2A", "2B") and code[2:].isdigit())):
+        raise ValueError(f"« {raw} » n'est pas un code commune INSEE (5 caractères)")
+    return code
+
+
+def parse_departement(raw: str) -> str:
+    """A département code: 2 characters (01, 69, 2A, 2B), or 3 digits overseas (971…976)."""
+    code = raw.strip().upper()
+    if not re.match(r"^(\d{2}|2[AB]|97\d)$", code) or code in ("00", "20"):
+        raise ValueError(
+            f"« {raw} » n'est pas un code de département (01, 69, 2A… ; 971 à 976 outre-mer)"
+        )
+    return code
 
 
 def parse_choice(raw: str, choices: tuple[str, ...], aliases: dict[str, str] | None = None) -> str:

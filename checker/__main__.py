@@ -1,0 +1,5 @@
+"""`python -m checker` is `mixite`."""
+
+from checker.cli import main
+
+main()
