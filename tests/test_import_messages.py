@@ -311,3 +311,24 @@ def test_the_key_creation_message_says_where_to_keep_it(
     said = " ".join(said.split())
     assert "copie" in said and "lieu sûr" in said, said
     assert "jamais" in said and "avec la base" in said, said
+
+
+def test_refused_dwellings_are_known_to_the_reading_process_too(
+    mini_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker.ingest import parsing
+
+    monkeypatch.setattr(parsing, "WORKER_THRESHOLD_ROWS", 0)
+    _rewrite(mini_bundle / "logements.csv", _set("surface", "grande", line=2))
+    assert _refused(mini_bundle, f"sqlite:///{tmp_path / 'm.db'}") == [
+        "logements.csv:2:7: surface : « grande » n'est pas un nombre"
+    ]
+
+
+def test_a_refused_dwellings_file_does_not_make_every_dwelling_unknown(
+    mini_bundle: Path, tmp_path: Path
+) -> None:
+    _rewrite(mini_bundle / "logements.csv", lambda rows: [row[:4] + row[5:] for row in rows])
+    rendered = _refused(mini_bundle, f"sqlite:///{tmp_path / 'm.db'}")
+    assert len(rendered) == 1, rendered
+    assert rendered[0].startswith("logements.csv: colonne(s) obligatoire(s) absente(s)")

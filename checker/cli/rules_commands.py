@@ -244,3 +244,23 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
     out.print(f"Écrit dans : {found.origin}")
     for text in parameter.decl.meta.uncertain:
         out.print(f"[yellow]Incertain :[/] {text}", soft_wrap=True)
+
+
+@app.command("test")
+def test_command(paths: PathsArgument = None) -> None:
+    """Lance les tests des règles (fichiers *.tests.yaml) sur les deux moteurs."""
+    from checker.rule_tests import run_rule_tests
+
+    rulebook, loaded = require_rules(paths)
+    outcomes = run_rule_tests(rulebook, loaded.paths)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    for outcome in outcomes:
+        mark = "[green]réussi[/]" if outcome.ok else "[bold red]ÉCHEC[/] "
+        out.print(f"{mark} {outcome.rule} — {outcome.name}")
+        for failure in outcome.failures:
+            out.print(f"         {failure}", markup=False)
+    if not outcomes:
+        raise MixiteError("Aucun test de règle trouvé (fichiers *.tests.yaml).")
+    out.print(f"{len(outcomes) - len(failed)} réussi(s), {len(failed)} en échec.")
+    if failed:
+        raise typer.Exit(1)

@@ -71,8 +71,9 @@ def cannot_connect(url: str | URL, error: Exception) -> DatabaseError:
     if parsed.port:
         server += f":{parsed.port}"
     user = f", utilisateur « {parsed.username} »" if parsed.username else ""
+    kind = {"postgresql": "PostgreSQL", "mysql": "MySQL"}.get(parsed.get_backend_name(), "")
     return DatabaseError(
-        f"Impossible de se connecter au serveur de base de données {server} "
+        f"Impossible de se connecter au serveur {kind or 'de base de données'} {server} "
         f"(base « {parsed.database or ''} »{user}).",
         "Vérifiez que le serveur est démarré et joignable depuis ce poste, puis l'hôte, le "
         f"port, l'utilisateur et le mot de passe donnés par --db ou {ENV_VAR}. Détail : {detail}",

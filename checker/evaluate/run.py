@@ -124,6 +124,10 @@ class Evaluator:
             ]
         return sorted(results, key=Result.sort_key)
 
+    def evaluate_rule_results(self, rule_id: str) -> list[Result]:
+        """The results of one rule, in the report's order."""
+        return sorted(self.evaluate_rule(rule_id), key=Result.sort_key)
+
     def evaluate_rule(self, rule_id: str) -> list[Result]:
         versions = self.rulebook.versions_during(rule_id, self.period.start, self.period.end)
         if not versions:

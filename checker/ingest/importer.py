@@ -140,6 +140,7 @@ class _Importer:
         # Dwellings whose row in logements was refused: their problem is already reported, so
         # the rows citing them are not reported again as citing an unknown dwelling.
         self.refused_logements: set[str] = set()
+        self.logements_unreadable = False  # logements refused whole: no dwelling is known
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -380,7 +381,7 @@ class _Importer:
         for line, row, menage in self._validated(table, row_models.AttributionRow, summary):
             dwelling = logements.get(row.rpls_id)
             if dwelling is None:
-                if row.rpls_id in refused:  # its own row in logements is already reported
+                if row.rpls_id in refused or self.logements_unreadable:  # reported already
                     continue
                 problem(
                     line,
@@ -484,8 +485,8 @@ class _Importer:
         for line, row, menage in self._validated(table, row_models.CaleolRow, summary):
             dwelling = self.world.logements.get(row.rpls_id)
             if dwelling is None:
-                if row.rpls_id in self.refused_logements:  # already reported in logements
-                    continue
+                if row.rpls_id in self.refused_logements or self.logements_unreadable:
+                    continue  # the dwelling's own problem is reported in logements
                 problem(
                     line,
                     "rpls_id",
@@ -706,6 +707,7 @@ def import_bundle(
                     table = read_table(path, spec["required"], spec["optional"], spec["aliases"])  # type: ignore[arg-type]
                 except UnreadableFile as exc:
                     problems.add(path.name, exc.line, exc.column, exc.message)
+                    importer.logements_unreadable |= role == "logements"
                     continue
                 summary = FileSummary(
                     role,

@@ -133,9 +133,7 @@ def _parse_in_worker(
             if isinstance(item, _WorkerFailure):
                 raise RuntimeError(f"échec du processus de lecture :\n{item.trace}")
             records = [None if record is None else make(record) for record in item.records]
-            yield ParsedChunk(
-                item.lines, records, item.errors, item.pseudonyms, item.refused_rpls
-            )
+            yield ParsedChunk(item.lines, records, item.errors, item.pseudonyms, item.refused_rpls)
     finally:
         if process.is_alive():
             process.terminate()

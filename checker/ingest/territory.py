@@ -194,7 +194,10 @@ def _duplicate_keys(node: yaml.Node, path: _Path, found: list[tuple[yaml.Node, s
             if key in seen:
                 where = human_path(path)
                 found.append(
-                    (key_node, f"{where + ' : ' if where else ''}la clé « {key} » est donnée deux fois")
+                    (
+                        key_node,
+                        f"{where + ' : ' if where else ''}la clé « {key} » est donnée deux fois",
+                    )
                 )
             seen.add(key)
             _duplicate_keys(value_node, (*path, key), found)

@@ -1,0 +1,91 @@
+"""The bundled rulebook: it checks clean, its rule tests pass on both engines, and the tests
+would catch an altered threshold, date or boundary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checker.paths import rules_dir
+from checker.rule_tests import load_documents, run_case, run_rule_tests
+from checker.rulebook_loader import load_rules, require_rules
+
+DOCUMENTS = load_documents([rules_dir()])
+CASES = [
+    pytest.param(file, document, case, id=f"{document['regle']} — {case['nom']}")
+    for file, document in DOCUMENTS
+    for case in document["cas"]
+]
+
+
+def test_the_rulebook_has_no_error_and_no_warning() -> None:
+    loaded = load_rules()
+    assert loaded.rulebook is not None
+    assert [d.render() for d in loaded.diagnostics] == []
+
+
+@pytest.mark.parametrize(("file", "document", "case"), CASES)
+def test_rule_case(file: str, document: dict[str, object], case: dict[str, object]) -> None:
+    rulebook, _ = require_rules()
+    outcome = run_case(rulebook, document, case, file)  # type: ignore[arg-type]
+    assert outcome.failures == []
+
+
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_each_versions_qpv_exclusion_is_tested(tmp_path: Path, version: int) -> None:
+    rules = tmp_path / "regles"
+    shutil.copytree(rules_dir(), rules)
+    path = rules / "national" / "q1_hors_qpv.regles"
+    parts = path.read_text(encoding="utf-8").split("bail_signe et non en_qpv")
+    assert len(parts) == 4
+    parts[version] += "bail_signe"
+    text = "".join(
+        part if i == version else part + ("bail_signe et non en_qpv" if i < 3 else "")
+        for i, part in enumerate(parts)
+    )
+    path.write_text(text, encoding="utf-8")
+    loaded = load_rules([rules])
+    assert loaded.rulebook is not None
+    assert any(not outcome.ok for outcome in run_rule_tests(loaded.rulebook, [rules]))
+
+
+@pytest.mark.parametrize(
+    ("file", "before", "after"),
+    [
+        ("q1_hors_qpv.regles", "du 29/01/2017 : 25 %", "du 29/01/2017 : 20 %"),
+        ("q1_hors_qpv.regles", "du 29/01/2017 : 25 %", "du 29/01/2017 : 30 %"),
+        ("q1_hors_qpv.regles", "version du 23/02/2022", "version du 24/02/2022"),
+        ("q1_hors_qpv.regles", "au 22/02/2022", "au 23/02/2022"),
+        (
+            "definitions.regles",
+            "revenu_annuel_par_uc < seuil_q1",
+            "revenu_annuel_par_uc <= seuil_q1",
+        ),
+        ("definitions.regles", "relogement dans (anru, orcod)", "relogement dans (anru)"),
+        (
+            "q1_hors_qpv.regles",
+            "bail_signe et non en_qpv\n    par epci\n    par epci, bailleur\n"
+            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile ou relogement_urbain\n"
+            '    aussi "without_relogement" : premier_quartile\n\n  version du 23',
+            "bail_signe\n    par epci\n    par epci, bailleur\n"
+            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile ou relogement_urbain\n"
+            '    aussi "without_relogement" : premier_quartile\n\n  version du 23',
+        ),
+    ],
+)
+def test_an_altered_rule_fails_its_tests(
+    tmp_path: Path, file: str, before: str, after: str
+) -> None:
+    rules = tmp_path / "regles"
+    shutil.copytree(rules_dir(), rules)
+    path = rules / "national" / file
+    text = path.read_text(encoding="utf-8")
+    assert before in text, "the alteration no longer applies: update this test"
+    path.write_text(text.replace(before, after, 1), encoding="utf-8")
+    loaded = load_rules([rules])
+    if loaded.rulebook is None:  # an alteration that no longer checks is caught too
+        return
+    outcomes = run_rule_tests(loaded.rulebook, [rules])
+    assert any(not outcome.ok for outcome in outcomes)
