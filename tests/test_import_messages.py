@@ -332,3 +332,10 @@ def test_a_refused_dwellings_file_does_not_make_every_dwelling_unknown(
     rendered = _refused(mini_bundle, f"sqlite:///{tmp_path / 'm.db'}")
     assert len(rendered) == 1, rendered
     assert rendered[0].startswith("logements.csv: colonne(s) obligatoire(s) absente(s)")
+
+
+def test_a_key_given_twice_in_the_territory_is_refused(tmp_path: Path) -> None:
+    text = FRENCH_TERRITORY.replace("  region:", "  nom: Autre nom\n  region:")
+    _, rendered = _territory(tmp_path, text)
+    line = text.splitlines().index("  nom: Autre nom") + 1
+    assert rendered == [f"territoire.yaml:{line}:3: epci : la clé « nom » est donnée deux fois"]
