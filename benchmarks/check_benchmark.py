@@ -112,7 +112,7 @@ def _rulebook_load_time() -> float:
             subprocess.run(
                 [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
             ).stdout
-        )  # fmt: skip
+        )
         for _ in range(3)
     )
     return best

@@ -37,7 +37,29 @@ EPCI = Entity(
         "cotation_adoptee_le": _t(DATE, nullable=True),
         "cia_signee_le": _t(DATE, nullable=True),
         "nb_qpv": _t(INT),  # QPV of the list in force at some point of the evaluated year
+        "date_controle": _t(DATE),  # the last day of the evaluated period
     },
+    links={"epci": "epci"},
+    dimensions=("epci",),
+    fact_date="date_controle",
+)
+
+DOSSIERS_CALEOL = Entity(
+    name="dossiers_caleol",
+    label="dossiers de CALEOL",
+    fields={
+        "date_commission": _t(DATE),
+        "bailleur": _t(TEXT),
+        "commune": _t(TEXT),
+        "financement": FINANCEMENT,
+        "nb_candidatures": _t(INT),
+        "designation_dalo": _t(BOOL),  # a candidate designated by the préfet under DALO
+        "motif_insuffisance": _t(BOOL),  # a recorded shortage of candidates
+        "attribue": _t(BOOL),  # the commission attributed the dwelling
+    },
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "commune", "financement"),
+    fact_date="date_commission",
 )
 
 ATTRIBUTIONS = Entity(
@@ -77,7 +99,7 @@ ATTRIBUTIONS = Entity(
 @cache
 def schema() -> Schema:
     return Schema(
-        entities={entity.name: entity for entity in (EPCI, ATTRIBUTIONS)},
+        entities={entity.name: entity for entity in (EPCI, ATTRIBUTIONS, DOSSIERS_CALEOL)},
         enums={
             "contingent": CONTINGENT,
             "financement": FINANCEMENT,

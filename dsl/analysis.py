@@ -371,6 +371,9 @@ class _Analyser:
                                               f"regroupement des {entity.label}")  # fmt: skip
         requirement = version.requirement
         self.expressions.condition(requirement.condition, context, "ce qui est exigé")
+        if isinstance(requirement.target, ast.LocalObjective) and rule.local_bounds is None:
+            self.error("E502", f"{rule.rule_id} exige « l'objectif local » sans déclarer « objectif local »",
+                       requirement.target.span)  # fmt: skip
         if requirement.target is not None:
             target = self.expressions.infer(requirement.target, self.context(None))
             wanted = PERCENT if requirement.kind == "share" else INT

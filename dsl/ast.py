@@ -108,6 +108,11 @@ class Call(Expr):
 
 
 @dataclass(frozen=True)
+class LocalObjective(Expr):
+    """« l'objectif local » : the target a local commitment (CIA) sets for the scope."""
+
+
+@dataclass(frozen=True)
 class KeyArg(Node):
     name: str
     value: Expr

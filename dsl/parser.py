@@ -44,7 +44,7 @@ _KEYWORDS = (
     "url", "incertain", "note", "clés", "table", "valeur", "dérivé", "depuis", "fois", "sur",
     "objectif", "local", "du", "au", "s'applique", "si", "alors", "sinon", "parmi", "les",
     "par", "exiger", "une", "un", "part", "nombre", "d'au", "moins", "plus", "vérifiant",
-    "pour", "chacune", "sauf", "aussi", "territoire", "signataires", "où", "ou", "et", "non",
+    "pour", "chacune", "sauf", "l'objectif", "aussi", "territoire", "signataires", "où", "ou", "et", "non",
     "est", "renseigné", "dans", "contient", "vrai", "faux",
 )  # fmt: skip
 _KEYWORD_SPELLING = {
@@ -60,6 +60,7 @@ _KEYWORD_SPELLING = {
     "N_EST": "n'est",
     "RENSEIGNE": "renseigné",
     "CHACUN": "chacune",
+    "L_OBJECTIF": "l'objectif",
 }
 _DECLARATION_KEYWORDS = ("paramètre", "définition", "règle", "engagement")
 
@@ -200,6 +201,10 @@ class _Builder(Transformer[Token, Any]):
     def call(self, meta: Any, items: list[Any]) -> ast.Call:
         args = tuple(item for item in items[1:] if item is not None)
         return ast.Call(str(items[0]), args, span=_span(self.file, meta))
+
+    @v_args(meta=True)
+    def local_objective(self, meta: Any, items: list[Any]) -> ast.LocalObjective:
+        return ast.LocalObjective(span=_span(self.file, meta))
 
     @v_args(meta=True)
     def key_arg(self, meta: Any, items: list[Any]) -> ast.KeyArg:

@@ -83,7 +83,7 @@ class ExpressionChecker:
                     if value.denominator == 1 and "," not in expr.text
                     else Type("décimal")
                 )
-            case ast.Percent():
+            case ast.Percent() | ast.LocalObjective():
                 return Type(PERCENT)
             case ast.Money():
                 return Type("montant")
@@ -310,6 +310,11 @@ class ExpressionChecker:
                     self._record(expr, expected.with_nullable(False))
                 return
         type_ = self.infer(expr, context)
+        if (
+            expected is not None and expected.kind == ENUM and type_ is not None
+            and type_.kind == INT and any(value.isdigit() for value in expected.values)
+        ):  # fmt: skip
+            return  # an integer names a numbered value (e.g. household category 3)
         mismatch = type_ is not None and expected is not None and not same_unit(type_, expected)
         text_against_enum = (
             expected is not None

@@ -130,3 +130,61 @@ def epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
         .scalar_subquery()
     )
     return select(*epci.c, nb_qpv.label("nb_qpv")).order_by(epci.c.siren)
+
+
+def epci_population(period_start: dt.date, period_end: dt.date, epci_sirens: list[str]) -> Subquery:
+    """EPCI as a population (structural obligations): one row each, judged at the period's end."""
+    rows = epci_rows(period_start, period_end).subquery("epci_annee")
+    query = select(
+        rows.c.siren.label("epci"),
+        *(rows.c[name] for name in ("siren", "nom", "nom_arrete", "departement", "region", "tenu_plh",
+                                    "competent_habitat", "cotation_adoptee_le", "cia_signee_le", "nb_qpv")),
+        literal(period_end, Date).label("date_controle"),
+        literal(period_end, Date).label("fact_date"),
+        *(rows.c[name].label(LINK_PREFIX + name) for name in ("siren", "nom", "nom_arrete")),
+    ).where(rows.c.siren.in_(epci_sirens))  # fmt: skip
+    return query.subquery("epci_population")
+
+
+def dossiers_caleol(epci_sirens: list[str]) -> Subquery:
+    """One row per dwelling examined by a commission (date_commission, rpls_id): how many
+    applications, and whether an exemption from the three-application rule applies."""
+    examen = models.CaleolExamen.__table__
+    logement = models.Logement.__table__
+    commune = models.Commune.__table__
+    epci = models.Epci.__table__
+    attribution_decisions = ("attribution", "attribution_rang", "attribution_sous_condition")
+    query = (
+        select(
+            examen.c.date_commission.label("date_commission"),
+            examen.c.date_commission.label("fact_date"),
+            examen.c.rpls_id.label("rpls_id"),
+            func.min(examen.c.bailleur_siren).label("bailleur"),
+            func.count().label("nb_candidatures"),
+            func.max(case((examen.c.designation_dalo, 1), else_=0)).label("designation_dalo"),
+            func.max(case((examen.c.motif_moins_de_trois == "insuffisance", 1), else_=0)).label("motif_insuffisance"),
+            func.max(case((examen.c.decision.in_(attribution_decisions), 1), else_=0)).label("attribue"),
+            func.min(logement.c.financement).label("financement"),
+            func.min(logement.c.commune_insee).label("commune"),
+            func.min(commune.c.epci_siren).label("epci"),
+            *(func.min(column).label(LINK_PREFIX + column.name) for column in epci.c),
+        )
+        .select_from(
+            examen.join(logement, logement.c.rpls_id == examen.c.rpls_id)
+            .join(commune, commune.c.insee == logement.c.commune_insee)
+            .join(epci, epci.c.siren == commune.c.epci_siren)
+        )
+        .where(commune.c.epci_siren.in_(epci_sirens))
+        .group_by(examen.c.date_commission, examen.c.rpls_id)
+    )  # fmt: skip
+    return query.subquery("dossiers_caleol")
+
+
+def population(entity: str, epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+    if entity == "attributions":
+        return attributions(epci_sirens)
+    if entity == "dossiers_caleol":
+        return dossiers_caleol(epci_sirens)
+    if entity == "epci":
+        return epci_population(period[0], period[1], epci_sirens)
+    raise ValueError(entity)

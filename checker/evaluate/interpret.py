@@ -130,9 +130,9 @@ class Interpreter:
                 return subject is not None and subject in [self._option(o, record) for o in options]
             case ast.Contains(operand=operand, item=item):
                 subject = self.eval(operand, record)
-                if subject is None:
-                    return None
-                return item in str(subject).split("|")
+                return subject is not None and item in str(subject).split("|")
+            case ast.LocalObjective():
+                return None  # set by a local commitment, never by the rule itself
         raise NotImplementedError(type(expr).__name__)  # the type checker rejects the rest
 
     def _name(self, expr: ast.Name, record: Record) -> Value:

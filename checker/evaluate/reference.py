@@ -21,7 +21,7 @@ class ReferenceEvaluator(Evaluator):
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
         interpreter = Interpreter(self.rulebook, entity, self._bounds())
-        row = base.attributions(epcis)
+        row = base.population(entity.name, epcis, self._bounds())
         query = select(row).where(
             row.c.fact_date >= literal(self.period.start, Date),
             row.c.fact_date <= literal(self.period.end, Date),

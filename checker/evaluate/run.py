@@ -29,8 +29,10 @@ from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     DONNEES_INSUFFISANTES,
     NON_APPLICABLE,
+    NON_CONFORME,
     Counts,
     Result,
+    Verdict,
     judge_count,
     judge_each,
     judge_share,
@@ -104,7 +106,8 @@ class Evaluator:
         if version.applicability is None:
             return True
         interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
-        record = {**epci, "annee": self.period.end.year, "fact_date": self.period.end}
+        record = {**epci, "annee": self.period.end.year, "fact_date": self.period.end,
+                  "date_controle": self.period.end}  # fmt: skip
         value = interpreter.eval(version.applicability, record)
         return None if value is None else bool(value)
 
@@ -219,7 +222,7 @@ class Evaluator:
         """Counts per scope, in the database: one GROUP BY query per scope level."""
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
-        row = base.attributions(epcis)
+        row = base.population(entity.name, epcis, self._bounds())
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, self._bounds(),
                                               lambda expr: self._key_domain(expr, epcis)))  # fmt: skip
         prepared = self._prepare(versions, compiler, row)
@@ -257,10 +260,28 @@ class Evaluator:
                 parameters: list[dict[str, Any]]) -> Result:  # fmt: skip
         requirement = latest.requirement
         assert requirement is not None
-        target, target_source = law_target, "loi"
+        target: Fraction | None = law_target
+        target_source: str | None = "loi"
         local = self._local_objective(rule_id, scope)
         if local is not None:
             target, target_source = local
+        elif isinstance(requirement.target, ast.LocalObjective):
+            target_source = None
+        if (
+            target is None
+            and isinstance(requirement.target, ast.LocalObjective)
+            and counts.denominator
+        ):
+            verdict = Verdict(
+                NON_CONFORME,
+                None,
+                "aucun objectif fixé par la convention intercommunale d'attribution, qui doit en fixer un",
+            )
+            rate = rounded(Fraction(counts.numerator, counts.denominator))
+            return Result(rule_id, _version_label(latest), scope, verdict.status, counts.numerator,
+                          counts.denominator, rate, None, None, counts.unknown, requirement.kind,
+                          target_source, [_version_label(v) for v in versions], {}, parameters,
+                          verdict.message)  # fmt: skip
         if requirement.kind == "share":
             verdict = judge_share(counts, target, requirement.bound or "min")
             reported_target = rounded(target)

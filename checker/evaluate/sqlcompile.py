@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     extract,
     false,
     func,
@@ -162,7 +163,8 @@ class SqlCompiler:
                 subject = self.compile(operand)
                 assert not isinstance(subject, Num)
                 wrapped = literal("|") + subject + literal("|")
-                return wrapped.like(f"%|{item}|%")
+                # An absent list of letters contains none (as in the interpreter).
+                return func.coalesce(wrapped.like(f"%|{item}|%"), false())
         raise UnsupportedConstruct(type(expr).__name__)
 
     # ------------------------------------------------------------------ pieces
@@ -209,8 +211,10 @@ class SqlCompiler:
                 keys[key.name] = (literal(resolution.name, String), {resolution.name})
                 continue
             value = self.compile(key.value)
-            if isinstance(value, Num):  # integer keys (e.g. a year) are compared as text
-                raise UnsupportedConstruct("clé numérique")
+            if isinstance(value, Num):  # an integer naming a numbered value (household category)
+                if value.d != 1:
+                    raise UnsupportedConstruct("clé numérique non entière")
+                value = cast(value.n, String)
             keys[key.name] = (value, self.context.key_domain(key.value))
         return self._parameter(parameter, keys)
 
