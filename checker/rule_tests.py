@@ -20,7 +20,7 @@ from checker.errors import MixiteError
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.importer import ImportRefused, import_bundle
-from checker.ingest.rows import ATTRIBUTIONS_SPEC, LOGEMENTS_SPEC
+from checker.ingest.rows import ATTRIBUTIONS_SPEC, CALEOL_SPEC, LOGEMENTS_SPEC
 from checker.report.json_report import results_block
 from checker.rulebook_loader import rule_test_files
 from dsl.rulebook import Rulebook
@@ -67,6 +67,12 @@ ATTRIBUTION_DEFAULTS = {
     "rfr_n2": "10000",
 }
 LOGEMENT_DEFAULTS = {"qpv_code": "", "financement": "PLUS", "commune_insee": "80901"}
+# One row per application examined: give date_commission, bailleur_siren and rpls_id.
+CALEOL_DEFAULTS = {
+    "decision": "attribution_rang",
+    "designation_dalo": "non",
+    "motif_moins_de_trois": "",
+}
 # Expectation keys a test may give, in French, and the result field each one checks.
 EXPECTATION_KEYS = {
     "statut": "status",
@@ -133,6 +139,14 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
     all_attribution_columns = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
     _write_csv(target / "logements.csv", all_logement_columns, logements)
     _write_csv(target / "attributions.csv", all_attribution_columns, attributions)
+    if case.get("caleol"):
+        examens = []
+        for number, row in enumerate(case["caleol"], start=1):
+            merged = {**CALEOL_DEFAULTS, **row}
+            merged.setdefault("numero_unique", f"CAND{number:06d}")
+            examens.append(merged)
+        all_caleol_columns = (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"])
+        _write_csv(target / "caleol.csv", all_caleol_columns, examens)
     return target
 
 
