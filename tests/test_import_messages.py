@@ -339,3 +339,13 @@ def test_a_key_given_twice_in_the_territory_is_refused(tmp_path: Path) -> None:
     _, rendered = _territory(tmp_path, text)
     line = text.splitlines().index("  nom: Autre nom") + 1
     assert rendered == [f"territoire.yaml:{line}:3: epci : la clé « nom » est donnée deux fois"]
+
+
+def test_excel_numbers_are_not_taken_for_ambiguous_text() -> None:
+    """A numeric XLSX cell is exact: 45.125 m² must not be refused like the text "45.125"."""
+    from checker.ingest.tabular import _cell_text
+    from checker.ingest.values import parse_cents, parse_decimal
+
+    assert parse_decimal(_cell_text(45.125)) == 45.125
+    assert parse_cents(_cell_text(1.5)) == 150
+    assert _cell_text(1500.0) == "1500"

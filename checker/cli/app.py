@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from checker import __version__
-from checker.cli import check_commands, db_commands, import_command, rules_commands
+from checker.cli import check_commands, db_commands, demo_command, import_command, rules_commands
 from checker.cli.console import err
 from checker.errors import MixiteError
 
@@ -45,6 +45,7 @@ app.add_typer(rules_commands.app, name="rules")
 rules_commands.register_param(app)
 check_commands.register(app)
 check_commands.register_explain(app)
+demo_command.register(app)
 
 
 def report_error(error: MixiteError) -> None:

@@ -25,7 +25,7 @@ from checker.report.labels import STATUS_LABELS, scope_text
 from checker.report.tabular import to_csv, to_markdown
 from checker.rulebook_loader import require_rules
 
-FORMATS = ("json", "md", "csv")
+FORMATS = ("json", "md", "csv", "html", "xlsx")
 _STATUS_STYLE = {
     "conforme": "green",
     "non_conforme": "bold red",
@@ -112,11 +112,28 @@ def register(app: typer.Typer) -> None:
         rulebook, _ = require_rules(rules)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
+        title = f"Contrôle des attributions {period.end.year}" + (
+            f" au {frenchfmt.date(as_of)}" if as_of else ""
+        )
         with engine.begin() as connection:
             outcome = run_check(connection, rulebook, period, Options(epci, bailleur), as_of)
+            if output_format in ("html", "xlsx"):
+                from checker.report import html, xlsx
+                from checker.report.collect import collect
+
+                data = collect(connection, rulebook, period, Options(epci, bailleur), outcome.results,
+                               outcome.receipt, title)  # fmt: skip
+                destination = out_path or Path(f"rapport-{period.end.year}.{output_format}")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if output_format == "html":
+                    destination.write_text(html.render(data), encoding="utf-8")
+                else:
+                    destination.write_bytes(xlsx.render(data))
+                err.print(f"Rapport écrit : {destination}")
         engine.dispose()
         receipt = outcome.receipt.as_json()
-        title = f"Contrôle {period.end.year}" + (f" au {frenchfmt.date(as_of)}" if as_of else "")
+        if output_format in ("html", "xlsx"):
+            return
         if output_format == "json":
             _write(json_report.dumps(json_report.document(outcome.results, receipt)), out_path)
         elif output_format == "md":

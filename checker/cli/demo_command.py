@@ -1,0 +1,86 @@
+"""`mixite demo`: the whole job on the bundled demo territory, in a temporary database."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from checker.checking import run_check
+from checker.cli.check_commands import print_summary
+from checker.cli.console import err, out
+from checker.db.engine import make_engine
+from checker.evaluate.run import Options, Period
+from checker.ingest.importer import import_bundle
+from checker.paths import demo_bundle_dir, rules_dir
+from checker.report import html, json_report, xlsx
+from checker.report.collect import collect, years_held
+from checker.report.tabular import to_csv, to_markdown
+from checker.rulebook_loader import require_rules
+
+DEMO_CIA = "cia.regles"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo_command(
+        out_dir: Annotated[Path, typer.Option("--out", help="Dossier des rapports.")] = Path(
+            "rapport-demo"
+        ),
+    ) -> None:
+        """Démonstration : importe le territoire fictif, vérifie chaque année, écrit les rapports."""
+        bundle = demo_bundle_dir()
+        rule_paths = [rules_dir()]
+        if (bundle / DEMO_CIA).exists():
+            rule_paths.append(bundle / DEMO_CIA)
+        rulebook, _ = require_rules(rule_paths)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="mixite-demo-") as scratch:
+            url = f"sqlite:///{Path(scratch) / 'demo.db'}"
+            previous = os.environ.get("MIXITE_CLE_FICHIER")
+            os.environ["MIXITE_CLE_FICHIER"] = str(Path(scratch) / "demo.cle")
+            try:
+                err.print(f"Import du territoire de démonstration ({bundle})…")
+                import_bundle([bundle], url)
+            finally:
+                if previous is None:
+                    os.environ.pop("MIXITE_CLE_FICHIER", None)
+                else:
+                    os.environ["MIXITE_CLE_FICHIER"] = previous
+            engine = make_engine(url)
+            written: list[Path] = []
+            with engine.begin() as connection:
+                years = years_held(connection)
+                for year in years:
+                    period = Period.year(year)
+                    title = f"Contrôle des attributions {year} — territoire de démonstration"
+                    outcome = run_check(connection, rulebook, period, Options(), None)
+                    data = collect(connection, rulebook, period, Options(), outcome.results,
+                                   outcome.receipt, title)  # fmt: skip
+                    receipt = outcome.receipt.as_json()
+                    stem = out_dir / f"rapport-{year}"
+                    files = {
+                        stem.with_suffix(".html"): html.render(data),
+                        stem.with_suffix(".md"): to_markdown(outcome.results, receipt, title),
+                        stem.with_suffix(".json"): json_report.dumps(
+                            json_report.document(outcome.results, receipt)
+                        ),
+                        stem.with_suffix(".csv"): to_csv(outcome.results),
+                    }
+                    for path, text in files.items():
+                        path.write_text(text, encoding="utf-8", newline="")
+                        written.append(path)
+                    workbook = stem.with_suffix(".xlsx")
+                    workbook.write_bytes(xlsx.render(data))
+                    written.append(workbook)
+                    if year == years[-1]:
+                        print_summary([r for r in outcome.results if set(r.scope) == {"epci"}],
+                                      f"Démonstration — {year} (synthèse par obligation)")  # fmt: skip
+            engine.dispose()
+        out.print(f"Rapports écrits dans {out_dir}/ :")
+        for path in written:
+            out.print(f"  {path}")
+        out.print(f"Ouvrez {out_dir / f'rapport-{years[-1]}.html'} dans un navigateur.")
