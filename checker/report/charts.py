@@ -6,9 +6,11 @@ import io
 from collections.abc import Sequence
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 matplotlib.use("svg")
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # after choosing the backend
 
 plt.rcParams.update({
     "svg.fonttype": "path",
@@ -21,7 +23,7 @@ plt.rcParams.update({
 GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#9e9e9e", "#1565c0"
 
 
-def _svg(figure: plt.Figure) -> str:
+def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -29,7 +31,7 @@ def _svg(figure: plt.Figure) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog: the SVG is inlined in HTML
 
 
-def _percent_axis(axis: plt.Axes) -> None:
+def _percent_axis(axis: Axes) -> None:
     axis.yaxis.set_major_formatter(lambda value, _: f"{value * 100:.0f} %")
 
 

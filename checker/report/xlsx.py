@@ -36,7 +36,7 @@ def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_
                 cell.number_format = PERCENT
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(rows), 1)}"
-    sheet.freeze_panes = sheet.cell(row=start_row + 1, column=1)
+    sheet.freeze_panes = f"A{start_row + 1}"
     for column, header in enumerate(headers, start=1):
         width = max(
             [len(str(header))]

@@ -1,0 +1,199 @@
+"""The demo's reports: every format carries the same figures; the HTML report renders in a
+headless Chromium without console errors and without any request leaving the page."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socketserver
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+YEARS = (2024, 2025)
+
+
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("rapport-demo")
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "demo", "--out", str(out)],
+        cwd=tmp_path_factory.mktemp("cwd"), capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return out
+
+
+def test_demo_writes_every_report(demo_reports: Path) -> None:
+    for year in YEARS:
+        for suffix in ("html", "xlsx", "md", "json", "csv"):
+            assert (demo_reports / f"rapport-{year}.{suffix}").stat().st_size > 0
+
+
+def _json(demo_reports: Path, year: int) -> dict[str, object]:
+    return dict(json.loads((demo_reports / f"rapport-{year}.json").read_text(encoding="utf-8")))
+
+
+def test_json_report_has_its_documented_shape(demo_reports: Path) -> None:
+    document = _json(demo_reports, 2025)
+    assert document["schema_version"] == "1.0"
+    assert {"rulebook_digest", "data_digest", "period", "hash"} <= set(document["receipt"])  # type: ignore[arg-type]
+    for result in document["results"]:  # type: ignore[attr-defined]
+        assert {"rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
+                "shortfall"} <= set(result)  # fmt: skip
+        assert result["status"] in {
+            "conforme",
+            "non_conforme",
+            "non_applicable",
+            "donnees_insuffisantes",
+        }
+    statuses = {r["status"] for r in document["results"]}  # type: ignore[attr-defined]
+    assert {"conforme", "non_conforme"} <= statuses
+
+
+def test_xlsx_figures_are_the_json_figures(demo_reports: Path) -> None:
+    for year in YEARS:
+        results = _json(demo_reports, year)["results"]
+        workbook = load_workbook(demo_reports / f"rapport-{year}.xlsx", read_only=True)
+        summary = list(workbook["Synthèse"].iter_rows(values_only=True))
+        header = list(summary[0])
+        rows = {(row[header.index("Règle")], row[header.index("EPCI")]): row for row in summary[1:]}
+        for result in results:  # type: ignore[attr-defined]
+            if set(result["scope"]) != {"epci"}:
+                continue
+            row = rows[(result["rule"], result["scope"]["epci"])]
+            assert row[header.index("Numérateur")] == result["numerator"]
+            assert row[header.index("Dénominateur")] == result["denominator"]
+            assert row[header.index("Taux")] == result["rate"]
+            assert row[header.index("Cible")] == result["target"]
+            assert row[header.index("Manque")] == result["shortfall"]
+        full = load_workbook(demo_reports / f"rapport-{year}.xlsx")
+        assert full["L441-1.Q1-HORS-QPV"].auto_filter.ref
+        assert full["Synthèse"]["G2"].number_format == "0.0%"
+
+
+def test_markdown_and_html_show_the_json_figures(demo_reports: Path) -> None:
+    for year in YEARS:
+        results = _json(demo_reports, year)["results"]
+        markdown = (demo_reports / f"rapport-{year}.md").read_text(encoding="utf-8")
+        page = (demo_reports / f"rapport-{year}.html").read_text(encoding="utf-8")
+        for result in results:  # type: ignore[attr-defined]
+            if result["denominator"]:
+                figure = f"{result['numerator']} / {result['denominator']}"
+                assert figure in markdown
+                assert figure in page
+
+
+def test_html_is_self_contained(demo_reports: Path) -> None:
+    page = (demo_reports / "rapport-2025.html").read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert not re.search(r"""(src|srcset)\s*=\s*["']?(https?:)?//""", page)
+    assert not re.search(r"""<link[^>]+href""", page)
+    assert "@import" not in page
+    assert not re.search(r"""url\(\s*['"]?(?!#)""", page)  # only the SVG's own #fragments
+    assert page.count("<svg") >= 2
+    assert "@media print" in page
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium est requis en CI (paquet Debian « chromium »)")
+        pytest.skip("Chromium absent de cette machine")
+    return found
+
+
+class _RecordingProxy(socketserver.ThreadingTCPServer):
+    """A proxy that serves nothing: it records the first line of every request sent to it."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        recorder = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line = self.rfile.readline(2048).decode("latin-1").strip()
+                if line:
+                    recorder.requests.append(line)
+                self.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def _render(
+    browser: str, page: Path, profile: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    proxy = _RecordingProxy()
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+             # Every request leaving the page goes to the recording proxy.
+             f"--proxy-server=http://127.0.0.1:{proxy.server_address[1]}", "--proxy-bypass-list=<-loopback>",
+             "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    return done, proxy.requests
+
+
+# Hosts Chromium contacts by itself (updates, network time, accounts): an empty page makes the
+# same requests, as the test below checks. Anything else comes from the page.
+BROWSER_OWN_HOSTS = {"update.googleapis.com", "clients2.google.com", "accounts.google.com"}
+
+
+def _hosts(requests: list[str]) -> set[str]:
+    hosts = set()
+    for request in requests:
+        target = request.split(" ")[1]
+        hosts.add(target.split("//")[-1].split("/")[0].split(":")[0])
+    return hosts
+
+
+def test_an_empty_page_makes_only_the_browsers_own_requests(tmp_path: Path) -> None:
+    browser = _chromium()
+    page = tmp_path / "vide.html"
+    page.write_text("<html><body>vide</body></html>", encoding="utf-8")
+    _, requests = _render(browser, page, tmp_path / "profil")
+    assert _hosts(requests) <= BROWSER_OWN_HOSTS
+
+
+def test_the_request_recorder_sees_a_leaking_page(tmp_path: Path) -> None:
+    browser = _chromium()
+    page = tmp_path / "fuite.html"
+    page.write_text(
+        '<html><body><img src="http://example.com/x.png"></body></html>', encoding="utf-8"
+    )
+    _, requests = _render(browser, page, tmp_path / "profil")
+    assert "example.com" in _hosts(requests) - BROWSER_OWN_HOSTS
+
+
+def test_html_renders_in_chromium_without_errors_or_requests(
+    demo_reports: Path, tmp_path: Path
+) -> None:
+    browser = _chromium()
+    done, requests = _render(browser, demo_reports / "rapport-2025.html", tmp_path / "profil")
+    assert _hosts(requests) - BROWSER_OWN_HOSTS == set()
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert 'id="tableau-synthese"' in dom
+    assert dom.count("<svg") >= 2
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
