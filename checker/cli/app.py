@@ -10,7 +10,14 @@ import typer
 from rich.text import Text
 
 from checker import __version__
-from checker.cli import check_commands, db_commands, demo_command, import_command, rules_commands
+from checker.cli import (
+    check_commands,
+    db_commands,
+    demo_command,
+    import_command,
+    quartile_command,
+    rules_commands,
+)
 from checker.cli.console import err
 from checker.errors import MixiteError
 
@@ -46,6 +53,7 @@ rules_commands.register_param(app)
 check_commands.register(app)
 check_commands.register_explain(app)
 demo_command.register(app)
+quartile_command.register(app)
 
 
 def report_error(error: MixiteError) -> None:
@@ -62,7 +70,10 @@ def report_error(error: MixiteError) -> None:
 def main() -> None:
     """Console script. A traceback is never shown to a user: it goes to a log file."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns (rather than raises) the code of typer.Exit.
+        returned = app(standalone_mode=False)
+        if isinstance(returned, int) and returned:
+            sys.exit(returned)
     except MixiteError as error:
         report_error(error)
         sys.exit(error.exit_code)

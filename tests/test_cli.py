@@ -1,0 +1,86 @@
+"""The command line as a user meets it: French answers, located errors, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mixite(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args], capture_output=True, text=True, check=False,
+        cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def test_quartile_at_the_threshold_is_not_the_first(tmp_path: Path) -> None:
+    done = mixite("quartile", "--epci", "CA Amiens Métropole", "--annee", "2024", "--titulaires", "2",
+                  "--moins-14", "1", "--revenus-mensuels", "1343,55", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["quartile"], answer["uc"], answer["revenu_annuel_par_uc"]) == (2, 1.8, 8957.0)
+    assert answer["seuils"] == {"seuil_q1": 8957, "seuil_q2": 13152, "seuil_q3": 18471}
+
+
+@pytest.mark.parametrize(
+    # 2024 thresholds: 8 957, 13 152, 18 471 € per UC; each is "strictly below" the next quartile.
+    ("income", "expected"),
+    [("746,41", 1), ("746,42", 2), ("1095,99", 2), ("1096", 3), ("1539,25", 4), ("1539,24", 3)],
+)
+def test_quartile_of_a_single_person(income: str, expected: int) -> None:
+    done = mixite("quartile", "--epci", "ca amiens metropole", "--annee", "2024",
+                  "--revenus-mensuels", income, "--json")  # fmt: skip
+    assert json.loads(done.stdout)["quartile"] == expected
+
+
+def test_unknown_epci_gets_a_suggestion_not_a_traceback() -> None:
+    done = mixite(
+        "quartile", "--epci", "CA Amien Metropole", "--annee", "2024", "--revenus-mensuels", "1000"
+    )
+    assert done.returncode == 1
+    assert "CA Amiens Métropole" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_param_answers_with_its_source() -> None:
+    done = mixite("param", "plafond_ressources", "--date", "2024-06-01", "--key", "financement=PLUS",
+                  "--key", "zone=autres_regions", "--key", "categorie=1", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    plus = json.loads(done.stdout)
+    assert plus["source"]["titre"] and plus["en_vigueur_du"] == "2024-01-01"
+    done = mixite("param", "plafond_ressources", "--date", "2024-06-01", "--key", "financement=PLS",
+                  "--key", "zone=autres_regions", "--key", "categorie=1", "--json")  # fmt: skip
+    pls = json.loads(done.stdout)
+    assert pls["value"] == plus["value"] * 13 / 10  # PLS ceilings are PLUS ceilings plus 30 %
+    assert len(pls["sources"]) == 2  # the derivation's source and the PLUS value's
+    done = mixite("param", "taux_q1_hors_qpv", "--date", "2024-06-01", "--json")
+    assert json.loads(done.stdout)["value"] == 0.25
+
+
+def test_broken_rules_get_located_french_messages(tmp_path: Path) -> None:
+    (tmp_path / "casse.regles").write_text(
+        'règle X.Y\n  titre "a"\n  version du 31/02/2024\n', encoding="utf-8"
+    )
+    done = mixite("rules", "lint", str(tmp_path))
+    assert done.returncode == 1
+    assert "casse.regles:3:" in done.stderr and "E104" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_failing_command_exits_non_zero(tmp_path: Path) -> None:
+    done = mixite("audit", "verify", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
+    assert done.returncode != 0
+
+
+def test_check_without_data_says_what_to_do(tmp_path: Path) -> None:
+    done = mixite("check", "--year", "2024", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
+    assert done.returncode != 0
+    assert "Importez d'abord" in done.stderr
+    assert "Traceback" not in done.stderr
