@@ -264,3 +264,50 @@ def test_command(paths: PathsArgument = None) -> None:
     out.print(f"{len(outcomes) - len(failed)} réussi(s), {len(failed)} en échec.")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("fmt")
+def fmt_command(
+    paths: PathsArgument = None,
+    check: Annotated[bool, typer.Option("--check", help="Vérifie sans écrire : échec si un fichier n'est pas au format canonique.")] = False,
+) -> None:  # fmt: skip
+    """Met les fichiers de règles au format canonique (ou vérifie qu'ils le sont)."""
+    import difflib
+
+    from checker.paths import rules_dir
+    from dsl.analysis import display_name, rule_files
+    from dsl.formatter import format_text
+
+    files = rule_files(paths or [rules_dir()])
+    if not files:
+        raise MixiteError("Aucun fichier de règles (*.regles) à formater.")
+    unformatted, broken = [], 0
+    for path in files:
+        name = display_name(path)
+        text = path.read_text(encoding="utf-8")
+        formatted, diagnostics = format_text(text, name)
+        if formatted is None:
+            broken += 1
+            for diagnostic in diagnostics:
+                err.print(diagnostic.render({name: text}), markup=False)
+            continue
+        if formatted == text:
+            continue
+        unformatted.append(name)
+        if check:
+            diff = difflib.unified_diff(
+                text.splitlines(), formatted.splitlines(), name, f"{name} (canonique)", lineterm=""
+            )
+            err.print("\n".join(list(diff)[:40]), markup=False)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            out.print(f"Formaté : {name}")
+    if broken:
+        raise MixiteError(
+            f"{broken} fichier(s) illisible(s) : corrigez-les d'abord (mixite rules lint)."
+        )
+    if check and unformatted:
+        err.print(f"{len(unformatted)} fichier(s) à reformater : mixite rules fmt")
+        raise typer.Exit(1)
+    if not unformatted:
+        out.print(f"{len(files)} fichier(s) déjà au format canonique.")
