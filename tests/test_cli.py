@@ -84,3 +84,40 @@ def test_check_without_data_says_what_to_do(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "Importez d'abord" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env_key = {"MIXITE_CLE_FICHIER": str(tmp_path / "k.cle")}
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "import", str(ROOT / "fixtures" / "demo"), "--db", url],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env_key},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = mixite(
+        "caleol", "check", str(ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"), "--db", url
+    )
+    assert done.returncode == 0, done.stderr
+    blocks = {block.split(" ", 1)[0]: block for block in done.stdout.split("\nLogement ")[1:]}
+    two = blocks["8012000040"]
+    assert "2 candidature(s)" in two and "R441-3.CALEOL-TROIS-CANDIDATS : non conforme" in two
+    assert two.count("L441-1.Q1-HORS-QPV (bailleur)") == 2  # the effect of each applicant
+    assert "cette attribution compte ; encore" in two
+    assert "exemption" in blocks["8012000317"]
+    assert "R441-3.CALEOL-TROIS-CANDIDATS : conforme" in blocks["8012000005"]
+    assert "0801025900001GUI01" not in done.stdout  # applicants shown by the end of their number
+
+
+def test_a_bad_docket_gets_located_messages(tmp_path: Path) -> None:
+    docket = tmp_path / "dossier.csv"
+    docket.write_text(
+        "date_commission;bailleur_siren;rpls_id;numero_unique;nb_titulaires;revenus_mensuels;rfr_n2\n"
+        "31/02/2025;912000007;8012000040;X1;0;950;11000\n",
+        encoding="utf-8",
+    )
+    done = mixite("caleol", "check", str(docket), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert done.returncode != 0
+    assert "dossier.csv:2:1: date_commission" in done.stderr
+    assert "dossier.csv:2:5: nb_titulaires" in done.stderr
+    assert "Traceback" not in done.stderr

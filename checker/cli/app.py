@@ -11,6 +11,7 @@ from rich.text import Text
 
 from checker import __version__
 from checker.cli import (
+    caleol_command,
     check_commands,
     db_commands,
     demo_command,
@@ -54,6 +55,7 @@ check_commands.register(app)
 check_commands.register_explain(app)
 demo_command.register(app)
 quartile_command.register(app)
+app.add_typer(caleol_command.app, name="caleol")
 
 
 def report_error(error: MixiteError) -> None:

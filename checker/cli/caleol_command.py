@@ -1,0 +1,97 @@
+"""`mixite caleol check DOSSIER.csv`: the docket of a commission, checked before it sits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from checker import frenchfmt
+from checker.caleol_check import DocketChecker, DocketRefused, Dwelling, read_docket
+from checker.cli.console import err, out
+from checker.cli.options import DbOption
+from checker.cli.rules_commands import RulesOption
+from checker.db.engine import make_engine, require_schema, resolve_url
+from checker.errors import MixiteError
+from checker.report.labels import STATUS_LABELS
+from checker.rulebook_loader import require_rules
+
+app = typer.Typer(help="Les commissions d'attribution (CALEOL).", no_args_is_help=True)
+_STYLE = {"conforme": "green", "non_conforme": "bold red", "donnees_insuffisantes": "yellow"}
+
+
+def _rate(value: Fraction | None) -> str:
+    return frenchfmt.percent(value) if value is not None else "—"
+
+
+def print_dwellings(dwellings: list[Dwelling]) -> None:
+    for dwelling in dwellings:
+        place = "en QPV" if dwelling.in_qpv else "hors QPV"
+        out.print(f"\n[bold]Logement {dwelling.rpls_id}[/] ({dwelling.financement}, {place}) — commission du "
+                  f"{frenchfmt.date(dwelling.commission)} — {dwelling.applications} candidature(s)")  # fmt: skip
+        for rule, status, detail in dwelling.verdicts:
+            out.print(
+                f"  {rule} : [{_STYLE.get(status, 'white')}]{STATUS_LABELS.get(status, status)}[/] ({detail})"
+            )
+        for applicant in dwelling.applicants:
+            rank = f"rang {applicant.rank}" if applicant.rank else "sans rang"
+            out.print(f"  Candidature {rank} (n° {applicant.reference}) :")
+            for topic, verdict, detail in applicant.checks:
+                shown = STATUS_LABELS.get(verdict, verdict)
+                style = _STYLE.get(verdict)
+                text = f"[{style}]{shown}[/]" if style else shown
+                out.print(f"    {topic} : {text}" + (f" ({detail})" if detail else ""))
+            for effect in applicant.effects:
+                if effect.target is None or effect.after is None:
+                    continue  # no target, or this attribution is outside the rule's population
+                mark = "compte" if effect.counted else "ne compte pas"
+                if effect.bound == "min":
+                    rest = (f"encore {effect.still_needed} à trouver d'ici le 31 décembre"
+                            if effect.still_needed else "objectif atteint")  # fmt: skip
+                    goal = f"cible {_rate(effect.target)}"
+                else:
+                    rest = f"le plafond en admet encore {effect.still_needed}"
+                    goal = f"plafond {_rate(effect.target)}"
+                out.print(f"    {effect.rule} (bailleur) : {_rate(effect.before)} → {_rate(effect.after)} "
+                          f"({goal}) ; cette attribution {mark} ; {rest}")  # fmt: skip
+
+
+@app.command("check")
+def check_command(
+    docket: Annotated[Path, typer.Argument(help="Le dossier de la commission (CSV ou XLSX).")],
+    date: Annotated[str | None, typer.Option("--date", help="Date de la situation (AAAA-MM-JJ ; par défaut : la commission).")] = None,
+    db: DbOption = None,
+    rules: RulesOption = None,
+) -> None:  # fmt: skip
+    """Vérifie un dossier de CALEOL : trois candidatures, plafonds, quartile, priorités, effet sur les objectifs."""
+    if not docket.exists():
+        raise MixiteError(f"{docket} : fichier introuvable.")
+    try:
+        records = read_docket(docket)
+    except DocketRefused as refused:
+        for problem in refused.problems[:200]:
+            err.print(problem.render(), markup=False)
+        raise
+    if not records:
+        raise MixiteError(f"{docket} : aucune candidature.")
+    day = (
+        dt.date.fromisoformat(date)
+        if date
+        else max(record.date_commission for _, record in records)
+    )
+    rulebook, _ = require_rules(rules)
+    engine = make_engine(resolve_url(db))
+    require_schema(engine)
+    with engine.connect() as connection:
+        dwellings = DocketChecker(connection, rulebook, day).check(records)
+    engine.dispose()
+    out.print(
+        f"Situation au {frenchfmt.date(day)} (attributions depuis le 1er janvier {day.year})."
+    )
+    print_dwellings(dwellings)
+    flagged = [d for d in dwellings if any(status == "non_conforme" for _, status, _ in d.verdicts)]
+    if flagged:
+        out.print(f"\n[bold red]{len(flagged)} logement(s) à revoir avant la commission.[/]")
