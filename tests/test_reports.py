@@ -197,3 +197,19 @@ def test_html_renders_in_chromium_without_errors_or_requests(
     assert 'id="tableau-synthese"' in dom
     assert dom.count("<svg") >= 2
     assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
+
+
+def test_bilan_reservataires_counts_every_signed_lease_of_the_year(demo_reports: Path) -> None:
+    import csv as csv_module
+
+    with (ROOT / "fixtures" / "demo" / "attributions.csv").open(encoding="utf-8") as handle:
+        leases = [row["date_bail"] for row in csv_module.DictReader(handle, delimiter=";")]
+    for year in YEARS:
+        expected = sum(1 for day in leases if day.endswith(f"/{year}"))
+        text = (demo_reports / f"bilan-reservataires-{year}.csv").read_text(encoding="utf-8-sig")
+        rows = list(csv_module.DictReader(text.splitlines(), delimiter=";"))
+        assert sum(int(row["Attributions"]) for row in rows) == expected
+        assert {row["QPV"] for row in rows} == {"en QPV", "hors QPV"}
+        workbook = load_workbook(demo_reports / f"bilan-reservataires-{year}.xlsx", read_only=True)
+        summary = list(workbook["Synthèse"].iter_rows(values_only=True))
+        assert sum(row[2] for row in summary[1:] if isinstance(row[2], int)) == expected

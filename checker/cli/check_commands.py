@@ -296,3 +296,39 @@ def register_explain(app: typer.Typer) -> None:
             f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s). "
             "Pseudonymes complets : --format csv."
         )
+
+
+def register_bilan(app: typer.Typer) -> None:
+    @app.command("bilan-reservataires")
+    def bilan_command(
+        year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
+        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur (par défaut : tous).")] = None,
+        out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
+        db: DbOption = None,
+    ) -> None:  # fmt: skip
+        """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
+        from sqlalchemy import select as sql_select
+
+        from checker.db import models
+        from checker.report import bilan
+
+        engine = make_engine(resolve_url(db))
+        require_schema(engine)
+        with engine.connect() as connection:
+            rows = bilan.bilan(connection, year, bailleur)
+            names = dict(
+                connection.execute(sql_select(models.Bailleur.siren, models.Bailleur.nom)).all()
+            )
+        engine.dispose()
+        if not rows:
+            raise MixiteError(
+                f"Aucune attribution avec un bail signé en {year}"
+                + (f" pour le bailleur {bailleur}." if bailleur else ".")
+            )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
+        stem.with_suffix(".csv").write_text(bilan.to_csv(rows), encoding="utf-8", newline="")
+        stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
+        total = sum(row.attributions for row in rows)
+        out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
+        out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from checker.checking import run_check
 from checker.cli.check_commands import print_summary
 from checker.cli.console import err, out
+from checker.db import models
 from checker.db.engine import make_engine
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
 from checker.paths import demo_bundle_dir, rules_dir
-from checker.report import html, json_report, xlsx
+from checker.report import bilan, html, json_report, xlsx
 from checker.report.collect import collect, years_held
 from checker.report.tabular import to_csv, to_markdown
 from checker.rulebook_loader import require_rules
@@ -76,6 +78,16 @@ def register(app: typer.Typer) -> None:
                     workbook = stem.with_suffix(".xlsx")
                     workbook.write_bytes(xlsx.render(data))
                     written.append(workbook)
+                    rows = bilan.bilan(connection, year)
+                    names = dict(
+                        connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
+                    )
+                    table = out_dir / f"bilan-reservataires-{year}"
+                    table.with_suffix(".csv").write_text(
+                        bilan.to_csv(rows), encoding="utf-8", newline=""
+                    )
+                    table.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
+                    written.extend([table.with_suffix(".xlsx"), table.with_suffix(".csv")])
                     if year == years[-1]:
                         print_summary([r for r in outcome.results if set(r.scope) == {"epci"}],
                                       f"Démonstration — {year} (synthèse par obligation)")  # fmt: skip
