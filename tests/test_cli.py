@@ -107,6 +107,13 @@ def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: 
     assert "exemption" in blocks["8012000317"]
     assert "R441-3.CALEOL-TROIS-CANDIDATS : conforme" in blocks["8012000005"]
     assert "0801025900001GUI01" not in done.stdout  # applicants shown by the end of their number
+    for fmt in ("html", "xlsx"):
+        target = tmp_path / f"dossier.{fmt}"
+        done = mixite("caleol", "check", str(ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"),
+                      "--db", url, "--format", fmt, "--out", str(target))  # fmt: skip
+        assert done.returncode == 0 and target.stat().st_size > 0
+    page = (tmp_path / "dossier.html").read_text(encoding="utf-8")
+    assert "8012000040" in page and "non conforme" in page and "<script" not in page
 
 
 def test_a_bad_docket_gets_located_messages(tmp_path: Path) -> None:

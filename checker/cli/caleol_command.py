@@ -65,6 +65,8 @@ def check_command(
     date: Annotated[str | None, typer.Option("--date", help="Date de la situation (AAAA-MM-JJ ; par défaut : la commission).")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="html ou xlsx (par défaut : l'écran).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
 ) -> None:  # fmt: skip
     """Vérifie un dossier de CALEOL : trois candidatures, plafonds, quartile, priorités, effet sur les objectifs."""
     if not docket.exists():
@@ -88,6 +90,17 @@ def check_command(
     with engine.connect() as connection:
         dwellings = DocketChecker(connection, rulebook, day).check(records)
     engine.dispose()
+    if output_format in ("html", "xlsx"):
+        from checker.report import caleol_report
+
+        destination = out_path or Path(f"dossier-caleol-{day.isoformat()}.{output_format}")
+        if output_format == "html":
+            destination.write_text(caleol_report.to_html(dwellings, day), encoding="utf-8")
+        else:
+            destination.write_bytes(caleol_report.to_xlsx(dwellings))
+        err.print(f"Rapport écrit : {destination}")
+    elif output_format is not None:
+        raise MixiteError(f"Format inconnu : {output_format}.", "Formats : html, xlsx")
     out.print(
         f"Situation au {frenchfmt.date(day)} (attributions depuis le 1er janvier {day.year})."
     )
