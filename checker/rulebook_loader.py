@@ -12,7 +12,7 @@ from checker.errors import MixiteError
 from checker.paths import rules_dir
 from checker.schema import schema
 from dsl.analysis import display_name, load_rulebook, rule_files
-from dsl.diagnostics import Diagnostic
+from dsl.diagnostics import Diagnostic, sort_key
 from dsl.rulebook import Rulebook
 
 TEST_SUFFIX = ".tests.yaml"
@@ -49,6 +49,40 @@ def tested_rule_ids(paths: Sequence[Path]) -> set[str]:
     return tested
 
 
+def sql_diagnostics(rulebook: Rulebook) -> list[Diagnostic]:
+    """E601 for every expression the SQL compiler cannot translate, found at load time by
+    compiling each version against the populations' SQL (no database needed)."""
+    import datetime as dt
+
+    from checker.evaluate import base
+    from checker.evaluate.sqlcompile import CompileContext, SqlCompiler, UnsupportedConstruct
+
+    found: list[Diagnostic] = []
+    # Structure is what matters here: an empty key domain keeps the parameter CASEs empty.
+    period = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    for rule in rulebook.rules.values():
+        for version in rule.versions:
+            if version.population is None or version.requirement is None:
+                continue
+            entity = schema().entities[version.population.entity]
+            row = base.population(entity.name, ["000000000"], period)
+            compiler = SqlCompiler(
+                CompileContext(rulebook, entity, row, period, lambda _expr: set())
+            )
+            expressions = [version.requirement.condition, *(e.condition for e in version.exceptions),
+                           *(a.condition for a in version.also)]  # fmt: skip
+            if version.population.where is not None:
+                expressions.append(version.population.where)
+            for expression in expressions:
+                try:
+                    compiler.compile(expression)
+                except UnsupportedConstruct as problem:
+                    span = problem.node.span if problem.node is not None else expression.span
+                    found.append(Diagnostic("E601", f"{rule.rule_id} : {problem.reason}", span,
+                                            hint="réécrivez l'expression avec des constructions traduisibles en SQL"))  # fmt: skip
+    return found
+
+
 def load_rules(paths: Sequence[Path] | None = None) -> LoadedRules:
     chosen = list(paths) if paths else [rules_dir()]
     for path in chosen:
@@ -59,6 +93,12 @@ def load_rules(paths: Sequence[Path] | None = None) -> LoadedRules:
             f"Aucun fichier de règles (*.regles) dans : {', '.join(map(str, chosen))}."
         )
     rulebook, diagnostics = load_rulebook(chosen, schema(), tested=tested_rule_ids(chosen))
+    if rulebook is not None:
+        untranslatable = sql_diagnostics(rulebook)
+        if untranslatable:
+            diagnostics = sorted([*diagnostics, *untranslatable], key=sort_key)
+            sources_for_errors = dict(rulebook.sources)
+            return LoadedRules(None, diagnostics, sources_for_errors, chosen)
     sources: dict[str, str] = dict(rulebook.sources) if rulebook else {}
     if rulebook is None:
         for file in rule_files(chosen):

@@ -89,3 +89,18 @@ def test_an_altered_rule_fails_its_tests(
         return
     outcomes = run_rule_tests(loaded.rulebook, [rules])
     assert any(not outcome.ok for outcome in outcomes)
+
+
+def test_an_expression_sql_cannot_compute_is_refused_at_load_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checker.evaluate import sqlcompile
+
+    def refuse(self: sqlcompile.SqlCompiler, expr: object) -> object:
+        raise sqlcompile.UnsupportedConstruct("fonction sans traduction SQL", expr)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlcompile.SqlCompiler, "_call", refuse)
+    loaded = load_rules()
+    assert loaded.rulebook is None
+    e601 = [d for d in loaded.diagnostics if d.code == "E601"]
+    assert e601 and all(d.span is not None and d.span.file.endswith(".regles") for d in e601)

@@ -81,7 +81,12 @@ def _common(a: Num, b: Num) -> tuple[SqlExpr, SqlExpr, Denominator]:
 
 
 class UnsupportedConstruct(Exception):
-    """A construct the SQL compiler cannot translate (reported by the language's checker)."""
+    """A construct the SQL compiler cannot translate; reported as E601 when the rules load."""
+
+    def __init__(self, reason: str, node: ast.Node | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.node = node
 
 
 @dataclass
@@ -165,13 +170,13 @@ class SqlCompiler:
                 wrapped = literal("|") + subject + literal("|")
                 # An absent list of letters contains none (as in the interpreter).
                 return func.coalesce(wrapped.like(f"%|{item}|%"), false())
-        raise UnsupportedConstruct(type(expr).__name__)
+        raise UnsupportedConstruct(f"expression {type(expr).__name__}", expr)
 
     # ------------------------------------------------------------------ pieces
     def _num(self, expr: ast.Expr) -> Num:
         value = self.compile(expr)
         if not isinstance(value, Num):
-            raise UnsupportedConstruct(f"valeur non numérique : {type(expr).__name__}")
+            raise UnsupportedConstruct("une valeur numérique est attendue ici", expr)
         return value
 
     def _wrap_column(self, column: SqlExpr, type_: Type) -> Num | SqlExpr:
@@ -192,7 +197,7 @@ class SqlCompiler:
             return self._parameter(self.rulebook.parameters[resolution.name], {})
         if resolution.kind == "enum":
             return literal(resolution.name, String)
-        raise UnsupportedConstruct(f"nom {resolution.kind}")
+        raise UnsupportedConstruct(f"ce nom ({resolution.kind}) ne se calcule pas en SQL", expr)
 
     def _option(self, option: ast.Expr) -> SqlExpr:
         resolution = self.resolutions.get(id(option))
@@ -213,7 +218,7 @@ class SqlCompiler:
             value = self.compile(key.value)
             if isinstance(value, Num):  # an integer naming a numbered value (household category)
                 if value.d != 1:
-                    raise UnsupportedConstruct("clé numérique non entière")
+                    raise UnsupportedConstruct("une clé numérique doit être un entier", key.value)
                 value = cast(value.n, String)
             keys[key.name] = (value, self.context.key_domain(key.value))
         return self._parameter(parameter, keys)
@@ -223,34 +228,36 @@ class SqlCompiler:
     ) -> Num | SqlExpr:
         start, end = self.context.period
         names = [name for name, _ in parameter.keys]
+        domains = [keys[name][1] for name in names]
         branches = []
-        for value in parameter.values:
-            if value.start > end or (value.end is not None and value.end < start):
-                continue
+        for key in parameter.all_keys():
             if any(
-                keys[name][1] is not None and key_value not in keys[name][1]  # type: ignore[operator]
-                for name, key_value in zip(names, value.key, strict=True)
+                domain is not None and part not in domain
+                for domain, part in zip(domains, key, strict=True)
             ):
-                continue
-            conditions = [
-                keys[name][0] == literal(v, String)
-                for name, v in zip(names, value.key, strict=True)
-            ]
-            conditions.append(self.fact_date >= literal(value.start, Date))
-            if value.end is not None:
-                conditions.append(self.fact_date <= literal(value.end, Date))
-            branches.append((and_(*conditions), value.value))
+                continue  # a key value absent from the data: no branch for it
+            for value in parameter.series(dict(zip(names, key, strict=True))):
+                if value.start > end or (value.end is not None and value.end < start):
+                    continue
+                conditions = [
+                    keys[name][0] == literal(v, String)
+                    for name, v in zip(names, value.key, strict=True)
+                ]
+                conditions.append(self.fact_date >= literal(value.start, Date))
+                if value.end is not None:
+                    conditions.append(self.fact_date <= literal(value.end, Date))
+                branches.append((and_(*conditions), value.value))
         if parameter.type.kind in NUMERIC:
             denominator = math.lcm(1, *(Fraction(v).denominator for _, v in branches))  # type: ignore[arg-type]
-            if not branches:
-                return Num(null(), 1)
+            if not branches:  # no value in force during the period: unknown
+                return Num(literal(None, Integer), 1)
             numerator = case(
                 *((condition, _int(int(Fraction(v) * denominator))) for condition, v in branches),  # type: ignore[arg-type]
                 else_=null(),
             )
             return Num(numerator, denominator)
         if not branches:
-            return null()
+            return literal(None, String)
         return case(*((condition, literal(v)) for condition, v in branches), else_=null())
 
     def _call(self, expr: ast.Call) -> Num | SqlExpr:
@@ -270,7 +277,7 @@ class SqlCompiler:
             value = self.compile(expr.args[0])
             target = value.n if isinstance(value, Num) else value
             return target.is_not(None)
-        raise UnsupportedConstruct(f"fonction {expr.function}")
+        raise UnsupportedConstruct(f"fonction {expr.function} sans traduction SQL", expr)
 
     def _arithmetic(self, op: str, a: Num, b: Num) -> Num:
         if op in "+-":
