@@ -289,7 +289,8 @@ def register_explain(app: typer.Typer) -> None:
             table.add_column(explanation.columns[index], overflow="fold")
         for cells in explanation.rows:
             shown = [cells[i] for i in keep]
-            table.add_row(shown[0][:10] + "…", *shown[1:])
+            first = shown[0][:10] + "…" if explanation.columns[0] == "pseudonyme" else shown[0]
+            table.add_row(first, *shown[1:])
         out.print(table)
         out.print(
             f"{explanation.counted} enregistrement(s) comptés au dénominateur, "

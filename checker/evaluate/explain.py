@@ -22,7 +22,15 @@ from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from dsl import ast
 from dsl.types import NUMERIC, Type
 
-IDENTITY_COLUMNS = ("pseudonyme", "logement", "bailleur", "commune", "date_bail", "contingent")
+# What identifies a record of each population in a listing: (column title, field).
+IDENTITY_COLUMNS = {
+    "attributions": (("pseudonyme", "menage"), ("logement", "rpls_id"), ("bailleur", "bailleur"),
+                     ("commune", "commune"), ("date_bail", "fact_date"), ("contingent", "contingent")),
+    "dossiers_caleol": (("logement", "rpls_id"), ("bailleur", "bailleur"), ("commune", "commune"),
+                        ("date_commission", "fact_date"), ("candidatures", "nb_candidatures"),
+                        ("financement", "financement")),
+    "epci": (("epci", "siren"), ("nom", "nom"), ("date_controle", "fact_date")),
+}  # fmt: skip
 
 
 @dataclass
@@ -127,17 +135,24 @@ class Explainer:
         epcis = (
             [scope["epci"]] if "epci" in scope else [epci["siren"] for epci in self.evaluator.epcis]
         )
-        row = base.attributions(epcis)
+        row = base.population(entity.name, epcis, (period.start, period.end))
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, (period.start, period.end),
                                               lambda expr: self.evaluator._key_domain(expr, epcis)))  # fmt: skip
         prepared = self.evaluator._prepare(versions, compiler, row)
         filters = [row.c[DIMENSION_COLUMNS[key]] == value for key, value in scope.items()]
-        query = select(row).where(prepared.population, *filters).order_by(row.c.fact_date, row.c.id)
+        query = (
+            select(row)
+            .where(prepared.population, *filters)
+            .order_by(
+                row.c.fact_date, *(row.c[name] for name in ("rpls_id", "id") if name in row.c)
+            )
+        )
         condition = latest.requirement.condition
         reasons = _parts(condition)
         shown = self._values_shown(condition)
         types = self.rulebook.annotations.types
-        columns = [*IDENTITY_COLUMNS, "compte_au_numerateur",
+        identity = IDENTITY_COLUMNS[entity.name]
+        columns = [*(title for title, _ in identity), "compte_au_numerateur",
                    *(self._label(r) for r in reasons if len(reasons) > 1),
                    *(f"aussi : {a.label}" for a in latest.also),
                    *(self._label(v) for v in shown)]  # fmt: skip
@@ -151,10 +166,16 @@ class Explainer:
             explanation.qualifying += verdict is True
             explanation.unknown += verdict is None
             cells = [
-                str(record["menage"]), str(record["rpls_id"]), str(record["bailleur"]),
-                str(record["commune"]), frenchfmt.date(interpreter.fact_date(record)),
-                str(record["contingent"]), _verdict(verdict),
-            ]  # fmt: skip
+                frenchfmt.date(interpreter.fact_date(record))
+                if name == "fact_date"
+                else str(record[name])
+                for _, name in identity
+            ]
+            cells.append(_verdict(verdict))
+            for exception in version.exceptions:
+                if interpreter.eval(exception.condition, record) is True:
+                    cells[-1] = f"oui (exemption : {self._label(exception.condition)})"
+                    break
             if len(reasons) > 1:
                 cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
