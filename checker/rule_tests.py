@@ -176,8 +176,13 @@ def _compare(expected: dict[str, Any], results: list[dict[str, Any]], rule: str)
 
 
 def run_case(
-    rulebook: Rulebook, document: dict[str, Any], case: dict[str, Any], file: str
+    rulebook: Rulebook,
+    document: dict[str, Any],
+    case: dict[str, Any],
+    file: str,
+    database_url: str | None = None,
 ) -> CaseOutcome:
+    """Run one case on a fresh database: a temporary SQLite file, or `database_url` (empty)."""
     rule = str(document.get("regle", ""))
     outcome = CaseOutcome(file, rule, str(case.get("nom", "sans nom")))
     if rule not in rulebook.rules:
@@ -191,7 +196,7 @@ def run_case(
     period = Period.year(year, to_date if isinstance(to_date, dt.date) else None)
     with tempfile.TemporaryDirectory(prefix="mixite-test-") as scratch:
         work = Path(scratch)
-        url = f"sqlite:///{work / 'test.db'}"
+        url = database_url or f"sqlite:///{work / 'test.db'}"
         previous_key = os.environ.get("MIXITE_CLE")
         os.environ["MIXITE_CLE"] = "cle-de-test-des-regles-0123456789"
         try:

@@ -4,6 +4,7 @@ would catch an altered threshold, date or boundary."""
 from __future__ import annotations
 
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,16 @@ import pytest
 from checker.paths import rules_dir
 from checker.rule_tests import load_documents, run_case, run_rule_tests
 from checker.rulebook_loader import load_rules, require_rules
+from dsl.rulebook import Rulebook
 
 DOCUMENTS = load_documents([rules_dir()])
+
+
+@cache
+def _rulebook() -> Rulebook:
+    return require_rules()[0]
+
+
 CASES = [
     pytest.param(file, document, case, id=f"{document['regle']} — {case['nom']}")
     for file, document in DOCUMENTS
@@ -28,8 +37,24 @@ def test_the_rulebook_has_no_error_and_no_warning() -> None:
 
 @pytest.mark.parametrize(("file", "document", "case"), CASES)
 def test_rule_case(file: str, document: dict[str, object], case: dict[str, object]) -> None:
-    rulebook, _ = require_rules()
-    outcome = run_case(rulebook, document, case, file)  # type: ignore[arg-type]
+    outcome = run_case(_rulebook(), document, case, file)  # type: ignore[arg-type]
+    assert outcome.failures == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("file", "document", "case"), CASES)
+def test_rule_case_on_postgresql(
+    file: str, document: dict[str, object], case: dict[str, object]
+) -> None:
+    from tests.conftest import _postgres_database
+
+    rulebook = _rulebook()
+    database = _postgres_database()
+    url = next(database)
+    try:
+        outcome = run_case(rulebook, document, case, file, url)  # type: ignore[arg-type]
+    finally:
+        next(database, None)
     assert outcome.failures == []
 
 

@@ -154,29 +154,46 @@ def dossiers_caleol(epci_sirens: list[str]) -> Subquery:
     commune = models.Commune.__table__
     epci = models.Epci.__table__
     attribution_decisions = ("attribution", "attribution_rang", "attribution_sous_condition")
-    query = (
+
+    def any_of(condition: Any) -> Any:
+        return func.max(case((condition, 1), else_=0))
+
+    dockets = (
         select(
-            examen.c.date_commission.label("date_commission"),
-            examen.c.date_commission.label("fact_date"),
-            examen.c.rpls_id.label("rpls_id"),
+            examen.c.date_commission,
+            examen.c.rpls_id,
             func.min(examen.c.bailleur_siren).label("bailleur"),
             func.count().label("nb_candidatures"),
-            func.max(case((examen.c.designation_dalo, 1), else_=0)).label("designation_dalo"),
-            func.max(case((examen.c.motif_moins_de_trois == "insuffisance", 1), else_=0)).label("motif_insuffisance"),
-            func.max(case((examen.c.decision.in_(attribution_decisions), 1), else_=0)).label("attribue"),
-            func.min(logement.c.financement).label("financement"),
-            func.min(logement.c.commune_insee).label("commune"),
-            func.min(commune.c.epci_siren).label("epci"),
-            *(func.min(column).label(LINK_PREFIX + column.name) for column in epci.c),
+            any_of(examen.c.designation_dalo).label("dalo"),
+            any_of(examen.c.motif_moins_de_trois == "insuffisance").label("insuffisance"),
+            any_of(examen.c.decision.in_(attribution_decisions)).label("attribue"),
+        )
+        .group_by(examen.c.date_commission, examen.c.rpls_id)
+        .subquery("dossiers")
+    )
+    query = (
+        select(
+            dockets.c.date_commission.label("date_commission"),
+            dockets.c.date_commission.label("fact_date"),
+            dockets.c.rpls_id.label("rpls_id"),
+            dockets.c.bailleur.label("bailleur"),
+            dockets.c.nb_candidatures.label("nb_candidatures"),
+            # Booleans as comparisons: PostgreSQL wants a boolean where a condition stands.
+            (dockets.c.dalo == 1).label("designation_dalo"),
+            (dockets.c.insuffisance == 1).label("motif_insuffisance"),
+            (dockets.c.attribue == 1).label("attribue"),
+            logement.c.financement.label("financement"),
+            logement.c.commune_insee.label("commune"),
+            commune.c.epci_siren.label("epci"),
+            *(column.label(LINK_PREFIX + column.name) for column in epci.c),
         )
         .select_from(
-            examen.join(logement, logement.c.rpls_id == examen.c.rpls_id)
+            dockets.join(logement, logement.c.rpls_id == dockets.c.rpls_id)
             .join(commune, commune.c.insee == logement.c.commune_insee)
             .join(epci, epci.c.siren == commune.c.epci_siren)
         )
         .where(commune.c.epci_siren.in_(epci_sirens))
-        .group_by(examen.c.date_commission, examen.c.rpls_id)
-    )  # fmt: skip
+    )
     return query.subquery("dossiers_caleol")
 
 
