@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     "E103": "syntaxe : caractère non reconnu",
     "E104": "date impossible",
     "E105": "fichier de règles illisible",
+    "E106": "expression trop longue ou trop imbriquée",
     "E201": "nom inconnu",
     "E202": "nom déclaré deux fois",
     "E203": "population ou dimension inconnue",

@@ -126,6 +126,8 @@ def _bare(expr: ast.Expr) -> list[_Chunk]:
         return [expr.name]
     if isinstance(expr, ast.Attribute):
         return [f"{expr.owner}.{expr.name}"]
+    if isinstance(expr, ast.LocalObjective):
+        return ["l'objectif local"]
     if isinstance(expr, ast.Call):
         return [f"{expr.function}(", *_joined([_expr(arg) for arg in expr.args]), ")"]
     if isinstance(expr, ast.Lookup):
@@ -508,7 +510,7 @@ class _Layout:
                 parts.append(["d'au moins ", *_expr(bounds.lower)])
             if bounds.upper is not None:
                 parts.append(["d'au plus ", *_expr(bounds.upper)])
-            lines = _fill(2, ["objectif local ", *_joined(parts, " et ")])
+            lines = _fill(2, ["objectif local", *_joined([[" ", *part] for part in parts], " et")])
             clauses.append(_spanned(lines, 2, (4, 0), bounds.span))
         block = self._declaration([f"règle {rule.rule_id}"], rule.span, clauses)
         block.children.extend(self.version(version) for version in rule.versions)

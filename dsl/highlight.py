@@ -32,7 +32,8 @@ _KEYWORDS = (
     r"table", r"valeur", r"d[eé]riv[eé]", r"depuis", r"fois", r"sur", r"objectif", r"local",
     r"du", r"au", rf"s{_APOSTROPHE}applique", r"si", r"alors", r"sinon", r"parmi", r"les",
     r"par", r"exiger", r"une", r"un", r"part", r"nombre", rf"d{_APOSTROPHE}au", r"moins",
-    r"plus", r"v[eé]rifiant", r"pour", r"chacune?", r"sauf", r"aussi", r"territoire",
+    r"plus", r"v[eé]rifiant", r"pour", r"chacune?", r"sauf", rf"l{_APOSTROPHE}objectif",
+    r"aussi", r"territoire",
     r"signataires", r"o[uù]", r"et", r"non", r"est", rf"n{_APOSTROPHE}est", r"pas",
     r"renseign[eé]e?", r"dans", r"contient",
 )  # fmt: skip

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
+from dsl.text import strip_accents
 
 # What a user should read instead of a terminal's name, in "attendu : …".
 _EXPECTED_NAMES = {
@@ -73,9 +74,12 @@ def _lark() -> Lark:
 
 def _expected(names: set[str]) -> str:
     readable = set()
+    literals = {terminal.name: terminal.pattern.value for terminal in _lark().terminals}
     for name in names:
         if name in _EXPECTED_NAMES:
             readable.add(_EXPECTED_NAMES[name])
+        elif name.startswith("__ANON") and isinstance(literals.get(name), str):
+            readable.add(f"« {literals[name]} »")
         elif name.isupper():
             readable.add(f"« {_KEYWORD_SPELLING.get(name, name.lower())} »")
     listed = sorted(readable)
@@ -273,8 +277,13 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def value_step(self, meta: Any, items: list[Any]) -> ast.ValueStep:
-        rest = [item for item in items[2:] if not _is(item, "AU")]
-        end = rest.pop(0).value if isinstance(rest[0], ast.DateLiteral) else None
+        # « du D1 au D2 : valeur » — the end date is there only when « au » is (a date may
+        # also be the value itself, for a date-valued parameter).
+        rest = list(items[2:])
+        end = None
+        if _is(rest[0], "AU"):
+            end = rest[1].value
+            rest = rest[2:]
         return ast.ValueStep(
             items[1].value, end, rest[0], tuple(rest[1:]), span=_span(self.file, meta)
         )
@@ -460,6 +469,21 @@ def _tagged(item: Any, tag: str) -> bool:
     return isinstance(item, tuple) and len(item) >= 2 and item[0] == tag
 
 
+def _declaration_started_on_line(text: str, token: Token) -> tuple[int, int, str] | None:
+    """A declaration keyword opening the error's line, read as a name because the previous
+    declaration was unfinished: the place to show is that keyword, not the token after it."""
+    if not token.line or token.type == "$END":
+        return None
+    line = text.splitlines()[token.line - 1] if token.line <= len(text.splitlines()) else ""
+    stripped = line.lstrip()
+    word = stripped.split(" ", 1)[0] if stripped else ""
+    column = len(line) - len(stripped) + 1
+    keywords = {strip_accents(k) for k in _DECLARATION_KEYWORDS}
+    if word and strip_accents(word.lower()) in keywords and (token.column or 0) > column:
+        return token.line, column, word
+    return None
+
+
 def _syntax_diagnostic(file: str, error: UnexpectedInput, text: str) -> Diagnostic:
     line = getattr(error, "line", 0) or 0
     column = getattr(error, "column", 0) or 0
@@ -487,9 +511,20 @@ def _syntax_diagnostic(file: str, error: UnexpectedInput, text: str) -> Diagnost
         )
     assert isinstance(error, UnexpectedToken)
     token = error.token
+    started = _declaration_started_on_line(text, token)
+    if started is not None:
+        line_number, column, word = started
+        return Diagnostic(
+            "E101",
+            f"« {word} » commence une nouvelle déclaration alors que la précédente n'est pas finie",
+            ast.Span(file, line_number, column, line_number, column + len(word)),
+            hint="terminez la clause précédente (une condition, une valeur ou une parenthèse manque)",
+        )
     span = _token_span(file, token)
     expected = _expected(set(error.expected))
     hint = f"attendu : {expected}" if expected else None
+    if str(token) == ".":
+        hint = "les décimales s'écrivent avec une virgule collée : 0,3 (le point n'est pas admis)"
     close = difflib.get_close_matches(str(token).lower(), _KEYWORDS, n=1, cutoff=0.75)
     if token.type == "NAME" and close and close[0] != str(token).lower():
         hint = f"vouliez-vous dire « {close[0]} » ?"
@@ -515,7 +550,12 @@ def parse(text: str, file: str = "<texte>") -> tuple[ast.Module | None, list[Dia
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(file, error, text)]
     builder = _Builder(file)
-    declarations = builder.transform(tree)
+    try:
+        declarations = builder.transform(tree)
+    except RecursionError:
+        span = ast.Span(file, 1, 1, 1, 2)
+        return None, [Diagnostic("E106", "expression trop longue ou trop imbriquée pour être lue",
+                                 span, hint="découpez-la en définitions intermédiaires")]  # fmt: skip
     end_line = max(text.count("\n") + 1, 1)
     module = ast.Module(file, declarations, span=ast.Span(file, 1, 1, end_line, 1))
     return module, builder.diagnostics
