@@ -42,6 +42,7 @@ EPCI = Entity(
     links={"epci": "epci"},
     dimensions=("epci",),
     fact_date="date_controle",
+    population_only=frozenset({"nb_qpv", "date_controle"}),
 )
 
 DOSSIERS_CALEOL = Entity(

@@ -20,6 +20,8 @@ class Entity:
     links: Mapping[str, str] = field(default_factory=dict)  # `epci.nom` → entity "epci"
     dimensions: tuple[str, ...] = ()  # what "par …" may group by
     fact_date: str | None = None  # the field whose date chooses versions and values
+    # Fields computed for this population only, not reachable through a link (`epci.nb_qpv`).
+    population_only: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

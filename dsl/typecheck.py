@@ -217,6 +217,10 @@ class ExpressionChecker:
             self._unknown(expr.owner, expr.span, links, "objet lié")
             return None
         linked = context.schema.entities[entity.links[expr.owner]]
+        if expr.name in linked.population_only:
+            self.error("E203", f"« {expr.owner}.{expr.name} » ne se lit pas depuis les {entity.label} : "
+                       f"seulement dans une règle « parmi les {linked.name} »", expr.span)  # fmt: skip
+            return None
         if expr.name not in linked.fields:
             self._unknown(expr.name, expr.span, list(linked.fields), f"champ de {expr.owner}")
             return None

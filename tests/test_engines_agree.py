@@ -51,6 +51,11 @@ ATOMS = [
     "revenus_mensuels / (nb_titulaires - 1) > 100 €",
     "revenus_mensuels / (nb_titulaires - 2) < 100 €",
     "unites_consommation * 10 = 18",
+    "relogement != orcod",
+    "nb_titulaires dans (1, 3)",
+    'qpv = "QN08001M"',
+    'reservataire != "AL"',
+    "criteres_prioritaires est renseigné",
 ]
 
 
@@ -101,7 +106,7 @@ règle TEST.ALEATOIRE
 """
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=households(),
     where=conditions(depth=1),

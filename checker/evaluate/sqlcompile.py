@@ -160,7 +160,12 @@ class SqlCompiler:
                 return target.is_(None) if negated else target.is_not(None)
             case ast.Member(operand=operand, options=options):
                 subject = self.compile(operand)
-                assert not isinstance(subject, Num)
+                if isinstance(subject, Num):  # numbers: equal to one of the options
+                    equalities = []
+                    for option in options:
+                        lhs, rhs, _ = _common(subject, self._num(option))
+                        equalities.append(lhs == rhs)
+                    return func.coalesce(or_(*equalities), false())
                 values = [self._option(option) for option in options]
                 # An absent text or enumeration value is in no list (see the interpreter).
                 return func.coalesce(subject.in_(values), false())
@@ -292,21 +297,26 @@ class SqlCompiler:
     def _compare(self, op: str, left: ast.Expr, right: ast.Expr) -> SqlExpr:
         left_type = self.type_of(left)
         if left_type.kind in NUMERIC:
-            a, b = self._num(left), self._num(right)
-            lhs, rhs, _ = _common(a, b)
+            lhs, rhs, _ = _common(self._num(left), self._num(right))
         else:
             lhs_value = self.compile(left)
             rhs_value = self._option(right) if left_type.kind == ENUM else self.compile(right)
             assert not isinstance(lhs_value, Num) and not isinstance(rhs_value, Num)
             lhs, rhs = lhs_value, rhs_value
-        return {
-            "<": lhs < rhs,
-            "<=": lhs <= rhs,
-            ">": lhs > rhs,
-            ">=": lhs >= rhs,
-            "=": lhs == rhs,
-            "!=": lhs != rhs,
-        }[op]
+            if left_type.kind in (ENUM, TEXT) and op in ("=", "!="):
+                # An absent text or enumeration value equals nothing: a known "no", not an
+                # unknown (as in the interpreter).
+                equal = func.coalesce(lhs == rhs, false())
+                return equal if op == "=" else not_(equal)
+        if op == "<":
+            return lhs < rhs
+        if op == "<=":
+            return lhs <= rhs
+        if op == ">":
+            return lhs > rhs
+        if op == ">=":
+            return lhs >= rhs
+        return lhs == rhs if op == "=" else lhs != rhs
 
     def _if(self, condition: ast.Expr, then: ast.Expr, otherwise: ast.Expr) -> Num | SqlExpr:
         test = self.condition(condition)
