@@ -84,6 +84,9 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
                as_of: dt.date | None, options: dict[str, Any], results: list[dict[str, Any]],
                now: dt.datetime | None = None) -> Receipt:  # fmt: skip
     """Store a run at the end of the chain (inside the caller's transaction)."""
+    if connection.dialect.name == "postgresql":
+        # Two checks finishing together must not both link to the same previous run.
+        connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
     previous = connection.execute(
         select(models.Run.hash).order_by(models.Run.id.desc()).limit(1)
     ).scalar()

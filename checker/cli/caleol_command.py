@@ -105,6 +105,10 @@ def check_command(
         f"Situation au {frenchfmt.date(day)} (attributions depuis le 1er janvier {day.year})."
     )
     print_dwellings(dwellings)
-    flagged = [d for d in dwellings if any(status == "non_conforme" for _, status, _ in d.verdicts)]
+    flagged = [
+        d for d in dwellings
+        if any(status == "non_conforme" for _, status, _ in d.verdicts)
+        or any(verdict == "non_conforme" for a in d.applicants for _, verdict, _ in a.checks)
+    ]  # fmt: skip
     if flagged:
         out.print(f"\n[bold red]{len(flagged)} logement(s) à revoir avant la commission.[/]")

@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
         bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur : ses résultats et ceux de l'EPCI.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
-        output_format: Annotated[str | None, typer.Option("--format", help="json, md ou csv (par défaut : tableau à l'écran).")] = None,
+        output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html ou xlsx (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran).")] = None,
     ) -> None:  # fmt: skip
         """Vérifie les obligations pour une année : un résultat par règle et par périmètre."""

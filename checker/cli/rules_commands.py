@@ -139,7 +139,10 @@ def _parse_keys(parameter: CheckedParameter, raw: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep:
             raise MixiteError(f"Clé mal écrite : « {item} ».", "Forme attendue : --key nom=valeur")
-        given[name.strip()] = value.strip().strip('"')
+        value = value.strip()
+        if len(value) > 1 and value[0] == value[-1] == '"':  # quoted once more by a shell
+            value = value[1:-1]
+        given[name.strip()] = value
     expected = [name for name, _ in parameter.keys]
     if set(given) != set(expected):
         listed = ", ".join(f"{name}=…" for name in expected) or "aucune clé"

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Date as SqlDate
 
+from checker.errors import MixiteError
 from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
@@ -99,7 +100,11 @@ class Evaluator:
         query = base.epci_rows(self.period.start, self.period.end)
         rows = [dict(row) for row in self.connection.execute(query).mappings()]
         if self.options.epci:
+            known = [row["siren"] for row in rows]
             rows = [row for row in rows if row["siren"] == self.options.epci]
+            if not rows:
+                raise MixiteError(f"EPCI {self.options.epci} absent de la base.",
+                                  "EPCI importés : " + (", ".join(known) or "aucun"))  # fmt: skip
         return rows
 
     def _applicable(self, version: ast.Version, epci: dict[str, Any]) -> bool | None:
@@ -126,6 +131,15 @@ class Evaluator:
                 if "bailleur" not in r.scope or r.scope["bailleur"] == self.options.bailleur
             ]
         return sorted(results, key=Result.sort_key)
+
+    def _concerns_bailleur(self, scope: dict[str, str]) -> bool:
+        """With --bailleur: its own scopes, and the EPCI-wide ones for context."""
+        wanted = self.options.bailleur
+        if "bailleur" in scope:
+            return scope["bailleur"] == wanted
+        if scope.get("contingent") == "non_reserve":  # a bailleur's own flow
+            return scope.get("reservataire") == wanted
+        return True
 
     def evaluate_rule_results(self, rule_id: str) -> list[Result]:
         """The results of one rule, in the report's order."""
