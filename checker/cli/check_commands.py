@@ -64,7 +64,7 @@ def print_summary(results: list[Result], title: str) -> None:
     for column, justify in (("Règle", "left"), ("Périmètre", "left"), ("Statut", "left"),
                             ("Réalisé", "right"), ("Taux", "right"), ("Cible", "right"),
                             ("Manque", "right")):  # fmt: skip
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for result in results:
         done = (
             f"{result.numerator} / {result.denominator}" if result.denominator is not None else "—"

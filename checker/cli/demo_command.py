@@ -19,7 +19,7 @@ from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
 from checker.paths import demo_bundle_dir, rules_dir
 from checker.report import bilan, html, json_report, xlsx
-from checker.report.collect import collect, years_held
+from checker.report.collect import collect, summary_rows, years_held
 from checker.report.tabular import to_csv, to_markdown
 from checker.rulebook_loader import require_rules
 
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
                     table.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
                     written.extend([table.with_suffix(".xlsx"), table.with_suffix(".csv")])
                     if year == years[-1]:
-                        print_summary([r for r in outcome.results if set(r.scope) == {"epci"}],
+                        print_summary([r for _, r in summary_rows(outcome.results)],
                                       f"Démonstration — {year} (synthèse par obligation)")  # fmt: skip
             engine.dispose()
         out.print(f"Rapports écrits dans {out_dir}/ :")

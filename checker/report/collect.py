@@ -126,3 +126,32 @@ def _breakdown(evaluator: Evaluator, rule_id: str, dimension: str) -> list[Resul
 
 
 __all__ = ["REFERENCE_FIGURES", "collect", "dt"]
+
+
+_SEVERITY = ["non_conforme", "donnees_insuffisantes", "conforme", "non_applicable"]
+
+
+def summary_rows(results: list[Result]) -> list[tuple[int | None, Result]]:
+    """One line per obligation and EPCI: its EPCI-wide result when it has one; otherwise (rules
+    judged per réservataire or per bailleur only) a line counting the scopes that comply, with
+    the worst status and the sum of the shortfalls."""
+    rows: list[tuple[int | None, Result]] = []
+    by_rule: dict[tuple[str, str], list[tuple[int, Result]]] = {}
+    for index, result in enumerate(results):
+        by_rule.setdefault((result.rule, result.scope.get("epci", "")), []).append((index, result))
+    for (rule, epci), found in sorted(by_rule.items()):
+        whole = [(i, r) for i, r in found if set(r.scope) == {"epci"}]
+        if whole:
+            rows.extend(whole)
+            continue
+        judged = [r for _, r in found if r.status != "non_applicable"]
+        worst = min((r.status for _, r in found), key=_SEVERITY.index)
+        shortfalls = [r.shortfall for r in judged if r.shortfall is not None]
+        dimension = ", ".join(sorted({k for _, r in found for k in r.scope} - {"epci"}))
+        rows.append((None, Result(
+            rule=rule, version=found[0][1].version, scope={"epci": epci}, status=worst,
+            numerator=sum(r.status == "conforme" for r in judged), denominator=len(judged),
+            rate=None, target=None, shortfall=sum(shortfalls) if shortfalls else None,
+            kind="scopes", message=f"périmètres conformes sur périmètres jugés (par {dimension})",
+        )))  # fmt: skip
+    return rows

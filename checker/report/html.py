@@ -12,7 +12,7 @@ from jinja2 import Environment, select_autoescape
 from checker import __version__, frenchfmt
 from checker.evaluate.results import Result
 from checker.report import charts
-from checker.report.collect import REFERENCE_FIGURES, ReportData
+from checker.report.collect import REFERENCE_FIGURES, ReportData, summary_rows
 from checker.report.labels import SCOPE_LABELS, STATUS_LABELS, scope_text
 from dsl import ast
 
@@ -107,7 +107,7 @@ def render(data: ReportData) -> str:
     template = _environment().from_string(
         files("checker.report").joinpath("templates/rapport.html.j2").read_text(encoding="utf-8")
     )
-    summary = [(i, r) for i, r in enumerate(data.results) if set(r.scope) == {"epci"}]
+    summary = summary_rows(data.results)
     return template.render(
         data=data,
         version=__version__,

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from checker.report.collect import ReportData
+from checker.report.collect import ReportData, summary_rows
 from checker.report.labels import STATUS_LABELS
 
 PERCENT = "0.0%"
@@ -66,7 +66,7 @@ def render(data: ReportData) -> bytes:
     rows = [
         [r.rule, data.rulebook.rules[r.rule].meta.title, r.scope.get("epci"), STATUS_LABELS[r.status],
          r.numerator, r.denominator, r.rate, r.target, r.shortfall, r.unknown, r.target_source, r.version]
-        for r in data.results if set(r.scope) == {"epci"}
+        for _, r in summary_rows(data.results)
     ]  # fmt: skip
     _table(summary, headers, rows, {7, 8})
     for rule_id in sorted(data.rulebook.rules):
