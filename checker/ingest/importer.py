@@ -737,6 +737,7 @@ def import_bundle(
     if problems:
         _undo_creation(engine, db_url, created_db, key)
         raise ImportRefused(sorted(problems.problems, key=order))
+    _refresh_statistics(engine)
     engine.dispose()
     assert importer is not None
     del file_digests
@@ -759,6 +760,17 @@ def _problem_order(bundle: Bundle) -> Callable[[Problem], tuple[int, str, int, i
         )
 
     return key
+
+
+def _refresh_statistics(engine: Any) -> None:
+    """Let PostgreSQL's planner know the new volumes: right after a large import its
+    statistics still describe empty tables, and it would plan the checks' joins as nested
+    loops over what it believes are a handful of rows (minutes instead of seconds)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(
+                "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen"
+            )
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:
