@@ -100,6 +100,13 @@ def _expr(expr: ast.Expr, needed: int = _IF) -> list[_Chunk]:
     return ["(", *chunks, ")"] if _level(expr) < needed else chunks
 
 
+def _or_operand(expr: ast.Expr, needed: int) -> list[_Chunk]:
+    """An « et » inside an « ou » keeps its parentheses: not needed by precedence, but a
+    reader checking a rule against the article should not have to know the precedence."""
+    chunks = _expr(expr, needed)
+    return ["(", *chunks, ")"] if isinstance(expr, ast.And) and chunks[0] != "(" else chunks
+
+
 def _joined(parts: Sequence[list[_Chunk]], separator: str = ", ") -> list[_Chunk]:
     chunks: list[_Chunk] = []
     for index, part in enumerate(parts):
@@ -146,7 +153,7 @@ def _bare(expr: ast.Expr) -> list[_Chunk]:
     if isinstance(expr, ast.And):
         return [*_expr(expr.left, _AND), " et", _BREAK, *_expr(expr.right, _NOT)]
     if isinstance(expr, ast.Or):
-        return [*_expr(expr.left, _OR), " ou", _BREAK, *_expr(expr.right, _AND)]
+        return [*_or_operand(expr.left, _OR), " ou", _BREAK, *_or_operand(expr.right, _AND)]
     if isinstance(expr, ast.Not):
         return ["non ", *_expr(expr.operand, _NOT)]
     if isinstance(expr, ast.If):
@@ -507,9 +514,9 @@ class _Layout:
         if bounds is not None:
             parts: list[list[_Chunk]] = []
             if bounds.lower is not None:
-                parts.append(["d'au moins ", *_expr(bounds.lower)])
+                parts.append(["d'au moins ", *_expr(bounds.lower, _SUM)])  # bounds are sums
             if bounds.upper is not None:
-                parts.append(["d'au plus ", *_expr(bounds.upper)])
+                parts.append(["d'au plus ", *_expr(bounds.upper, _SUM)])
             lines = _fill(2, ["objectif local", *_joined([[" ", *part] for part in parts], " et")])
             clauses.append(_spanned(lines, 2, (4, 0), bounds.span))
         block = self._declaration([f"règle {rule.rule_id}"], rule.span, clauses)

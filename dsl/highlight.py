@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pygments.lexer import RegexLexer, bygroups, words  # type: ignore[import-untyped, unused-ignore]
+from pygments.lexer import RegexLexer, default  # type: ignore[import-untyped, unused-ignore]
 from pygments.token import (  # type: ignore[import-untyped, unused-ignore]
     Comment,
     Error,
@@ -33,9 +33,8 @@ _KEYWORDS = (
     r"du", r"au", rf"s{_APOSTROPHE}applique", r"si", r"alors", r"sinon", r"parmi", r"les",
     r"par", r"exiger", r"une", r"un", r"part", r"nombre", rf"d{_APOSTROPHE}au", r"moins",
     r"plus", r"v[eé]rifiant", r"pour", r"chacune?", r"sauf", rf"l{_APOSTROPHE}objectif",
-    r"aussi", r"territoire",
-    r"signataires", r"o[uù]", r"et", r"non", r"est", rf"n{_APOSTROPHE}est", r"pas",
-    r"renseign[eé]e?", r"dans", r"contient",
+    r"aussi", r"territoire", r"signataires", r"o[uù]", r"et", r"non", r"est",
+    rf"n{_APOSTROPHE}est", r"pas", r"renseign[eé]e?", r"dans", r"contient",
 )  # fmt: skip
 # Rule identifiers are upper case whatever the lexer's flags: L441-1.Q1-HORS-QPV.
 _RULE_ID = r"(?-i:[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\.[A-Z0-9]+(?:-[A-Z0-9]+)*)(?![\w.])"
@@ -57,33 +56,33 @@ class MixiteLexer(RegexLexer):  # type: ignore[misc, unused-ignore]
     mimetypes: ClassVar[list[str]] = ["text/x-mixite"]
     flags = re.IGNORECASE | re.MULTILINE | re.UNICODE
 
-    tokens: ClassVar[dict[str, list[tuple[object, ...]]]] = {
+    tokens: ClassVar[dict[str, list[object]]] = {
         "root": [
             (r"\s+", Whitespace),
             (r"#.*?$", Comment.Single),
             (r'"(?:[^"\\\n]|\\.)*"', String.Double),
             (r'"[^\n]*', Error),  # a string left open
-            (
-                r"(engagement)(\s+)(" + _RULE_ID + "|" + _DOC_ID + ")",
-                bygroups(Keyword.Declaration, Whitespace, Name.Label),
-            ),
+            (_any(("engagement",)), Keyword.Declaration, "commitment"),
             (_any(_DECLARATIONS), Keyword.Declaration),
-            (
-                words(("vrai", "faux"), prefix=r"(?<![\w'’])", suffix=r"(?![\w'’])"),
-                Keyword.Constant,
-            ),
+            (_any(("vrai", "faux")), Keyword.Constant),
             (_any(_KEYWORDS), Keyword),
             (_RULE_ID, Name.Label),
             (r"\d{2}/\d{2}/\d{4}|\d{4}-\d{2}-\d{2}", Literal.Date),
-            (r"(\d+(?:,\d+)?)([^\S\n]*)([%€])", bygroups(Number.Float, Whitespace, Number.Float)),
             (r"\d+,\d+", Number.Float),
             (r"\d+", Number.Integer),
+            (r"[%€]", Number),  # the unit of `25 %`, `8957 €`
             (r"<=|>=|!=|[≠≤≥<>=+\-*×/]", Operator),
             (r"[()\[\],.:]", Punctuation),
             (r"[^\W\d]\w*(?=\s*\()", Name.Function),
             (r"[^\W\d]\w*(?=\s*\[)", Name.Constant),  # a parameter looked up by its keys
             (r"[^\W\d]\w*", Name),
             (r".", Error),
+        ],
+        # After `engagement`: its identifier, a rule's (L441-1.Q1) or a document's (CIA-2022).
+        "commitment": [
+            (r"[^\S\n]+", Whitespace),
+            (_RULE_ID + "|" + _DOC_ID, Name.Label, "#pop"),
+            default("#pop"),
         ],
     }
 
