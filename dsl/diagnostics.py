@@ -91,7 +91,7 @@ def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.file)
     if text is None or span.line < 1:
         return []
-    source_lines = text.splitlines()
+    source_lines = text.split("\n")  # as Lark counts lines: \n only
     if span.line > len(source_lines):
         return []
     line_text = source_lines[span.line - 1].expandtabs(1)

@@ -17,7 +17,8 @@ Style, modelled on `rules/national/*.regles`:
   operators with spaces, written `<=`, `>=`, `!=`, `*`; strings between straight quotes, a
   backslash doubled only where it must be;
 - parentheses only where precedence needs them (si/alors/sinon < ou < et < non < comparison
-  < + - < * / < unary minus; + - * / associate to the left, so `a - (b - c)` keeps them);
+  < + - < * / < unary minus; + - * / associate to the left, so `a - (b - c)` keeps them), and
+  around an `et` inside an `ou`, for the reader: `a ou (b et c)`;
 - a line longer than 100 columns is cut after `ou`, `et` or `+` (greedily: as much as fits on
   each line), continuation lines four spaces deeper than the clause. A definition that does not
   fit on its `définition … =` line puts its expression on the next line, indented two spaces;
@@ -35,7 +36,7 @@ s'applique, parmi, par, exiger, sauf si, aussi (version); territoire, signataire
 objectif (engagement). What the AST merges comes out merged: several `clés` or `signataires`
 clauses become one, at the place of the first; a clause the parser drops (a second `titre`,
 `parmi`, `exiger`…) disappears. `objectif local` with both bounds is written
-`d'au moins X et d'au plus Y`.
+`d'au moins X et d'au plus Y`; a share's or count's target may be `l'objectif local`.
 
 Comments. The grammar ignores them, so they are read back from the source with their lines and
 each one is written, on its own line and at the indentation of what follows, just before the
@@ -136,10 +137,17 @@ def _bare(expr: ast.Expr) -> list[_Chunk]:
     if isinstance(expr, ast.LocalObjective):
         return ["l'objectif local"]
     if isinstance(expr, ast.Call):
-        return [f"{expr.function}(", *_joined([_expr(arg) for arg in expr.args]), ")"]
+        # Loops, not comprehensions, here and below: one frame less per level of nesting, so
+        # that whatever the parser accepts formats without reaching Python's recursion limit.
+        chunks: list[_Chunk] = [f"{expr.function}("]
+        for index, arg in enumerate(expr.args):
+            chunks += [", ", *_expr(arg)] if index else _expr(arg)
+        return [*chunks, ")"]
     if isinstance(expr, ast.Lookup):
-        keys = [[f"{key.name}: ", *_expr(key.value)] for key in expr.keys]
-        return [f"{expr.parameter}[", *_joined(keys), "]"]
+        chunks = [f"{expr.parameter}["]
+        for index, key in enumerate(expr.keys):
+            chunks += [", " if index else "", f"{key.name}: ", *_expr(key.value)]
+        return [*chunks, "]"]
     if isinstance(expr, ast.Negate):
         operand = _expr(expr.operand, _UNARY)
         return ["- " if isinstance(expr.operand, ast.Negate) else "-", *operand]
@@ -163,8 +171,10 @@ def _bare(expr: ast.Expr) -> list[_Chunk]:
         verb = " n'est pas renseignée" if expr.negated else " est renseignée"
         return [*_expr(expr.operand, _SUM), verb]
     if isinstance(expr, ast.Member):
-        options = _joined([_expr(option, _ATOM) for option in expr.options])
-        return [*_expr(expr.operand, _SUM), " dans (", *options, ")"]
+        chunks = [*_expr(expr.operand, _SUM), " dans ("]
+        for index, option in enumerate(expr.options):
+            chunks += [", ", *_expr(option, _ATOM)] if index else _expr(option, _ATOM)
+        return [*chunks, ")"]
     if isinstance(expr, ast.Contains):
         return [*_expr(expr.operand, _SUM), f" contient {quote(expr.item)}"]
     raise TypeError(f"expression inconnue du formateur : {type(expr).__name__}")
@@ -703,7 +713,13 @@ def format_text(text: str, file: str = "<texte>") -> tuple[str | None, list[Diag
     module, diagnostics = parse(text, file)
     if module is None or has_errors(diagnostics):
         return None, diagnostics
-    return format_module(module, text), diagnostics
+    try:
+        return format_module(module, text), diagnostics
+    except RecursionError:  # nesting the parser read but Python cannot print back
+        span = ast.Span(file, 1, 1, 1, 2)
+        too_deep = Diagnostic("E106", "expression trop imbriquée pour être réécrite", span,
+                              hint="découpez-la en définitions intermédiaires")  # fmt: skip
+        return None, [*diagnostics, too_deep]
 
 
 __all__ = ["WIDTH", "date_text", "format_module", "format_text", "quote"]

@@ -10,7 +10,13 @@ from importlib.resources import files
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
@@ -552,7 +558,9 @@ def parse(text: str, file: str = "<texte>") -> tuple[ast.Module | None, list[Dia
     builder = _Builder(file)
     try:
         declarations = builder.transform(tree)
-    except RecursionError:
+    except (RecursionError, VisitError) as error:
+        if isinstance(error, VisitError) and not isinstance(error.orig_exc, RecursionError):
+            raise
         span = ast.Span(file, 1, 1, 1, 2)
         return None, [Diagnostic("E106", "expression trop longue ou trop imbriquée pour être lue",
                                  span, hint="découpez-la en définitions intermédiaires")]  # fmt: skip
