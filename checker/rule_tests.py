@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from checker.errors import MixiteError
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.importer import ImportRefused, import_bundle
+from checker.ingest.pseudonym import KEY_ENV, key_setting
 from checker.ingest.rows import ATTRIBUTIONS_SPEC, CALEOL_SPEC, LOGEMENTS_SPEC
 from checker.report.json_report import results_block
 from checker.rulebook_loader import rule_test_files
@@ -197,20 +197,14 @@ def run_case(
     with tempfile.TemporaryDirectory(prefix="mixite-test-") as scratch:
         work = Path(scratch)
         url = database_url or f"sqlite:///{work / 'test.db'}"
-        previous_key = os.environ.get("MIXITE_CLE")
-        os.environ["MIXITE_CLE"] = "cle-de-test-des-regles-0123456789"
         try:
-            import_bundle([_bundle(case, document, work / "lot")], url)
+            with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
+                import_bundle([_bundle(case, document, work / "lot")], url)
         except ImportRefused as refused:
             outcome.failures.extend(
                 f"données du cas refusées : {p.render()}" for p in refused.problems[:5]
             )
             return outcome
-        finally:
-            if previous_key is None:
-                os.environ.pop("MIXITE_CLE", None)
-            else:
-                os.environ["MIXITE_CLE"] = previous_key
         engine = create_engine(url)
         try:
             with engine.connect() as connection:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ from checker.db import models
 from checker.db.engine import make_engine
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
+from checker.ingest.pseudonym import KEY_FILE_ENV, key_setting
 from checker.paths import demo_bundle_dir, rules_dir
 from checker.report import bilan, html, json_report, xlsx
 from checker.report.collect import collect, summary_rows, years_held
@@ -42,16 +42,9 @@ def register(app: typer.Typer) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="mixite-demo-") as scratch:
             url = f"sqlite:///{Path(scratch) / 'demo.db'}"
-            previous = os.environ.get("MIXITE_CLE_FICHIER")
-            os.environ["MIXITE_CLE_FICHIER"] = str(Path(scratch) / "demo.cle")
-            try:
+            with key_setting(KEY_FILE_ENV, str(Path(scratch) / "demo.cle")):
                 err.print(f"Import du territoire de démonstration ({bundle})…")
                 import_bundle([bundle], url)
-            finally:
-                if previous is None:
-                    os.environ.pop("MIXITE_CLE_FICHIER", None)
-                else:
-                    os.environ["MIXITE_CLE_FICHIER"] = previous
             engine = make_engine(url)
             written: list[Path] = []
             with engine.begin() as connection:

@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -89,3 +91,18 @@ def load_key(db_url: str, create: bool) -> PseudonymKey:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
     return PseudonymKey(secret.encode("utf-8"), str(path), created=True)
+
+
+@contextmanager
+def key_setting(variable: str, value: str) -> Iterator[None]:
+    """Set MIXITE_CLE or MIXITE_CLE_FICHIER for a throwaway database (demo, rule tests), and
+    restore what the user had, so that their own key is never touched."""
+    previous = os.environ.get(variable)
+    os.environ[variable] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = previous
