@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Table, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Date, Table, delete, func, insert, select, tuple_, update
 
 from checker.db import models
 from checker.db.engine import (
@@ -45,6 +45,40 @@ _CHUNK = 5000
 # Only raw inserts of the importer hand date objects to sqlite3 (SQLAlchemy converts its own
 # parameters first); store them as SQLAlchemy's Date type does, "AAAA-MM-JJ".
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
+
+
+class _IsoDates(dict[dt.date | None, str | None]):
+    """The ISO text of dates, remembered: an export holds a few hundred distinct dates.
+
+    Rows are batched with dates as text, the form both databases store and parse: handing
+    sqlite3 a date object costs an adapter call per value, a measurable share of an import
+    of hundreds of thousands of rows (benchmarks/import_benchmark.py).
+    """
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, day: dt.date | None) -> str | None:
+        assert day is not None
+        text = self[day] = day.isoformat()
+        return text
+
+
+def _typed(table: Table, columns: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
+    """Batched values back to what SQLAlchemy's column types take (dates from ISO text)."""
+    return tuple(
+        dt.date.fromisoformat(value)
+        if isinstance(value, str) and isinstance(table.c[name].type, Date)
+        else value
+        for name, value in zip(columns, values, strict=True)
+    )
+
+
+def _stored_form(value: Any) -> Any:
+    """A value as the batches hold it (dates as ISO text), to compare with a batched row."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 _KEY_FINGERPRINT = "empreinte_cle_pseudonymisation"
 
 
@@ -370,6 +404,7 @@ class _Importer:
         seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
         batch_id = self.batch_id
+        iso = _IsoDates()
         logements = self.world.logements
         refused = self.refused_logements
         communes = self.world.communes
@@ -425,7 +460,7 @@ class _Importer:
             if not ok or problems:
                 continue
             batch.rows.append((
-                menage, row.bailleur_siren, row.rpls_id, row.date_decision, row.date_bail,
+                menage, row.bailleur_siren, row.rpls_id, iso[row.date_decision], iso[row.date_bail],
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
                 row.relogement, row.travailleur_essentiel, row.nb_titulaires,
                 row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
@@ -478,6 +513,7 @@ class _Importer:
         seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
         problems = self.problems
+        iso = _IsoDates()
 
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
@@ -512,7 +548,7 @@ class _Importer:
             if problems:
                 continue
             batch.rows.append((
-                row.date_commission, row.bailleur_siren, row.rpls_id, menage, row.rang,
+                iso[row.date_commission], row.bailleur_siren, row.rpls_id, menage, row.rang,
                 row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
@@ -535,14 +571,15 @@ class _Importer:
         table = batch.table
         compared = batch.columns[:-1]  # all but batch_id
         key_of = itemgetter(*batch.key)
-        key_columns = [table.c[batch.columns[index]] for index in batch.key]
+        key_names = [batch.columns[index] for index in batch.key]
+        key_columns = [table.c[name] for name in key_names]
         query = select(table.c.id, *(table.c[name] for name in compared)).where(
-            tuple_(*key_columns).in_([key_of(row) for row in rows])
+            tuple_(*key_columns).in_([_typed(table, key_names, key_of(row)) for row in rows])
         )
-        existing = {
-            key_of(stored[1:]): (stored[0], tuple(stored[1:]))
-            for stored in self.connection.execute(query)
-        }
+        existing: dict[Any, tuple[int, tuple[Any, ...]]] = {}
+        for stored in self.connection.execute(query):
+            stored_values = tuple(map(_stored_form, stored[1:]))
+            existing[key_of(stored_values)] = (stored[0], stored_values)
         inserts = []
         for row in rows:
             found = existing.get(key_of(row))
@@ -553,7 +590,7 @@ class _Importer:
                 counts.unchanged += 1
             else:
                 counts.replaced += 1
-                values = dict(zip(batch.columns, row, strict=True))
+                values = dict(zip(batch.columns, _typed(table, batch.columns, row), strict=True))
                 self.connection.execute(update(table).where(table.c.id == found[0]).values(values))
         self._bulk_insert(table, batch.columns, inserts)
 
@@ -583,7 +620,7 @@ class _Importer:
                 for row in rows:
                     copy.write_row(row)
         else:
-            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            records = [dict(zip(columns, _typed(table, columns, row), strict=True)) for row in rows]
             self.connection.execute(insert(table), records)
 
 

@@ -153,7 +153,9 @@ def csv_rows(path: Path, encoding: str, separator: str) -> Iterator[tuple[int, l
         reader = csv.reader(handle, delimiter=separator)
         next(reader, None)  # header
         for cells in reader:
-            if not any(cells):  # a blank line, or one of empty cells only (";;;;")
+            # A blank line, or one of empty cells only (";;;;"); the first cell, usually
+            # filled, spares scanning the whole row.
+            if not (cells and (cells[0] or any(cells))):
                 continue
             yield reader.line_num, cells
 
