@@ -44,8 +44,14 @@ def _qpv_in_force(rpls_id: Any, day: Any) -> Select[Any]:
     )
 
 
-def attributions(epci_sirens: list[str] | None = None) -> Subquery:
-    """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation."""
+def attributions(
+    epci_sirens: list[str] | None = None, period: tuple[dt.date, dt.date] | None = None
+) -> Subquery:
+    """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
+
+    With a period, only the leases signed in it: rules judge nothing else, and filtering here
+    lets the database use the index on date_bail and skip the QPV look-ups of other years.
+    """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
     commune = models.Commune.__table__
@@ -91,6 +97,8 @@ def attributions(epci_sirens: list[str] | None = None) -> Subquery:
     )
     if epci_sirens:
         query = query.where(commune.c.epci_siren.in_(epci_sirens))
+    if period is not None:
+        query = query.where(a.c.date_bail.between(period[0], period[1]))
     return query.subquery("attributions")
 
 
@@ -146,9 +154,9 @@ def epci_population(period_start: dt.date, period_end: dt.date, epci_sirens: lis
     return query.subquery("epci_population")
 
 
-def dossiers_caleol(epci_sirens: list[str]) -> Subquery:
-    """One row per dwelling examined by a commission (date_commission, rpls_id): how many
-    applications, and whether an exemption from the three-application rule applies."""
+def dossiers_caleol(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+    """One row per dwelling examined by a commission (date_commission, rpls_id) in the period:
+    how many applications, and whether an exemption from the three-application rule applies."""
     examen = models.CaleolExamen.__table__
     logement = models.Logement.__table__
     commune = models.Commune.__table__
@@ -168,6 +176,7 @@ def dossiers_caleol(epci_sirens: list[str]) -> Subquery:
             any_of(examen.c.motif_moins_de_trois == "insuffisance").label("insuffisance"),
             any_of(examen.c.decision.in_(attribution_decisions)).label("attribue"),
         )
+        .where(examen.c.date_commission.between(period[0], period[1]))
         .group_by(examen.c.date_commission, examen.c.rpls_id)
         .subquery("dossiers")
     )
@@ -199,9 +208,9 @@ def dossiers_caleol(epci_sirens: list[str]) -> Subquery:
 
 def population(entity: str, epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
     if entity == "attributions":
-        return attributions(epci_sirens)
+        return attributions(epci_sirens, period)
     if entity == "dossiers_caleol":
-        return dossiers_caleol(epci_sirens)
+        return dossiers_caleol(epci_sirens, period)
     if entity == "epci":
         return epci_population(period[0], period[1], epci_sirens)
     raise ValueError(entity)

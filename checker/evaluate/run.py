@@ -19,13 +19,16 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy import Date as SqlDate
 
 from checker.errors import MixiteError
 from checker.evaluate import base
+from checker.evaluate.definitions import with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     DONNEES_INSUFFISANTES,
@@ -233,40 +236,75 @@ class Evaluator:
 
     def _count(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
                dimension_sets: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]]:  # fmt: skip
-        """Counts per scope, in the database: one GROUP BY query per scope level."""
+        """Counts per scope, in the database, in one statement for every scope level.
+
+        Records are judged once (`jugees`: a verdict 1, 0 or NULL per record, behind an
+        OFFSET 0 fence so that the verdict is not recomputed at each use), counted per group
+        of every dimension the levels use (`par_groupe`, materialised), then summed per level.
+        """
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
-        row = base.population(entity.name, epcis, self._bounds())
-        compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, self._bounds(),
-                                              lambda expr: self._key_domain(expr, epcis)))  # fmt: skip
+        bounds = self._bounds()
+
+        def key_domain(expr: ast.Expr) -> set[str] | None:
+            return self._key_domain(expr, epcis)
+
+        every = list(dict.fromkeys(d for dimensions in dimension_sets for d in dimensions))
+        keep = ["fact_date", *(DIMENSION_COLUMNS[d] for d in every)]
+        layered = with_definitions(base.population(entity.name, epcis, bounds), self.rulebook,
+                                   entity, bounds, key_domain, versions, keep)  # fmt: skip
+        row = layered.row
+        compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
+                                              layered.columns))  # fmt: skip
         prepared = self._prepare(versions, compiler, row)
-        counted: dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]] = {}
-        for dimensions in dimension_sets:
-            columns = [row.c[DIMENSION_COLUMNS[d]].label(d) for d in dimensions]
-            measures = [
-                func.count().label("denominateur"),
-                func.sum(case((prepared.condition, 1), else_=0)).label("numerateur"),
-                func.sum(case((prepared.condition.is_(None), 1), else_=0)).label("inconnus"),
-                *(func.sum(case((condition, 1), else_=0)).label(f"aussi_{i}")
-                  for i, condition in enumerate(prepared.also.values())),
-            ]  # fmt: skip
-            query = (
-                select(*columns, *measures)
-                .where(prepared.population)
-                .group_by(*columns)
-                .order_by(*columns)
+        also = [f"aussi_{i}" for i in range(len(prepared.also))]
+        judged = (
+            select(
+                *(row.c[DIMENSION_COLUMNS[d]].label(d) for d in every),
+                cast(prepared.condition, Integer).label("verdict"),
+                *(
+                    cast(condition, Integer).label(name)
+                    for name, condition in zip(also, prepared.also.values(), strict=True)
+                ),
             )
-            counted[dimensions] = [
-                (
-                    {d: record[d] for d in dimensions},
-                    Counts(
-                        int(record["denominateur"]), int(record["numerateur"] or 0),
-                        int(record["inconnus"] or 0),
-                        {label: int(record[f"aussi_{i}"] or 0) for i, label in enumerate(prepared.also)},
-                    ),
-                )
-                for record in self.connection.execute(query).mappings()
-            ]  # fmt: skip
+            .where(prepared.population)
+            .offset(0)
+            .subquery("jugees")
+        )
+        groups = (
+            select(
+                *(judged.c[d] for d in every),
+                func.count().label("denominateur"),
+                func.sum(judged.c.verdict).label("numerateur"),
+                (func.count() - func.count(judged.c.verdict)).label("inconnus"),
+                *(func.sum(judged.c[name]).label(name) for name in also),
+            )
+            .group_by(*(judged.c[d] for d in every))
+            .cte("par_groupe")
+            .prefix_with("MATERIALIZED")
+        )
+        levels = [
+            select(
+                literal(level, Integer).label("niveau"),
+                *(groups.c[d] if d in dimensions else null().label(d) for d in every),
+                *(
+                    func.sum(groups.c[name]).label(name)
+                    for name in ("denominateur", "numerateur", "inconnus", *also)
+                ),
+            ).group_by(*(groups.c[d] for d in dimensions))
+            for level, dimensions in enumerate(dimension_sets)
+        ]
+        counted: dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]] = {
+            dimensions: [] for dimensions in dimension_sets
+        }
+        for record in self.connection.execute(union_all(*levels)).mappings():
+            dimensions = dimension_sets[record["niveau"]]
+            counts = Counts(
+                int(record["denominateur"]), int(record["numerateur"] or 0),
+                int(record["inconnus"] or 0),
+                {label: int(record[name] or 0) for name, label in zip(also, prepared.also, strict=True)},
+            )  # fmt: skip
+            counted[dimensions].append(({d: record[d] for d in dimensions}, counts))
         return counted
 
     def _result(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -96,6 +96,9 @@ class CompileContext:
     row: Any  # the FROM clause whose columns are the entity's fields
     period: tuple[dt.date, dt.date]
     key_domain: Callable[[ast.Expr], set[str] | None]  # distinct values of a key in the data
+    # Definitions already computed as columns of `row` (see checker.evaluate.definitions);
+    # any other definition is compiled inline.
+    definitions: Mapping[str, Num | SqlExpr] = field(default_factory=dict)
 
 
 class SqlCompiler:
@@ -196,6 +199,8 @@ class SqlCompiler:
                 return Num(self.context.row.c[MONEY_COLUMNS[resolution.name]], 100)
             return self._wrap_column(self.context.row.c[resolution.name], self.type_of(expr))
         if resolution.kind == "definition":
+            if resolution.name in self.context.definitions:
+                return self.context.definitions[resolution.name]
             definition = self.rulebook.definitions[self.context.entity.name][resolution.name]
             return self.compile(definition.expr)
         if resolution.kind == "parameter":

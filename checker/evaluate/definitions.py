@@ -1,0 +1,156 @@
+"""Definitions computed once per record, as columns of stacked subqueries.
+
+Compiling a definition inline wherever it is named repeats its SQL: a parameter lookup keyed
+by a definition repeats the key in every branch of the parameter's CASE, and definitions
+built on definitions multiply the repetition. R441-1's income ceiling compiled that way to
+200 KB of SQL, which PostgreSQL took minutes to evaluate on 500 000 attributions. Here each
+definition a rule needs becomes a column, computed in a subquery layer as soon as the
+definitions it uses are columns of the layer below.
+
+`OFFSET 0` keeps each layer a subquery of its own: both SQLite (its flattener leaves alone a
+subquery with an OFFSET) and PostgreSQL (it does not pull up a subquery with an OFFSET)
+would otherwise merge it into the query above and put the expression back at every use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Subquery, select
+
+from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
+from checker.evaluate.sqlcompile import CompileContext, Num, SqlCompiler, SqlExpr
+from dsl import ast
+from dsl.rulebook import Rulebook
+from dsl.schema import Entity
+
+_PREFIX = "definition__"
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Where a computed definition lives: its column, and its denominator when numeric."""
+
+    column: str
+    numeric: bool
+    denominator: int | str | None = None  # an int, or the name of a column of denominators
+
+
+@dataclass
+class Layered:
+    """The population with the definitions as columns, and how to name them in a compiler."""
+
+    row: Subquery
+    columns: dict[str, Num | SqlExpr] = field(default_factory=dict)
+
+
+def definitions_named(
+    nodes: Iterable[object], rulebook: Rulebook, entity: str, columns: set[str] | None = None
+) -> dict[str, set[str]]:
+    """Every definition of `entity` reachable from `nodes`, with the definitions each one names.
+
+    `columns`, when given, receives the population columns those nodes and definitions read.
+    """
+    resolutions = rulebook.annotations.resolutions
+    found: dict[str, set[str]] = {}
+    read = columns if columns is not None else set()
+
+    def named_in(node: object, into: set[str]) -> None:
+        resolution = resolutions.get(id(node))
+        if resolution is not None and resolution.kind == "definition":
+            into.add(resolution.name)
+        elif resolution is not None and resolution.kind == "field":
+            read.add(MONEY_COLUMNS.get(resolution.name, resolution.name))
+        if isinstance(node, ast.Attribute):
+            read.add(LINK_PREFIX + node.name)
+        if isinstance(node, tuple):
+            for item in node:
+                named_in(item, into)
+        elif isinstance(node, ast.Node) and not isinstance(node, ast.Source | ast.Metadata):
+            for name in node.__dataclass_fields__:
+                named_in(getattr(node, name), into)
+
+    pending: set[str] = set()
+    for node in nodes:
+        named_in(node, pending)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        uses: set[str] = set()
+        named_in(rulebook.definitions[entity][name].expr, uses)
+        found[name] = uses
+        pending |= uses - found.keys()
+    return found
+
+
+def _levels(uses: Mapping[str, set[str]]) -> list[list[str]]:
+    """Definitions by layer: a definition sits one layer above the highest it uses."""
+    level: dict[str, int] = {}
+
+    def level_of(name: str) -> int:
+        if name not in level:  # the type checker refuses cycles among definitions
+            level[name] = 1 + max((level_of(used) for used in uses[name]), default=0)
+        return level[name]
+
+    layers: dict[int, list[str]] = {}
+    for name in sorted(uses):
+        layers.setdefault(level_of(name), []).append(name)
+    return [layers[index] for index in sorted(layers)]
+
+
+def _resolve(row: Subquery, stored: Mapping[str, _Stored]) -> dict[str, Num | SqlExpr]:
+    columns: dict[str, Num | SqlExpr] = {}
+    for name, place in stored.items():
+        column: SqlExpr = row.c[place.column]
+        if not place.numeric:
+            columns[name] = column
+        elif isinstance(place.denominator, str):
+            columns[name] = Num(column, row.c[place.denominator])
+        else:
+            assert isinstance(place.denominator, int)
+            columns[name] = Num(column, place.denominator)
+    return columns
+
+
+def with_definitions(
+    row: Subquery,
+    rulebook: Rulebook,
+    entity: Entity,
+    period: Any,
+    key_domain: Callable[[ast.Expr], set[str] | None],
+    nodes: Iterable[object],
+    keep: Iterable[str] = (),
+) -> Layered:
+    """`row` with a layer of columns per level of the definitions `nodes` name.
+
+    The layers carry only the columns of `row` that `nodes` read, and those named in `keep`:
+    a layer computes every column it selects, and some are costly (the QPV look-ups).
+    """
+    stored: dict[str, _Stored] = {}
+    read: set[str] = set(keep)
+    levels = _levels(definitions_named(nodes, rulebook, entity.name, read))
+    if levels:
+        row = select(*(column for column in row.c if column.name in read)).subquery("lues")
+    for index, names in enumerate(levels, 1):
+        compiler = SqlCompiler(
+            CompileContext(rulebook, entity, row, period, key_domain, _resolve(row, stored))
+        )
+        computed: list[SqlExpr] = []
+        for name in names:
+            value = compiler.compile(rulebook.definitions[entity.name][name].expr)
+            column = _PREFIX + name
+            if not isinstance(value, Num):
+                computed.append(value.label(column))
+                stored[name] = _Stored(column, numeric=False)
+            elif isinstance(value.d, int):
+                computed.append(value.n.label(column))
+                stored[name] = _Stored(column, numeric=True, denominator=value.d)
+            else:
+                computed.append(value.n.label(column))
+                computed.append(value.d.label(column + "__d"))
+                stored[name] = _Stored(column, numeric=True, denominator=column + "__d")
+        row = select(row, *computed).offset(0).subquery(f"definitions_{index}")
+    return Layered(row, _resolve(row, stored))
