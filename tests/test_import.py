@@ -43,10 +43,14 @@ def test_a_good_bundle_is_imported(db_url: str, mini_bundle: Path) -> None:
         "logements": 4,
         "attributions": 4,
         "examens CALEOL": 3,
+        "conventions de réservation": 6,
+        "baux": 5,
     }
     data = content(db_url)
     assert len(data["attribution"]) == 4
     assert len(data["logement_qpv"]) == 2
+    assert len(data["convention_reservation"]) == 6
+    assert len(data["bail"]) == 5
 
 
 def test_no_clear_household_identifier_is_stored(db_url: str, mini_bundle: Path) -> None:
@@ -92,6 +96,9 @@ def test_a_later_extract_adds_and_replaces(db_url: str, mini_bundle: Path, tmp_p
     assert len(content(db_url)["attribution"]) == 5
 
 
+TABLES = ("logements", "attributions", "caleol", "reservations", "baux")
+
+
 def _windows_twin(source: Path, target: Path) -> None:
     """The same bundle as Excel on a French Windows machine would save it."""
     target.mkdir()
@@ -105,7 +112,7 @@ def _windows_twin(source: Path, target: Path) -> None:
         "rpls_id": "Identifiant RPLS",
         "nb_moins_14": "Nb moins de 14 ans",
     }
-    for name in ("logements.csv", "attributions.csv", "caleol.csv"):
+    for name in (f"{table}.csv" for table in TABLES):
         with (source / name).open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle, delimiter=";"))
         rows[0] = [headers.get(column, column.upper()) for column in rows[0]]
@@ -125,7 +132,7 @@ def _iso_twin(source: Path, target: Path) -> None:
     """The same bundle in UTF-8, with commas, ISO dates and decimal points."""
     target.mkdir()
     (target / "territoire.yaml").write_bytes((source / "territoire.yaml").read_bytes())
-    for name in ("logements.csv", "attributions.csv", "caleol.csv"):
+    for name in (f"{table}.csv" for table in TABLES):
         with (source / name).open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle, delimiter=";"))
         for row in rows[1:]:
@@ -161,7 +168,7 @@ def test_xlsx_gives_the_same_content_as_csv(mini_bundle: Path, tmp_path: Path) -
     xlsx_bundle = tmp_path / "xlsx"
     xlsx_bundle.mkdir()
     (xlsx_bundle / "territoire.yaml").write_bytes((mini_bundle / "territoire.yaml").read_bytes())
-    for name in ("logements", "attributions", "caleol"):
+    for name in TABLES:
         with (mini_bundle / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle, delimiter=";"))
         workbook = Workbook()

@@ -291,6 +291,9 @@ def test_the_summary_names_encodings_for_humans(
     assert "utf-8-sig" not in printed and "cp1252" not in printed
     territoire = rows["territoire.yaml"].split("│")
     assert territoire[2].strip() == "—"
+    assert rows["reservations.csv"].split("│")[2].strip() == "6"
+    assert rows["baux.csv"].split("│")[2].strip() == "5"
+    assert "conventions de réservation" in rows and "baux" in rows
 
 
 def test_already_imported_time_is_paris_time(

@@ -33,6 +33,41 @@ def test_amounts_that_are_not(raw: str) -> None:
         values.parse_cents(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "hundredths"),
+    [
+        ("30", 3000),
+        ("30 %", 3000),
+        ("30\u00a0%", 3000),
+        ("30%", 3000),
+        ("30,5", 3050),
+        ("30.5", 3050),
+        ("12,25 %", 1225),
+        ("0", 0),
+        ("100", 10000),
+        ("100,00", 10000),
+    ],
+)
+def test_percentages_are_exact_hundredths(raw: str, hundredths: int) -> None:
+    assert values.parse_percent(raw) == hundredths
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("120", "« 120 » : un pourcentage est compris entre 0 et 100"),
+        ("100,01", "compris entre 0 et 100"),
+        ("-1 %", "compris entre 0 et 100"),
+        ("30,125", "plus de deux décimales : un pourcentage s'exprime au centième de point"),
+        ("trente", "« trente » n'est pas un pourcentage"),
+        ("%", "n'est pas un pourcentage"),
+    ],
+)
+def test_percentages_that_are_not(raw: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        values.parse_percent(raw)
+
+
 def test_dates_both_ways_and_impossible_ones() -> None:
     assert values.parse_date("05/03/2024") == dt.date(2024, 3, 5)
     assert values.parse_date("2024-03-05") == dt.date(2024, 3, 5)

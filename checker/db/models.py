@@ -68,6 +68,17 @@ DECISIONS_CALEOL = (
     "non_attribution",
     "irrecevable",
 )
+MODES_RESERVATION = ("flux", "stock")
+# Reservations the law keeps in stock when every other one is managed in flow.
+MOTIFS_STOCK = ("defense_nationale", "securite_interieure", "etablissement_sante")
+# What the triennial occupation review may find (CCH L442-5-2).
+SITUATIONS_OCCUPATION = (
+    "sur_occupation",
+    "sous_occupation",
+    "logement_adapte_non_requis",
+    "handicap",
+    "depassement_plafond",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -243,6 +254,85 @@ class CaleolExamen(Base):
     decision: Mapped[str] = mapped_column(String(30))
     designation_dalo: Mapped[bool] = mapped_column(Boolean)
     motif_moins_de_trois: Mapped[str | None] = mapped_column(String(20))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class ConventionReservation(Base):
+    """A reservation convention between a bailleur and a réservataire, as signed on a date.
+
+    A convention replaced by a newer one (a stock convention converted to flux, a renewal)
+    stays, next to its successor: the one in force is the latest signed.
+    """
+
+    __tablename__ = "convention_reservation"
+    __table_args__ = (
+        UniqueConstraint(
+            "epci_siren",
+            "bailleur_siren",
+            "reservataire_id",
+            "date_signature",
+            name="uq_convention_reservation_cle",
+        ),
+        ForeignKeyConstraint(
+            ["epci_siren", "reservataire_id"], ["reservataire.epci_siren", "reservataire.id"]
+        ),
+        CheckConstraint(_in("mode", MODES_RESERVATION), name="mode"),
+        CheckConstraint(
+            "motif_stock IS NULL OR (mode = 'stock' AND " + _in("motif_stock", MOTIFS_STOCK) + ")",
+            name="motif_stock",
+        ),
+        CheckConstraint(
+            "part_flux_centiemes IS NULL OR "
+            "(mode = 'flux' AND part_flux_centiemes BETWEEN 0 AND 10000)",
+            name="part_flux",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The territory whose réservataire signed: réservataire ids are declared per EPCI.
+    epci_siren: Mapped[str] = mapped_column(String(9))  # leads the unique key
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"), index=True)
+    reservataire_id: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(5))
+    date_signature: Mapped[dt.date] = mapped_column(Date)
+    motif_stock: Mapped[str | None] = mapped_column(String(20))
+    # Share of the bailleur's yearly flow, in hundredths of a percent: 30,5 % is 3050. Integer,
+    # like money, so that sums and comparisons are exact on every backend.
+    part_flux_centiemes: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Bail(Base):
+    """A lease, for the triennial occupation review (CCH L442-5-2).
+
+    Deliberately without household: the review concerns the dwelling and its lease, and
+    nothing here needs to know who lives there.
+    """
+
+    __tablename__ = "bail"
+    __table_args__ = (
+        UniqueConstraint("rpls_id", "date_signature", name="uq_bail_cle"),
+        CheckConstraint(
+            "date_dernier_examen IS NULL OR date_dernier_examen >= date_signature",
+            name="date_dernier_examen",
+        ),
+        CheckConstraint(
+            "date_transmission_caleol IS NULL OR date_transmission_caleol >= date_signature",
+            name="date_transmission_caleol",
+        ),
+        CheckConstraint("date_fin IS NULL OR date_fin >= date_signature", name="date_fin"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Indexed by the unique key, whose first column it is.
+    rpls_id: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"))
+    date_signature: Mapped[dt.date] = mapped_column(Date)
+    date_dernier_examen: Mapped[dt.date | None] = mapped_column(Date)
+    # Codes of SITUATIONS_OCCUPATION found at the last review, sorted and joined with "|";
+    # "" when none.
+    situations: Mapped[str] = mapped_column(String(100))
+    date_transmission_caleol: Mapped[dt.date | None] = mapped_column(Date)
+    date_fin: Mapped[dt.date | None] = mapped_column(Date)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
 
 

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import MixiteError
 from checker.ingest.tabular import normalise_header
 
-ROLES = ("territoire", "logements", "attributions", "caleol")
+ROLES = ("territoire", "logements", "attributions", "caleol", "reservations", "baux")
 _TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 _YAML_SUFFIXES = (".yaml", ".yml")
+# The start of a table file's normalised name, per role. `bail` must be a word of its own:
+# "bailleurs.csv" is no lease file.
+_TABLE_NAMES = tuple(
+    (role, re.compile(pattern))
+    for role, pattern in (
+        ("logements", r"logement"),
+        ("attributions", r"attribution"),
+        ("caleol", r"caleol"),
+        ("reservations", r"reservation"),
+        ("baux", r"baux|bails?(?:_|$)"),
+    )
+)
+EXPECTED_NAMES = (
+    "territoire.yaml, logements.csv, attributions.csv, caleol.csv, reservations.csv, baux.csv"
+)
 
 
 @dataclass(frozen=True)
@@ -26,8 +42,8 @@ def _role_of(path: Path) -> str | None:
         return "territoire"
     if suffix not in _TABLE_SUFFIXES:
         return None
-    for role in ("logements", "attributions", "caleol"):
-        if stem.startswith(role.rstrip("s")):
+    for role, start in _TABLE_NAMES:
+        if start.match(stem):
             return role
     return None
 
@@ -42,8 +58,7 @@ def find_bundle(paths: list[Path]) -> Bundle:
             if named:
                 raise MixiteError(
                     f"{path} : fichier non reconnu.",
-                    "Noms attendus : territoire.yaml, logements.csv, attributions.csv, "
-                    "caleol.csv (ou .xlsx).",
+                    f"Noms attendus : {EXPECTED_NAMES} (ou .xlsx).",
                 )
             skipped.append(path)
             return
@@ -66,7 +81,7 @@ def find_bundle(paths: list[Path]) -> Bundle:
     if not files:
         raise MixiteError(
             "Aucun fichier d'import trouvé.",
-            "Un lot contient territoire.yaml, logements.csv, attributions.csv et/ou caleol.csv.",
+            f"Un lot contient un ou plusieurs de ces fichiers : {EXPECTED_NAMES}.",
         )
     return Bundle(
         files={role: files[role] for role in ROLES if role in files}, skipped=tuple(skipped)

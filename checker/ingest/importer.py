@@ -36,6 +36,7 @@ from checker.ingest.parsing import parse_table
 from checker.ingest.problems import Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
+from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, digest_and_encoding, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
@@ -138,6 +139,18 @@ class ImportResult:
     skipped: tuple[Path, ...]
 
 
+def _unknown_bailleur(siren: str) -> str:
+    return f"bailleur {siren} inconnu (absent de territoire.yaml et de la base)"
+
+
+def _unknown_reservataire(ident: str) -> str:
+    return f"réservataire « {ident} » inconnu sur ce territoire (voir territoire.yaml)"
+
+
+def _unknown_dwelling(rpls_id: str) -> str:
+    return f"logement « {rpls_id} » inconnu (absent de logements et de la base)"
+
+
 def _table(model: type[models.Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -175,12 +188,13 @@ class _Importer:
         # the rows citing them are not reported again as citing an unknown dwelling.
         self.refused_logements: set[str] = set()
         self.logements_unreadable = False  # logements refused whole: no dwelling is known
+        self.epci: str | None = None  # the bundle's territory, when it has one
 
     # -- territory ---------------------------------------------------------------------------
 
     def territory(self, spec: TerritorySpec) -> None:
         epci = spec.epci
-        siren = epci.siren
+        siren = self.epci = epci.siren
         self._upsert(
             "EPCI",
             _table(models.Epci),
@@ -318,7 +332,7 @@ class _Importer:
                     table.name,
                     line,
                     self._column(table, "bailleur_siren"),
-                    f"bailleur {row.bailleur_siren} inconnu (absent de territoire.yaml et de la base)",
+                    _unknown_bailleur(row.bailleur_siren),
                 )
             if row.commune_insee not in self.world.communes:
                 ok = False
@@ -421,7 +435,7 @@ class _Importer:
                 problem(
                     line,
                     "rpls_id",
-                    f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
+                    _unknown_dwelling(row.rpls_id),
                 )
                 continue
             bailleur, commune, _financement = dwelling
@@ -496,10 +510,7 @@ class _Importer:
             return None, None
         kind = self.world.reservataires.get((epci, ident))
         if kind is None:
-            return (
-                None,
-                f"réservataire « {ident} » inconnu sur ce territoire (voir territoire.yaml)",
-            )
+            return None, _unknown_reservataire(ident)
         if kind not in allowed:
             return None, (
                 f"le réservataire « {ident} » est de type {kind}, "
@@ -526,7 +537,7 @@ class _Importer:
                 problem(
                     line,
                     "rpls_id",
-                    f"logement « {row.rpls_id} » inconnu (absent de logements et de la base)",
+                    _unknown_dwelling(row.rpls_id),
                 )
                 continue
             if row.bailleur_siren != dwelling[0]:
@@ -550,6 +561,104 @@ class _Importer:
             batch.rows.append((
                 iso[row.date_commission], row.bailleur_siren, row.rpls_id, menage, row.rang,
                 row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
+
+    def _conventions_epci(self, name: str) -> str | None:
+        """The EPCI whose réservataires the conventions name: the bundle's territory, or the
+        only one in the database (réservataire ids are declared per territory)."""
+        if self.epci is not None:
+            return self.epci
+        known = list(self.connection.scalars(select(models.Epci.siren).limit(2)))
+        if len(known) == 1:
+            return known[0]
+        self.problems.add(
+            name,
+            None,
+            None,
+            "aucun territoire en base : joignez territoire.yaml au lot"
+            if not known
+            else "la base couvre plusieurs EPCI : joignez au lot le territoire.yaml de celui "
+            "dont ces conventions nomment les réservataires",
+        )
+        return None
+
+    def reservations(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("conventions de réservation", Counts())
+        name = table.name
+        epci = self._conventions_epci(name)
+        seen: dict[tuple[Any, ...], int] = {}
+        batch = _TupleBatch(
+            _table(models.ConventionReservation), _RESERVATION_COLUMNS, _RESERVATION_KEY
+        )
+        problems = self.problems
+        iso = _IsoDates()
+
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
+
+        for line, row, _ in self._validated(table, row_models.ReservationRow, summary):
+            findings = reservation_findings(row)
+            if row.bailleur_siren not in self.world.bailleurs:
+                findings.append(("bailleur_siren", _unknown_bailleur(row.bailleur_siren)))
+            if epci is not None and (epci, row.reservataire_id) not in self.world.reservataires:
+                findings.append(("reservataire_id", _unknown_reservataire(row.reservataire_id)))
+            for column, message in findings:
+                problem(line, column, message)
+            identity = (row.bailleur_siren, row.reservataire_id, row.date_signature)
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
+                    line,
+                    "date_signature",
+                    f"même convention (bailleur, réservataire, date de signature) que la ligne {first_line}",
+                )
+                continue
+            if findings or problems:
+                continue
+            batch.rows.append((
+                epci, row.bailleur_siren, row.reservataire_id, row.mode,
+                iso[row.date_signature], row.motif_stock, row.part_flux, self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
+
+    def baux(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("baux", Counts())
+        name = table.name
+        seen: dict[tuple[Any, ...], int] = {}
+        batch = _TupleBatch(_table(models.Bail), _BAIL_COLUMNS, _BAIL_KEY)
+        problems = self.problems
+        iso = _IsoDates()
+
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
+
+        for line, row, _ in self._validated(table, row_models.BailRow, summary):
+            findings = bail_findings(row)
+            if row.rpls_id not in self.world.logements and not (
+                row.rpls_id in self.refused_logements or self.logements_unreadable
+            ):  # a refused dwelling is reported in logements already
+                findings.append(("rpls_id", _unknown_dwelling(row.rpls_id)))
+            for column, message in findings:
+                problem(line, column, message)
+            identity = (row.rpls_id, row.date_signature)
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
+                    line,
+                    "date_signature",
+                    f"même bail (logement, date de signature) que la ligne {first_line}",
+                )
+                continue
+            if findings or problems or row.rpls_id not in self.world.logements:
+                continue
+            batch.rows.append((
+                row.rpls_id, iso[row.date_signature], iso[row.date_dernier_examen], row.situations,
+                iso[row.date_transmission_caleol], iso[row.date_fin], self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -648,6 +757,16 @@ _CALEOL_COLUMNS = (
     "designation_dalo", "motif_moins_de_trois", "batch_id",
 )  # fmt: skip
 _CALEOL_KEY = (0, 2, 3)  # date_commission, rpls_id, menage
+_RESERVATION_COLUMNS = (
+    "epci_siren", "bailleur_siren", "reservataire_id", "mode", "date_signature", "motif_stock",
+    "part_flux_centiemes", "batch_id",
+)  # fmt: skip
+_RESERVATION_KEY = (0, 1, 2, 4)  # epci_siren, bailleur_siren, reservataire_id, date_signature
+_BAIL_COLUMNS = (
+    "rpls_id", "date_signature", "date_dernier_examen", "situations",
+    "date_transmission_caleol", "date_fin", "batch_id",
+)  # fmt: skip
+_BAIL_KEY = (0, 1)  # rpls_id, date_signature
 
 
 def _logement_values(row: Any) -> tuple[Any, ...]:
@@ -735,13 +854,21 @@ def import_bundle(
                 "logements": (row_models.LOGEMENTS_SPEC, importer.logements),
                 "attributions": (row_models.ATTRIBUTIONS_SPEC, importer.attributions),
                 "caleol": (row_models.CALEOL_SPEC, importer.caleol),
+                "reservations": (row_models.RESERVATIONS_SPEC, importer.reservations),
+                "baux": (row_models.BAUX_SPEC, importer.baux),
             }
             for role, (spec, handler) in specs.items():
                 if role not in bundle.files:
                     continue
                 path = bundle.files[role]
                 try:
-                    table = read_table(path, spec["required"], spec["optional"], spec["aliases"])  # type: ignore[arg-type]
+                    table = read_table(
+                        path,
+                        spec["required"],  # type: ignore[arg-type]
+                        spec["optional"],  # type: ignore[arg-type]
+                        spec["aliases"],  # type: ignore[arg-type]
+                        spec.get("percent", ()),  # type: ignore[arg-type]
+                    )
                 except UnreadableFile as exc:
                     problems.add(path.name, exc.line, exc.column, exc.message)
                     importer.logements_unreadable |= role == "logements"
@@ -784,8 +911,8 @@ def import_bundle(
 
 
 def _problem_order(bundle: Bundle) -> Callable[[Problem], tuple[int, str, int, int]]:
-    """Problems in the bundle's logical order (territory, dwellings, attributions, CALEOL),
-    then by line and column; problems of one place keep the order they were found in."""
+    """Problems in the bundle's logical order (territory, dwellings, attributions, CALEOL,
+    conventions, leases), then by line and column; problems of one place keep the order they were found in."""
     rank = {path.name: ROLES.index(role) for role, path in bundle.files.items()}
 
     def key(problem: Problem) -> tuple[int, str, int, int]:
@@ -806,7 +933,8 @@ def _refresh_statistics(engine: Any) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(
-                "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen"
+                "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen, "
+                "convention_reservation, bail"
             )
 
 

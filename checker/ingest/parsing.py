@@ -28,7 +28,13 @@ CHUNK_ROWS = 5000
 WORKER_THRESHOLD_ROWS = 50_000
 _MODELS: dict[str, type[BaseModel]] = {
     model.__name__: model
-    for model in (row_models.LogementRow, row_models.AttributionRow, row_models.CaleolRow)
+    for model in (
+        row_models.LogementRow,
+        row_models.AttributionRow,
+        row_models.CaleolRow,
+        row_models.ReservationRow,
+        row_models.BailRow,
+    )
 }
 
 

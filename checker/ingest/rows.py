@@ -20,7 +20,15 @@ from pydantic import (
     ValidationError,
 )
 
-from checker.db.models import CONTINGENTS, DECISIONS_CALEOL, FINANCEMENTS, RELOGEMENTS
+from checker.db.models import (
+    CONTINGENTS,
+    DECISIONS_CALEOL,
+    FINANCEMENTS,
+    MODES_RESERVATION,
+    MOTIFS_STOCK,
+    RELOGEMENTS,
+    SITUATIONS_OCCUPATION,
+)
 from checker.ingest import values
 
 T = TypeVar("T")
@@ -75,6 +83,35 @@ def _priority_letters(raw: str) -> str:
             "(lettres a à m de l'article L441-1 du CCH, séparées par |)"
         )
     return "|".join(sorted(letters))
+
+
+_SITUATION_ALIASES = {
+    "suroccupation": "sur_occupation",
+    "sur_occupe": "sur_occupation",
+    "sousoccupation": "sous_occupation",
+    "sous_occupe": "sous_occupation",
+    "logement_adapte": "logement_adapte_non_requis",
+    "adapte_non_requis": "logement_adapte_non_requis",
+    "depassement_de_plafond": "depassement_plafond",
+    "depassement_du_plafond": "depassement_plafond",
+    "depassement_des_plafonds": "depassement_plafond",
+    "depassement_plafonds": "depassement_plafond",
+}
+
+
+def _situations(raw: str) -> str:
+    """Codes of the occupation review separated by | (or ,), sorted, deduplicated; "" if none."""
+    found = set()
+    for part in raw.replace(",", "|").split("|"):
+        if part.strip():
+            try:
+                found.add(values.parse_choice(part, SITUATIONS_OCCUPATION, _SITUATION_ALIASES))
+            except ValueError:
+                raise ValueError(
+                    f"situation « {part.strip()} » inconnue (valeurs admises, séparées par | : "
+                    f"{', '.join(SITUATIONS_OCCUPATION)})"
+                ) from None
+    return "|".join(sorted(found))
 
 
 def _qpv_codes(raw: str) -> tuple[str, ...]:
@@ -212,6 +249,55 @@ class CaleolRow(_Row):
     motif_moins_de_trois: Annotated[
         str | None, BeforeValidator(_optional(_choice(("insuffisance",))))
     ] = None
+
+
+class ReservationRow(_Row):
+    bailleur_siren: Siren
+    reservataire_id: Text
+    mode: Annotated[
+        str,
+        BeforeValidator(
+            _required(
+                _choice(
+                    MODES_RESERVATION,
+                    {
+                        "gestion_en_flux": "flux",
+                        "en_flux": "flux",
+                        "gestion_en_stock": "stock",
+                        "en_stock": "stock",
+                    },
+                )
+            )
+        ),
+    ]
+    date_signature: Date
+    motif_stock: Annotated[
+        str | None,
+        BeforeValidator(
+            _optional(
+                _choice(
+                    MOTIFS_STOCK,
+                    {
+                        "defense": "defense_nationale",
+                        "securite": "securite_interieure",
+                        "etablissement_de_sante": "etablissement_sante",
+                        "etablissements_de_sante": "etablissement_sante",
+                    },
+                )
+            )
+        ),
+    ] = None
+    # Hundredths of a percent of the bailleur's yearly flow (30,5 % → 3050).
+    part_flux: Annotated[int | None, BeforeValidator(_optional(values.parse_percent))] = None
+
+
+class BailRow(_Row):
+    rpls_id: RplsId
+    date_signature: Date
+    date_dernier_examen: OptDate = None
+    situations: Annotated[str, BeforeValidator(lru_cache(_CACHE_SIZE)(_situations))] = ""
+    date_transmission_caleol: OptDate = None
+    date_fin: OptDate = None
 
 
 _DATE_EXPECTED = "une date est attendue (JJ/MM/AAAA ou AAAA-MM-JJ)"
@@ -393,6 +479,74 @@ CALEOL_SPEC = {
             "decision_caleol": "decision",
             "designe_dalo": "designation_dalo",
             "motif": "motif_moins_de_trois",
+        },
+    ),
+}
+
+_RESERVATIONS_REQUIRED = ("bailleur_siren", "reservataire_id", "mode", "date_signature")
+_RESERVATIONS_OPTIONAL = ("motif_stock", "part_flux")
+RESERVATIONS_SPEC = {
+    "required": _RESERVATIONS_REQUIRED,
+    "optional": _RESERVATIONS_OPTIONAL,
+    "percent": ("part_flux",),
+    "aliases": _aliases(
+        _RESERVATIONS_REQUIRED,
+        _RESERVATIONS_OPTIONAL,
+        {
+            "reservataire": "reservataire_id",
+            "id_reservataire": "reservataire_id",
+            "code_reservataire": "reservataire_id",
+            "mode_de_gestion": "mode",
+            "mode_gestion": "mode",
+            "gestion": "mode",
+            "date_convention": "date_signature",
+            "date_de_la_convention": "date_signature",
+            "date_de_signature": "date_signature",
+            "date_signature_convention": "date_signature",
+            "date_de_signature_de_la_convention": "date_signature",
+            "motif": "motif_stock",
+            "motif_gestion_en_stock": "motif_stock",
+            "motif_de_gestion_en_stock": "motif_stock",
+            "part_du_flux": "part_flux",
+            "pourcentage_flux": "part_flux",
+            "pourcentage_du_flux": "part_flux",
+            "taux_flux": "part_flux",
+        },
+    ),
+}
+
+_BAUX_REQUIRED = ("rpls_id", "date_signature", "date_dernier_examen")
+_BAUX_OPTIONAL = ("situations", "date_transmission_caleol", "date_fin")
+BAUX_SPEC = {
+    "required": _BAUX_REQUIRED,
+    "optional": _BAUX_OPTIONAL,
+    "aliases": _aliases(
+        _BAUX_REQUIRED,
+        _BAUX_OPTIONAL,
+        {
+            "date_de_signature": "date_signature",
+            "date_signature_bail": "date_signature",
+            "date_de_signature_du_bail": "date_signature",
+            "date_bail": "date_signature",
+            "date_du_bail": "date_signature",
+            "dernier_examen": "date_dernier_examen",
+            "date_du_dernier_examen": "date_dernier_examen",
+            "date_examen": "date_dernier_examen",
+            "date_examen_occupation": "date_dernier_examen",
+            "date_du_dernier_examen_d_occupation": "date_dernier_examen",
+            "situation": "situations",
+            "situations_constatees": "situations",
+            "constats": "situations",
+            "date_transmission": "date_transmission_caleol",
+            "transmission_caleol": "date_transmission_caleol",
+            "date_de_transmission": "date_transmission_caleol",
+            "date_de_transmission_caleol": "date_transmission_caleol",
+            "date_de_transmission_a_la_caleol": "date_transmission_caleol",
+            "date_de_fin": "date_fin",
+            "date_fin_bail": "date_fin",
+            "date_de_fin_du_bail": "date_fin",
+            "date_resiliation": "date_fin",
+            "date_de_resiliation": "date_fin",
         },
     ),
 }

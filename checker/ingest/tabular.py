@@ -13,7 +13,9 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from checker.errors import MixiteError
 from checker.ingest.values import strip_accents
@@ -208,11 +210,24 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _percent_cell_text(cell: Any) -> str:
+    """A cell of a percentage column: Excel stores "30 %" as 0.3 in a cell formatted as a
+    percentage, which would otherwise read as 0,3 %. Converted through the decimal text of
+    the float, so that 0.305 gives exactly 30,5."""
+    value = cell.value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and "%" in (getattr(cell, "number_format", None) or ""):
+        scaled = Decimal(repr(value)).scaleb(2).normalize()
+        return f"{scaled:f}".replace(".", ",") + " %"
+    return _cell_text(value)
+
+
 def read_xlsx(
     path: Path,
     required: tuple[str, ...],
     optional: tuple[str, ...] = (),
     aliases: dict[str, str] | None = None,
+    percent: tuple[str, ...] = (),
 ) -> Table:
     # Imported lazily: openpyxl takes a noticeable time to import and most bundles are CSV.
     from openpyxl import load_workbook
@@ -232,9 +247,24 @@ def read_xlsx(
     header = [_cell_text(cell) for cell in header_cells]
     columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
 
+    percent_positions = {columns[name] for name in percent if name in columns}
+
     def iterate() -> Iterator[tuple[int, list[str]]]:
         for line, cells in enumerate(rows, start=2):
             texts = [_cell_text(cell) for cell in cells]
+            if any(text.strip() for text in texts):
+                yield line, texts
+        workbook.close()
+
+    def iterate_with_formats() -> Iterator[tuple[int, list[str]]]:
+        # Cell objects carry the number format; only files with a percentage column pay it.
+        for line, cells in enumerate(sheet.iter_rows(min_row=2), start=2):
+            texts = [
+                _percent_cell_text(cell)
+                if position in percent_positions
+                else _cell_text(cell.value)
+                for position, cell in enumerate(cells)
+            ]
             if any(text.strip() for text in texts):
                 yield line, texts
         workbook.close()
@@ -243,7 +273,7 @@ def read_xlsx(
         name=path.name,
         columns=columns,
         ignored_columns=ignored,
-        rows=iterate(),
+        rows=iterate_with_formats() if percent_positions else iterate(),
         sha256=digest.sha256,
         encoding="xlsx",
         approximate_rows=max((sheet.max_row or 1) - 1, 0),
@@ -258,7 +288,9 @@ def read_table(
     required: tuple[str, ...],
     optional: tuple[str, ...] = (),
     aliases: dict[str, str] | None = None,
+    percent: tuple[str, ...] = (),
 ) -> Table:
+    """`percent`: columns holding percentages, which Excel may store as fractions."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_xlsx(path, required, optional, aliases)
+        return read_xlsx(path, required, optional, aliases, percent)
     return read_csv(path, required, optional, aliases)

@@ -80,12 +80,31 @@ def parse_cents(raw: str) -> int:
     text = _normalise_number(raw)
     if not _AMOUNT.match(text):
         raise ValueError(f"« {raw} » n'est pas un montant en euros")
+    return _hundredths(raw, text, "un montant s'exprime au centime")
+
+
+def _hundredths(raw: str, text: str, unit: str) -> int:
+    """A normalised number ("-12.5") in hundredths, exactly; more than two decimals refused."""
     whole, _, fraction = text.partition(".")
     if len(fraction) > 2 and set(fraction[2:]) != {"0"}:
-        raise ValueError(f"« {raw} » a plus de deux décimales : un montant s'exprime au centime")
+        raise ValueError(f"« {raw} » a plus de deux décimales : {unit}")
     negative = whole.startswith("-")
-    cents = abs(int(whole)) * 100 + int((fraction + "00")[:2])
-    return -cents if negative else cents
+    hundredths = abs(int(whole)) * 100 + int((fraction + "00")[:2])
+    return -hundredths if negative else hundredths
+
+
+def parse_percent(raw: str) -> int:
+    """A percentage from 0 to 100 ("30", "30 %", "30,5") in hundredths of a point: 30,5 → 3050.
+
+    Integer hundredths, like cents, keep sums and comparisons of shares exact everywhere.
+    """
+    text = _normalise_number(raw.strip().removesuffix("%"))
+    if not _AMOUNT.match(text):
+        raise ValueError(f"« {raw} » n'est pas un pourcentage (par exemple 30, 30 % ou 30,5)")
+    hundredths = _hundredths(raw, text, "un pourcentage s'exprime au centième de point")
+    if not 0 <= hundredths <= 100_00:
+        raise ValueError(f"« {raw} » : un pourcentage est compris entre 0 et 100")
+    return hundredths
 
 
 def parse_decimal(raw: str) -> float:
