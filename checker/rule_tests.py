@@ -20,7 +20,13 @@ from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.importer import ImportRefused, import_bundle
 from checker.ingest.pseudonym import KEY_ENV, key_setting
-from checker.ingest.rows import ATTRIBUTIONS_SPEC, CALEOL_SPEC, LOGEMENTS_SPEC
+from checker.ingest.rows import (
+    ATTRIBUTIONS_SPEC,
+    BAUX_SPEC,
+    CALEOL_SPEC,
+    LOGEMENTS_SPEC,
+    RESERVATIONS_SPEC,
+)
 from checker.report.json_report import results_block
 from checker.rulebook_loader import rule_test_files
 from dsl.rulebook import Rulebook
@@ -147,6 +153,11 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
             examens.append(merged)
         all_caleol_columns = (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"])
         _write_csv(target / "caleol.csv", all_caleol_columns, examens)
+    # Reservation conventions and leases are written as the case gives them, whole.
+    for key, spec, name in (("reservations", RESERVATIONS_SPEC, "reservations.csv"),
+                            ("baux", BAUX_SPEC, "baux.csv")):  # fmt: skip
+        if case.get(key):
+            _write_csv(target / name, (*spec["required"], *spec["optional"]), case[key])
     return target
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from functools import cache
 
-from checker.db.models import CONTINGENTS, FINANCEMENTS, RELOGEMENTS, ZONES_PLAFONDS
+from checker.db.models import (
+    CONTINGENTS,
+    FINANCEMENTS,
+    MODES_RESERVATION,
+    MOTIFS_STOCK,
+    RELOGEMENTS,
+    RESERVATAIRE_TYPES,
+    ZONES_PLAFONDS,
+)
 from dsl.schema import Entity, Schema
 from dsl.types import BOOL, DATE, INT, LETTERS, MONEY, TEXT, Type, enum
 
@@ -17,6 +25,12 @@ FINANCEMENT = enum("financement", FINANCEMENTS)
 ZONE = enum("zone_plafonds", ZONES_PLAFONDS)
 RELOGEMENT = enum("relogement", RELOGEMENTS)
 CATEGORIE = enum("categorie_menage", ("1", "2", "3", "4", "5", "6", "personne_supplementaire"))
+MODE_RESERVATION = enum("mode_reservation", MODES_RESERVATION)
+MOTIF_STOCK = enum("motif_stock", MOTIFS_STOCK)
+TYPE_RESERVATAIRE = enum("type_reservataire", RESERVATAIRE_TYPES)
+# The zones of the "zonage ABC" (CGI art. 31, CCH D304-1), as territoire.yaml gives them
+# ("A bis", "Abis" and "ABIS" alike: see checker.evaluate.base).
+ZONE_ABC = enum("zone_abc", ("Abis", "A", "B1", "B2", "C"))
 
 
 def _t(kind: str, nullable: bool = False) -> Type:
@@ -97,16 +111,74 @@ ATTRIBUTIONS = Entity(
 )
 
 
+CONVENTIONS_RESERVATION = Entity(
+    name="conventions_reservation",
+    label="couples bailleur × réservataire",
+    fields={
+        "bailleur": _t(TEXT),
+        "reservataire": _t(TEXT),
+        "type_reservataire": TYPE_RESERVATAIRE,
+        # The convention in force at the control date: the latest signed on or before it.
+        "mode": MODE_RESERVATION.with_nullable(True),
+        "date_signature": _t(DATE, nullable=True),
+        "motif_stock": MOTIF_STOCK.with_nullable(True),
+        # The first flux convention of the pair signed on or before the control date.
+        "flux_depuis": _t(DATE, nullable=True),
+        # A convention is on record for the pair; false when the bailleur has conventions on
+        # record with others but none with this réservataire; unknown when the bailleur has
+        # none on record at all (the export may simply lack them).
+        "convention_connue": _t(BOOL, nullable=True),
+        "nb_attributions": _t(INT),  # leases signed in the period on this réservataire's flow
+        "date_controle": _t(DATE),  # the last day of the evaluated period
+    },
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "reservataire"),
+    fact_date="date_controle",
+)
+
+BAUX = Entity(
+    name="baux",
+    label="baux en cours",
+    fields={
+        "rpls_id": _t(TEXT),
+        "bailleur": _t(TEXT),
+        "commune": _t(TEXT),
+        "financement": FINANCEMENT,
+        "zone_abc": ZONE_ABC.with_nullable(True),
+        "date_signature": _t(DATE),
+        "date_dernier_examen": _t(DATE, nullable=True),
+        "situations": _t(LETTERS, nullable=True),  # codes found at the last review, or absent
+        "date_transmission_caleol": _t(DATE, nullable=True),
+        # The last third anniversary of the signature (3, 6, 9… years) on or before the control
+        # date, and the one before it (the signature date for the first cycle): the review of
+        # the last completed cycle falls after `debut_cycle`.
+        "echeance_examen": _t(DATE, nullable=True),
+        "debut_cycle": _t(DATE, nullable=True),
+        "date_controle": _t(DATE),
+    },
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "commune", "financement"),
+    fact_date="date_controle",
+)
+
+
 @cache
 def schema() -> Schema:
     return Schema(
-        entities={entity.name: entity for entity in (EPCI, ATTRIBUTIONS, DOSSIERS_CALEOL)},
+        entities={
+            entity.name: entity
+            for entity in (EPCI, ATTRIBUTIONS, DOSSIERS_CALEOL, CONVENTIONS_RESERVATION, BAUX)
+        },
         enums={
             "contingent": CONTINGENT,
             "financement": FINANCEMENT,
             "zone_plafonds": ZONE,
             "relogement": RELOGEMENT,
             "categorie_menage": CATEGORIE,
+            "mode_reservation": MODE_RESERVATION,
+            "motif_stock": MOTIF_STOCK,
+            "type_reservataire": TYPE_RESERVATAIRE,
+            "zone_abc": ZONE_ABC,
         },
         territory_entity="epci",
         territory_extras={"annee": Type(INT)},

@@ -89,6 +89,32 @@ def test_each_versions_qpv_exclusion_is_tested(tmp_path: Path, version: int) -> 
             "revenu_annuel_par_uc <= seuil_q1",
         ),
         ("definitions.regles", "relogement dans (anru, orcod)", "relogement dans (anru)"),
+        ("gestion_en_flux.regles", "flux_depuis <= 24/11/2021", "flux_depuis <= 25/11/2021"),
+        ("gestion_en_flux.regles", "flux_depuis <= 24/11/2023", "flux_depuis <= 25/11/2023"),
+        ("gestion_en_flux.regles", "date_controle >= 24/11/2023", "date_controle >= 01/01/2022"),
+        (
+            "gestion_en_flux.regles",
+            "securite_interieure)",
+            "securite_interieure, etablissement_sante)",
+        ),
+        ("gestion_en_flux.regles", ", etablissement_sante)", ")"),
+        ("gestion_en_flux.regles", "sinon faux", "sinon vrai"),
+        (
+            "examen_occupation.regles",
+            "echeance_examen >= 26/06/2019",
+            "echeance_examen >= 25/06/2019",
+        ),
+        (
+            "examen_occupation.regles",
+            "date_dernier_examen > debut_cycle",
+            "date_dernier_examen >= debut_cycle",
+        ),
+        ("examen_occupation.regles", "zone_abc dans (Abis, A, B1)", "zone_abc dans (Abis, A)"),
+        (
+            "examen_occupation.regles",
+            "date_transmission_caleol >= date_dernier_examen",
+            "date_transmission_caleol > date_dernier_examen",
+        ),
         (
             "q1_hors_qpv.regles",
             "bail_signe et non en_qpv\n    par epci\n    par epci, bailleur\n"
@@ -112,7 +138,9 @@ def test_an_altered_rule_fails_its_tests(
     loaded = load_rules([rules])
     if loaded.rulebook is None:  # an alteration that no longer checks is caught too
         return
-    outcomes = run_rule_tests(loaded.rulebook, [rules])
+    # A rule file's own tests suffice to catch its alteration; shared files need them all.
+    own_tests = rules / "national" / "tests" / file.replace(".regles", ".tests.yaml")
+    outcomes = run_rule_tests(loaded.rulebook, [own_tests if own_tests.exists() else rules])
     assert any(not outcome.ok for outcome in outcomes)
 
 

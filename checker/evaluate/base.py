@@ -213,4 +213,12 @@ def population(entity: str, epci_sirens: list[str], period: tuple[dt.date, dt.da
         return dossiers_caleol(epci_sirens, period)
     if entity == "epci":
         return epci_population(period[0], period[1], epci_sirens)
+    # Imported here: both modules build on this one's LINK_PREFIX.
+    from checker.evaluate.conventions import conventions_reservation
+    from checker.evaluate.leases import baux
+
+    if entity == "conventions_reservation":
+        return conventions_reservation(epci_sirens, period)
+    if entity == "baux":
+        return baux(epci_sirens, period)
     raise ValueError(entity)

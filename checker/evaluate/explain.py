@@ -30,6 +30,12 @@ IDENTITY_COLUMNS = {
                         ("date_commission", "fact_date"), ("candidatures", "nb_candidatures"),
                         ("financement", "financement")),
     "epci": (("epci", "siren"), ("nom", "nom"), ("date_controle", "fact_date")),
+    "conventions_reservation": (("bailleur", "bailleur"), ("reservataire", "reservataire"),
+                                ("mode", "mode"), ("signee_le", "date_signature"),
+                                ("attributions", "nb_attributions")),
+    "baux": (("logement", "rpls_id"), ("bailleur", "bailleur"), ("commune", "commune"),
+             ("signe_le", "date_signature"), ("dernier_examen", "date_dernier_examen"),
+             ("echeance", "echeance_examen")),
 }  # fmt: skip
 
 

@@ -1,0 +1,129 @@
+"""The population of reservation conventions: one row per bailleur × réservataire pair.
+
+A pair is in the population when a convention between them was signed on or before the
+control date, or when the bailleur signed leases in the period on that réservataire's flow:
+a réservataire served without any convention is exactly what the gestion en flux rule must
+see. The convention in force is the latest signed on or before the control date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, FromClause, Subquery, and_, case, exists, func, literal, select, union
+from sqlalchemy.sql.elements import ColumnElement
+
+from checker.db import models
+from checker.evaluate.base import LINK_PREFIX
+
+
+def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+    convention = models.ConventionReservation.__table__
+    attribution = models.Attribution.__table__
+    logement = models.Logement.__table__
+    commune = models.Commune.__table__
+    reservataire = models.Reservataire.__table__
+    epci = models.Epci.__table__
+    control = literal(period[1], Date)
+
+    served = (
+        select(commune.c.epci_siren, attribution.c.bailleur_siren, attribution.c.reservataire_id)
+        .select_from(
+            attribution.join(logement, logement.c.rpls_id == attribution.c.rpls_id).join(
+                commune, commune.c.insee == logement.c.commune_insee
+            )
+        )
+        .where(
+            attribution.c.date_bail.between(period[0], period[1]),
+            attribution.c.reservataire_id.is_not(None),
+        )
+    )
+    signed = select(
+        convention.c.epci_siren, convention.c.bailleur_siren, convention.c.reservataire_id
+    ).where(convention.c.date_signature <= control)
+    pairs = union(signed, served).subquery("couples")
+    pair_epci, pair_bailleur, pair_reservataire = pairs.c
+
+    def of_pair(table: FromClause) -> ColumnElement[bool]:
+        columns = table.c
+        return and_(
+            columns.epci_siren == pair_epci,
+            columns.bailleur_siren == pair_bailleur,
+            columns.reservataire_id == pair_reservataire,
+        )
+
+    earlier = convention.alias("conventions_signees")
+    latest_date = (
+        select(func.max(earlier.c.date_signature))
+        .where(of_pair(earlier), earlier.c.date_signature <= control)
+        .scalar_subquery()
+    )
+    flux = convention.alias("conventions_flux")
+    first_flux = (
+        select(func.min(flux.c.date_signature))
+        .where(of_pair(flux), flux.c.mode == "flux", flux.c.date_signature <= control)
+        .scalar_subquery()
+    )
+    other = convention.alias("conventions_du_bailleur")
+    bailleur_has_some = exists(
+        select(other.c.id).where(
+            other.c.epci_siren == pair_epci,
+            other.c.bailleur_siren == pair_bailleur,
+            other.c.date_signature <= control,
+        )
+    )
+    counted = attribution.alias("attributions_du_flux")
+    counted_logement = logement.alias("logements_du_flux")
+    counted_commune = commune.alias("communes_du_flux")
+    served_count = (
+        select(func.count())
+        .select_from(
+            counted.join(counted_logement, counted_logement.c.rpls_id == counted.c.rpls_id).join(
+                counted_commune, counted_commune.c.insee == counted_logement.c.commune_insee
+            )
+        )
+        .where(
+            counted_commune.c.epci_siren == pair_epci,
+            counted.c.bailleur_siren == pair_bailleur,
+            counted.c.reservataire_id == pair_reservataire,
+            counted.c.date_bail.between(period[0], period[1]),
+        )
+        .scalar_subquery()
+    )
+    in_force = convention.alias("convention_en_vigueur")
+    query = (
+        select(
+            pair_epci.label("epci"),
+            pair_bailleur.label("bailleur"),
+            pair_reservataire.label("reservataire"),
+            reservataire.c.type.label("type_reservataire"),
+            in_force.c.mode.label("mode"),
+            in_force.c.date_signature.label("date_signature"),
+            in_force.c.motif_stock.label("motif_stock"),
+            first_flux.label("flux_depuis"),
+            case(
+                (in_force.c.id.is_not(None), literal(True)),
+                (bailleur_has_some, literal(False)),
+                else_=None,
+            ).label("convention_connue"),
+            served_count.label("nb_attributions"),
+            control.label("date_controle"),
+            control.label("fact_date"),
+            *(column.label(LINK_PREFIX + column.name) for column in epci.c),
+        )
+        .select_from(
+            pairs.join(epci, epci.c.siren == pair_epci)
+            .join(
+                reservataire,
+                and_(
+                    reservataire.c.epci_siren == pair_epci, reservataire.c.id == pair_reservataire
+                ),
+            )
+            .outerjoin(
+                in_force,
+                and_(of_pair(in_force), in_force.c.date_signature == latest_date),
+            )
+        )
+        .where(pair_epci.in_(epci_sirens))
+    )
+    return query.subquery("conventions_reservation")
