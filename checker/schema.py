@@ -15,6 +15,7 @@ from checker.db.models import (
     MOTIFS_STOCK,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    ZONES_ABC,
     ZONES_PLAFONDS,
 )
 from dsl.schema import Entity, Schema
@@ -28,9 +29,7 @@ CATEGORIE = enum("categorie_menage", ("1", "2", "3", "4", "5", "6", "personne_su
 MODE_RESERVATION = enum("mode_reservation", MODES_RESERVATION)
 MOTIF_STOCK = enum("motif_stock", MOTIFS_STOCK)
 TYPE_RESERVATAIRE = enum("type_reservataire", RESERVATAIRE_TYPES)
-# The zones of the "zonage ABC" (CGI art. 31, CCH D304-1), as territoire.yaml gives them
-# ("A bis", "Abis" and "ABIS" alike: see checker.evaluate.base).
-ZONE_ABC = enum("zone_abc", ("Abis", "A", "B1", "B2", "C"))
+ZONE_ABC = enum("zone_abc", ZONES_ABC)
 
 
 def _t(kind: str, nullable: bool = False) -> Type:

@@ -352,3 +352,15 @@ def test_excel_numbers_are_not_taken_for_ambiguous_text() -> None:
     assert parse_decimal(_cell_text(45.125)) == 45.125
     assert parse_cents(_cell_text(1.5)) == 150
     assert _cell_text(1500.0) == "1500"
+
+
+def test_territory_zone_abc_is_read_in_any_spelling_and_checked(tmp_path: Path) -> None:
+    spec, rendered = _territory(
+        tmp_path, FRENCH_TERRITORY.replace("zone_abc: B2", "zone_abc: a bis")
+    )
+    assert rendered == []
+    assert spec is not None
+    assert spec.communes[0].zone_abc == "Abis"  # type: ignore[attr-defined]
+    spec, rendered = _territory(tmp_path, FRENCH_TERRITORY.replace("zone_abc: B2", "zone_abc: B3"))
+    assert spec is None
+    assert any("« B3 » n'est pas une zone admise" in message for message in rendered)

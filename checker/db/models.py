@@ -79,6 +79,8 @@ SITUATIONS_OCCUPATION = (
     "handicap",
     "depassement_plafond",
 )
+# The zones of the "zonage A/B/C" (CGI art. 31, CCH D304-1), as stored: "A bis" is written Abis.
+ZONES_ABC = ("Abis", "A", "B1", "B2", "C")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from checker.db.models import RESERVATAIRE_TYPES, ZONES_PLAFONDS
+from checker.db.models import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
 from checker.ingest import values
 from checker.ingest.problems import ProblemLog
 from checker.ingest.rows import french_errors
@@ -73,6 +73,15 @@ def _same(text: str) -> str:
     return text
 
 
+def _zone_abc(raw: str) -> str:
+    """A zone of the A/B/C zoning, whatever its spelling: "A bis", "Abis", "a bis"."""
+    key = raw.replace(" ", "").replace("\u00a0", "").upper()
+    for zone in ZONES_ABC:
+        if key == zone.upper():
+            return zone
+    raise ValueError(f"« {raw} » n'est pas une zone admise (valeurs admises : A bis, A, B1, B2, C)")
+
+
 Text = Annotated[str, _required(_same)]
 OptText = Annotated[str | None, _optional(_same)]
 Siren = Annotated[str, _required(values.parse_siren)]
@@ -102,7 +111,7 @@ class CommuneSpec(_Strict):
     insee: Insee
     nom: Text
     zone_plafonds: Annotated[str, _choice(ZONES_PLAFONDS)]
-    zone_abc: OptText = None
+    zone_abc: Annotated[str | None, _optional(_zone_abc)] = None
 
 
 class QpvSpec(_Strict):
