@@ -27,6 +27,14 @@ DWELLINGS = [
     dwelling("L3", BAILLEUR_B, commune="80902", qpv="QP080099"),
     dwelling("L4", BAILLEUR_C, commune="80902"),
 ]
+# A list that changes in mid-year: the evaluator then matches each lease with the QPV in force
+# on its date instead of looking the QPV up by dwelling (see base.qpv_list_fixed).
+TERRITORY_MID_YEAR = bundles.TERRITORY.replace(
+    "valide_du: 2024-01-01, valide_au: null", "valide_du: 2024-06-16, valide_au: null"
+).replace(
+    "valide_du: 2015-01-01, valide_au: 2023-12-31", "valide_du: 2015-01-01, valide_au: 2024-06-15"
+)
+assert TERRITORY_MID_YEAR.count("2024-06-1") == 2
 # Around the boundaries: the year's edges, the QPV list change, thresholds 8 957 € / 9 180 €.
 DATES = ["31/12/2023", "01/01/2024", "15/06/2024", "31/12/2024", "01/01/2025", ""]
 INCOMES = ["", "0", "746,41", "746,42", "1343,55", "765", "1377", "3000"]
@@ -115,9 +123,11 @@ règle TEST.ALEATOIRE
     also=conditions(depth=1),
     target=st.sampled_from(["0 %", "25 %", "50 %", "100 %"]),
     year=st.sampled_from([2023, 2024, 2025]),
+    territory=st.sampled_from([bundles.TERRITORY, TERRITORY_MID_YEAR]),
 )
 def test_sql_and_interpreter_agree(rows: list[dict[str, str]], where: str, condition: str,
-                                   exception: str, also: str, target: str, year: int) -> None:  # fmt: skip
+                                   exception: str, also: str, target: str, year: int,
+                                   territory: str) -> None:  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         rules = work / "regles"
@@ -127,15 +137,14 @@ def test_sql_and_interpreter_agree(rows: list[dict[str, str]], where: str, condi
         (rules / "aleatoire.regles").write_text(text, encoding="utf-8")
         rulebook, _ = require_rules([rules])
         url = f"sqlite:///{work / 'test.db'}"
-        if rows:
-            import_bundle([bundles.write_bundle(work / "lot", DWELLINGS, rows)], url)
-        else:
-            import_bundle([bundles.write_bundle(work / "lot", DWELLINGS, [])], url)
+        import_bundle([bundles.write_bundle(work / "lot", DWELLINGS, rows, territory)], url)
         engine = create_engine(url)
         try:
             with engine.connect() as connection:
                 period = Period.year(year)
-                fast = results_block(Evaluator(connection, rulebook, period, Options()).evaluate())
+                evaluator = Evaluator(connection, rulebook, period, Options())
+                assert evaluator.qpv_list_fixed == (territory == bundles.TERRITORY or year != 2024)
+                fast = results_block(evaluator.evaluate())
                 slow = results_block(
                     ReferenceEvaluator(connection, rulebook, period, Options()).evaluate()
                 )

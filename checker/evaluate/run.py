@@ -28,7 +28,7 @@ from sqlalchemy import Date as SqlDate
 
 from checker.errors import MixiteError
 from checker.evaluate import base
-from checker.evaluate.definitions import with_definitions
+from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     DONNEES_INSUFFISANTES,
@@ -97,6 +97,7 @@ class Evaluator:
         self.options = options or Options()
         self.schema = schema()
         self.epcis = self._epcis()
+        self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
 
     # ------------------------------------------------------------------ territory
     def _epcis(self) -> list[dict[str, Any]]:
@@ -251,8 +252,11 @@ class Evaluator:
 
         every = list(dict.fromkeys(d for dimensions in dimension_sets for d in dimensions))
         keep = ["fact_date", *(DIMENSION_COLUMNS[d] for d in every)]
-        layered = with_definitions(base.population(entity.name, epcis, bounds), self.rulebook,
-                                   entity, bounds, key_domain, versions, keep)  # fmt: skip
+        read = set(keep)
+        definitions_named(versions, self.rulebook, entity.name, read)
+        rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
+                               with_qpv=bool(read & {"en_qpv", "qpv"}))  # fmt: skip
+        layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, versions, keep)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
                                               layered.columns))  # fmt: skip

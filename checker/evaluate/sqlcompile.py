@@ -31,6 +31,7 @@ from sqlalchemy import (
     not_,
     null,
     or_,
+    true,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -78,6 +79,55 @@ def _common(a: Num, b: Num) -> tuple[SqlExpr, SqlExpr, Denominator]:
         common = math.lcm(a.d, b.d)
         return _times(a.n, common // a.d), _times(b.n, common // b.d), common
     return _times(a.n, b.d), _times(b.n, a.d), _mul_den(a.d, b.d)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One value of a parameter in force during the period: its key, the test of the date
+    when it is not in force for the whole period, and its value (then its SQL result)."""
+
+    key: tuple[str, ...]
+    dated: SqlExpr | None
+    value: Any  # a number for numeric parameters, else a text
+    result: SqlExpr | None = None
+
+    def with_result(self, result: SqlExpr) -> _Entry:
+        return _Entry(self.key, self.dated, self.value, result)
+
+
+def _keyed_case(keys: list[tuple[SqlExpr, set[str] | None]], entries: list[_Entry]) -> SqlExpr:
+    """A parameter lookup as CASE expressions nested key by key: `CASE financement WHEN 'PLUS'
+    THEN CASE zone WHEN … END END`. Each key is computed once per record and compared with a
+    few values, where one flat CASE would test every branch's keys in turn (84 branches for
+    the income ceilings, a third of R441-1's time). A key whose only value is known (an enum
+    written in the rule) is not tested: the entries were already restricted to it."""
+
+    def level(index: int, items: list[_Entry]) -> SqlExpr:
+        if index == len(keys):
+            if len(items) == 1 and items[0].dated is None:
+                result = items[0].result
+                assert result is not None
+                return result
+            return case(
+                *(
+                    (item.dated if item.dated is not None else true(), item.result)
+                    for item in items
+                ),
+                else_=null(),
+            )
+        groups: dict[str, list[_Entry]] = {}
+        for item in items:
+            groups.setdefault(item.key[index], []).append(item)
+        expression, domain = keys[index]
+        if domain is not None and len(domain) == 1 and len(groups) == 1:
+            return level(index + 1, items)
+        return case(
+            *((literal(value, String), level(index + 1, group)) for value, group in groups.items()),
+            value=expression,
+            else_=null(),
+        )
+
+    return level(0, entries)
 
 
 class UnsupportedConstruct(Exception):
@@ -239,7 +289,7 @@ class SqlCompiler:
         start, end = self.context.period
         names = [name for name, _ in parameter.keys]
         domains = [keys[name][1] for name in names]
-        branches = []
+        entries: list[_Entry] = []
         for key in parameter.all_keys():
             if any(
                 domain is not None and part not in domain
@@ -249,26 +299,27 @@ class SqlCompiler:
             for value in parameter.series(dict(zip(names, key, strict=True))):
                 if value.start > end or (value.end is not None and value.end < start):
                     continue
-                conditions = [
-                    keys[name][0] == literal(v, String)
-                    for name, v in zip(names, value.key, strict=True)
-                ]
-                conditions.append(self.fact_date >= literal(value.start, Date))
-                if value.end is not None:
-                    conditions.append(self.fact_date <= literal(value.end, Date))
-                branches.append((and_(*conditions), value.value))
+                # Every record judged has its fact date within the period: a value in force
+                # over the whole period needs no test of the date.
+                dated: list[SqlExpr] = []
+                if value.start > start:
+                    dated.append(self.fact_date >= literal(value.start, Date))
+                if value.end is not None and value.end < end:
+                    dated.append(self.fact_date <= literal(value.end, Date))
+                entries.append(
+                    _Entry(tuple(value.key), and_(*dated) if dated else None, value.value)
+                )
         if parameter.type.kind in NUMERIC:
-            denominator = math.lcm(1, *(Fraction(v).denominator for _, v in branches))  # type: ignore[arg-type]
-            if not branches:  # no value in force during the period: unknown
+            if not entries:  # no value in force during the period: unknown
                 return Num(literal(None, Integer), 1)
-            numerator = case(
-                *((condition, _int(int(Fraction(v) * denominator))) for condition, v in branches),  # type: ignore[arg-type]
-                else_=null(),
-            )
-            return Num(numerator, denominator)
-        if not branches:
+            denominator = math.lcm(1, *(Fraction(e.value).denominator for e in entries))
+            scaled = [e.with_result(_int(int(Fraction(e.value) * denominator))) for e in entries]
+            return Num(_keyed_case([keys[name] for name in names], scaled), denominator)
+        if not entries:
             return literal(None, String)
-        return case(*((condition, literal(v)) for condition, v in branches), else_=null())
+        return _keyed_case(
+            [keys[name] for name in names], [e.with_result(literal(e.value)) for e in entries]
+        )
 
     def _call(self, expr: ast.Call) -> Num | SqlExpr:
         if expr.function == "annee":
