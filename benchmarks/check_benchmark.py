@@ -96,11 +96,12 @@ def _rules_for(url: str) -> list[HandRule]:
 
     rulebook, _ = require_rules()
     engine = create_engine(url)
+    dialect = engine.dialect.name
     with engine.connect() as connection:
         epcis = [(str(row.siren), str(row.nom_arrete))
                  for row in connection.execute(text("SELECT siren, nom_arrete FROM epci"))]  # fmt: skip
     engine.dispose()
-    return hand_rules(rulebook, YEAR, epcis)
+    return hand_rules(rulebook, YEAR, epcis, dialect)
 
 
 def _keyed(rows: list[list[Any]]) -> dict[Key, Counted]:

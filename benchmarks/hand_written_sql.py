@@ -5,10 +5,11 @@ query per rule, for the versions in force during one calendar year, computing pe
 figures mixite reports (denominator, numerator, unknown, and each "aussi" indicator).
 
 Written from the rule texts (`rules/national/*.regles`), not from the compiler: plain SQL that
-runs unchanged on SQLite and PostgreSQL. Parameter values in force during the year are read
-once (scalars from the loaded rulebook, income ceilings from the CSV table, PLS derived here)
-and written into the SQL as literals. Money is compared in integer cents, households' weights
-in integer multiples, so that every comparison is exact.
+runs unchanged on SQLite and PostgreSQL, but for one function written per dialect: a date
+as the integer yyyymmdd (`_yyyymmdd`, for the anniversaries of leases). Parameter values in
+force during the year are read once (scalars from the loaded rulebook, income ceilings from
+the CSV table, PLS derived here) and written into the SQL as literals. Money is compared in
+integer cents, households' weights in integer multiples, so that every comparison is exact.
 
 Each query returns one row per scope with the columns `niveau` (the scope's dimensions, e.g.
 "epci,bailleur"), `epci`, `bailleur`, `contingent`, `reservataire` (NULL when not part of the
@@ -176,20 +177,28 @@ def _first_quartile(rulebook: Rulebook, start: dt.date, end: dt.date,
               ELSE 0 END"""
 
 
-def q1_hors_qpv(rulebook: Rulebook, start: dt.date, end: dt.date,
-                epcis: list[tuple[str, str]]) -> HandRule:  # fmt: skip
-    """L441-1.Q1-HORS-QPV (3DS): leases signed outside any QPV in force at the lease date;
-    first quartile or rehoused (ANRU, ORCOD); also the first quartile alone."""
-    sql = f"""
-WITH {_subject_epci(start, end)},
+def _subject_leases(rulebook: Rulebook, start: dt.date, end: dt.date,
+                    epcis: Iterable[tuple[str, str]], where: str) -> str:  # fmt: skip
+    """The CTEs `soumis` and `a`: the leases signed in the period in subject EPCI that meet
+    `where` (in or out of a QPV), each with its first-quartile verdict (`q1`, 1/0/NULL) and
+    whether it rehouses an ANRU or ORCOD household (`reloge`)."""
+    return f"""{_subject_epci(start, end)},
 a AS (
   SELECT c.epci_siren AS epci, t.bailleur_siren AS bailleur,
          {_first_quartile(rulebook, start, end, epcis)} AS q1,
          CASE WHEN t.relogement IN ('anru', 'orcod') THEN 1 ELSE 0 END AS reloge
   {_ATTRIBUTIONS}
   JOIN soumis s ON s.siren = c.epci_siren
-  WHERE t.date_bail BETWEEN '{start}' AND '{end}' AND NOT {_IN_QPV}
-),
+  WHERE t.date_bail BETWEEN '{start}' AND '{end}' AND {where}
+)"""
+
+
+def q1_hors_qpv(rulebook: Rulebook, start: dt.date, end: dt.date,
+                epcis: list[tuple[str, str]]) -> HandRule:  # fmt: skip
+    """L441-1.Q1-HORS-QPV (3DS): leases signed outside any QPV in force at the lease date;
+    first quartile or rehoused (ANRU, ORCOD); also the first quartile alone."""
+    sql = f"""
+WITH {_subject_leases(rulebook, start, end, epcis, f"NOT {_IN_QPV}")},
 rec AS (
   SELECT epci, bailleur,
          CASE WHEN reloge = 1 OR q1 = 1 THEN 1 WHEN q1 = 0 THEN 0 END AS ok,
@@ -204,15 +213,7 @@ def qpv_hors_q1(rulebook: Rulebook, start: dt.date, end: dt.date,
     """L441-1-5.QPV-HORS-Q1: leases signed in a QPV in force at the lease date; not first
     quartile; also: neither first quartile nor rehoused."""
     sql = f"""
-WITH {_subject_epci(start, end)},
-a AS (
-  SELECT c.epci_siren AS epci, t.bailleur_siren AS bailleur,
-         {_first_quartile(rulebook, start, end, epcis)} AS q1,
-         CASE WHEN t.relogement IN ('anru', 'orcod') THEN 1 ELSE 0 END AS reloge
-  {_ATTRIBUTIONS}
-  JOIN soumis s ON s.siren = c.epci_siren
-  WHERE t.date_bail BETWEEN '{start}' AND '{end}' AND {_IN_QPV}
-),
+WITH {_subject_leases(rulebook, start, end, epcis, _IN_QPV)},
 rec AS (
   SELECT epci, bailleur, 1 - q1 AS ok,
          CASE WHEN q1 = 0 AND reloge = 0 THEN 1 ELSE 0 END AS e0
@@ -382,9 +383,136 @@ rec AS (
     return HandRule("L441-1.TRAVAILLEURS-ESSENTIELS", sql)
 
 
-def hand_rules(rulebook: Rulebook, year: int, epcis: list[tuple[str, str]]) -> list[HandRule]:
+def gestion_en_flux(start: dt.date, end: dt.date) -> HandRule:
+    """L441-1.GESTION-EN-FLUX: each bailleur × réservataire pair with a convention signed by
+    the control date (31 December), or served in the period (leases imputed to that
+    réservataire); the convention in force, the latest signed, is a flux convention and the
+    pair's first flux convention was signed by the deadline or in a year before the checked
+    one; exempt: kept in stock for an excepted motive. A pair without a convention is judged
+    non-compliant when the bailleur has conventions with other réservataires in the EPCI,
+    unknown otherwise. Judged from the deadline on."""
+    if end >= dt.date(2022, 2, 23):  # 3DS: deadline postponed, public health establishments
+        deadline = dt.date(2023, 11, 24)
+        motives = "'defense_nationale', 'securite_interieure', 'etablissement_sante'"
+    elif end >= dt.date(2018, 11, 25):  # ELAN
+        deadline = dt.date(2021, 11, 24)
+        motives = "'defense_nationale', 'securite_interieure'"
+    else:
+        raise ValueError("aucune version de la règle en vigueur à la date de contrôle")
+    judged = "1 = 1" if end >= deadline else "1 = 0"  # s'applique si date_controle >= …
+    same_pair = """{a}.epci_siren = {b}.epci_siren AND {a}.bailleur_siren = {b}.bailleur_siren
+        AND {a}.reservataire_id = {b}.reservataire_id"""
+    sql = f"""
+WITH signees AS (
+  SELECT * FROM convention_reservation WHERE date_signature <= '{end}'
+),
+couples AS (
+  SELECT epci_siren, bailleur_siren, reservataire_id FROM signees
+  UNION
+  SELECT c.epci_siren, t.bailleur_siren, t.reservataire_id
+  {_ATTRIBUTIONS}
+  WHERE t.date_bail BETWEEN '{start}' AND '{end}' AND t.reservataire_id IS NOT NULL
+),
+par_couple AS (
+  SELECT epci_siren, bailleur_siren, reservataire_id, MAX(date_signature) AS derniere,
+         MIN(CASE WHEN mode = 'flux' THEN date_signature END) AS flux_depuis
+  FROM signees
+  GROUP BY epci_siren, bailleur_siren, reservataire_id
+),
+bailleurs_avec_conventions AS (
+  SELECT DISTINCT epci_siren, bailleur_siren FROM signees
+),
+rec AS (
+  SELECT p.epci_siren AS epci, p.bailleur_siren AS bailleur,
+         CASE WHEN v.id IS NOT NULL THEN
+                CASE WHEN v.mode = 'stock' AND v.motif_stock IN ({motives}) THEN 1
+                     WHEN v.mode = 'flux' AND (d.flux_depuis <= '{deadline}'
+                                               OR d.flux_depuis < '{end.year}-01-01') THEN 1
+                     ELSE 0 END
+              WHEN b.bailleur_siren IS NOT NULL THEN 0
+         END AS ok
+  FROM couples p
+  -- Réservataires are declared per EPCI: a pair is one of the EPCI's réservataires.
+  JOIN reservataire r ON r.epci_siren = p.epci_siren AND r.id = p.reservataire_id
+  LEFT JOIN par_couple d ON {same_pair.format(a="d", b="p")}
+  -- The convention in force: the latest signed.
+  LEFT JOIN signees v ON {same_pair.format(a="v", b="d")} AND v.date_signature = d.derniere
+  LEFT JOIN bailleurs_avec_conventions b
+    ON b.epci_siren = p.epci_siren AND b.bailleur_siren = p.bailleur_siren
+  WHERE {judged}
+),{_levels([("epci",), ("epci", "bailleur")], 0)}"""
+    return HandRule("L441-1.GESTION-EN-FLUX", sql)
+
+
+def _yyyymmdd(column: str, dialect: str) -> str:
+    """A date as the integer yyyymmdd. The one piece of SQL written per dialect: SQLite keeps
+    dates as ISO text and has no EXTRACT, PostgreSQL has no strftime."""
+    if dialect == "sqlite":
+        return f"CAST(strftime('%Y%m%d', {column}) AS INTEGER)"
+    if dialect == "postgresql":
+        return f"CAST(to_char({column}, 'YYYYMMDD') AS INTEGER)"
+    raise ValueError(f"dialecte non prévu : {dialect}")
+
+
+def _anniversary(year: str) -> str:
+    """The lease's anniversary in `year` (an SQL expression), as yyyymmdd, from the column
+    `mois_jour`, the signature's month and day as mmdd: 29 February falls on 1 March in a
+    common year."""
+    leap = f"(({year}) % 4 = 0 AND ({year}) % 100 <> 0 OR ({year}) % 400 = 0)"
+    return (f"({year}) * 10000 + CASE WHEN mois_jour = 229 AND NOT {leap} THEN 301"
+            f" ELSE mois_jour END")  # fmt: skip
+
+
+def examen_occupation(end: dt.date, dialect: str) -> HandRule:
+    """L442-5-2.EXAMEN-OCCUPATION: each lease in progress at the control date (31 December)
+    of a dwelling in zone A bis, A or B1 whose last third anniversary (3, 6, 9… years after
+    signature) on or before the control date falls on or after 26/06/2019; reviewed after
+    the anniversary before it (the signature, for the first), and, when situations were
+    found, sent to the CALEOL on or after the review; also: reviewed, situation found."""
+    if end < dt.date(2019, 6, 26):
+        raise ValueError("aucune version de la règle en vigueur à la date de contrôle")
+    # 31 December: every anniversary of the year is reached, full years = year - signed year.
+    sql = f"""
+WITH encours AS (
+  SELECT c.epci_siren AS epci, l.bailleur_siren AS bailleur,
+         {_yyyymmdd("b.date_signature", dialect)} AS signe,
+         {_yyyymmdd("b.date_dernier_examen", dialect)} AS examen,
+         b.date_dernier_examen, NULLIF(b.situations, '') AS situations,
+         b.date_transmission_caleol
+  FROM bail b
+  JOIN logement l ON l.rpls_id = b.rpls_id
+  JOIN commune c ON c.insee = l.commune_insee
+  WHERE c.zone_abc IN ('Abis', 'A', 'B1')
+    AND b.date_signature <= '{end}' AND (b.date_fin IS NULL OR b.date_fin >= '{end}')
+),
+cycles AS (
+  SELECT e.*, signe / 10000 + ({end.year} - signe / 10000) / 3 * 3 AS annee_echeance,
+         signe % 10000 AS mois_jour
+  FROM encours e
+),
+echeances AS (
+  SELECT k.*, {_anniversary("annee_echeance")} AS echeance,
+         {_anniversary("annee_echeance - 3")} AS debut_cycle
+  FROM cycles k
+  WHERE annee_echeance > signe / 10000
+),
+rec AS (
+  SELECT epci, bailleur,
+         CASE WHEN examen > debut_cycle AND (situations IS NULL
+                   OR date_transmission_caleol >= date_dernier_examen) THEN 1 ELSE 0 END AS ok,
+         CASE WHEN examen > debut_cycle THEN 1 ELSE 0 END AS e0,
+         CASE WHEN situations IS NOT NULL THEN 1 ELSE 0 END AS e1
+  FROM echeances
+  WHERE echeance >= 20190626
+),{_levels([("epci",), ("epci", "bailleur")], 2)}"""
+    return HandRule("L442-5-2.EXAMEN-OCCUPATION", sql, ("examen_a_jour", "situation_constatee"))
+
+
+def hand_rules(rulebook: Rulebook, year: int, epcis: list[tuple[str, str]],
+               dialect: str) -> list[HandRule]:  # fmt: skip
     """Every rule of the national rulebook, for the calendar year. `epcis`: (siren, name in
-    the arrêtés) of the EPCI in the database, for the first-quartile thresholds."""
+    the arrêtés) of the EPCI in the database, for the first-quartile thresholds; `dialect`:
+    "sqlite" or "postgresql", for the one date function that differs (see `_yyyymmdd`)."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     return [
         q1_hors_qpv(rulebook, start, end, epcis),
@@ -395,6 +523,8 @@ def hand_rules(rulebook: Rulebook, year: int, epcis: list[tuple[str, str]]) -> l
         plafonds_ressources(rulebook, start, end),
         cotation(start, end),
         travailleurs_essentiels(start, end),
+        gestion_en_flux(start, end),
+        examen_occupation(end, dialect),
     ]
 
 
