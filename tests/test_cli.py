@@ -64,6 +64,20 @@ def test_param_answers_with_its_source() -> None:
     assert json.loads(done.stdout)["value"] == 0.25
 
 
+def test_no_quartile_threshold_before_2024() -> None:
+    # The annexes of the 2020-2023 arrêtés could not be read in full (see
+    # rules/national/donnees/PROVENANCE.md): the answer says so, and lists the known periods.
+    done = mixite("param", "seuil_q1", "--date", "2023-12-31", "--key", "epci=CA Amiens Métropole")
+    assert done.returncode == 1
+    assert "aucune valeur en vigueur le 31/12/2023" in done.stderr
+    assert "du 01/01/2024 au 31/12/2024" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = mixite("param", "seuil_q1", "--date", "2024-01-01", "--key", "epci=CA Amiens Métropole",
+                  "--json")  # fmt: skip
+    answer = json.loads(done.stdout)
+    assert (answer["value"], answer["en_vigueur_du"]) == (8957, "2024-01-01")
+
+
 def test_broken_rules_get_located_french_messages(tmp_path: Path) -> None:
     (tmp_path / "casse.regles").write_text(
         'règle X.Y\n  titre "a"\n  version du 31/02/2024\n', encoding="utf-8"
