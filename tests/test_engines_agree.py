@@ -7,11 +7,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
+from checker.evaluate import definitions
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.importer import import_bundle
@@ -124,10 +126,12 @@ règle TEST.ALEATOIRE
     target=st.sampled_from(["0 %", "25 %", "50 %", "100 %"]),
     year=st.sampled_from([2023, 2024, 2025]),
     territory=st.sampled_from([bundles.TERRITORY, TERRITORY_MID_YEAR]),
+    # Every definition a column behind a fence, the usual mix, or every one written in.
+    inline_limit=st.sampled_from([-1, definitions.INLINE_LIMIT, 10**9]),
 )
 def test_sql_and_interpreter_agree(rows: list[dict[str, str]], where: str, condition: str,
                                    exception: str, also: str, target: str, year: int,
-                                   territory: str) -> None:  # fmt: skip
+                                   territory: str, inline_limit: int) -> None:  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         rules = work / "regles"
@@ -144,7 +148,8 @@ def test_sql_and_interpreter_agree(rows: list[dict[str, str]], where: str, condi
                 period = Period.year(year)
                 evaluator = Evaluator(connection, rulebook, period, Options())
                 assert evaluator.qpv_list_fixed == (territory == bundles.TERRITORY or year != 2024)
-                fast = results_block(evaluator.evaluate())
+                with patch.object(definitions, "INLINE_LIMIT", inline_limit):
+                    fast = results_block(evaluator.evaluate())
                 slow = results_block(
                     ReferenceEvaluator(connection, rulebook, period, Options()).evaluate()
                 )

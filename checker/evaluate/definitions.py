@@ -1,15 +1,20 @@
-"""Definitions computed once per record, as columns of stacked subqueries.
+"""Long definitions computed once per record, as columns of stacked subqueries; short ones
+written in where they are used.
 
 Compiling a definition inline wherever it is named repeats its SQL: a parameter lookup keyed
 by a definition repeats the key in every branch of the parameter's CASE, and definitions
 built on definitions multiply the repetition. R441-1's income ceiling compiled that way to
 200 KB of SQL, which PostgreSQL took minutes to evaluate on 500 000 attributions. Here each
-definition a rule needs becomes a column, computed in a subquery layer as soon as the
-definitions it uses are columns of the layer below.
+definition whose SQL is long (see INLINE_LIMIT) becomes a column, computed in a subquery layer
+as soon as the long definitions it uses are columns of the layer below.
 
 `OFFSET 0` keeps each layer a subquery of its own: both SQLite (its flattener leaves alone a
 subquery with an OFFSET) and PostgreSQL (it does not pull up a subquery with an OFFSET)
 would otherwise merge it into the query above and put the expression back at every use.
+Fences are not free: PostgreSQL runs everything above one in a single process, where it would
+otherwise scan, join and pre-aggregate in parallel workers (R441-5-2 on 500 000 attributions:
+0.32 s fenced, 0.19 s without). Short definitions are therefore written in, and a rule made
+of short definitions only has no fence at all.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import Subquery, literal_column, select
 
 from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
 from checker.evaluate.sqlcompile import CompileContext, Num, SqlCompiler, SqlExpr
@@ -115,6 +120,59 @@ def _resolve(row: Subquery, stored: Mapping[str, _Stored]) -> dict[str, Num | Sq
     return columns
 
 
+# A definition whose SQL, with the short definitions it names written in, is longer than this
+# (in characters) is computed once per record as a column behind a fence; a shorter one is
+# written in at each use. Fences cost something too: PostgreSQL runs a fenced query in one
+# process, where it would otherwise scan, join and pre-aggregate in parallel workers.
+INLINE_LIMIT = 600
+
+
+def _placeholder(name: str, value: Num | SqlExpr) -> Num | SqlExpr:
+    """A stand-in for a definition that will be a column, shaped like its compiled value."""
+    column: SqlExpr = literal_column(_PREFIX + name)
+    if not isinstance(value, Num):
+        return column
+    if isinstance(value.d, int):
+        return Num(column, value.d)
+    return Num(column, literal_column(_PREFIX + name + "__d"))
+
+
+def _sql_length(value: Num | SqlExpr) -> int:
+    parts = [value.n, value.d] if isinstance(value, Num) else [value]
+    return sum(len(str(part)) for part in parts if not isinstance(part, int))
+
+
+def _costly(
+    uses: Mapping[str, set[str]], compiler_for: Callable[[Mapping[str, Num | SqlExpr]], SqlCompiler],
+    rulebook: Rulebook, entity: str,
+) -> set[str]:  # fmt: skip
+    """The definitions to compute as columns: those whose SQL, with the short definitions
+    they name written in, exceeds INLINE_LIMIT. Decided in dependency order, so that a long
+    definition counts as one column name in those that use it."""
+    placeholders: dict[str, Num | SqlExpr] = {}
+    for names in _levels(uses):
+        for name in names:
+            value = compiler_for(placeholders).compile(rulebook.definitions[entity][name].expr)
+            if _sql_length(value) > INLINE_LIMIT:
+                placeholders[name] = _placeholder(name, value)
+    return set(placeholders)
+
+
+def _stored_uses(uses: Mapping[str, set[str]], costly: set[str]) -> dict[str, set[str]]:
+    """For each costly definition, the costly ones it reaches through written-in ones."""
+
+    def reached(name: str, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        for used in uses[name]:
+            if used in seen:
+                continue
+            seen.add(used)
+            found |= {used} if used in costly else reached(used, seen)
+        return found
+
+    return {name: reached(name, set()) for name in costly}
+
+
 def with_definitions(
     row: Subquery,
     rulebook: Rulebook,
@@ -124,17 +182,27 @@ def with_definitions(
     nodes: Iterable[object],
     keep: Iterable[str] = (),
 ) -> Layered:
-    """`row` with a layer of columns per level of the definitions `nodes` name.
+    """`row` with a layer of columns per level of the costly definitions `nodes` name; the
+    other definitions are written in where they are used (see INLINE_LIMIT).
 
     The layers carry only the columns of `row` that `nodes` read, and those named in `keep`:
     a layer computes every column it selects, and some are costly (the QPV look-ups).
     """
     stored: dict[str, _Stored] = {}
     read: set[str] = set(keep)
-    levels = _levels(definitions_named(nodes, rulebook, entity.name, read))
-    if levels:
-        row = select(*(column for column in row.c if column.name in read)).subquery("lues")
-    for index, names in enumerate(levels, 1):
+    uses = definitions_named(nodes, rulebook, entity.name, read)
+    if not uses:
+        return Layered(row)
+    row = select(*(column for column in row.c if column.name in read)).subquery("lues")
+    base_row = row
+
+    def compiler_for(definitions: Mapping[str, Num | SqlExpr]) -> SqlCompiler:
+        return SqlCompiler(
+            CompileContext(rulebook, entity, base_row, period, key_domain, definitions)
+        )
+
+    costly = _costly(uses, compiler_for, rulebook, entity.name)
+    for index, names in enumerate(_levels(_stored_uses(uses, costly)), 1):
         compiler = SqlCompiler(
             CompileContext(rulebook, entity, row, period, key_domain, _resolve(row, stored))
         )

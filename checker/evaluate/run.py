@@ -18,6 +18,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -245,9 +246,9 @@ class Evaluator:
                dimension_sets: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]]:  # fmt: skip
         """Counts per scope, in the database, in one statement for every scope level.
 
-        Records are judged once (`jugees`: a verdict 1, 0 or NULL per record, behind an
-        OFFSET 0 fence so that the verdict is not recomputed at each use), counted per group
-        of every dimension the levels use (`par_groupe`, materialised), then summed per level.
+        Records are judged once (a verdict 1, 0 or NULL per record, and one per "aussi"
+        indicator) and counted per group of every dimension the levels use and of those
+        verdicts (`par_groupe`, materialised), then summed per level.
         """
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
@@ -268,39 +269,44 @@ class Evaluator:
                                               layered.columns))  # fmt: skip
         prepared = self._prepare(versions, compiler, row)
         also = [f"aussi_{i}" for i in range(len(prepared.also))]
-        judged = (
-            select(
-                *(row.c[DIMENSION_COLUMNS[d]].label(d) for d in every),
-                cast(prepared.condition, Integer).label("verdict"),
-                *(
-                    cast(condition, Integer).label(name)
-                    for name, condition in zip(also, prepared.also.values(), strict=True)
-                ),
-            )
-            .where(prepared.population)
-            .offset(0)
-            .subquery("jugees")
-        )
+        # Records counted per group of every dimension and of their verdicts: each verdict is
+        # computed once per record, as a grouping key named by its output alias, with no fence
+        # (a fenced subquery would keep PostgreSQL from grouping in parallel workers).
+        verdicts = ["mixite_verdict", *(f"mixite_{name}" for name in also)]
         groups = (
             select(
-                *(judged.c[d] for d in every),
-                func.count().label("denominateur"),
-                func.sum(judged.c.verdict).label("numerateur"),
-                (func.count() - func.count(judged.c.verdict)).label("inconnus"),
-                *(func.sum(judged.c[name]).label(name) for name in also),
+                *(row.c[DIMENSION_COLUMNS[d]].label(d) for d in every),
+                *(
+                    cast(condition, Integer).label(name)
+                    for name, condition in zip(
+                        verdicts, [prepared.condition, *prepared.also.values()], strict=True
+                    )
+                ),
+                func.count().label("nombre"),
             )
-            .group_by(*(judged.c[d] for d in every))
+            .where(prepared.population)
+            .group_by(
+                *(row.c[DIMENSION_COLUMNS[d]] for d in every),
+                *(literal_column(name) for name in verdicts),
+            )
             .cte("par_groupe")
             .prefix_with("MATERIALIZED")
         )
+
+        def count_where(condition: Any) -> Any:
+            return func.sum(case((condition, groups.c.nombre), else_=0))
+
+        totals = [
+            func.sum(groups.c.nombre).label("denominateur"),
+            count_where(groups.c.mixite_verdict == 1).label("numerateur"),
+            count_where(groups.c.mixite_verdict.is_(None)).label("inconnus"),
+            *(count_where(groups.c[f"mixite_{name}"] == 1).label(name) for name in also),
+        ]
         levels = [
             select(
                 literal(level, Integer).label("niveau"),
                 *(groups.c[d] if d in dimensions else null().label(d) for d in every),
-                *(
-                    func.sum(groups.c[name]).label(name)
-                    for name in ("denominateur", "numerateur", "inconnus", *also)
-                ),
+                *totals,
             ).group_by(*(groups.c[d] for d in dimensions))
             for level, dimensions in enumerate(dimension_sets)
         ]
