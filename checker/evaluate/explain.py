@@ -7,6 +7,7 @@ themselves always come from the database).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -61,6 +62,17 @@ def _show(value: Value, type_: Type | None) -> str:
         return ""
     if isinstance(value, Fraction) and type_ is not None and type_.kind in NUMERIC:
         return frenchfmt.value(value, type_)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
+
+
+def _identity_cell(value: object) -> str:
+    """A column identifying the record: empty when absent, dates as JJ/MM/AAAA."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return frenchfmt.date(value)
     if isinstance(value, bool):
         return "oui" if value else "non"
     return str(value)
@@ -168,20 +180,27 @@ class Explainer:
             record: dict[str, Any] = dict(mapping)
             version = self._version_for(versions, record["fact_date"])
             verdict = interpreter.eval(version.requirement.condition, record)  # type: ignore[union-attr]
+            # A record-level rule's exemption makes the record meet it, as in the check; a
+            # share rule's exempted records are not in the population at all.
+            exemption = next(
+                (e for e in version.exceptions if interpreter.eval(e.condition, record) is True),
+                None,
+            )
+            met = True if exemption is not None else verdict
             explanation.counted += 1
-            explanation.qualifying += verdict is True
-            explanation.unknown += verdict is None
+            explanation.qualifying += met is True
+            explanation.unknown += met is None
             cells = [
                 frenchfmt.date(interpreter.fact_date(record))
                 if name == "fact_date"
-                else str(record[name])
+                else _identity_cell(record[name])
                 for _, name in identity
             ]
-            cells.append(_verdict(verdict))
-            for exception in version.exceptions:
-                if interpreter.eval(exception.condition, record) is True:
-                    cells[-1] = f"oui (exemption : {self._label(exception.condition)})"
-                    break
+            cells.append(
+                _verdict(verdict)
+                if exemption is None
+                else f"oui (exemption : {self._label(exemption.condition)})"
+            )
             if len(reasons) > 1:
                 cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
