@@ -13,6 +13,7 @@ from pathlib import Path
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Related, has_errors, sort_key
 from dsl.parser import parse
+from dsl.reading import Unreadable, read_utf8
 from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook, Value
 from dsl.schema import Entity, Schema
 from dsl.tables import load_table
@@ -50,10 +51,10 @@ def _parse_all(files: list[Path], diagnostics: list[Diagnostic]) -> _Loaded:
     for path in files:
         display = display_name(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            span = ast.Span(display, 1, 1, 1, 2)
-            diagnostics.append(Diagnostic("E105", f"fichier illisible : {exc}", span))
+            text = read_utf8(path)
+        except Unreadable as exc:
+            span = ast.Span(display, exc.line, exc.column, exc.line, exc.column + 1)
+            diagnostics.append(Diagnostic("E105", f"fichier illisible : {exc.reason}", span))
             continue
         loaded.sources[display] = text
         module, found = parse(text, display)

@@ -9,13 +9,34 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
+from dsl.reading import Unreadable, read_utf8
 from dsl.rulebook import ParameterValue, Value
 from dsl.types import BOOL, DATE, DECIMAL, ENUM, INT, MONEY, PERCENT, TEXT, Type
+
+
+def _iso_date(text: str | None) -> dt.date:
+    raw = (text or "").strip()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"« {raw} » n'est pas une date AAAA-MM-JJ existante") from None
+
+
+def _column_of(text: str, line_number: int, header: Sequence[str], name: str) -> int:
+    """The column (from 1) where field `name` starts on that line of the CSV; 1 when the line
+    has quotes, whose fields cannot be located by counting commas."""
+    lines = text.splitlines()
+    if name not in header or line_number > len(lines) or '"' in lines[line_number - 1]:
+        return 1
+    fields = lines[line_number - 1].split(",")
+    index = header.index(name)
+    return 1 + sum(len(field) + 1 for field in fields[:index])
 
 
 def parse_value(text: str, type_: Type) -> Value:
@@ -56,12 +77,13 @@ def load_table(
     path = (rules_file.parent / reference.path).resolve()
     display = str(Path(reference.span.file).parent / reference.path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        text = read_utf8(path)
+    except Unreadable as exc:
+        where = reference.span
+        if exc.line > 1 or exc.column > 1:  # inside the table: point there
+            where = ast.Span(display, exc.line, exc.column, exc.line, exc.column + 1)
         diagnostics.append(
-            Diagnostic(
-                "E407", f"table « {reference.path} » illisible ({exc.strerror})", reference.span
-            )
+            Diagnostic("E407", f"table « {reference.path} » illisible : {exc.reason}", where)
         )
         return [], None, None
     value_column = reference.value_column or "valeur"
@@ -89,14 +111,23 @@ def load_table(
                 Diagnostic("E401", "valeur sans source (colonne source_titre vide)", here)
             )
             continue
+        column_name = "en_vigueur_du"
         try:
-            start = dt.date.fromisoformat((row["en_vigueur_du"] or "").strip())
+            start = _iso_date(row["en_vigueur_du"])
+            column_name = "en_vigueur_au"
             end_text = (row.get("en_vigueur_au") or "").strip()
-            end = dt.date.fromisoformat(end_text) if end_text else None
-            key = tuple(str(parse_value(row[name] or "", type_)) for name, type_ in keys)
+            end = _iso_date(end_text) if end_text else None
+            key_parts = []
+            for name, type_ in keys:
+                column_name = name
+                key_parts.append(str(parse_value(row[name] or "", type_)))
+            key = tuple(key_parts)
+            column_name = value_column
             value = parse_value(row[value_column] or "", value_type)
         except ValueError as exc:
-            diagnostics.append(Diagnostic("E407", f"ligne illisible : {exc}", here))
+            column = _column_of(text, line_number, header, column_name)
+            cell = ast.Span(display, line_number, column, line_number, column + 1)
+            diagnostics.append(Diagnostic("E407", f"colonne {column_name} : {exc}", cell))
             continue
         source = ast.Source(
             title,

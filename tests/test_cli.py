@@ -88,6 +88,47 @@ def test_broken_rules_get_located_french_messages(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+ENGLISH_OS_TEXT = ("codec", "Errno", "No such file", "must be in", "Invalid isoformat")
+TAUX_PARAMETER = """paramètre taux_par_commune : pourcentage
+  titre "Taux d'exemple par commune"
+  source "Exemple" url "https://exemple.invalid"
+  clés commune : texte
+  table "taux.csv"
+"""
+
+
+def test_a_rules_file_not_in_utf8_is_located_in_french(tmp_path: Path) -> None:
+    (tmp_path / "ansi.regles").write_bytes('# ok\nrègle X.Y\n  titre "é"\n'.encode("cp1252"))
+    done = mixite("rules", "lint", str(tmp_path))
+    assert done.returncode == 1
+    assert "ansi.regles:2:2: erreur E105" in done.stderr
+    assert "n'est pas encodé en UTF-8 (octet 0xE8 en ligne 2, colonne 2" in done.stderr
+    assert not any(text in done.stderr for text in ENGLISH_OS_TEXT), done.stderr
+
+
+def test_a_missing_or_bad_table_is_located_in_french(tmp_path: Path) -> None:
+    (tmp_path / "p.regles").write_text(TAUX_PARAMETER, encoding="utf-8")
+    done = mixite("rules", "lint", str(tmp_path))
+    assert "p.regles:5:3: erreur E407: table « taux.csv » illisible : fichier introuvable" in (
+        done.stderr
+    )
+    (tmp_path / "taux.csv").write_text(
+        "commune,en_vigueur_du,valeur,source_titre\n"
+        "80901,2024-13-01,20,Délibération\n"
+        "80902,2024-01-01,abc,Délibération\n",
+        encoding="utf-8",
+    )
+    done = mixite("rules", "lint", str(tmp_path))
+    assert done.returncode == 1
+    assert (
+        "taux.csv:2:7: erreur E407: colonne en_vigueur_du : « 2024-13-01 » n'est pas une date "
+        "AAAA-MM-JJ existante" in done.stderr
+    )
+    assert "taux.csv:3:18: erreur E407: colonne valeur : « abc » n'est pas un nombre" in done.stderr
+    assert not any(text in done.stderr for text in ENGLISH_OS_TEXT), done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_failing_command_exits_non_zero(tmp_path: Path) -> None:
     done = mixite("audit", "verify", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
     assert done.returncode != 0
