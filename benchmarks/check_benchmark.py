@@ -6,7 +6,8 @@ Imports (once per database) the national-scale bundle of fixtures/generate.py, t
 same run and on the same database: (1) `mixite check` for one year, the full rulebook, with
 run receipt, in a process of its own (time and peak memory), each rule also timed alone;
 (2) the hand-written SQL of benchmarks/hand_written_sql.py, one query per rule, computing the
-same figures (denominator, numerator, unknown, "aussi" indicators) per scope; best of two runs.
+same figures (denominator, numerator, unknown, "aussi" indicators) per scope; best of two runs
+on both sides.
 Prints both totals, their ratio (objective: at most 1.5, peak memory under 300 MiB), the time
 of each rule on both sides, and whether the figures are equal rule by rule, with the
 differences. Also times parsing and checking the rulebook. A script, not a test.
@@ -52,10 +53,12 @@ with engine.connect() as connection:  # each rule alone, as the hand-written SQL
         start = time.perf_counter()
         evaluator.evaluate_rule_results(rule_id)
         per_rule[rule_id] = time.perf_counter() - start
-start = time.perf_counter()
-with engine.begin() as connection:  # the whole rulebook, with its run receipt
-    outcome = run_check(connection, rulebook, period, Options(), None)
-whole = time.perf_counter() - start
+whole = float("inf")
+for _ in range(2):  # the better of two runs, as for the hand-written SQL
+    start = time.perf_counter()
+    with engine.begin() as connection:  # the whole rulebook, with its run receipt
+        outcome = run_check(connection, rulebook, period, Options(), None)
+    whole = min(whole, time.perf_counter() - start)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 figures = [[r.rule, r.scope, r.numerator, r.denominator, r.unknown,
             {k[len("numerator_"):]: v for k, v in r.indicators.items() if k.startswith("numerator_")}]
