@@ -161,3 +161,22 @@ def test_sqlite_and_postgresql_agree_on_the_demo(tmp_path: Path) -> None:
             assert on_sqlite == _results(sqlite_url, period)  # two runs, same results
     finally:
         next(pg, None)
+
+
+def test_not_applicable_says_which_condition_is_not_met(tmp_path: Path) -> None:
+    # In 2022 the 3DS deadline (24/11/2023) has not passed: the EPCI is bound, the rule does
+    # not apply yet, and the message must say so rather than "not bound".
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    rulebook, _ = require_rules()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            evaluator = Evaluator(connection, rulebook, Period.year(2022), Options())
+            (result,) = evaluator.evaluate_rule("L441-1.GESTION-EN-FLUX")
+    finally:
+        engine.dispose()
+    assert result.status == "non_applicable"
+    assert result.message == (
+        "condition d'application non remplie : s'applique si date_controle >= 24/11/2023"
+    )

@@ -168,7 +168,7 @@ class Evaluator:
             verdict = self._applicable(latest, epci)
             if verdict is False:
                 results.append(self._not_applicable(rule_id, _version_label(latest), epci,
-                                                    "l'EPCI n'est pas soumis à cette obligation"))  # fmt: skip
+                                                    self._not_met(latest)))  # fmt: skip
             elif verdict is None:
                 results.append(Result(rule_id, _version_label(latest), {"epci": epci["siren"]},
                                       DONNEES_INSUFFISANTES, None, None, None, None, None,
@@ -178,6 +178,21 @@ class Evaluator:
         if applicable and latest.population is not None and latest.requirement is not None:
             results.extend(self._aggregate(rule_id, versions, latest, applicable))
         return results
+
+    def _not_met(self, version: ast.Version) -> str:
+        """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
+        condition may concern the EPCI, or the date of the check, like a deadline)."""
+        condition = version.applicability
+        assert condition is not None
+        span = condition.span
+        lines = self.rulebook.sources.get(span.file, "").splitlines()[span.line - 1 : span.end_line]
+        if not lines:
+            return "condition d'application de la règle non remplie"
+        lines[-1] = lines[-1][: span.end_column - 1]
+        lines[0] = lines[0][span.column - 1 :]
+        return "condition d'application non remplie : s'applique si " + " ".join(
+            " ".join(lines).split()
+        )
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
