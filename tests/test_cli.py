@@ -183,3 +183,41 @@ def test_a_bad_docket_gets_located_messages(tmp_path: Path) -> None:
     assert "dossier.csv:2:1: date_commission" in done.stderr
     assert "dossier.csv:2:5: nb_titulaires" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_help_is_in_french() -> None:
+    done = mixite("import", "--help")
+    assert done.returncode == 0
+    assert "Affiche cette aide et s'arrête." in done.stdout
+    assert "[par défaut : 200]" in done.stdout
+    for english in ("Show this message", "[default:", "[required]"):
+        assert english not in done.stdout
+    done = mixite("--help")
+    assert "Commandes" in done.stdout and "Commands" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            ("check", "--yeer", "2024"),
+            "Erreur : Option inconnue : --yeer (vouliez-vous dire --year ?).",
+        ),
+        (("import",), "Erreur : Argument manquant : paths."),
+        (
+            ("check", "--year", "abc"),
+            "Erreur : Valeur refusée pour --year : un nombre entier est attendu.",
+        ),
+        (("chek",), "Erreur : Commande inconnue : chek (vouliez-vous dire check ?)."),
+        (("check", "--year", "2024", "en-trop"), "Erreur : Argument(s) en trop : en-trop."),
+    ],
+)
+def test_command_line_mistakes_are_told_in_french(
+    arguments: tuple[str, ...], expected: str
+) -> None:
+    done = mixite(*arguments)
+    assert done.returncode == 2
+    assert expected in done.stderr, done.stderr
+    assert "Conseil : voir mixite" in done.stderr
+    for english in ("Error:", "Try '", "No such", "Missing", "Usage:"):
+        assert english not in done.stderr, done.stderr

@@ -20,8 +20,14 @@ from checker.cli import (
     rules_commands,
 )
 from checker.cli.console import err
+from checker.cli.french_cli import (
+    french_usage_error,
+    set_french_help_option,
+    set_french_texts,
+)
 from checker.errors import MixiteError
 
+set_french_texts()
 app = typer.Typer(
     name="mixite",
     help="Vérifie les attributions de logements sociaux au regard de la loi et de la CIA.",
@@ -59,6 +65,11 @@ quartile_command.register(app)
 app.add_typer(caleol_command.app, name="caleol")
 
 
+def _help_hint(context: object) -> str | None:
+    path = getattr(context, "command_path", None)
+    return f"voir {path} --help" if path else None
+
+
 def report_error(error: MixiteError) -> None:
     # Messages are plain text: brackets in them (e.g. "mixite[postgres]") are not markup.
     message = Text("Erreur : ", style="bold red")
@@ -74,7 +85,9 @@ def main() -> None:
     """Console script. A traceback is never shown to a user: it goes to a log file."""
     try:
         # Without standalone mode, click returns (rather than raises) the code of typer.Exit.
-        returned = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        set_french_help_option(command)
+        returned = command(standalone_mode=False, prog_name="mixite")
         if isinstance(returned, int) and returned:
             sys.exit(returned)
     except MixiteError as error:
@@ -93,7 +106,12 @@ def main() -> None:
         # releases vendor: recognise them by their interface rather than by their module.
         show = getattr(error, "show", None)
         if callable(show) and isinstance(getattr(error, "exit_code", None), int):
-            show()
+            french = french_usage_error(error)
+            if french is None:
+                show()
+            else:
+                report_error(MixiteError(french[0].upper() + french[1:] + ".",
+                                         _help_hint(getattr(error, "ctx", None))))  # fmt: skip
             sys.exit(error.exit_code)  # type: ignore[attr-defined]
         with tempfile.NamedTemporaryFile(
             "w", prefix="mixite-erreur-", suffix=".log", delete=False, encoding="utf-8"
