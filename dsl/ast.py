@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -25,6 +26,16 @@ NOWHERE = Span("<interne>", 0, 0, 0, 0)
 @dataclass(frozen=True)
 class Node:
     span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
+
+
+def children(node: object) -> Iterator[object]:
+    """What a visitor walks into below `node`: the items of a tuple, the fields of a node.
+    Sources and metadata hold no expression and are not entered."""
+    if isinstance(node, tuple):
+        yield from node
+    elif isinstance(node, Node) and not isinstance(node, Source | Metadata):
+        for name in node.__dataclass_fields__:
+            yield getattr(node, name)
 
 
 # ------------------------------------------------------------------------ metadata

@@ -90,6 +90,16 @@ class Rulebook:
     sources: dict[str, str]  # file name -> text (rule files and data tables)
     rule_files: dict[str, str] = field(default_factory=dict)  # rule id -> file
 
+    def text_of(self, span: ast.Span) -> str | None:
+        """The rule text `span` covers, on one line with its spaces collapsed; None when the
+        span is not in a file of the rulebook."""
+        lines = self.sources.get(span.file, "").splitlines()[span.line - 1 : span.end_line]
+        if span.line < 1 or len(lines) != span.end_line - span.line + 1:
+            return None
+        lines[-1] = lines[-1][: span.end_column - 1]
+        lines[0] = lines[0][span.column - 1 :]
+        return " ".join(" ".join(lines).split())
+
     @property
     def digest(self) -> str:
         """SHA-256 of every file the rulebook was built from, in a stable order."""

@@ -82,9 +82,8 @@ def french_usage_error(error: Any) -> str | None:
         return f"{what.get(param_type, 'paramètre manquant')} : {_hint(error)}"
     if kind == "BadParameter":
         hint = _hint(error)
-        return f"valeur refusée pour {hint} : {_value_message(error.message)}".replace(
-            "pour  :", ":"
-        )
+        where = f" pour {hint}" if hint else ""
+        return f"valeur refusée{where} : {_value_message(error.message)}"
     if kind == "UsageError":
         found = re.match(r"^No such command '(.+?)'\.(?: Did you mean '(.+)'\?)?$", error.message)
         if found:

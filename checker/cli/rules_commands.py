@@ -122,12 +122,8 @@ def _parameters_used(rule: ast.Rule, resolutions: dict[int, Any]) -> set[str]:
         resolution = resolutions.get(id(node))
         if resolution is not None and resolution.kind == "parameter":
             used.add(resolution.name)
-        if isinstance(node, tuple):
-            for item in node:
-                visit(item)
-        elif isinstance(node, ast.Node):
-            for name in node.__dataclass_fields__:
-                visit(getattr(node, name))
+        for child in ast.children(node):
+            visit(child)
 
     visit(rule)
     return used

@@ -70,12 +70,8 @@ def definitions_named(
             read.add(MONEY_COLUMNS.get(resolution.name, resolution.name))
         if isinstance(node, ast.Attribute):
             read.add(LINK_PREFIX + node.name)
-        if isinstance(node, tuple):
-            for item in node:
-                named_in(item, into)
-        elif isinstance(node, ast.Node) and not isinstance(node, ast.Source | ast.Metadata):
-            for name in node.__dataclass_fields__:
-                named_in(getattr(node, name), into)
+        for child in ast.children(node):
+            named_in(child, into)
 
     pending: set[str] = set()
     for node in nodes:
@@ -106,18 +102,30 @@ def _levels(uses: Mapping[str, set[str]]) -> list[list[str]]:
     return [layers[index] for index in sorted(layers)]
 
 
+def _place(name: str, value: Num | SqlExpr) -> tuple[_Stored, list[SqlExpr]]:
+    """Where a definition's compiled value is stored, and the labelled columns that store it."""
+    column = _PREFIX + name
+    if not isinstance(value, Num):
+        return _Stored(column, numeric=False), [value.label(column)]
+    if isinstance(value.d, int):
+        return _Stored(column, numeric=True, denominator=value.d), [value.n.label(column)]
+    place = _Stored(column, numeric=True, denominator=column + "__d")
+    return place, [value.n.label(column), value.d.label(column + "__d")]
+
+
+def _reference(place: _Stored, column_of: Callable[[str], SqlExpr]) -> Num | SqlExpr:
+    """A stored definition as the compiler names it, its columns given by `column_of`."""
+    column = column_of(place.column)
+    if not place.numeric:
+        return column
+    if isinstance(place.denominator, str):
+        return Num(column, column_of(place.denominator))
+    assert isinstance(place.denominator, int)
+    return Num(column, place.denominator)
+
+
 def _resolve(row: Subquery, stored: Mapping[str, _Stored]) -> dict[str, Num | SqlExpr]:
-    columns: dict[str, Num | SqlExpr] = {}
-    for name, place in stored.items():
-        column: SqlExpr = row.c[place.column]
-        if not place.numeric:
-            columns[name] = column
-        elif isinstance(place.denominator, str):
-            columns[name] = Num(column, row.c[place.denominator])
-        else:
-            assert isinstance(place.denominator, int)
-            columns[name] = Num(column, place.denominator)
-    return columns
+    return {name: _reference(place, lambda column: row.c[column]) for name, place in stored.items()}
 
 
 # A definition whose SQL, with the short definitions it names written in, is longer than this
@@ -125,16 +133,6 @@ def _resolve(row: Subquery, stored: Mapping[str, _Stored]) -> dict[str, Num | Sq
 # written in at each use. Fences cost something too: PostgreSQL runs a fenced query in one
 # process, where it would otherwise scan, join and pre-aggregate in parallel workers.
 INLINE_LIMIT = 600
-
-
-def _placeholder(name: str, value: Num | SqlExpr) -> Num | SqlExpr:
-    """A stand-in for a definition that will be a column, shaped like its compiled value."""
-    column: SqlExpr = literal_column(_PREFIX + name)
-    if not isinstance(value, Num):
-        return column
-    if isinstance(value.d, int):
-        return Num(column, value.d)
-    return Num(column, literal_column(_PREFIX + name + "__d"))
 
 
 def _sql_length(value: Num | SqlExpr) -> int:
@@ -149,13 +147,15 @@ def _costly(
     """The definitions to compute as columns: those whose SQL, with the short definitions
     they name written in, exceeds INLINE_LIMIT. Decided in dependency order, so that a long
     definition counts as one column name in those that use it."""
-    placeholders: dict[str, Num | SqlExpr] = {}
+    # A long definition is named by its future column (a bare column name) while sizing the
+    # definitions that use it.
+    as_columns: dict[str, Num | SqlExpr] = {}
     for names in _levels(uses):
         for name in names:
-            value = compiler_for(placeholders).compile(rulebook.definitions[entity][name].expr)
+            value = compiler_for(as_columns).compile(rulebook.definitions[entity][name].expr)
             if _sql_length(value) > INLINE_LIMIT:
-                placeholders[name] = _placeholder(name, value)
-    return set(placeholders)
+                as_columns[name] = _reference(_place(name, value)[0], literal_column)
+    return set(as_columns)
 
 
 def _stored_uses(uses: Mapping[str, set[str]], costly: set[str]) -> dict[str, set[str]]:
@@ -179,18 +179,17 @@ def with_definitions(
     entity: Entity,
     period: Any,
     key_domain: Callable[[ast.Expr], set[str] | None],
-    nodes: Iterable[object],
-    keep: Iterable[str] = (),
+    uses: Mapping[str, set[str]],
+    read: set[str],
 ) -> Layered:
-    """`row` with a layer of columns per level of the costly definitions `nodes` name; the
-    other definitions are written in where they are used (see INLINE_LIMIT).
+    """`row` with a layer of columns per level of the costly definitions among `uses` (as
+    `definitions_named` gives them); the others are written in where they are used (see
+    INLINE_LIMIT).
 
-    The layers carry only the columns of `row` that `nodes` read, and those named in `keep`:
-    a layer computes every column it selects, and some are costly (the QPV look-ups).
+    The layers carry only the columns of `row` in `read`: a layer computes every column it
+    selects, and some are costly (the QPV look-ups).
     """
     stored: dict[str, _Stored] = {}
-    read: set[str] = set(keep)
-    uses = definitions_named(nodes, rulebook, entity.name, read)
     if not uses:
         return Layered(row)
     row = select(*(column for column in row.c if column.name in read)).subquery("lues")
@@ -209,16 +208,7 @@ def with_definitions(
         computed: list[SqlExpr] = []
         for name in names:
             value = compiler.compile(rulebook.definitions[entity.name][name].expr)
-            column = _PREFIX + name
-            if not isinstance(value, Num):
-                computed.append(value.label(column))
-                stored[name] = _Stored(column, numeric=False)
-            elif isinstance(value.d, int):
-                computed.append(value.n.label(column))
-                stored[name] = _Stored(column, numeric=True, denominator=value.d)
-            else:
-                computed.append(value.n.label(column))
-                computed.append(value.d.label(column + "__d"))
-                stored[name] = _Stored(column, numeric=True, denominator=column + "__d")
+            stored[name], columns = _place(name, value)
+            computed.extend(columns)
         row = select(row, *computed).offset(0).subquery(f"definitions_{index}")
     return Layered(row, _resolve(row, stored))

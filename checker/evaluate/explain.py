@@ -57,24 +57,16 @@ def _verdict(value: Value) -> str:
     return "oui" if value else "non"
 
 
-def _show(value: Value, type_: Type | None) -> str:
+def _show(value: object, type_: Type | None) -> str:
+    """A cell: empty when absent, numbers in the French way, dates as JJ/MM/AAAA."""
     if value is None:
         return ""
     if isinstance(value, Fraction) and type_ is not None and type_.kind in NUMERIC:
         return frenchfmt.value(value, type_)
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
-
-
-def _identity_cell(value: object) -> str:
-    """A column identifying the record: empty when absent, dates as JJ/MM/AAAA."""
-    if value is None:
-        return ""
     if isinstance(value, dt.date):
         return frenchfmt.date(value)
-    if isinstance(value, bool):
-        return "oui" if value else "non"
     return str(value)
 
 
@@ -96,11 +88,8 @@ class Explainer:
         self.rulebook = evaluator.rulebook
 
     def _label(self, expr: ast.Expr) -> str:
-        span = expr.span
-        lines = self.rulebook.sources.get(span.file, "").splitlines()
-        if span.line == span.end_line and 0 < span.line <= len(lines):
-            return lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
-        return type(expr).__name__
+        text = self.rulebook.text_of(expr.span) if expr.span.line == expr.span.end_line else None
+        return text if text is not None else type(expr).__name__
 
     def _values_shown(self, expr: ast.Expr) -> list[ast.Expr]:
         """Numeric definitions and parameter lookups the condition relies on, in order."""
@@ -193,7 +182,7 @@ class Explainer:
             cells = [
                 frenchfmt.date(interpreter.fact_date(record))
                 if name == "fact_date"
-                else _identity_cell(record[name])
+                else _show(record[name], None)
                 for _, name in identity
             ]
             cells.append(

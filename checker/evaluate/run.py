@@ -182,17 +182,11 @@ class Evaluator:
     def _not_met(self, version: ast.Version) -> str:
         """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
         condition may concern the EPCI, or the date of the check, like a deadline)."""
-        condition = version.applicability
-        assert condition is not None
-        span = condition.span
-        lines = self.rulebook.sources.get(span.file, "").splitlines()[span.line - 1 : span.end_line]
-        if not lines:
+        assert version.applicability is not None
+        text = self.rulebook.text_of(version.applicability.span)
+        if text is None:
             return "condition d'application de la règle non remplie"
-        lines[-1] = lines[-1][: span.end_column - 1]
-        lines[0] = lines[0][span.column - 1 :]
-        return "condition d'application non remplie : s'applique si " + " ".join(
-            " ".join(lines).split()
-        )
+        return f"condition d'application non remplie : s'applique si {text}"
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
@@ -275,10 +269,10 @@ class Evaluator:
         every = list(dict.fromkeys(d for dimensions in dimension_sets for d in dimensions))
         keep = ["fact_date", *(DIMENSION_COLUMNS[d] for d in every)]
         read = set(keep)
-        definitions_named(versions, self.rulebook, entity.name, read)
+        uses = definitions_named(versions, self.rulebook, entity.name, read)
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}))  # fmt: skip
-        layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, versions, keep)
+        layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
                                               layered.columns))  # fmt: skip
@@ -444,22 +438,18 @@ class Evaluator:
         resolutions = self.rulebook.annotations.resolutions
         definitions = self.rulebook.definitions
 
-        def visit(node: object, entity: str | None) -> None:
+        def visit(node: object) -> None:
             resolution = resolutions.get(id(node))
             if resolution is not None:
                 if resolution.kind == "parameter":
                     names.add(resolution.name)
                 elif resolution.kind == "definition" and resolution.entity:
-                    visit(definitions[resolution.entity][resolution.name].expr, resolution.entity)
-            if isinstance(node, tuple):
-                for item in node:
-                    visit(item, entity)
-            elif isinstance(node, ast.Node) and not isinstance(node, ast.Source | ast.Metadata):
-                for name in node.__dataclass_fields__:
-                    visit(getattr(node, name), entity)
+                    visit(definitions[resolution.entity][resolution.name].expr)
+            for child in ast.children(node):
+                visit(child)
 
         for version in versions:
-            visit(version, version.population.entity if version.population else None)
+            visit(version)
         arrete_names = {str(epci["nom_arrete"]) for epci in self.epcis if epci["siren"] in epcis}
         used: list[dict[str, Any]] = []
         for name in sorted(names):
