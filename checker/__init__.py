@@ -1,8 +1,23 @@
 """mixite's checker: everything that touches data (schema, import, evaluation, reports, CLI)."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("mixite")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+checkout"
+from functools import cache
+
+
+@cache
+def _installed_version() -> str:
+    # importlib.metadata scans the installed distributions: tens of milliseconds that every
+    # command would pay at start-up, so it is looked up only when the version is read.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mixite")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.0.0+checkout"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return _installed_version()
+    raise AttributeError(f"module 'checker' has no attribute {name!r}")

@@ -7,9 +7,7 @@ import tempfile
 import traceback
 
 import typer
-from rich.text import Text
 
-from checker import __version__
 from checker.cli import (
     caleol_command,
     check_commands,
@@ -40,6 +38,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from checker import __version__
+
         typer.echo(f"mixite {__version__}")
         raise typer.Exit()
 
@@ -71,6 +71,8 @@ def _help_hint(context: object) -> str | None:
 
 
 def report_error(error: MixiteError) -> None:
+    from rich.text import Text
+
     # Messages are plain text: brackets in them (e.g. "mixite[postgres]") are not markup.
     message = Text("Erreur : ", style="bold red")
     message.append(error.message)

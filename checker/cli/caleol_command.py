@@ -5,29 +5,33 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checker import frenchfmt
-from checker.caleol_check import DocketChecker, DocketRefused, Dwelling, read_docket
 from checker.cli.console import err, out
-from checker.cli.options import DbOption
-from checker.cli.rules_commands import RulesOption
-from checker.db.engine import make_engine, require_schema, resolve_url
+from checker.cli.options import DbOption, RulesOption
 from checker.errors import MixiteError
-from checker.report.labels import STATUS_LABELS
-from checker.rulebook_loader import require_rules
+
+# The docket checker, the database and the rules are imported inside the command: every command
+# of `mixite` would otherwise pay for them at start-up (tests/test_startup.py).
+if TYPE_CHECKING:
+    from checker.caleol_check import Dwelling
 
 app = typer.Typer(help="Les commissions d'attribution (CALEOL).", no_args_is_help=True)
 _STYLE = {"conforme": "green", "non_conforme": "bold red", "donnees_insuffisantes": "yellow"}
 
 
 def _rate(value: Fraction | None) -> str:
+    from checker import frenchfmt
+
     return frenchfmt.percent(value) if value is not None else "—"
 
 
 def print_dwellings(dwellings: list[Dwelling]) -> None:
+    from checker import frenchfmt
+    from checker.report.labels import STATUS_LABELS
+
     for dwelling in dwellings:
         place = "en QPV" if dwelling.in_qpv else "hors QPV"
         out.print(f"\n[bold]Logement {dwelling.rpls_id}[/] ({dwelling.financement}, {place}) — commission du "
@@ -69,6 +73,11 @@ def check_command(
     out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
 ) -> None:  # fmt: skip
     """Vérifie un dossier de CALEOL : trois candidatures, plafonds, quartile, priorités, effet sur les objectifs."""
+    from checker import frenchfmt
+    from checker.caleol_check import DocketChecker, DocketRefused, read_docket
+    from checker.db.engine import make_engine, require_schema, resolve_url
+    from checker.rulebook_loader import require_rules
+
     if not docket.exists():
         raise MixiteError(f"{docket} : fichier introuvable.")
     try:

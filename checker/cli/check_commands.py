@@ -6,24 +6,20 @@ import datetime as dt
 import json
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from checker import frenchfmt, runs
-from checker.checking import evaluate, run_check
 from checker.cli.console import err, out
-from checker.cli.options import DbOption
-from checker.cli.rules_commands import RulesOption
-from checker.db.engine import make_engine, require_schema, resolve_url
+from checker.cli.options import DbOption, RulesOption
 from checker.errors import MixiteError
-from checker.evaluate.results import Result
-from checker.evaluate.run import Options, Period
-from checker.report import json_report
-from checker.report.labels import STATUS_LABELS, scope_text
-from checker.report.tabular import to_csv, to_markdown
-from checker.rulebook_loader import require_rules
+
+# The modules that evaluate, store and render are imported inside the commands, where they
+# are used: every command of `mixite` would otherwise pay for them at start-up
+# (tests/test_startup.py keeps it so).
+if TYPE_CHECKING:
+    from checker.evaluate.results import Result
+    from checker.evaluate.run import Period
 
 FORMATS = ("json", "md", "csv", "html", "xlsx")
 _STATUS_STYLE = {
@@ -46,6 +42,8 @@ def _parse_date(text: str | None, option: str) -> dt.date | None:
 
 
 def _period(year: int | None, to_date: dt.date | None) -> Period:
+    from checker.evaluate.run import Period
+
     if year is None and to_date is None:
         raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date AAAA-MM-JJ).")
     if to_date is not None and year is not None and to_date.year != year:
@@ -54,12 +52,18 @@ def _period(year: int | None, to_date: dt.date | None) -> Period:
 
 
 def _percent(value: float | None) -> str:
+    from checker import frenchfmt
+
     return frenchfmt.percent(
         Fraction(value).limit_denominator(10**9) if value is not None else None
     )
 
 
 def print_summary(results: list[Result], title: str) -> None:
+    from rich.table import Table
+
+    from checker.report.labels import STATUS_LABELS, scope_text
+
     table = Table(title=title, title_justify="left")
     for column, justify in (("Règle", "left"), ("Périmètre", "left"), ("Statut", "left"),
                             ("Réalisé", "right"), ("Taux", "right"), ("Cible", "right"),
@@ -103,6 +107,14 @@ def register(app: typer.Typer) -> None:
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran).")] = None,
     ) -> None:  # fmt: skip
         """Vérifie les obligations pour une année : un résultat par règle et par périmètre."""
+        from checker import frenchfmt
+        from checker.checking import run_check
+        from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.run import Options
+        from checker.report import json_report
+        from checker.report.tabular import to_csv, to_markdown
+        from checker.rulebook_loader import require_rules
+
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
                 f"Format inconnu : {output_format}.", f"Formats : {', '.join(FORMATS)}"
@@ -153,6 +165,11 @@ def register(app: typer.Typer) -> None:
         """Liste les exécutions enregistrées."""
         if ctx.invoked_subcommand is not None:
             return
+        from rich.table import Table
+
+        from checker import runs
+        from checker.db.engine import make_engine, require_schema, resolve_url
+
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
@@ -170,6 +187,13 @@ def register(app: typer.Typer) -> None:
     def replay(run_id: Annotated[int, typer.Argument(help="Numéro de l'exécution")], rules: RulesOption = None,
                db: DbOption = None) -> None:  # fmt: skip
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
+        from checker import runs
+        from checker.checking import evaluate
+        from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.run import Options, Period
+        from checker.report import json_report
+        from checker.rulebook_loader import require_rules
+
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         rulebook, _ = require_rules(rules)
@@ -222,6 +246,9 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def verify(db: DbOption = None) -> None:
         """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée."""
+        from checker import runs
+        from checker.db.engine import make_engine, require_schema, resolve_url
+
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
@@ -237,11 +264,6 @@ def register(app: typer.Typer) -> None:
 
 
 def register_explain(app: typer.Typer) -> None:
-    import csv
-    import io
-
-    from checker.evaluate.explain import explain as explain_records
-
     @app.command("explain")
     def explain_command(
         rule_id: Annotated[str, typer.Argument(help="Identifiant de la règle, ex. L441-1.Q1-HORS-QPV")],
@@ -254,6 +276,16 @@ def register_explain(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Les enregistrements comptés dans un résultat, et pourquoi (identifiants pseudonymisés)."""
+        import csv
+        import io
+
+        from rich.table import Table
+
+        from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.explain import explain as explain_records
+        from checker.report.labels import scope_text
+        from checker.rulebook_loader import require_rules
+
         as_of = _parse_date(to_date, "--to-date")
         period = _period(year, as_of)
         wanted: dict[str, str] = {}
@@ -311,6 +343,7 @@ def register_bilan(app: typer.Typer) -> None:
         from sqlalchemy import select as sql_select
 
         from checker.db import models
+        from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.report import bilan
 
         engine = make_engine(resolve_url(db))

@@ -1,12 +1,38 @@
-"""Shared terminal output: one console for results, one for messages and errors."""
+"""Shared terminal output: one console for results, one for messages and errors.
+
+Rich is imported when something is first printed, not when a command module is imported:
+`mixite --version` and the commands' start-up do not pay for it.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+
+class _LazyConsole:
+    """A rich Console created on first use; attribute access goes to it."""
+
+    def __init__(self, **settings: Any) -> None:
+        self._settings = settings
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        # User text (file names, rule ids, values) is never read as emoji codes (`:100:`).
+        return Console(highlight=False, soft_wrap=True, emoji=False, **self._settings)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+out: Console = _LazyConsole()  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 
 class RichProgress:
@@ -21,6 +47,14 @@ class RichProgress:
     def start(self, label: str, total: int) -> None:
         if total < self._MIN_ROWS or not err.is_terminal:
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

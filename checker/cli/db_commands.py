@@ -6,7 +6,6 @@ import typer
 
 from checker.cli.console import out
 from checker.cli.options import DbOption
-from checker.db.engine import head_revision, make_engine, resolve_url, upgrade
 
 app = typer.Typer(help="Gestion du schéma de la base de données.", no_args_is_help=True)
 
@@ -14,6 +13,8 @@ app = typer.Typer(help="Gestion du schéma de la base de données.", no_args_is_
 @app.command("upgrade")
 def upgrade_command(db: DbOption = None) -> None:
     """Met le schéma de la base à jour (à faire après une mise à jour de mixite)."""
+    from checker.db.engine import make_engine, resolve_url, upgrade
+
     url = resolve_url(db)
     engine = make_engine(url)
     before, after = upgrade(engine)
@@ -27,4 +28,6 @@ def upgrade_command(db: DbOption = None) -> None:
 @app.command("revision")
 def revision_command() -> None:
     """Affiche la révision de schéma attendue par cette version de mixite."""
+    from checker.db.engine import head_revision
+
     out.print(head_revision())

@@ -7,21 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from checker.checking import run_check
 from checker.cli.check_commands import print_summary
 from checker.cli.console import err, out
-from checker.db import models
-from checker.db.engine import make_engine
-from checker.evaluate.run import Options, Period
-from checker.ingest.importer import import_bundle
-from checker.ingest.pseudonym import KEY_FILE_ENV, key_setting
-from checker.paths import demo_bundle_dir, rules_dir
-from checker.report import bilan, html, json_report, xlsx
-from checker.report.collect import collect, summary_rows, years_held
-from checker.report.tabular import to_csv, to_markdown
-from checker.rulebook_loader import require_rules
 
 DEMO_CIA = "cia.regles"
 
@@ -34,6 +22,20 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Démonstration : importe le territoire fictif, vérifie chaque année, écrit les rapports."""
+        from sqlalchemy import select
+
+        from checker.checking import run_check
+        from checker.db import models
+        from checker.db.engine import make_engine
+        from checker.evaluate.run import Options, Period
+        from checker.ingest.importer import import_bundle
+        from checker.ingest.pseudonym import KEY_FILE_ENV, key_setting
+        from checker.paths import demo_bundle_dir, rules_dir
+        from checker.report import bilan, html, json_report, xlsx
+        from checker.report.collect import collect, summary_rows, years_held
+        from checker.report.tabular import to_csv, to_markdown
+        from checker.rulebook_loader import require_rules
+
         bundle = demo_bundle_dir()
         rule_paths = [rules_dir()]
         if (bundle / DEMO_CIA).exists():

@@ -9,10 +9,13 @@ is written. Anything not recognised keeps Typer's own text rather than a guessed
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import re
+import sys
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
-
-from typer import rich_utils
 
 HELP_OPTION_TEXT = "Affiche cette aide et s'arrête."
 
@@ -28,17 +31,66 @@ _VALUE_MESSAGES = (
 )
 
 
+_FRENCH_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commandes",
+    "ERRORS_PANEL_TITLE": "Erreur",
+    "REQUIRED_LONG_STRING": "[obligatoire]",
+    "DEFAULT_STRING": "[par défaut : {}]",
+    "ENVVAR_STRING": "[variable d'environnement : {}]",
+    "DEPRECATED_STRING": "(obsolète) ",
+    "ABORTED_TEXT": "Interrompu.",
+    "RICH_HELP": "Aide : [blue]{command_path} {help_option}[/]",
+}
+
+
+def _apply_french_texts(rich_utils: ModuleType) -> None:
+    for name, text in _FRENCH_TEXTS.items():
+        setattr(rich_utils, name, text)
+
+
+_RICH_UTILS = "typer.rich_utils"
+
+
+class _FrenchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Sets the French texts the moment Typer imports its help formatter.
+
+    Importing `typer.rich_utils` (and Rich with it) costs a tenth of a second that only help
+    screens need; it is left to Typer to import it when it shows one.
+    """
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name != _RICH_UTILS:
+            return None
+        sys.meta_path.remove(self)  # find the real module once, then step aside
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        self._real_loader: importlib.abc.Loader = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._real_loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._real_loader.exec_module(module)
+        _apply_french_texts(module)
+
+
 def set_french_texts() -> None:
-    rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
-    rich_utils.OPTIONS_PANEL_TITLE = "Options"
-    rich_utils.COMMANDS_PANEL_TITLE = "Commandes"
-    rich_utils.ERRORS_PANEL_TITLE = "Erreur"
-    rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
-    rich_utils.DEFAULT_STRING = "[par défaut : {}]"
-    rich_utils.ENVVAR_STRING = "[variable d'environnement : {}]"
-    rich_utils.DEPRECATED_STRING = "(obsolète) "
-    rich_utils.ABORTED_TEXT = "Interrompu."
-    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    """Typer's help texts in French, now if its formatter is loaded, else when it loads."""
+    loaded = sys.modules.get(_RICH_UTILS)
+    if loaded is not None:
+        _apply_french_texts(loaded)
+    elif not any(isinstance(finder, _FrenchOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _FrenchOnImport())
 
 
 def set_french_help_option(command: Any) -> None:

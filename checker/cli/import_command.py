@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.table import Table
 
 from checker.cli.console import RichProgress, err, out
 from checker.cli.options import DbOption
-from checker.db.engine import resolve_url
-from checker.ingest.importer import ImportRefused, ImportResult, import_bundle
+
+# The importer (SQLAlchemy, openpyxl, pydantic) is imported inside the command: every command
+# of `mixite` would otherwise pay for it at start-up (tests/test_startup.py).
+if TYPE_CHECKING:
+    from checker.ingest.importer import ImportResult
 
 MAX_LISTED_PROBLEMS = 200
 
@@ -31,6 +33,9 @@ def register(app: typer.Typer) -> None:
         ] = MAX_LISTED_PROBLEMS,
     ) -> None:
         """Importe un lot (CSV ou XLSX) : tout ou rien, sans doublon, identifiants pseudonymisés."""
+        from checker.db.engine import resolve_url
+        from checker.ingest.importer import ImportRefused, import_bundle
+
         url = resolve_url(db)
         try:
             result = import_bundle(paths, url, RichProgress())
@@ -55,6 +60,8 @@ def paris_time(moment: dt.datetime) -> dt.datetime:
 
 
 def _print_result(result: ImportResult) -> None:
+    from rich.table import Table
+
     if result.already_imported_at is not None:
         imported_at = paris_time(result.already_imported_at)
         out.print(

@@ -9,12 +9,9 @@ from typing import Annotated
 
 import typer
 
-from checker import frenchfmt
 from checker.cli.console import out
-from checker.cli.rules_commands import RulesOption
+from checker.cli.options import RulesOption
 from checker.errors import MixiteError
-from checker.quartile import quartile
-from checker.rulebook_loader import require_rules
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +27,10 @@ def register(app: typer.Typer) -> None:
         rules: RulesOption = None,
     ) -> None:  # fmt: skip
         """Le quartile d'un ménage pour un EPCI et une année, avec les seuils utilisés."""
+        from checker import frenchfmt
+        from checker.quartile import quartile
+        from checker.rulebook_loader import require_rules
+
         try:
             income = Fraction(
                 Decimal(revenus_mensuels.replace(" ", "").replace("\u00a0", "").replace(",", "."))

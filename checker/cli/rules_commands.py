@@ -6,17 +6,19 @@ import datetime as dt
 import json
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from checker import frenchfmt
 from checker.cli.console import err, out
+from checker.cli.options import RulesOption
 from checker.errors import MixiteError
-from checker.rulebook_loader import load_rules, require_rules
-from dsl import ast
-from dsl.rulebook import CheckedParameter, ParameterValue
+
+# Parsing and checking rules (Lark, the schema, SQLAlchemy) is imported inside the commands:
+# every command of `mixite` would otherwise pay for it at start-up (tests/test_startup.py).
+if TYPE_CHECKING:
+    from dsl import ast
+    from dsl.rulebook import CheckedParameter, ParameterValue
 
 app = typer.Typer(help="Les règles : vérifier, lister, afficher, tester.", no_args_is_help=True)
 
@@ -24,15 +26,14 @@ PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Fichiers ou dossiers de règles (par défaut : les règles livrées)."),
 ]
-RulesOption = Annotated[
-    list[Path] | None,
-    typer.Option("--rules", help="Dossier de règles à utiliser (par défaut : les règles livrées)."),
-]
+__all__ = ["RulesOption", "app", "register_param"]
 
 
 @app.command("lint")
 def lint_command(paths: PathsArgument = None) -> None:
     """Vérifie les règles : syntaxe, noms, types et unités, dates, sources, engagements."""
+    from checker.rulebook_loader import load_rules
+
     loaded = load_rules(paths)
     for diagnostic in loaded.diagnostics:
         err.print(diagnostic.render(loaded.sources), markup=False, highlight=False)
@@ -50,6 +51,10 @@ def lint_command(paths: PathsArgument = None) -> None:
 @app.command("list")
 def list_command(rules: RulesOption = None) -> None:
     """Liste les règles, avec leurs versions."""
+    from rich.table import Table
+
+    from checker.rulebook_loader import require_rules
+
     rulebook, _ = require_rules(rules)
     table = Table(title="Règles", title_justify="left")
     table.add_column("Identifiant", no_wrap=True)
@@ -64,6 +69,8 @@ def list_command(rules: RulesOption = None) -> None:
 
 
 def _period(start: dt.date, end: dt.date | None) -> str:
+    from checker import frenchfmt
+
     return f"du {frenchfmt.date(start)}" + (f" au {frenchfmt.date(end)}" if end else "")
 
 
@@ -85,6 +92,8 @@ def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
 def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
                  rules: RulesOption = None) -> None:  # fmt: skip
     """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
+    from checker.rulebook_loader import require_rules
+
     rulebook, _ = require_rules(rules)
     rule = rulebook.rules.get(rule_id)
     if rule is None:
@@ -116,6 +125,8 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
 
 
 def _parameters_used(rule: ast.Rule, resolutions: dict[int, Any]) -> set[str]:
+    from dsl import ast
+
     used: set[str] = set()
 
     def visit(node: object) -> None:
@@ -177,6 +188,9 @@ def register_param(root: typer.Typer) -> None:
         rules: RulesOption = None,
     ) -> None:
         """La valeur d'un paramètre en vigueur à une date, et sa source."""
+        from checker import frenchfmt
+        from checker.rulebook_loader import require_rules
+
         rulebook, _ = require_rules(rules)
         parameter = rulebook.parameters.get(name)
         if parameter is None:
@@ -232,6 +246,8 @@ def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date
 
 def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.date,
                  keys: dict[str, str]) -> None:  # fmt: skip
+    from checker import frenchfmt
+
     label = parameter.decl.meta.title or parameter.name
     where = ", ".join(f"{k} = {v}" for k, v in keys.items())
     out.print(f"[bold]{parameter.name}[/] — {label}", soft_wrap=True)
@@ -249,6 +265,7 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
 def test_command(paths: PathsArgument = None) -> None:
     """Lance les tests des règles (fichiers *.tests.yaml) sur les deux moteurs."""
     from checker.rule_tests import run_rule_tests
+    from checker.rulebook_loader import require_rules
 
     rulebook, loaded = require_rules(paths)
     outcomes = run_rule_tests(rulebook, loaded.paths)

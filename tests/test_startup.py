@@ -1,0 +1,59 @@
+"""Start-up stays light: `mixite --version`, `--help` and each command's help import none of the
+heavy libraries (SQLAlchemy, Lark, openpyxl, matplotlib…), which commands load where they use them.
+
+Checked with `python -X importtime` (the modules a process imported), not with a clock: the
+time itself is measured by `benchmarks/feedback_benchmark.py`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Libraries that cost tens to hundreds of milliseconds to import and that no help screen needs.
+HEAVY = (
+    "sqlalchemy", "lark", "yaml", "pydantic", "matplotlib", "openpyxl", "jinja2", "numpy",
+    "alembic", "psycopg", "hypothesis",
+)  # fmt: skip
+
+COMMANDS = (
+    ["import"], ["param"], ["check"], ["explain"], ["bilan-reservataires"], ["demo"],
+    ["quartile"], ["db", "upgrade"], ["rules", "lint"], ["rules", "test"], ["rules", "show"],
+    ["runs"], ["audit", "verify"], ["caleol", "check"],
+)  # fmt: skip
+
+
+def imported_modules(*arguments: str) -> set[str]:
+    """The top-level packages a `mixite` process imported (from its -X importtime report)."""
+    process = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "checker", *arguments],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]
+    names = set()
+    for line in process.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert names, "no -X importtime report"
+    return names
+
+
+def test_version_imports_no_heavy_library_and_not_even_rich() -> None:
+    loaded = imported_modules("--version")
+    assert not loaded & {*HEAVY, "rich"}, sorted(loaded & {*HEAVY, "rich"})
+
+
+def test_root_help_imports_no_heavy_library() -> None:
+    loaded = imported_modules("--help")
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_command_help_imports_no_heavy_library(command: list[str]) -> None:
+    # Typer itself converts a command's arguments through pydantic (TypeAdapter) once it
+    # builds them: that one is the CLI library's cost, not ours.
+    heavy = set(HEAVY) - {"pydantic"}
+    loaded = imported_modules(*command, "--help")
+    assert not loaded & heavy, sorted(loaded & heavy)
