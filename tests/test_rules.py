@@ -157,3 +157,28 @@ def test_an_expression_sql_cannot_compute_is_refused_at_load_time(
     assert loaded.rulebook is None
     e601 = [d for d in loaded.diagnostics if d.code == "E601"]
     assert e601 and all(d.span is not None and d.span.file.endswith(".regles") for d in e601)
+
+
+def test_one_rules_cases_only_and_the_same_outcomes_in_parallel() -> None:
+    rule = "R441-3.CALEOL-TROIS-CANDIDATS"
+    sequential = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=1)
+    parallel = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=2)
+    assert sequential and {outcome.rule for outcome in sequential} == {rule}
+    assert [(o.name, o.failures) for o in parallel] == [(o.name, o.failures) for o in sequential]
+
+
+@pytest.mark.parametrize("engine", ["sql", "reference"])
+def test_each_engine_alone_judges_the_cases(tmp_path: Path, engine: str) -> None:
+    # An altered threshold is caught by either engine alone.
+    rules = tmp_path / "regles"
+    shutil.copytree(rules_dir(), rules)
+    path = rules / "national" / "caleol_trois_candidats.regles"
+    text = path.read_text(encoding="utf-8")
+    before = "nb_candidatures >= nb_min_candidatures_caleol"
+    assert before in text, "the alteration no longer applies: update this test"
+    path.write_text(text.replace(before, "nb_candidatures >= 4"), encoding="utf-8")
+    loaded = load_rules([rules])
+    assert loaded.rulebook is not None
+    outcomes = run_rule_tests(loaded.rulebook, [rules], "R441-3.CALEOL-TROIS-CANDIDATS",
+                              engines=(engine,), jobs=1)  # fmt: skip
+    assert any(not outcome.ok for outcome in outcomes)

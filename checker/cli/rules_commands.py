@@ -262,17 +262,39 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
 
 
 @app.command("test")
-def test_command(paths: PathsArgument = None) -> None:
+def test_command(
+    paths: PathsArgument = None,
+    regle: Annotated[str | None, typer.Option("--regle", help="Seulement les cas de cette règle, ex. L441-1.Q1-HORS-QPV.", metavar="IDENTIFIANT")] = None,
+    moteur: Annotated[str | None, typer.Option("--moteur", help="sql ou reference (par défaut : les deux, qui doivent concorder).", metavar="MOTEUR")] = None,
+    processus: Annotated[int | None, typer.Option("--processus", help="Nombre de processus (par défaut : un par processeur).", metavar="N", min=1)] = None,
+) -> None:  # fmt: skip
     """Lance les tests des règles (fichiers *.tests.yaml) sur les deux moteurs."""
-    from checker.rule_tests import run_rule_tests
+    from checker.rule_tests import ENGINES, load_documents, run_rule_tests
     from checker.rulebook_loader import require_rules
 
+    if moteur is not None and moteur not in ENGINES:
+        raise MixiteError(f"Moteur inconnu : « {moteur} ».", "Moteurs : sql, reference")
     rulebook, loaded = require_rules(paths)
-    outcomes = run_rule_tests(rulebook, loaded.paths)
+    if regle is not None:
+        tested = sorted({document["regle"] for _, document in load_documents(loaded.paths)})
+        if regle not in tested:
+            import difflib
+
+            close = difflib.get_close_matches(regle, tested, n=1)
+            known = "Règle sans test" if regle in rulebook.rules else "Règle inconnue"
+            raise MixiteError(
+                f"{known} : {regle}.",
+                f"Vouliez-vous dire {close[0]} ?"
+                if close
+                else "Règles testées : " + ", ".join(tested),
+            )
+    engines = (moteur,) if moteur else ENGINES
+    outcomes = run_rule_tests(rulebook, loaded.paths, regle, engines, processus)
     failed = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
         mark = "[green]réussi[/]" if outcome.ok else "[bold red]ÉCHEC[/] "
-        out.print(f"{mark} {outcome.rule} — {outcome.name}")
+        out.print(f"{mark} {outcome.rule} — ", end="")
+        out.print(outcome.name, markup=False)
         for failure in outcome.failures:
             out.print(f"         {failure}", markup=False)
     if not outcomes:

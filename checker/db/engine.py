@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -120,7 +121,9 @@ def _alembic_config() -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
+    # Reading the revision scripts imports every migration module: once per process is enough.
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "the migrations folder has no revision"
     return head
