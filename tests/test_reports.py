@@ -157,7 +157,11 @@ def _render(
 
 # Hosts Chromium contacts by itself (updates, network time, accounts): an empty page makes the
 # same requests, as the test below checks. Anything else comes from the page.
-BROWSER_OWN_HOSTS = {"update.googleapis.com", "clients2.google.com", "accounts.google.com"}
+# optimizationguide-pa: Chromium's "optimization guide" service (Debian 12 Chromium 156).
+BROWSER_OWN_HOSTS = {
+    "update.googleapis.com", "clients2.google.com", "accounts.google.com",
+    "optimizationguide-pa.googleapis.com",
+}  # fmt: skip
 
 
 def _hosts(requests: list[str]) -> set[str]:
