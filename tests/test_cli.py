@@ -206,7 +206,8 @@ def test_help_is_in_french() -> None:
         (("import",), "Erreur : Argument manquant : paths."),
         (
             ("check", "--year", "abc"),
-            "Erreur : Valeur refusée pour --year : un nombre entier est attendu.",
+            "Erreur : Valeur refusée pour --year : année illisible « abc » (forme attendue : AAAA, "
+            "répétée, ou un intervalle AAAA-AAAA).",
         ),
         (("chek",), "Erreur : Commande inconnue : chek (vouliez-vous dire check ?)."),
         (("check", "--year", "2024", "en-trop"), "Erreur : Argument(s) en trop : en-trop."),

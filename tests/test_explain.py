@@ -59,13 +59,17 @@ def test_explain_counts_what_the_check_counts(
         result.unknown,
     )
     assert len(explanation.rows) == explanation.counted
-    cells = [cell for row in explanation.rows for cell in row]
+    shown = explanation.text_rows()
+    cells = [cell for row in shown for cell in row]
     assert "None" not in cells
+    keys = [column.key for column in explanation.columns]
     for name in ("date_bail", "signee_le"):
-        if name in explanation.columns:
-            column = explanation.columns.index(name)
-            dates = [row[column] for row in explanation.rows if row[column]]
+        if name in keys:
+            column = keys.index(name)
+            dates = [row[column] for row in shown if row[column]]
             assert dates and all(FRENCH_DATE.match(day) for day in dates), dates[:3]
+    # Titles in French, no internal name (`compte_au_numerateur`, `seuil_q1[…]`).
+    assert all("_" not in title and "[" not in title for title in explanation.titles)
 
 
 def test_explain_csv_has_pseudonyms_only(tmp_path: Path) -> None:
@@ -77,7 +81,7 @@ def test_explain_csv_has_pseudonyms_only(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8-sig")
     rows = list(csv.reader(text.splitlines(), delimiter=";"))
-    assert rows[0][0] == "pseudonyme" and len(rows) > 100
+    assert rows[0][0] == "Pseudonyme du ménage" and len(rows) > 100
     assert all(re.fullmatch(r"[0-9a-f]{64}", row[0]) for row in rows[1:])
     with (demo_bundle_dir() / "attributions.csv").open(encoding="utf-8") as handle:
         clear = {row["numero_unique"] for row in csv.DictReader(handle, delimiter=";")}

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from checker.report.present import count
+
 ROOT = Path(__file__).resolve().parent.parent
 YEARS = (2024, 2025)
 
@@ -34,9 +36,13 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_writes_every_report(demo_reports: Path) -> None:
+    suffixes = ["html", "xlsx", "md", "json", "csv", "docx"]
+    if shutil.which("chromium") or os.environ.get("CI"):
+        suffixes.append("pdf")
     for year in YEARS:
-        for suffix in ("html", "xlsx", "md", "json", "csv"):
+        for suffix in suffixes:
             assert (demo_reports / f"rapport-{year}.{suffix}").stat().st_size > 0
+        assert (demo_reports / f"rapport-{year}-en-defaut.csv").stat().st_size > 0
 
 
 def _json(demo_reports: Path, year: int) -> dict[str, object]:
@@ -45,7 +51,7 @@ def _json(demo_reports: Path, year: int) -> dict[str, object]:
 
 def test_json_report_has_its_documented_shape(demo_reports: Path) -> None:
     document = _json(demo_reports, 2025)
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert {"rulebook_digest", "data_digest", "period", "hash"} <= set(document["receipt"])  # type: ignore[arg-type]
     for result in document["results"]:  # type: ignore[attr-defined]
         assert {"rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
@@ -66,7 +72,10 @@ def test_xlsx_figures_are_the_json_figures(demo_reports: Path) -> None:
         workbook = load_workbook(demo_reports / f"rapport-{year}.xlsx", read_only=True)
         summary = list(workbook["Synthèse"].iter_rows(values_only=True))
         header = list(summary[0])
-        rows = {(row[header.index("Règle")], row[header.index("EPCI")]): row for row in summary[1:]}
+        rows = {
+            (row[header.index("Règle")], row[header.index("SIREN de l'EPCI")]): row
+            for row in summary[1:]
+        }
         for result in results:  # type: ignore[attr-defined]
             if set(result["scope"]) != {"epci"}:
                 continue
@@ -78,7 +87,7 @@ def test_xlsx_figures_are_the_json_figures(demo_reports: Path) -> None:
             assert row[header.index("Manque")] == result["shortfall"]
         full = load_workbook(demo_reports / f"rapport-{year}.xlsx")
         assert full["L441-1.Q1-HORS-QPV"].auto_filter.ref
-        assert full["Synthèse"]["G2"].number_format == "0.0%"
+        assert full["Synthèse"]["D2"].number_format == "0.0%"
 
 
 def test_markdown_and_html_show_the_json_figures(demo_reports: Path) -> None:
@@ -88,7 +97,7 @@ def test_markdown_and_html_show_the_json_figures(demo_reports: Path) -> None:
         page = (demo_reports / f"rapport-{year}.html").read_text(encoding="utf-8")
         for result in results:  # type: ignore[attr-defined]
             if result["denominator"]:
-                figure = f"{result['numerator']} / {result['denominator']}"
+                figure = f"{count(result['numerator'])} / {count(result['denominator'])}"
                 assert figure in markdown
                 assert figure in page
 
@@ -217,3 +226,94 @@ def test_bilan_reservataires_counts_every_signed_lease_of_the_year(demo_reports:
         workbook = load_workbook(demo_reports / f"bilan-reservataires-{year}.xlsx", read_only=True)
         summary = list(workbook["Synthèse"].iter_rows(values_only=True))
         assert sum(row[2] for row in summary[1:] if isinstance(row[2], int)) == expected
+
+
+# ------------------------------------------------------------------ print and screen
+# Appended to a copy of the report: measures, once laid out, every element wider than the
+# page, and writes what it found into the DOM that --dump-dom prints.
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const limit = document.documentElement.clientWidth;
+  const wide = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    if (box.width > 0 && (box.right > limit + 1 || box.left < -1)) {
+      wide.push(`${element.tagName}.${element.className} ${Math.round(box.left)}-${Math.round(box.right)}`);
+    }
+  }
+  document.body.dataset.tropLarges = JSON.stringify(wide.slice(0, 10));
+  document.body.dataset.largeurs = `${limit} ${document.documentElement.scrollWidth}`;
+});
+</script>"""
+# A4 less the page's margins (12 mm each side), in CSS pixels: the width print lays out on.
+A4_CONTENT_PX = round((210 - 24) / 25.4 * 96)
+
+
+def _overflow(browser: str, page: Path, width: int, profile: Path) -> tuple[list[str], str]:
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={profile}", "--proxy-server=http://127.0.0.1:9", "--hide-scrollbars",
+         f"--window-size={width},1400", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    found = re.search(r'data-trop-larges="([^"]*)"', done.stdout)
+    widths = re.search(r'data-largeurs="([^"]*)"', done.stdout)
+    assert found and widths, done.stderr[-2000:]
+    return json.loads(found.group(1).replace("&quot;", '"')), widths.group(1)
+
+
+def test_no_element_is_wider_than_the_screen_or_the_a4_page(
+    demo_reports: Path, tmp_path: Path
+) -> None:
+    browser = _chromium()
+    page = (demo_reports / "rapport-2025.html").read_text(encoding="utf-8")
+    screen = tmp_path / "ecran.html"
+    screen.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    wide, widths = _overflow(browser, screen, 1024, tmp_path / "p1")
+    assert wide == [], widths
+    # Print: the print rules applied on screen, on the width of an A4 page's text.
+    printed = re.sub(r"@page \{.*?\} \}", "", page, flags=re.S).replace(
+        "@media print", "@media all"
+    )
+    paper = tmp_path / "a4.html"
+    paper.write_text(printed.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    wide, widths = _overflow(browser, paper, A4_CONTENT_PX, tmp_path / "p2")
+    assert widths.split()[0] == str(A4_CONTENT_PX)
+    assert wide == [], widths
+
+
+def test_the_measure_finds_a_table_wider_than_the_page(tmp_path: Path) -> None:
+    browser = _chromium()
+    page = tmp_path / "large.html"
+    cells = "".join(
+        f"<td style='white-space: nowrap'>colonne {i} très large</td>" for i in range(30)
+    )
+    page.write_text(
+        f"<html><body><table><tr>{cells}</tr></table>{MEASURE}</body></html>", encoding="utf-8"
+    )
+    wide, _ = _overflow(browser, page, 1024, tmp_path / "p")
+    assert wide
+
+
+def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
+    demo_reports: Path,
+) -> None:
+    _chromium()
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(demo_reports / "rapport-2025.pdf")
+    pages = len(document)
+    assert 5 < pages < 40
+    width, height = document[0].get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
+    assert f"Page 1 sur {pages}" in texts[0] and f"Page {pages} sur {pages}" in texts[-1]
+    synthesis = [i for i, text in enumerate(texts) if "une ligne par obligation" in text]
+    assert len(synthesis) == 1
+    page = texts[synthesis[0]]
+    results = json.loads((demo_reports / "rapport-2025.json").read_text(encoding="utf-8"))[
+        "results"
+    ]
+    for rule in {r["rule"] for r in results}:
+        assert rule in page.replace("\r\n", "").replace("\n", "")  # every obligation on that page
+    assert "Qui doit" in page and "« Manque »" in page

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,16 +17,11 @@ from checker.errors import MixiteError
 # are used: every command of `mixite` would otherwise pay for them at start-up
 # (tests/test_startup.py keeps it so).
 if TYPE_CHECKING:
-    from checker.evaluate.results import Result
     from checker.evaluate.run import Period
 
-FORMATS = ("json", "md", "csv", "html", "xlsx")
-_STATUS_STYLE = {
-    "conforme": "green",
-    "non_conforme": "bold red",
-    "non_applicable": "dim",
-    "donnees_insuffisantes": "yellow",
-}
+# What `--format` accepts (checker.report.outputs.FORMATS, kept here so that the help needs no
+# report module).
+FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 
 
 def _parse_date(text: str | None, option: str) -> dt.date | None:
@@ -51,38 +45,33 @@ def _period(year: int | None, to_date: dt.date | None) -> Period:
     return Period.year(year or to_date.year, to_date)  # type: ignore[union-attr]
 
 
-def _percent(value: float | None) -> str:
-    from checker import frenchfmt
-
-    return frenchfmt.percent(
-        Fraction(value).limit_denominator(10**9) if value is not None else None
-    )
+MAX_YEARS = 20
 
 
-def print_summary(results: list[Result], title: str) -> None:
-    from rich.table import Table
+def parse_years(values: list[str] | None) -> list[int]:
+    """`--year 2025`, repeated (`--year 2023 --year 2025`) or as a range (`--year 2023-2025`):
+    the years, sorted, each once."""
+    years: set[int] = set()
+    for value in values or []:
+        first, separator, last = value.strip().partition("-")
+        bounds = [first.strip(), last.strip()] if separator else [first.strip()]
+        if not all(len(b) == 4 and b.isdigit() for b in bounds):
+            raise typer.BadParameter(
+                f"année illisible « {value} » (forme attendue : AAAA, répétée, ou un intervalle "
+                "AAAA-AAAA)"
+            )
+        start, end = int(bounds[0]), int(bounds[-1])
+        if start > end:
+            raise typer.BadParameter(f"« {value} » : la première année est après la seconde")
+        years.update(range(start, end + 1))
+    if len(years) > MAX_YEARS:
+        raise typer.BadParameter(f"{len(years)} années demandées ; {MAX_YEARS} au plus")
+    return sorted(years)
 
-    from checker.report.labels import STATUS_LABELS, scope_text
 
-    table = Table(title=title, title_justify="left")
-    for column, justify in (("Règle", "left"), ("Périmètre", "left"), ("Statut", "left"),
-                            ("Réalisé", "right"), ("Taux", "right"), ("Cible", "right"),
-                            ("Manque", "right")):  # fmt: skip
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for result in results:
-        done = (
-            f"{result.numerator} / {result.denominator}" if result.denominator is not None else "—"
-        )
-        table.add_row(
-            result.rule,
-            scope_text(result.scope),
-            f"[{_STATUS_STYLE[result.status]}]{STATUS_LABELS[result.status]}[/]",
-            done,
-            _percent(result.rate),
-            _percent(result.target),
-            "—" if result.shortfall is None else str(result.shortfall),
-        )
-    out.print(table)
+def _check_years(values: list[str] | None) -> list[str] | None:
+    parse_years(values)  # refused here, as a usage error, before anything is read
+    return values
 
 
 def _write(text: str, destination: Path | None, encoding: str = "utf-8") -> None:
@@ -91,72 +80,99 @@ def _write(text: str, destination: Path | None, encoding: str = "utf-8") -> None
         return
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(text, encoding=encoding, newline="")
-    err.print(f"Rapport écrit : {destination}")
+    err.print(f"Rapport écrit : {destination}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_command(
-        year: Annotated[int | None, typer.Option("--year", help="Année vérifiée (baux signés cette année-là).")] = None,
+        year: Annotated[list[str] | None, typer.Option("--year", help="Année vérifiée (baux signés cette année-là) ; se répète, ou un intervalle (2023-2025), pour plusieurs années côte à côte.", metavar="AAAA", callback=_check_years)] = None,
         to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ), depuis le 1er janvier.")] = None,
         epci: Annotated[str | None, typer.Option("--epci", help="SIREN de l'EPCI (par défaut : tous).")] = None,
         bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur : ses résultats et ceux de l'EPCI.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
-        output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html ou xlsx (par défaut : tableau à l'écran).")] = None,
-        out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran).")] = None,
+        output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html, pdf, xlsx ou docx (par défaut : synthèse à l'écran).")] = None,
+        out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran, ou rapport-AAAA.html, .pdf, .xlsx, .docx).")] = None,
     ) -> None:  # fmt: skip
-        """Vérifie les obligations pour une année : un résultat par règle et par périmètre."""
+        """Vérifie les obligations pour une année (ou plusieurs côte à côte) : un résultat par règle et par périmètre."""
         from checker import frenchfmt
         from checker.checking import run_check
         from checker.db.engine import make_engine, require_schema, resolve_url
-        from checker.evaluate.run import Options
-        from checker.report import json_report
-        from checker.report.tabular import to_csv, to_markdown
+        from checker.evaluate.run import Options, Period
+        from checker.report import terminal
+        from checker.report.names import Names
+        from checker.report.outputs import COMPLETE, FAILING_SUFFIX, Checked, report_files
+        from checker.report.outputs import write as write_files
         from checker.rulebook_loader import require_rules
 
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
                 f"Format inconnu : {output_format}.", f"Formats : {', '.join(FORMATS)}"
             )
+        if output_format == "pdf":
+            from checker.report.pdf import find_chromium
+
+            find_chromium()  # before any work: the PDF needs the browser
         as_of = _parse_date(to_date, "--to-date")
-        period = _period(year, as_of)
+        years = parse_years(year)
+        if len(years) > 1 and as_of is not None:
+            raise MixiteError(
+                "--to-date ne se combine pas avec plusieurs années.",
+                "Plusieurs années : --year 2023-2025 ; une situation en cours d'année : --to-date seul.",
+            )
+        periods = [Period.year(y) for y in years[:-1]] + [
+            _period(years[-1] if years else None, as_of)
+        ]
         rulebook, _ = require_rules(rules)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
-        title = f"Contrôle des attributions {period.end.year}" + (
-            f" au {frenchfmt.date(as_of)}" if as_of else ""
-        )
+        last = periods[-1]
+        title = f"Contrôle des attributions {last.end.year}"
+        if as_of:
+            title += f" au {frenchfmt.date(as_of)}"
+        if len(periods) > 1:
+            title += f" (évolution {periods[0].end.year}–{last.end.year})"
+        options = Options(epci, bailleur)
+        checked: list[Checked] = []
+        files: dict[Path, str | bytes] = {}
         with engine.begin() as connection:
-            outcome = run_check(connection, rulebook, period, Options(epci, bailleur), as_of)
-            if output_format in ("html", "xlsx"):
-                from checker.report import html, xlsx
-                from checker.report.collect import collect
-
-                data = collect(connection, rulebook, period, Options(epci, bailleur), outcome.results,
-                               outcome.receipt, title)  # fmt: skip
-                destination = out_path or Path(f"rapport-{period.end.year}.{output_format}")
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                if output_format == "html":
-                    destination.write_text(html.render(data), encoding="utf-8")
-                else:
-                    destination.write_bytes(xlsx.render(data))
-                err.print(f"Rapport écrit : {destination}")
+            for period in periods:
+                day = as_of if period is last else None
+                outcome = run_check(connection, rulebook, period, options, day)
+                checked.append(Checked(period, outcome.results, outcome.receipt))
+            names = Names.load(connection)
+            if output_format is not None:
+                stem = "rapport" if output_format in COMPLETE else "resultats"
+                destination = out_path or Path(f"{stem}-{last.end.year}.{output_format}")
+                files = report_files(connection, rulebook, options, checked, title, output_format,
+                                     destination)  # fmt: skip
         engine.dispose()
-        receipt = outcome.receipt.as_json()
-        if output_format in ("html", "xlsx"):
-            return
-        if output_format == "json":
-            _write(json_report.dumps(json_report.document(outcome.results, receipt)), out_path)
-        elif output_format == "md":
-            _write(to_markdown(outcome.results, receipt, title), out_path)
-        elif output_format == "csv":
-            _write(to_csv(outcome.results), out_path)
-        else:
-            print_summary(outcome.results, title)
+        current = checked[-1]
+        if output_format is None:
+            earlier = [c.as_run() for c in checked[:-1]]
+            for printed in terminal.summary(current.results, title, rulebook, names, earlier,
+                                            current.year, width=out.width):  # fmt: skip
+                out.print(printed, soft_wrap=True)
             out.print(
-                f"[dim]Exécution n° {outcome.receipt.run_id} enregistrée (empreinte {outcome.receipt.hash[:16]}…).[/]"
+                f"[dim]Exécution n° {current.receipt.run_id} enregistrée (empreinte {current.receipt.hash[:16]}…).[/]"
             )
+            return
+        if out_path is None and output_format not in COMPLETE:
+            main = next(iter(files))
+            text = files.pop(main)
+            out.print(text, markup=False, highlight=False, end="")
+            if files:
+                err.print(
+                    "La liste des enregistrements en défaut s'écrit avec --out (fichier "
+                    f"…{FAILING_SUFFIX} à côté du rapport), ou : mixite explain RÈGLE --en-defaut",
+                    markup=False,
+                    highlight=False,
+                )
+            return
+        write_files(files)
+        for path in files:
+            err.print(f"Rapport écrit : {path}", markup=False, highlight=False)
 
     runs_app = typer.Typer(help="Les exécutions enregistrées (reçus).", invoke_without_command=True)
 
@@ -270,22 +286,24 @@ def register_explain(app: typer.Typer) -> None:
         year: Annotated[int | None, typer.Option("--year", help="Année vérifiée.")] = None,
         to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ).")] = None,
         scope: Annotated[list[str] | None, typer.Option("--scope", help="Périmètre, ex. --scope bailleur=912000379")] = None,
+        failing: Annotated[bool, typer.Option("--en-defaut", help="Seulement les enregistrements en défaut (pour un plafond : ceux comptés dans la part plafonnée).")] = False,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Les enregistrements comptés dans un résultat, et pourquoi (identifiants pseudonymisés)."""
-        import csv
-        import io
-
         from rich.table import Table
 
         from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.explain import EN_DEFAUT
         from checker.evaluate.explain import explain as explain_records
-        from checker.report.labels import scope_text
+        from checker.report.names import Names
+        from checker.report.records import explain_csv, record_table
         from checker.rulebook_loader import require_rules
 
+        if output_format is not None and output_format != "csv":
+            raise MixiteError(f"Format inconnu : {output_format}.", "Formats : csv")
         as_of = _parse_date(to_date, "--to-date")
         period = _period(year, as_of)
         wanted: dict[str, str] = {}
@@ -301,33 +319,36 @@ def register_explain(app: typer.Typer) -> None:
         require_schema(engine)
         with engine.connect() as connection:
             explanation = explain_records(connection, rulebook, rule_id, period, wanted)
+            names = Names.load(connection)
         engine.dispose()
+        rows = explanation.failing() if failing else None
+        table = record_table(explanation, names, rows)
         if output_format == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-            writer.writerow(explanation.columns)
-            writer.writerows(explanation.rows)
-            _write("\ufeff" + buffer.getvalue(), out_path)
+            _write(explain_csv(table), out_path)
             return
-        if output_format is not None:
-            raise MixiteError(f"Format inconnu : {output_format}.", "Formats : csv")
-        table = Table(title=f"{rule_id} — {scope_text(wanted) or 'tous périmètres'} — {period.end.year}",
-                      title_justify="left")  # fmt: skip
-        # On screen: the identity that matters and the reasons; every column is in the CSV.
+        screen = Table(title=f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — {period.end.year}"
+                       + (" — en défaut" if failing else ""), title_justify="left")  # fmt: skip
+        # On screen: names and reasons; codes, communes and contingents are in the CSV.
         keep = [
-            i for i, name in enumerate(explanation.columns) if name not in ("commune", "contingent")
-        ]
+            i for i, key in enumerate(table.keys)
+            if not key.endswith(":code") and key not in ("commune", "contingent", "reservataire")
+            and key not in wanted
+        ]  # fmt: skip
         for index in keep:
-            table.add_column(explanation.columns[index], overflow="fold")
-        for cells in explanation.rows:
+            screen.add_column(table.headers[index], overflow="fold")
+        for cells in table.text_rows():
             shown = [cells[i] for i in keep]
-            first = shown[0][:10] + "…" if explanation.columns[0] == "pseudonyme" else shown[0]
-            table.add_row(first, *shown[1:])
-        out.print(table)
+            if table.keys[keep[0]] == "pseudonyme":
+                shown[0] = shown[0][:10] + "…"
+            screen.add_row(*shown)
+        out.print(screen)
+        failing_count = sum(state == EN_DEFAUT for state in explanation.states)
         out.print(
             f"{explanation.counted} enregistrement(s) comptés au dénominateur, "
-            f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s). "
-            "Pseudonymes complets : --format csv."
+            f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s), "
+            f"{failing_count} en défaut. Pseudonymes et codes complets : --format csv.",
+            markup=False,
+            highlight=False,
         )
 
 

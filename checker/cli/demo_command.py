@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from checker.cli.check_commands import print_summary
 from checker.cli.console import err, out
+from checker.errors import MixiteError
 
 DEMO_CIA = "cia.regles"
 
@@ -22,18 +22,18 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Démonstration : importe le territoire fictif, vérifie chaque année, écrit les rapports."""
-        from sqlalchemy import select
-
         from checker.checking import run_check
-        from checker.db import models
         from checker.db.engine import make_engine
         from checker.evaluate.run import Options, Period
         from checker.ingest.importer import import_bundle
         from checker.ingest.pseudonym import KEY_FILE_ENV, key_setting
         from checker.paths import demo_bundle_dir, rules_dir
-        from checker.report import bilan, html, json_report, xlsx
-        from checker.report.collect import collect, summary_rows, years_held
-        from checker.report.tabular import to_csv, to_markdown
+        from checker.report import bilan, docx_report, html, json_report, pdf, terminal, xlsx
+        from checker.report.collect import collect, years_held
+        from checker.report.names import Names
+        from checker.report.outputs import Checked, failing_path
+        from checker.report.outputs import write as write_files
+        from checker.report.tabular import failing_csv, to_csv, to_markdown
         from checker.rulebook_loader import require_rules
 
         bundle = demo_bundle_dir()
@@ -42,6 +42,10 @@ def register(app: typer.Typer) -> None:
             rule_paths.append(bundle / DEMO_CIA)
         rulebook, _ = require_rules(rule_paths)
         out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            printer: str | None = pdf.find_chromium()
+        except MixiteError:
+            printer = None
         with tempfile.TemporaryDirectory(prefix="mixite-demo-") as scratch:
             url = f"sqlite:///{Path(scratch) / 'demo.db'}"
             with key_setting(KEY_FILE_ENV, str(Path(scratch) / "demo.cle")):
@@ -51,42 +55,46 @@ def register(app: typer.Typer) -> None:
             written: list[Path] = []
             with engine.begin() as connection:
                 years = years_held(connection)
+                names = Names.load(connection)
+                checked: list[Checked] = []
                 for year in years:
                     period = Period.year(year)
                     title = f"Contrôle des attributions {year} — territoire de démonstration"
                     outcome = run_check(connection, rulebook, period, Options(), None)
+                    earlier = [c.as_run() for c in checked]
+                    checked.append(Checked(period, outcome.results, outcome.receipt))
                     data = collect(connection, rulebook, period, Options(), outcome.results,
-                                   outcome.receipt, title)  # fmt: skip
+                                   outcome.receipt, title, earlier, stem=f"rapport-{year}")  # fmt: skip
                     receipt = outcome.receipt.as_json()
                     stem = out_dir / f"rapport-{year}"
-                    files = {
-                        stem.with_suffix(".html"): html.render(data),
-                        stem.with_suffix(".md"): to_markdown(outcome.results, receipt, title),
-                        stem.with_suffix(".json"): json_report.dumps(
-                            json_report.document(outcome.results, receipt)
-                        ),
-                        stem.with_suffix(".csv"): to_csv(outcome.results),
-                    }
-                    for path, text in files.items():
-                        path.write_text(text, encoding="utf-8", newline="")
-                        written.append(path)
-                    workbook = stem.with_suffix(".xlsx")
-                    workbook.write_bytes(xlsx.render(data))
-                    written.append(workbook)
+                    page = html.render(data)
+                    files: dict[Path, str | bytes] = {
+                        stem.with_suffix(".html"): page,
+                        failing_path(stem.with_suffix(".html")): failing_csv(data.listings, names, year),
+                        stem.with_suffix(".md"): to_markdown(outcome.results, receipt, title, rulebook, names, earlier),
+                        stem.with_suffix(".json"): json_report.dumps(json_report.document(outcome.results, receipt)),
+                        stem.with_suffix(".csv"): to_csv(outcome.results, rulebook, names, year, earlier),
+                        stem.with_suffix(".xlsx"): xlsx.render(data),
+                        stem.with_suffix(".docx"): docx_report.render(data),
+                    }  # fmt: skip
+                    if printer is not None:
+                        files[stem.with_suffix(".pdf")] = pdf.to_pdf_bytes(page)
                     rows = bilan.bilan(connection, year)
-                    names = dict(
-                        connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
-                    )
                     table = out_dir / f"bilan-reservataires-{year}"
-                    table.with_suffix(".csv").write_text(
-                        bilan.to_csv(rows), encoding="utf-8", newline=""
-                    )
-                    table.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
-                    written.extend([table.with_suffix(".xlsx"), table.with_suffix(".csv")])
+                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names.bailleurs)
+                    files[table.with_suffix(".csv")] = bilan.to_csv(rows)
+                    write_files(files)
+                    written.extend(files)
                     if year == years[-1]:
-                        print_summary([r for _, r in summary_rows(outcome.results)],
-                                      f"Démonstration — {year} (synthèse par obligation)")  # fmt: skip
+                        for text in terminal.summary(outcome.results, f"Démonstration — {year}",
+                                                     rulebook, names, earlier, year, scopes=False,
+                                                     width=out.width):  # fmt: skip
+                            out.print(text, soft_wrap=True)
             engine.dispose()
+        if printer is None:
+            err.print(
+                "Chromium absent : pas de rapport PDF (le rapport HTML s'imprime depuis un navigateur)."
+            )
         out.print(f"Rapports écrits dans {out_dir}/ :")
         for path in written:
             out.print(f"  {path}")

@@ -20,13 +20,17 @@ from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter, Value
 from checker.evaluate.run import DIMENSION_COLUMNS, Evaluator, Options, Period
 from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
+from checker.vocabulary import expression_label, field_label
 from dsl import ast
-from dsl.types import NUMERIC, Type
+from dsl.types import DATE, NUMERIC, Type
 
-# What identifies a record of each population in a listing: (column title, field).
+# What identifies a record of each population in a listing: (column key, field). The column
+# keys are translated by checker.vocabulary.field_label; the scope fields (bailleur, commune,
+# contingent, réservataire) let a listing say which results a record belongs to.
 IDENTITY_COLUMNS = {
     "attributions": (("pseudonyme", "menage"), ("logement", "rpls_id"), ("bailleur", "bailleur"),
-                     ("commune", "commune"), ("date_bail", "fact_date"), ("contingent", "contingent")),
+                     ("commune", "commune"), ("date_bail", "fact_date"), ("contingent", "contingent"),
+                     ("reservataire", "reservataire")),
     "dossiers_caleol": (("logement", "rpls_id"), ("bailleur", "bailleur"), ("commune", "commune"),
                         ("date_commission", "fact_date"), ("candidatures", "nb_candidatures"),
                         ("financement", "financement")),
@@ -39,16 +43,72 @@ IDENTITY_COLUMNS = {
              ("echeance", "echeance_examen")),
 }  # fmt: skip
 
+# What a listed record is, for the result it is listed under.
+EN_DEFAUT = "en_defaut"  # it fails the rule (or, for a cap, counts against it)
+EN_REGLE = "en_regle"
+INDECIDABLE = "indecidable"  # a value it needs is missing
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # identity field key, "verdict", or the rule text of a reason, indicator or value
+    title: str  # French
+    role: str  # "identity" | "verdict" | "reason" | "also" | "value"
+    type: Type | None = None  # for values: how to show and store them
+
 
 @dataclass
 class Explanation:
     rule: str
     scope: dict[str, str]
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
+    columns: list[Column]
+    # Cells as values (dates, numbers as Fraction, codes as stored); `text_rows` shows them.
+    rows: list[list[Any]] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # one per row: EN_DEFAUT, EN_REGLE…
     counted: int = 0
     qualifying: int = 0
     unknown: int = 0
+    population: str = ""  # the entity listed (attributions, dossiers_caleol…)
+    condition: str = ""  # the requirement's condition, in French
+    # One per row: the record's value of each scope key (epci, bailleur, réservataire…).
+    dimensions: list[dict[str, str]] = field(default_factory=list)
+    _met: list[bool | None] = field(default_factory=list, repr=False)
+
+    @property
+    def titles(self) -> list[str]:
+        return [column.title for column in self.columns]
+
+    def text_rows(self, only: str | None = None) -> list[list[str]]:
+        """The rows as French text (dates JJ/MM/AAAA, amounts in euros…), optionally only
+        those in one state."""
+        return [
+            [show(value, column.type) for value, column in zip(row, self.columns, strict=True)]
+            for row, state in zip(self.rows, self.states, strict=True)
+            if only is None or state == only
+        ]
+
+    def failing(self) -> list[int]:
+        """Indexes of the rows that fail the rule."""
+        return [i for i, state in enumerate(self.states) if state == EN_DEFAUT]
+
+    def within(self, scope: dict[str, str]) -> Explanation:
+        """The rows of a narrower scope (this explanation's population, filtered by scope keys
+        as the check filters them)."""
+        kept = [
+            i
+            for i, values in enumerate(self.dimensions)
+            if all(values.get(key) == value for key, value in scope.items())
+        ]
+        narrower = Explanation(self.rule, dict(scope), self.columns, population=self.population,
+                               condition=self.condition)  # fmt: skip
+        narrower.rows = [self.rows[i] for i in kept]
+        narrower.states = [self.states[i] for i in kept]
+        narrower.dimensions = [self.dimensions[i] for i in kept]
+        narrower._met = [self._met[i] for i in kept]
+        narrower.counted = len(kept)
+        narrower.qualifying = sum(1 for i in kept if self._met[i] is True)
+        narrower.unknown = sum(self.states[i] == INDECIDABLE for i in kept)
+        return narrower
 
 
 def _verdict(value: Value) -> str:
@@ -57,12 +117,14 @@ def _verdict(value: Value) -> str:
     return "oui" if value else "non"
 
 
-def _show(value: object, type_: Type | None) -> str:
+def show(value: object, type_: Type | None) -> str:
     """A cell: empty when absent, numbers in the French way, dates as JJ/MM/AAAA."""
     if value is None:
         return ""
     if isinstance(value, Fraction) and type_ is not None and type_.kind in NUMERIC:
         return frenchfmt.value(value, type_)
+    if isinstance(value, Fraction):
+        return frenchfmt.number(value, 4)
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, dt.date):
@@ -88,7 +150,7 @@ class Explainer:
         self.rulebook = evaluator.rulebook
 
     def _label(self, expr: ast.Expr) -> str:
-        text = self.rulebook.text_of(expr.span) if expr.span.line == expr.span.end_line else None
+        text = self.rulebook.text_of(expr.span)
         return text if text is not None else type(expr).__name__
 
     def _values_shown(self, expr: ast.Expr) -> list[ast.Expr]:
@@ -159,11 +221,22 @@ class Explainer:
         shown = self._values_shown(condition)
         types = self.rulebook.annotations.types
         identity = IDENTITY_COLUMNS[entity.name]
-        columns = [*(title for title, _ in identity), "compte_au_numerateur",
-                   *(self._label(r) for r in reasons if len(reasons) > 1),
-                   *(f"aussi : {a.label}" for a in latest.also),
-                   *(self._label(v) for v in shown)]  # fmt: skip
-        explanation = Explanation(rule_id, scope, columns)
+        date_type = Type(DATE)
+        columns = [
+            *(Column(key, field_label(key), "identity",
+                     date_type if name in ("fact_date", "date_signature", "date_dernier_examen",
+                                           "echeance_examen") else None)
+              for key, name in identity),
+            Column("verdict", field_label("verdict"), "verdict"),
+            *(Column(self._label(r), expression_label(self._label(r)), "reason")
+              for r in reasons if len(reasons) > 1),
+            *(Column(a.label, f"aussi : {field_label(a.label)}", "also") for a in latest.also),
+            *(Column(self._label(v), expression_label(self._label(v)), "value", types.get(id(v)))
+              for v in shown),
+        ]  # fmt: skip
+        explanation = Explanation(rule_id, scope, columns, population=entity.name,
+                                  condition=expression_label(self._label(condition)))  # fmt: skip
+        counts_against = latest.requirement.kind != "each" and latest.requirement.bound == "max"
         interpreter = Interpreter(self.rulebook, entity, (period.start, period.end))
         for mapping in self.connection.execute(query).mappings():
             record: dict[str, Any] = dict(mapping)
@@ -179,22 +252,31 @@ class Explainer:
             explanation.counted += 1
             explanation.qualifying += met is True
             explanation.unknown += met is None
-            cells = [
-                frenchfmt.date(interpreter.fact_date(record))
-                if name == "fact_date"
-                else _show(record[name], None)
+            cells: list[Any] = [
+                interpreter.fact_date(record) if name == "fact_date" else record.get(name)
                 for _, name in identity
             ]
             cells.append(
                 _verdict(verdict)
                 if exemption is None
-                else f"oui (exemption : {self._label(exemption.condition)})"
+                else "oui (exemption : " + expression_label(self._label(exemption.condition)) + ")"
             )
             if len(reasons) > 1:
                 cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
-            cells.extend(_show(interpreter.eval(v, record), types.get(id(v))) for v in shown)
+            cells.extend(interpreter.eval(v, record) for v in shown)
             explanation.rows.append(cells)
+            explanation._met.append(None if met is None else bool(met))
+            explanation.dimensions.append({
+                key: str(record[column]) for key, column in DIMENSION_COLUMNS.items()
+                if record.get(column) is not None
+            })  # fmt: skip
+            if met is None:
+                explanation.states.append(INDECIDABLE)
+            elif met is counts_against:
+                explanation.states.append(EN_DEFAUT)
+            else:
+                explanation.states.append(EN_REGLE)
         return explanation
 
     @staticmethod

@@ -1,5 +1,6 @@
-"""Everything a full report shows, gathered once: results, trend over the years held,
-breakdowns per commune and QPV, the records behind each non-compliant result, rule sources."""
+"""Everything a full report shows, gathered once: results and their synthesis, the years side
+by side, breakdowns per commune and QPV, every record behind each non-compliant result, the
+CIA's commitments, the uncertain points, the quality of the data, rule sources."""
 
 from __future__ import annotations
 
@@ -7,25 +8,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, extract, select
+from sqlalchemy import Connection, extract, func, select
 
 from checker.db import models
-from checker.evaluate.explain import Explainer, Explanation
-from checker.evaluate.results import NON_CONFORME, Result
+from checker.evaluate.explain import EN_DEFAUT, INDECIDABLE, Explainer, Explanation
+from checker.evaluate.results import DONNEES_INSUFFISANTES, NON_CONFORME, Result
 from checker.evaluate.run import Evaluator, Options, Period
+from checker.report import present
+from checker.report.names import Names
+from checker.report.synthesis import REFERENCE_FIGURES, ObligationLine, synthesis
 from checker.runs import Receipt
+from checker.vocabulary import field_label
 from dsl.rulebook import Rulebook
-
-MAX_EXPLAINED_ROWS = 300
-# National reference figures (ANCOLS), shown beside the territory's own: share of attributions
-# outside QPV going to first-quartile households, EPCI concerned, excluding rehoused households.
-REFERENCE_FIGURES = {
-    "L441-1.Q1-HORS-QPV": [
-        ("2017", 0.165, "ANCOLS, bilan 2017-2019 des attributions (hors relogés)"),
-        ("2018", 0.14, "ANCOLS, bilan 2017-2019 des attributions (hors relogés)"),
-        ("2019", 0.155, "ANCOLS, bilan 2017-2019 : 42 000 attributions sur 272 000 hors QPV"),
-    ],
-}
 
 
 @dataclass
@@ -33,6 +27,74 @@ class Breakdown:
     rule: str
     dimension: str  # "commune" or "qpv"
     rows: list[Result]
+    target: Result | None = None  # the result whose target the table is read against
+
+
+@dataclass
+class Listing:
+    """The records behind one result that must be acted on: those failing a non-compliant
+    result, those undecided for a result whose data are insufficient."""
+
+    index: int  # in the results
+    result: Result
+    explanation: Explanation  # every record of the result's scope
+    rows: list[int]  # the records listed, as indexes into explanation.rows
+    state: str  # EN_DEFAUT or INDECIDABLE
+
+
+@dataclass
+class YearRun:
+    year: int
+    results: list[Result]
+    receipt: dict[str, Any] | None  # None for a year evaluated only to draw a trend
+
+
+@dataclass
+class ObjectiveView:
+    rule: str
+    rule_title: str
+    scope: str  # by its names
+    codes: str
+    source: str
+    result: Result | None  # the result judged against this objective, if any
+    target: str
+
+
+@dataclass
+class CommitmentView:
+    """A CIA in force on the territory: its quantified objectives with their results, and its
+    qualitative commitments (which mixite lists but does not check)."""
+
+    commitment_id: str
+    title: str
+    period: str
+    signatories: list[str]
+    sources: list[str]
+    quantified: list[ObjectiveView] = field(default_factory=list)
+    qualitative: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportView:
+    day: dt.datetime
+    files: list[dict[str, Any]]
+    summary: dict[str, dict[str, int]]
+
+
+@dataclass
+class MissingValue:
+    field: str  # French label
+    missing: int
+    total: int
+    population: str
+    effect: str
+
+
+@dataclass
+class UncertainPoint:
+    rule: str
+    where: str  # « règle », « version du 22/02/2020 », « paramètre … »
+    text: str
 
 
 @dataclass
@@ -43,15 +105,30 @@ class ReportData:
     receipt: dict[str, Any]
     rulebook: Rulebook
     territory: list[dict[str, Any]]
-    trend: dict[str, list[tuple[int, Result]]] = field(
+    names: Names = field(default_factory=Names)
+    years: list[YearRun] = field(default_factory=list)  # side by side, oldest first
+    trend: dict[str, list[tuple[int, Result]]] = field(default_factory=dict)  # rule -> EPCI results
+    history: dict[str, list[tuple[int, ObligationLine]]] = field(
         default_factory=dict
-    )  # rule -> (year, EPCI result)
+    )  # rule -> lines
     breakdowns: list[Breakdown] = field(default_factory=list)
-    explanations: dict[int, Explanation] = field(
-        default_factory=dict
-    )  # index in results -> records
-    truncated: dict[int, int] = field(default_factory=dict)  # index -> total records
-    bailleurs: dict[str, str] = field(default_factory=dict)  # SIREN -> name
+    listings: dict[int, Listing] = field(default_factory=dict)  # index in results -> records
+    lines: list[ObligationLine] = field(default_factory=list)
+    commitments: list[CommitmentView] = field(default_factory=list)
+    uncertain: list[UncertainPoint] = field(default_factory=list)
+    imports: list[ImportView] = field(default_factory=list)
+    missing: list[MissingValue] = field(default_factory=list)
+    data_until: dt.date | None = None  # the latest date found in the data
+    stem: str = "rapport"  # file name (without suffix) the companion files are named after
+
+    @property
+    def bailleurs(self) -> dict[str, str]:
+        return self.names.bailleurs
+
+    @property
+    def failing_file(self) -> str:
+        """The CSV holding every record listed, written beside the report."""
+        return f"{self.stem}-en-defaut.csv"
 
 
 def years_held(connection: Connection) -> list[int]:
@@ -61,40 +138,66 @@ def years_held(connection: Connection) -> list[int]:
 
 
 def collect(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
-            results: list[Result], receipt: Receipt, title: str) -> ReportData:  # fmt: skip
+            results: list[Result], receipt: Receipt, title: str,
+            earlier: list[YearRun] | None = None, stem: str | None = None) -> ReportData:  # fmt: skip
+    """The report of `period` (its `results` and `receipt`); `earlier` are the years reported
+    side by side with it, each with its own receipt. Without them, the trend shows every year
+    held in the database up to this one."""
     evaluator = Evaluator(connection, rulebook, period, options)
     data = ReportData(title, period, results, receipt.as_json(), rulebook, evaluator.epcis)
-    data.bailleurs = {
-        siren: nom
-        for siren, nom in connection.execute(select(models.Bailleur.siren, models.Bailleur.nom))
-    }
-    for year in years_held(connection):
-        if year > period.end.year:
-            continue
-        past = (
-            Evaluator(connection, rulebook, Period.year(year), options).evaluate()
-            if year != period.end.year
-            else results
-        )
-        for result in past:
-            if set(result.scope) == {"epci"}:
-                data.trend.setdefault(result.rule, []).append((year, result))
+    data.stem = stem or f"rapport-{period.end.year}"
+    data.names = Names.load(connection)
+    data.lines = synthesis(results, rulebook, data.names)
+    current = YearRun(period.end.year, results, data.receipt)
+    if earlier is not None:
+        data.years = [*sorted(earlier, key=lambda run: run.year), current]
+    else:
+        data.years = [
+            YearRun(year, Evaluator(connection, rulebook, Period.year(year), options).evaluate(), None)
+            for year in years_held(connection)
+            if year < period.end.year
+        ] + [current]  # fmt: skip
+    for run in data.years:
+        for line in synthesis(run.results, rulebook, data.names):
+            data.history.setdefault(line.rule, []).append((run.year, line))
+            if line.whole is not None:
+                data.trend.setdefault(line.rule, []).append((run.year, line.whole))
+    whole = {(r.rule, r.scope.get("epci")): r for r in results if set(r.scope) == {"epci"}}
     for rule_id in sorted(rulebook.rules):
         for dimension in ("commune", "qpv"):
             rows = _breakdown(evaluator, rule_id, dimension)
             if rows:
-                data.breakdowns.append(Breakdown(rule_id, dimension, rows))
-    explainer = Explainer(connection, evaluator)
-    for index, result in enumerate(results):
-        if result.status == NON_CONFORME and result.kind != "structure":
-            try:
-                explanation = explainer.explain(result.rule, result.scope)
-            except Exception:
-                continue
-            data.truncated[index] = len(explanation.rows)
-            explanation.rows = explanation.rows[:MAX_EXPLAINED_ROWS]
-            data.explanations[index] = explanation
+                target = whole.get((rule_id, rows[0].scope.get("epci")))
+                data.breakdowns.append(Breakdown(rule_id, dimension, rows, target))
+    data.listings = listings(Explainer(connection, evaluator), results)
+    data.commitments = _commitments(rulebook, results, data.names, evaluator.epcis)
+    data.uncertain = _uncertain(rulebook, results)
+    data.imports = _imports(connection)
+    data.missing = _missing(connection, period)
+    data.data_until = connection.execute(
+        select(func.max(models.Attribution.date_decision))
+    ).scalar()
     return data
+
+
+def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
+    """Every record behind each result to act on. A rule is explained once per EPCI, and the
+    narrower scopes take their rows from it, as the check filters them."""
+    listings: dict[int, Listing] = {}
+    widest: dict[tuple[str, str], Explanation] = {}
+    for index, result in enumerate(results):
+        if result.status not in (NON_CONFORME, DONNEES_INSUFFISANTES) or result.kind == "structure":
+            continue
+        if result.denominator is None:
+            continue
+        key = (result.rule, result.scope.get("epci", ""))
+        if key not in widest:
+            widest[key] = explainer.explain(result.rule, {"epci": key[1]} if key[1] else {})
+        explanation = widest[key].within(result.scope)
+        state = EN_DEFAUT if result.status == NON_CONFORME else INDECIDABLE
+        rows = [i for i, s in enumerate(explanation.states) if s == state]
+        listings[index] = Listing(index, result, explanation, rows, state)
+    return listings
 
 
 def _breakdown(evaluator: Evaluator, rule_id: str, dimension: str) -> list[Result]:
@@ -125,33 +228,102 @@ def _breakdown(evaluator: Evaluator, rule_id: str, dimension: str) -> list[Resul
     ]
 
 
-__all__ = ["REFERENCE_FIGURES", "collect", "dt"]
-
-
-_SEVERITY = ["non_conforme", "donnees_insuffisantes", "conforme", "non_applicable"]
-
-
-def summary_rows(results: list[Result]) -> list[tuple[int | None, Result]]:
-    """One line per obligation and EPCI: its EPCI-wide result when it has one; otherwise (rules
-    judged per réservataire or per bailleur only) a line counting the scopes that comply, with
-    the worst status and the sum of the shortfalls."""
-    rows: list[tuple[int | None, Result]] = []
-    by_rule: dict[tuple[str, str], list[tuple[int, Result]]] = {}
-    for index, result in enumerate(results):
-        by_rule.setdefault((result.rule, result.scope.get("epci", "")), []).append((index, result))
-    for (rule, epci), found in sorted(by_rule.items()):
-        whole = [(i, r) for i, r in found if set(r.scope) == {"epci"}]
-        if whole:
-            rows.extend(whole)
+def _commitments(rulebook: Rulebook, results: list[Result], names: Names,
+                 epcis: list[dict[str, Any]]) -> list[CommitmentView]:  # fmt: skip
+    territory = {str(epci["siren"]) for epci in epcis}
+    views = []
+    for commitment_id in sorted(rulebook.commitments):
+        commitment = rulebook.commitments[commitment_id]
+        if commitment.territory is not None and commitment.territory not in territory:
             continue
-        judged = [r for _, r in found if r.status != "non_applicable"]
-        worst = min((r.status for _, r in found), key=_SEVERITY.index)
-        shortfalls = [r.shortfall for r in judged if r.shortfall is not None]
-        dimension = ", ".join(sorted({k for _, r in found for k in r.scope} - {"epci"}))
-        rows.append((None, Result(
-            rule=rule, version=found[0][1].version, scope={"epci": epci}, status=worst,
-            numerator=sum(r.status == "conforme" for r in judged), denominator=len(judged),
-            rate=None, target=None, shortfall=sum(shortfalls) if shortfalls else None,
-            kind="scopes", message=f"périmètres conformes sur périmètres jugés (par {dimension})",
-        )))  # fmt: skip
-    return rows
+        start = commitment.start.strftime("%d/%m/%Y") if commitment.start else "—"
+        end = commitment.end.strftime("%d/%m/%Y") if commitment.end else "—"
+        view = CommitmentView(
+            commitment_id=commitment_id,
+            title=commitment.meta.title or commitment_id,
+            period=f"du {start} au {end}",
+            signatories=list(commitment.signatories),
+            sources=[source.title for source in commitment.meta.sources],
+            qualitative=list(commitment.meta.notes),
+        )
+        for objective in commitment.objectives:
+            scope = {item.name: item.value for item in objective.scope}
+            epci = commitment.territory or next(iter(sorted(territory)), "")
+            found = next(
+                (r for r in results if r.rule == objective.rule_id
+                 and r.scope == {"epci": epci, **scope} and r.target_source == commitment_id),
+                None,
+            )  # fmt: skip
+            rule = rulebook.rules.get(objective.rule_id)
+            full_scope = {"epci": epci, **scope}
+            view.quantified.append(ObjectiveView(
+                rule=objective.rule_id,
+                rule_title=rule.meta.title or objective.rule_id if rule else objective.rule_id,
+                scope=names.scope(full_scope), codes=names.codes(full_scope),
+                source="; ".join(source.title for source in objective.sources),
+                result=found,
+                target=present.target_text(found, present.bound_of(rulebook, found), False)
+                if found else "—",
+            ))  # fmt: skip
+        views.append(view)
+    return views
+
+
+def _uncertain(rulebook: Rulebook, results: list[Result]) -> list[UncertainPoint]:
+    """The points the rules mark uncertain, for the rules, versions and parameters used."""
+    points: list[UncertainPoint] = []
+    seen: set[tuple[str, str]] = set()
+    for rule_id in sorted({r.rule for r in results}):
+        rule = rulebook.rules[rule_id]
+        versions = {r.version for r in results if r.rule == rule_id}
+        items = [("règle", text) for text in rule.meta.uncertain]
+        for version in rule.versions:
+            if version.start.isoformat() in versions:
+                label = f"version du {version.start.strftime('%d/%m/%Y')}"
+                items += [(label, text) for text in version.meta.uncertain]
+        names = sorted({p["name"] for r in results if r.rule == rule_id for p in r.parameters})
+        for name in names:
+            parameter = rulebook.parameters.get(name)
+            if parameter is not None:
+                label = f"paramètre « {field_label(name)} »"
+                items += [(label, text) for text in parameter.decl.meta.uncertain]
+        for where, text in items:
+            if (where, text) not in seen:
+                seen.add((where, text))
+                points.append(UncertainPoint(rule_id, where, text))
+    return points
+
+
+def _imports(connection: Connection) -> list[ImportView]:
+    batch = models.ImportBatch
+    query = select(batch.imported_at, batch.files, batch.summary).order_by(batch.id)
+    return [
+        ImportView(day, list(files), dict(summary))
+        for day, files, summary in connection.execute(query)
+    ]
+
+
+# Optional values of an attribution, what their absence prevents, and when it is expected.
+_OPTIONAL = (
+    ("date_bail", "l'attribution ne compte dans aucun objectif annuel (bail non signé)"),
+    ("revenus_mensuels", "quartile du ménage indécidable"),
+    ("rfr_n2", "ressources retenues inconnues : respect du plafond indécidable"),
+    ("categorie_menage", "catégorie déduite de la composition du foyer"),
+)
+
+
+def _missing(connection: Connection, period: Period) -> list[MissingValue]:
+    table = models.Attribution.__table__
+    decided = table.c.date_decision.between(period.start, period.end)
+    total = connection.execute(select(func.count()).select_from(table).where(decided)).scalar() or 0
+    found = []
+    for name, effect in _OPTIONAL:
+        column = table.c[name + "_centimes" if name in ("revenus_mensuels", "rfr_n2") else name]
+        query = select(func.count()).select_from(table).where(decided, column.is_(None))
+        missing = connection.execute(query).scalar() or 0
+        found.append(MissingValue(field_label(name), int(missing), int(total),
+                                  "attributions décidées dans la période", effect))  # fmt: skip
+    return found
+
+
+__all__ = ["REFERENCE_FIGURES", "Breakdown", "Listing", "ReportData", "collect", "years_held"]

@@ -1,8 +1,11 @@
-"""The HTML report: one self-contained file (inline style and SVG, no script, no network),
-printable, for the CIL and the préfet."""
+"""The full report as one self-contained file (inline style and SVG, no script, no network),
+structured as a CIL reads a yearly review: cover, one-page synthesis, the years side by side, one
+section per obligation, the CIA's commitments, observations, annexes. It prints on A4 with page
+numbers (`--format pdf` prints it)."""
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from importlib.resources import files
 from typing import Any
@@ -10,112 +13,322 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from checker import __version__, frenchfmt
+from checker.evaluate.explain import EN_DEFAUT, Column, show
 from checker.evaluate.results import Result
-from checker.report import charts
-from checker.report.collect import REFERENCE_FIGURES, ReportData, summary_rows
-from checker.report.labels import SCOPE_LABELS, STATUS_LABELS, scope_text
+from checker.report import charts, present
+from checker.report.collect import Listing, ReportData
+from checker.report.labels import STATUS_LABELS
+from checker.report.records import html_limit, record_key, record_table
+from checker.report.synthesis import REFERENCE_FIGURES
+from checker.vocabulary import expression_label, field_label, indicator_label, plain_text
 from dsl import ast
 
-
-def _percent(value: float | None) -> str:
-    return frenchfmt.percent(
-        Fraction(value).limit_denominator(10**9) if value is not None else None
-    )
+# How many values the « why » cell of a listed record shows.
+WHY_VALUES = 3
 
 
 def _environment() -> Environment:
     environment = Environment(
         autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True
     )
-    environment.filters["pct"] = _percent
+    environment.filters["pct"] = present.percent
+    environment.filters["nombre"] = present.count
     environment.filters["statut"] = lambda status: STATUS_LABELS[status]
-    environment.filters["perimetre"] = scope_text
-    environment.filters["date"] = lambda iso: (
-        frenchfmt.date(__import__("datetime").date.fromisoformat(iso)) if iso else "—"
-    )
+    environment.filters["date"] = present.french_date
+    environment.filters["champ"] = field_label
+    environment.filters["texte"] = plain_text
     return environment
 
 
-def _anchor(index: int) -> str:
-    return f"detail-{index}"
+def anchor(index: int) -> str:
+    return f"enregistrements-{index}"
+
+
+def scope_key(result: Result) -> str:
+    """A result's rule and scope, as the listing's data-perimetre attribute (for programs)."""
+    return result.rule + "|" + ";".join(f"{k}={v}" for k, v in sorted(result.scope.items()))
+
+
+def _scope_row(data: ReportData, index: int, result: Result) -> dict[str, Any]:
+    bound = present.bound_of(data.rulebook, result)
+    unit = present.unit_of(data.rulebook, result)
+    return {
+        "index": index,
+        "result": result,
+        "label": data.names.scope(result.scope),
+        "codes": data.names.codes(result.scope),
+        "achieved": present.achieved_text(result),
+        "target": present.target_text(result, bound),
+        "shortfall": present.shortfall_text(result, bound, unit),
+        "note": result.message if result.status in ("non_applicable", "donnees_insuffisantes") else "",
+        "listed": index in data.listings,
+    }  # fmt: skip
+
+
+def _short(column: Column) -> str:
+    """A value's label without the keys of its look-up (« seuil du premier quartile »)."""
+    return field_label(column.key.split("[", 1)[0].strip()) if "[" in column.key else column.title
+
+
+def _why(listing: Listing, row: int) -> str:
+    """Why a record is listed: the parts of the condition it fails (when not all of them fail
+    by definition), then the first values the condition reads."""
+    explanation = listing.explanation
+    cells = explanation.rows[row]
+    columns = explanation.columns
+    reasons = [(c, v) for c, v in zip(columns, cells, strict=True) if c.role == "reason"]
+    parts = [f"{c.title} : {v}" for c, v in reasons if v in ("non", "inconnu")]
+    if reasons and len(parts) == len(reasons) and listing.state == EN_DEFAUT:
+        parts = []  # « ni … ni … »: the heading says it already
+    if listing.state != EN_DEFAUT:
+        parts += [f"{c.title} : {v}" for c, v in zip(columns, cells, strict=True)
+                  if c.role == "verdict"]  # fmt: skip
+    values = [
+        f"{_short(c)} : {show(v, c.type) or 'non renseigné'}"
+        for c, v in zip(columns, cells, strict=True)
+        if c.role == "value"
+    ][:WHY_VALUES]
+    if not parts and not values and listing.state == EN_DEFAUT:
+        condition = explanation.condition
+        short = condition if len(condition) <= 160 else condition[:157].rsplit(" ", 1)[0] + " …"
+        return f"ne remplit pas : {short}"
+    return " ; ".join(parts + values)
+
+
+def _hidden_keys(results: list[tuple[int, Result]], population: str) -> set[str]:
+    """Identity columns a rule's listings leave out: the EPCI's name, and an attribution's
+    contingent and réservataire for rules not judged by them."""
+    scoped = {key for _, r in results for key in r.scope}
+    if population != "attributions":
+        return {"nom"}
+    return {"nom"} | ({"contingent", "reservataire"} - scoped)
+
+
+def _listing_views(data: ReportData, results: list[tuple[int, Result]]) -> list[dict[str, Any]]:
+    """The records of a rule's results to act on. A narrower result whose records are all in
+    the EPCI's complete list (a record-level rule) points to that list instead of repeating it.
+    Every listed row names (data-resultats) the results it belongs to."""
+    listed = [(i, r) for i, r in results if i in data.listings]
+    keys_of = {
+        i: {record_key(data.listings[i].explanation, row) for row in data.listings[i].rows}
+        for i, _ in listed
+    }
+    covered: dict[int, int] = {}
+    for i, r in listed:
+        listing = data.listings[i]
+        if set(r.scope) != {"epci"} or r.kind != "each" or len(listing.rows) > html_limit(r.kind):
+            continue
+        for j, narrower in listed:
+            if (
+                j != i
+                and narrower.scope.get("epci") == r.scope.get("epci")
+                and (data.listings[j].state == listing.state)
+            ):
+                covered[j] = i
+    views = []
+    for i, result in listed:
+        if i in covered:
+            continue
+        listing = data.listings[i]
+        hidden = _hidden_keys(results, listing.explanation.population)
+        shown_rows = listing.rows[: html_limit(result.kind)]
+        table = record_table(listing.explanation, data.names, shown_rows)
+        columns = []
+        for position, key in enumerate(table.keys):
+            column = next((c for c in listing.explanation.columns if c.key == key), None)
+            if column is None or column.role != "identity" or key in result.scope or key in hidden:
+                continue
+            code = table.keys.index(key + ":code") if key + ":code" in table.keys else None
+            columns.append((position, code, table.headers[position]))
+        rows = []
+        for row, cells in zip(shown_rows, table.rows, strict=True):
+            shown = []
+            for position, code_position, _ in columns:
+                text = show(cells[position], table.types[position])
+                if table.keys[position] == "pseudonyme":
+                    text = text[:12] + "…"
+                code = cells[code_position] if code_position is not None else None
+                shown.append((text, None if code is None else str(code)))
+            key = record_key(listing.explanation, row)
+            members = [i] + [j for j, w in covered.items() if w == i and key in keys_of[j]]
+            rows.append({"cells": shown, "why": _why(listing, row), "key": key,
+                         "members": " ".join(str(m) for m in sorted(members))})  # fmt: skip
+        unit = present.unit_of(data.rulebook, result)
+        views.append({
+            "anchor": anchor(i),
+            "index": i,
+            "key": scope_key(result),
+            "scope": data.names.scope(result.scope),
+            "headers": [header for _, _, header in columns],
+            "rows": rows,
+            "total": len(listing.rows),
+            "rest": len(listing.rows) - len(shown_rows),
+            "state": listing.state,
+            "unit": unit,
+            "kind": result.kind,
+            "bound": present.bound_of(data.rulebook, result),
+            "covered": [
+                {"index": j, "anchor": anchor(j), "scope": data.names.scope(data.results[j].scope),
+                 "key": scope_key(data.results[j]),
+                 "total": len(data.listings[j].rows)}
+                for j, w in sorted(covered.items(), key=lambda item: data.names.scope(data.results[item[0]].scope))
+                if w == i
+            ],
+        })  # fmt: skip
+    return views
 
 
 def _rule_sections(data: ReportData) -> list[dict[str, Any]]:
     sections = []
-    for rule_id in sorted(data.rulebook.rules):
-        rule: ast.Rule = data.rulebook.rules[rule_id]
-        results = [(i, r) for i, r in enumerate(data.results) if r.rule == rule_id]
-        if not results:
-            continue
-        detailed = [(i, r) for i, r in results if len(r.scope) > 1]
+    uncertain_count: dict[str, int] = {}
+    for point in data.uncertain:
+        uncertain_count[point.rule] = uncertain_count.get(point.rule, 0) + 1
+    for line in data.lines:
+        rule: ast.Rule = data.rulebook.rules[line.rule]
+        results = [(i, r) for i, r in enumerate(data.results)
+                   if r.rule == line.rule and r.scope.get("epci", "") == line.epci]  # fmt: skip
+        results.sort(key=lambda item: (len(item[1].scope), data.names.scope(item[1].scope)))
         chart = None
-        rated = [(i, r) for i, r in detailed if r.rate is not None]
+        rated = [(i, r) for i, r in results if len(r.scope) > 1 and r.rate is not None]
         if rated and rated[0][1].kind == "share":
-            labels = [_scope_label(r.scope, data) for _, r in rated]
-            chart = charts.rate_against_target(labels, [r.rate for _, r in rated], [r.target for _, r in rated],
-                                               f"{rule_id} : taux par {_dimension_label(rated[0][1].scope)}")  # fmt: skip
+            chart = charts.rate_against_target(
+                [data.names.scope(r.scope) for _, r in rated],
+                [r.rate for _, r in rated],
+                [r.target for _, r in rated],
+                f"Taux par {_dimension_label(rated[0][1].scope)}",
+            )
         trend_chart = None
-        history = data.trend.get(rule_id, [])
+        history = data.trend.get(line.rule, [])
         if (
-            len(history) >= 1
+            len(history) > 1
             and history[-1][1].kind == "share"
             and any(r.rate is not None for _, r in history)
         ):
-            references = [(int(y), v) for y, v, _ in REFERENCE_FIGURES.get(rule_id, [])]
-            trend_chart = charts.trend([y for y, _ in history], [r.rate for _, r in history],
-                                       [r.target for _, r in history], f"{rule_id} : évolution", references)  # fmt: skip
-        breakdowns = [b for b in data.breakdowns if b.rule == rule_id]
+            references = [(int(y), v) for y, v, _ in REFERENCE_FIGURES.get(line.rule, [])]
+            trend_chart = charts.trend(
+                [y for y, _ in history],
+                [r.rate for _, r in history],
+                [r.target for _, r in history],
+                "Évolution sur les années",
+                references,
+            )
+        breakdowns = []
+        for breakdown in data.breakdowns:
+            if breakdown.rule != line.rule or breakdown.target is None:
+                continue
+            reference = breakdown.target
+            target = reference.target if reference else None
+            bound = present.bound_of(data.rulebook, reference) if reference else None
+            rows = []
+            for r in sorted(breakdown.rows, key=lambda r: data.names.of(breakdown.dimension, r.scope[breakdown.dimension])):  # fmt: skip
+                gap = None if r.rate is None or target is None else (r.rate - target) * 100
+                rows.append({
+                    "name": data.names.of(breakdown.dimension, r.scope[breakdown.dimension]),
+                    "code": r.scope[breakdown.dimension],
+                    "achieved": present.achieved_text(r),
+                    "gap": "—" if gap is None else f"{gap:+.1f} pts".replace(".", ",").replace("-", "−"),
+                    "meets": None if gap is None else (gap >= 0 if bound != "max" else gap <= 0),
+                })  # fmt: skip
+            breakdowns.append({
+                "dimension": breakdown.dimension,
+                "title": "commune" if breakdown.dimension == "commune" else "QPV",
+                "target": present.target_text(reference, bound) if reference else "—",
+                "rows": rows,
+            })  # fmt: skip
+        indicators = []
+        if line.whole is not None:
+            for key in sorted(line.whole.indicators):
+                value = line.whole.indicators[key]
+                if value is None or key == "needed_by_year_end":
+                    continue
+                shown = present.percent(value) if key.startswith("rate_") else present.count(value)
+                indicators.append((indicator_label(key), shown))
         sections.append({
-            "id": rule_id,
-            "title": rule.meta.title or rule_id,
+            "id": line.rule,
+            "line": line,
+            "title": rule.meta.title or line.rule,
             "sources": rule.meta.sources,
-            "uncertain": rule.meta.uncertain,
-            "results": results,
+            "uncertain": uncertain_count.get(line.rule, 0),
+            "rows": [_scope_row(data, i, r) for i, r in results],
             "chart": chart,
             "trend_chart": trend_chart,
             "breakdowns": breakdowns,
-            "references": REFERENCE_FIGURES.get(rule_id, []),
+            "indicators": indicators,
+            "listings": _listing_views(data, results),
         })  # fmt: skip
     return sections
 
 
 def _dimension_label(scope: dict[str, str]) -> str:
-    others = [key for key in scope if key != "epci"]
-    return ", ".join(SCOPE_LABELS.get(key, key) for key in others) or "EPCI"
+    others = [key for key in scope if key not in ("epci", "contingent")]
+    return ", ".join(field_label(key) for key in others) or "EPCI"
 
 
-def _scope_label(scope: dict[str, str], data: ReportData) -> str:
-    parts = []
-    for key, value in sorted(scope.items()):
-        if key == "epci" and len(scope) > 1:
-            continue
-        name = data.bailleurs.get(value) if key == "bailleur" else None
-        parts.append(f"{name} ({value})" if name else f"{SCOPE_LABELS.get(key, key)} {value}")
-    return ", ".join(parts)
+def _evolution(data: ReportData) -> list[dict[str, Any]]:
+    """One row per obligation: each year's status, achievement and target."""
+    rows = []
+    years = [run.year for run in data.years]
+    for line in data.lines:
+        history = dict(data.history.get(line.rule, []))
+        cells: list[dict[str, str] | None] = []
+        for year in years:
+            past = history.get(year)
+            if past is None:
+                cells.append(None)
+                continue
+            achieved = (
+                present.percent(past.whole.rate)
+                if past.whole and past.whole.rate is not None
+                else past.achieved
+            )
+            cells.append({"status": past.status, "achieved": achieved, "target": past.target})
+        references = REFERENCE_FIGURES.get(line.rule, [])
+        rows.append({"line": line, "cells": cells, "references": references})
+    return rows
 
 
-def _parameters(results: list[Result]) -> list[dict[str, Any]]:
+def _parameters(data: ReportData) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
-    for result in results:
+    for result in data.results:
         for parameter in result.parameters:
             key = f"{parameter['name']}|{parameter['key']}|{parameter['from']}"
             seen.setdefault(key, parameter)
-    return [seen[key] for key in sorted(seen)]
+    shown = []
+    for key in sorted(seen):
+        parameter = seen[key]
+        keys = ", ".join(
+            f"{field_label(k)} : {data.names.of(k, str(v)) if k != 'epci' else v}"
+            for k, v in parameter["key"].items()
+        )
+        declared = data.rulebook.parameters.get(parameter["name"])
+        value = parameter["value"]
+        if declared is not None and isinstance(value, int | float | str):
+            with contextlib.suppress(ValueError):
+                value = frenchfmt.value(Fraction(str(value)), declared.type)
+        shown.append({**parameter, "label": field_label(parameter["name"]), "keys": keys,
+                      "shown": value})  # fmt: skip
+    return shown
 
 
 def render(data: ReportData) -> str:
     template = _environment().from_string(
         files("checker.report").joinpath("templates/rapport.html.j2").read_text(encoding="utf-8")
     )
-    summary = summary_rows(data.results)
+    statuses = [line.status for line in data.lines]
     return template.render(
         data=data,
         version=__version__,
-        summary=summary,
+        lines=data.lines,
+        counts={status: statuses.count(status) for status in STATUS_LABELS},
         sections=_rule_sections(data),
-        anchor=_anchor,
-        scope_label=lambda scope: _scope_label(scope, data),
-        parameters=_parameters(data.results),
+        evolution=_evolution(data),
+        years=[run.year for run in data.years],
+        receipts=[run for run in data.years if run.receipt is not None],
+        parameters=_parameters(data),
         references=REFERENCE_FIGURES,
-        rules=[data.rulebook.rules[rule_id] for rule_id in sorted(data.rulebook.rules)],
+        rules=[data.rulebook.rules[rule_id] for rule_id in sorted({r.rule for r in data.results})],
+        anchor=anchor,
+        expression=expression_label,
+        territory=", ".join(data.names.of("epci", str(e["siren"])) for e in data.territory),
+        sirens=", ".join(str(e["siren"]) for e in data.territory),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from checker.evaluate.results import Result
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: a document may hold several years side by side (`years`)
 
 
 def results_block(results: list[Result]) -> list[dict[str, Any]]:
@@ -16,6 +16,18 @@ def results_block(results: list[Result]) -> list[dict[str, Any]]:
 
 def document(results: list[Result], receipt: dict[str, Any]) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "receipt": receipt, "results": results_block(results)}
+
+
+def years_document(runs: list[Any]) -> dict[str, Any]:
+    """Several years side by side (`mixite check --year 2023 --year 2024 …`): one entry per
+    year, oldest first, each with its own receipt and results."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "years": [
+            {"year": run.year, "receipt": run.receipt, "results": results_block(run.results)}
+            for run in runs
+        ],
+    }
 
 
 def dumps(value: Any) -> str:

@@ -1,21 +1,29 @@
-"""Markdown and CSV renderings of the results (CSV for French Excel: `;`, decimal comma, BOM)."""
+"""Markdown and CSV renderings (CSV for French Excel: `;`, decimal comma, BOM): the same
+synthesis as the HTML report, with names, caps read as caps, and units."""
 
 from __future__ import annotations
 
 import csv
 import io
-from fractions import Fraction
+from collections.abc import Sequence
 from typing import Any
 
-from checker import frenchfmt
 from checker.evaluate.results import Result
-from checker.report.labels import SCOPE_LABELS, STATUS_LABELS, scope_text
+from checker.report import present
+from checker.report.collect import Listing, YearRun
+from checker.report.labels import STATUS_LABELS
+from checker.report.names import Names
+from checker.report.records import record_key, record_table
+from checker.report.synthesis import REFERENCE_FIGURES, synthesis
+from checker.vocabulary import SCOPE_ORDER
+from dsl.rulebook import Rulebook
 
 CSV_COLUMNS = (
-    "regle", "version", "epci", "bailleur", "contingent", "reservataire", "commune", "qpv",
-    "statut", "numerateur", "denominateur", "taux", "cible", "manque", "inconnus",
-    "source_de_la_cible", "message",
+    "annee", "regle", "version", "perimetre", "epci", "bailleur", "contingent", "reservataire",
+    "commune", "qpv", "statut", "numerateur", "denominateur", "taux", "cible", "type_de_cible",
+    "cible_lue", "source_de_la_cible", "manque", "manque_lu", "inconnus", "message",
 )  # fmt: skip
+TARGET_KINDS = {"min": "plancher", "max": "plafond", None: "chaque cas"}
 
 
 def _csv_number(value: float | int | None) -> str:
@@ -26,55 +34,169 @@ def _csv_number(value: float | int | None) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def to_csv(results: list[Result]) -> str:
+def _csv(rows: list[list[Any]], header: list[str] | tuple[str, ...]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for result in sorted(results, key=Result.sort_key):
-        writer.writerow([
-            result.rule, result.version,
-            *(result.scope.get(key, "") for key in ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv")),
-            STATUS_LABELS[result.status], _csv_number(result.numerator), _csv_number(result.denominator),
-            _csv_number(result.rate), _csv_number(result.target), _csv_number(result.shortfall),
-            _csv_number(result.unknown), result.target_source or "", result.message,
-        ])  # fmt: skip
+    writer.writerow(header)
+    writer.writerows(rows)
     return "\ufeff" + buffer.getvalue()  # BOM: Excel then reads UTF-8 correctly
 
 
-def _percent(value: float | None) -> str:
-    return frenchfmt.percent(
-        Fraction(value).limit_denominator(10**9) if value is not None else None
-    )
+def to_csv(results: list[Result], rulebook: Rulebook, names: Names, year: int,
+           earlier: Sequence[YearRun] = ()) -> str:  # fmt: skip
+    """One line per result (and per year when several are reported), codes in their own
+    columns beside the scope's names."""
+    rows = []
+    for run_year, run_results in [*((run.year, run.results) for run in earlier), (year, results)]:
+        for result in sorted(run_results, key=Result.sort_key):
+            bound = present.bound_of(rulebook, result)
+            unit = present.unit_of(rulebook, result)
+            rows.append([
+                run_year, result.rule, result.version, names.scope(result.scope),
+                *(result.scope.get(key, "") for key in ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv")),
+                STATUS_LABELS[result.status], _csv_number(result.numerator), _csv_number(result.denominator),
+                _csv_number(result.rate), _csv_number(result.target),
+                TARGET_KINDS[bound] if result.target is not None else "",
+                present.target_text(result, bound), result.target_source or "",
+                _csv_number(result.shortfall), present.shortfall_text(result, bound, unit),
+                _csv_number(result.unknown), result.message,
+            ])  # fmt: skip
+    return _csv(rows, CSV_COLUMNS)
 
 
-def to_markdown(results: list[Result], receipt: dict[str, Any], title: str) -> str:
-    lines = [f"# {title}", ""]
+FAILING_COLUMNS = ("annee", "regle", "perimetre", "codes_du_perimetre", "statut_du_resultat",
+                   "enregistrement", "population", "cle")  # fmt: skip
+
+
+def failing_csv(listings: dict[int, Listing], names: Names, year: int) -> str:
+    """Every record behind every result to act on: one line per result and record, its
+    identity (names and codes), and the columns of its rule's listing."""
+    header: list[str] = list(FAILING_COLUMNS)
+    extra: list[str] = []
+    rows: list[dict[str, str]] = []
+    for index in sorted(listings):
+        listing = listings[index]
+        table = record_table(listing.explanation, names, listing.rows)
+        for title in table.headers:
+            if title not in extra:
+                extra.append(title)
+        for row, texts in zip(listing.rows, table.text_rows(), strict=True):
+            cells = {
+                "annee": str(year),
+                "regle": listing.result.rule,
+                "perimetre": names.scope(listing.result.scope),
+                "codes_du_perimetre": names.codes(listing.result.scope),
+                "statut_du_resultat": STATUS_LABELS[listing.result.status],
+                "enregistrement": "en défaut" if listing.state == "en_defaut" else "indécidable",
+                "population": present.UNITS.get(listing.explanation.population, ("",))[0],
+                "cle": record_key(listing.explanation, row),
+            }
+            cells.update(zip(table.headers, texts, strict=True))
+            rows.append(cells)
+    header += extra
+    return _csv([[cells.get(name, "") for name in header] for cells in rows], header)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rulebook: Rulebook,
+                names: Names, earlier: Sequence[YearRun] = ()) -> str:  # fmt: skip
+    lines = synthesis(results, rulebook, names)
     period = receipt["period"]
-    lines.append(f"Période : du {period['start']} au {period['end']}"
-                 + (f" (situation au {receipt['as_of']})" if receipt.get("as_of") else ""))  # fmt: skip
-    lines.append("")
-    lines.append("| Règle | Périmètre | Statut | Réalisé | Taux | Cible | Manque |")
-    lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: |")
-    for result in sorted(results, key=Result.sort_key):
-        done = (
-            f"{result.numerator} / {result.denominator}" if result.denominator is not None else "—"
+    territory = ", ".join(sorted({names.of("epci", line.epci) for line in lines}))
+    out = [f"# {title}", ""]
+    out.append(f"- Territoire : {territory}")
+    out.append(
+        f"- Période : baux signés du {present.french_date(period['start'])} au {present.french_date(period['end'])}"
+        + (
+            f" (situation au {present.french_date(receipt['as_of'])})"
+            if receipt.get("as_of")
+            else ""
         )
-        shortfall = "—" if result.shortfall is None else str(result.shortfall)
-        lines.append(
-            f"| {result.rule} | {scope_text(result.scope)} | {STATUS_LABELS[result.status]} | {done} "
-            f"| {_percent(result.rate)} | {_percent(result.target)} | {shortfall} |"
-        )
-    lines.append("")
-    lines.append("## Reçu")
-    lines.append("")
-    lines.append(
-        f"- Exécution n° {receipt['run_id']} du {receipt['created_at']} (mixite {receipt['tool_version']})"
     )
-    lines.append(f"- Empreinte des règles : `{receipt['rulebook_digest']}`")
-    lines.append(f"- Empreinte des données : `{receipt['data_digest']}`")
-    lines.append(f"- Empreinte de l'exécution : `{receipt['hash']}`")
-    lines.append("")
-    return "\n".join(lines)
+    commitments = sorted({r.target_source for r in results if r.target_source not in (None, "loi")})
+    out.append(
+        "- Convention (CIA) : "
+        + (", ".join(c for c in commitments if c) or "aucune, cibles de la loi")
+    )
+    out += ["", "## Synthèse : une ligne par obligation", ""]
+    out.append("| Obligation | Statut | Réalisé | Cible | Manque | Qui doit |")
+    out.append("| --- | --- | ---: | ---: | ---: | --- |")
+    for line in lines:
+        owed = " ; ".join(f"{o.label} : {o.shortfall}" for o in line.owed_by) or "—"
+        reference = REFERENCE_FIGURES.get(line.rule, [])
+        note = (
+            f" (réf. nationale {reference[-1][0]} : {present.percent(reference[-1][1])})"
+            if reference
+            else ""
+        )
+        out.append(
+            f"| **{line.rule}** {_cell(line.title)}{note} | {line.status_label} | {line.achieved} "
+            f"| {line.target} | {line.shortfall} | {_cell(owed)} |"
+        )
+    out += ["", "Cible : ≥ plancher, ≤ plafond, « chaque cas » pour une obligation par attribution "
+            "ou par dossier ; entre parenthèses, sa source (loi ou CIA).", ""]  # fmt: skip
+    if earlier:
+        out += _evolution_markdown(lines, results, rulebook, names, earlier, int(period["end"][:4]))
+    out += ["## Détail par obligation", ""]
+    for line in lines:
+        out += [f"### {line.rule} — {_cell(line.title)}", ""]
+        out.append("| Périmètre | Codes | Statut | Réalisé | Cible | Manque |")
+        out.append("| --- | --- | --- | ---: | ---: | ---: |")
+        members = [
+            r for r in results if r.rule == line.rule and r.scope.get("epci", "") == line.epci
+        ]
+        for r in sorted(members, key=lambda r: (len(r.scope), names.scope(r.scope))):
+            bound = present.bound_of(rulebook, r)
+            out.append(
+                f"| {_cell(names.scope(r.scope))} | {_cell(names.codes(r.scope))} "
+                f"| {STATUS_LABELS[r.status]} | {present.achieved_text(r)} "
+                f"| {present.target_text(r, bound)} "
+                f"| {present.shortfall_text(r, bound, present.unit_of(rulebook, r))} |"
+            )
+        out.append("")
+    out += ["## Reçu", ""]
+    out.append(
+        f"- Exécution n° {receipt['run_id']} du {present.french_date(receipt['created_at'])} (mixite {receipt['tool_version']})"
+    )
+    out.append(f"- Empreinte des règles : `{receipt['rulebook_digest']}`")
+    out.append(f"- Empreinte des données : `{receipt['data_digest']}`")
+    out.append(f"- Empreinte de l'exécution : `{receipt['hash']}`")
+    out.append("")
+    return "\n".join(out)
 
 
-__all__ = ["SCOPE_LABELS", "to_csv", "to_markdown"]
+def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Rulebook, names: Names,
+                        earlier: Sequence[YearRun], year: int) -> list[str]:  # fmt: skip
+    runs = [*((run.year, run.results) for run in earlier), (year, results)]
+    history = {
+        run_year: {line.rule: line for line in synthesis(run_results, rulebook, names)}
+        for run_year, run_results in runs
+    }
+    years = [y for y, _ in runs]
+    out = [f"## Évolution {years[0]}–{years[-1]}", ""]
+    out.append("| Obligation | " + " | ".join(str(y) for y in years) + " | Réf. nationale |")
+    out.append("| --- | " + " | ".join("---:" for _ in years) + " | --- |")
+    for line in lines:
+        cells = []
+        for y in years:
+            past = history[y].get(line.rule)
+            if past is None:
+                cells.append("—")
+                continue
+            rate = (
+                present.percent(past.whole.rate)
+                if past.whole and past.whole.rate is not None
+                else past.achieved
+            )
+            cells.append(f"{rate} ({past.status_label}, cible {past.target})")
+        reference = "; ".join(
+            f"{y} : {present.percent(v)}" for y, v, _ in REFERENCE_FIGURES.get(line.rule, [])
+        )
+        out.append(f"| **{line.rule}** | " + " | ".join(cells) + f" | {reference or '—'} |")
+    return [*out, ""]
+
+
+__all__ = ["CSV_COLUMNS", "SCOPE_ORDER", "failing_csv", "to_csv", "to_markdown"]

@@ -1,48 +1,50 @@
-"""The Excel workbook: a summary sheet, one sheet per obligation, the records behind the
-non-compliant results, and the receipt. Numbers are numbers, rates are formatted as
-percentages, headers are French, filters are on."""
+"""The Excel workbook, as an analyst expects it: numbers, rates, amounts and dates typed (with
+French-reading formats), names beside codes, a sheet per obligation named by its rule id, one
+sheet of every failing record with a column per reason, frozen headers and filters everywhere;
+then the CIA's commitments, an « Observations » sheet to fill in, the uncertain points, the
+quality of the data and the receipt."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Set
+from fractions import Fraction
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from checker.report.collect import ReportData, summary_rows
+from checker.evaluate.explain import EN_DEFAUT, show
+from checker.evaluate.results import Result
+from checker.report import present
+from checker.report.collect import ReportData
 from checker.report.labels import STATUS_LABELS
+from checker.report.records import record_key, record_table
+from checker.report.synthesis import REFERENCE_FIGURES
+from checker.vocabulary import SCOPE_ORDER, capitalized, field_label, indicator_label, plain_text
+from dsl.types import DATE, MONEY, PERCENT, Type
 
-PERCENT = "0.0%"
+PERCENT_FORMAT = "0.0%"
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.####"
+MONEY_FORMAT = '#,##0.00 "€"'
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
-SCOPE_KEYS = ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv")
-SCOPE_HEADERS = {"epci": "EPCI", "bailleur": "Bailleur", "contingent": "Contingent",
-                 "reservataire": "Réservataire", "commune": "Commune", "qpv": "QPV"}  # fmt: skip
-
-
-def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_columns: set[int],
-           start_row: int = 1) -> None:  # fmt: skip
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=start_row, column=column, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for offset, row in enumerate(rows, start=1):
-        for column, value in enumerate(row, start=1):
-            cell = sheet.cell(row=start_row + offset, column=column, value=value)
-            if column in percent_columns:
-                cell.number_format = PERCENT
-    last = get_column_letter(len(headers))
-    sheet.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(rows), 1)}"
-    sheet.freeze_panes = f"A{start_row + 1}"
-    for column, header in enumerate(headers, start=1):
-        width = max(
-            [len(str(header))]
-            + [len(str(row[column - 1])) for row in rows[:200] if column - 1 < len(row)]
-        )
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(10, width + 2), 60)
+CODE_FONT = Font(color="616161")
+SCOPE_CODE_TITLES = {
+    "epci": "SIREN de l'EPCI",
+    "bailleur": "SIREN du bailleur",
+    "contingent": "code du contingent",
+    "reservataire": "identifiant du réservataire",
+    "commune": "code INSEE",
+    "qpv": "code du QPV",
+    "financement": "code du financement",
+}
+BOUND_LABELS = {"min": "plancher (au moins)", "max": "plafond (au plus)", None: "chaque cas"}
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
@@ -55,65 +57,386 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
+def _cell_value(value: Any) -> Any:
+    """A value Excel stores typed: Fractions as numbers, the rest as they are."""
+    if isinstance(value, Fraction):
+        return float(value)
+    return value
+
+
+def _format_for(type_: Type | None, value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, dt.date) or (type_ is not None and type_.kind == DATE):
+        return DATE_FORMAT
+    if type_ is not None and type_.kind == MONEY:
+        return MONEY_FORMAT
+    if type_ is not None and type_.kind == PERCENT:
+        return "0.00%"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return INTEGER_FORMAT
+    if isinstance(value, float | Fraction):
+        return DECIMAL_FORMAT
+    return None
+
+
+def write_table(sheet: Worksheet, headers: list[str], rows: list[list[Any]],
+                formats: dict[int, str] | None = None, start_row: int = 1,
+                code_columns: Set[int] = frozenset(), types: list[Type | None] | None = None,
+                wrap: Set[int] = frozenset()) -> None:  # fmt: skip
+    """A table with a bold, frozen, filtered header; `formats` by column (1-based), else from
+    `types` (0-based) or the value; code columns in grey."""
+    formats = formats or {}
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=start_row, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for offset, row in enumerate(rows, start=1):
+        for column, raw in enumerate(row, start=1):
+            value = _cell_value(raw)
+            cell = sheet.cell(row=start_row + offset, column=column, value=value)
+            type_ = types[column - 1] if types and column - 1 < len(types) else None
+            number_format = formats.get(column) or _format_for(type_, raw)
+            if number_format and value is not None:
+                cell.number_format = number_format
+            if column - 1 in code_columns:
+                cell.font = CODE_FONT
+            if column in wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    last = get_column_letter(max(len(headers), 1))
+    sheet.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(rows), 1)}"
+    sheet.freeze_panes = f"A{start_row + 1}"
+    for column, header in enumerate(headers, start=1):
+        width = max(
+            [min(len(str(header)), 30)]
+            + [len(show(row[column - 1], None)) for row in rows[:200] if column - 1 < len(row)]
+        )
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(10, width + 2), 60)
+
+
+def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_columns: set[int],
+           start_row: int = 1) -> None:  # fmt: skip
+    """The older helper (bilan aux réservataires, CALEOL): percentages by column number."""
+    write_table(sheet, headers, rows, dict.fromkeys(percent_columns, PERCENT_FORMAT), start_row)
+
+
+def _target_number(result: Result) -> float | None:
+    return result.target if result.kind in ("share", "each") else None
+
+
+def _synthesis(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _sheet_name("Synthèse", used)
+    headers = ["Règle", "Obligation", "Statut", "Taux", "Numérateur", "Dénominateur",
+               "Périmètres conformes", "Périmètres jugés", "Cible", "Type de cible",
+               "Source de la cible", "Manque", "Unité", "Qui doit", "Référence nationale",
+               "EPCI", "SIREN de l'EPCI", "Version"]  # fmt: skip
+    rows = []
+    for line in data.lines:
+        whole = line.whole
+        scopes = whole is None
+        reference = REFERENCE_FIGURES.get(line.rule, [])
+        rows.append([
+            line.rule, line.title, line.status_label,
+            whole.rate if whole else None, whole.numerator if whole else None,
+            whole.denominator if whole else None,
+            line.compliant if scopes else None, line.judged if scopes else None,
+            _target_number(whole) if whole else None, BOUND_LABELS[line.bound],
+            present.source_label(whole) if whole else "loi", line.shortfall_total, line.unit[1],
+            " ; ".join(f"{o.label} : {o.shortfall}" for o in line.owed_by),
+            reference[-1][1] if reference else None,
+            data.names.of("epci", line.epci), line.epci,
+            (whole or line.scopes[0][1]).version if (whole or line.scopes) else None,
+        ])  # fmt: skip
+    write_table(sheet, headers, rows, {4: PERCENT_FORMAT, 9: PERCENT_FORMAT, 15: PERCENT_FORMAT},
+                code_columns={16}, wrap={2, 14})  # fmt: skip
+    sheet.column_dimensions["B"].width = 50
+
+
+def _evolution(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    years = [run.year for run in data.years]
+    if len(years) < 2:
+        return
+    sheet = workbook.create_sheet(_sheet_name("Évolution", used))
+    headers = ["Règle", "Obligation"]
+    formats: dict[int, str] = {}
+    for year in years:
+        headers += [f"Taux {year}", f"Statut {year}", f"Cible {year}"]
+        formats[len(headers) - 2] = PERCENT_FORMAT
+        formats[len(headers)] = PERCENT_FORMAT
+    headers.append("Référence nationale (dernière publiée)")
+    formats[len(headers)] = PERCENT_FORMAT
+    rows = []
+    for line in data.lines:
+        history = dict(data.history.get(line.rule, []))
+        row: list[Any] = [line.rule, line.title]
+        for year in years:
+            past = history.get(year)
+            whole = past.whole if past else None
+            row += [whole.rate if whole else None, past.status_label if past else None,
+                    _target_number(whole) if whole else None]  # fmt: skip
+        reference = REFERENCE_FIGURES.get(line.rule, [])
+        row.append(reference[-1][1] if reference else None)
+        rows.append(row)
+    write_table(sheet, headers, rows, formats, wrap={2})
+    sheet.column_dimensions["B"].width = 50
+
+
+def _rule_sheets(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    for line in data.lines:
+        results = [r for r in data.results
+                   if r.rule == line.rule and r.scope.get("epci", "") == line.epci]  # fmt: skip
+        sheet = workbook.create_sheet(_sheet_name(line.rule, used))
+        keys = [key for key in SCOPE_ORDER if any(key in r.scope for r in results)]
+        extra = sorted({name for r in results for name in r.indicators})
+        headers = ["Périmètre"]
+        codes: set[int] = set()
+        for key in keys:
+            headers += [capitalized(field_label(key)), SCOPE_CODE_TITLES[key]]
+            codes.add(len(headers) - 1)
+        headers += ["Statut", "Taux", "Numérateur", "Dénominateur", "Cible", "Type de cible",
+                    "Source de la cible", "Manque", "Indécidables", "Message",
+                    *(indicator_label(name) for name in extra)]  # fmt: skip
+        # Taux and Cible: the 2nd and 5th of the ten columns after the scope's.
+        formats = {len(headers) - len(extra) - 8: PERCENT_FORMAT,
+                   len(headers) - len(extra) - 5: PERCENT_FORMAT}  # fmt: skip
+        for offset, name in enumerate(extra, start=len(headers) - len(extra) + 1):
+            if name.startswith("rate_"):
+                formats[offset] = PERCENT_FORMAT
+        rows = []
+        for r in sorted(results, key=lambda r: (len(r.scope), data.names.scope(r.scope))):
+            row: list[Any] = [data.names.scope(r.scope)]
+            for key in keys:
+                row += [data.names.of(key, r.scope.get(key)) or None, r.scope.get(key)]
+            row += [STATUS_LABELS[r.status], r.rate, r.numerator, r.denominator,
+                    _target_number(r), BOUND_LABELS[present.bound_of(data.rulebook, r)],
+                    present.source_label(r) if r.target is not None else None, r.shortfall,
+                    r.unknown, r.message, *(r.indicators.get(name) for name in extra)]  # fmt: skip
+            rows.append(row)
+        write_table(sheet, headers, rows, formats, code_columns=codes)
+
+
+def _record_columns(data: ReportData, identity: bool) -> list[tuple[str, str, Type | None, bool]]:
+    """The union of the listed records' columns, in order: (key, title, type, is code); the
+    identity columns, or (identity False) the others: verdict, reasons, values read."""
+    columns: list[tuple[str, str, Type | None, bool]] = []
+    seen: set[str] = set()
+    for listing in data.listings.values():
+        table = record_table(listing.explanation, data.names, [])
+        for position, key in enumerate(table.keys):
+            column = next(
+                (c for c in listing.explanation.columns if c.key == key.split(":")[0]), None
+            )
+            if column is None or (column.role == "identity") != identity:
+                continue
+            title = table.headers[position]
+            if title in seen:
+                continue
+            seen.add(title)
+            columns.append((key, title, table.types[position], position in table.code_columns))
+    return columns
+
+
+def _reason(listing: Any, row: int) -> str:
+    """A listed record's reason for one rule, short: what fails, with the values read."""
+    explanation = listing.explanation
+    cells = explanation.rows[row]
+    parts = []
+    for column, value in zip(explanation.columns, cells, strict=True):
+        if column.role == "reason" and value in ("non", "inconnu"):
+            parts.append(f"{column.title} : {value}")
+        elif column.role == "value":
+            parts.append(f"{column.title} : {show(value, column.type) or 'non renseigné'}")
+    head = "en défaut" if listing.state == EN_DEFAUT else "indécidable"
+    return head + (f" ({' ; '.join(parts)})" if parts else "")
+
+
+def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    """« En défaut »: each listed record once, a column per rule saying why it is listed;
+    « Défauts par résultat »: one row per result and record (the same rows as the CSV)."""
+    columns = _record_columns(data, identity=True)
+    details = _record_columns(data, identity=False)
+    population_title = "Population"
+    rules = sorted({listing.result.rule for listing in data.listings.values()})
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    reasons: dict[tuple[str, str], dict[str, str]] = {}
+    per_result: list[list[Any]] = []
+    for index in sorted(data.listings):
+        listing = data.listings[index]
+        table = record_table(listing.explanation, data.names, listing.rows)
+        population = listing.explanation.population
+        for row, cells in zip(listing.rows, table.rows, strict=True):
+            key = (population, record_key(listing.explanation, row))
+            values = dict(zip(table.keys, cells, strict=True))
+            by_title = dict(zip(table.headers, cells, strict=True))
+            records.setdefault(key, values)
+            reasons.setdefault(key, {})[listing.result.rule] = _reason(listing, row)
+            per_result.append([
+                listing.result.rule, data.names.scope(listing.result.scope),
+                data.names.codes(listing.result.scope), STATUS_LABELS[listing.result.status],
+                "en défaut" if listing.state == EN_DEFAUT else "indécidable",
+                present.UNITS.get(population, (population,))[0],
+                *(values.get(k) for k, _, _, _ in columns), _reason(listing, row),
+                *(by_title.get(title) for _, title, _, _ in details),
+            ])  # fmt: skip
+    sheet = workbook.create_sheet(_sheet_name("En défaut", used))
+    headers = [population_title, *(title for _, title, _, _ in columns), *rules]
+    types: list[Type | None] = [None, *(type_ for _, _, type_, _ in columns)]
+    codes = {i + 1 for i, (_, _, _, code) in enumerate(columns) if code}
+    rows = [
+        [present.UNITS.get(population, (population,))[0],
+         *(records[(population, key)].get(k) for k, _, _, _ in columns),
+         *(reasons[(population, key)].get(rule) for rule in rules)]
+        for population, key in sorted(records)
+    ]  # fmt: skip
+    write_table(sheet, headers, rows, types=types, code_columns=codes)
+    sheet = workbook.create_sheet(_sheet_name("Défauts par résultat", used))
+    headers = ["Règle", "Périmètre", "Codes du périmètre", "Statut du résultat", "Enregistrement",
+               population_title, *(title for _, title, _, _ in columns), "Pourquoi",
+               *(title for _, title, _, _ in details)]  # fmt: skip
+    types = [*([None] * 6), *(type_ for _, _, type_, _ in columns), None,
+             *(type_ for _, _, type_, _ in details)]  # fmt: skip
+    codes = {2} | {i + 6 for i, (_, _, _, code) in enumerate(columns) if code}
+    write_table(sheet, headers, per_result, types=types, code_columns=codes)
+
+
+def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Engagements CIA", used))
+    headers = ["Convention", "Engagement", "Règle", "Périmètre", "Cible (CIA)", "Taux réalisé",
+               "Statut", "Source"]  # fmt: skip
+    rows: list[list[Any]] = []
+    for commitment in data.commitments:
+        for o in commitment.quantified:
+            rows.append([commitment.title, "chiffré", o.rule, o.scope,
+                         _target_number(o.result) if o.result else None,
+                         o.result.rate if o.result else None,
+                         STATUS_LABELS[o.result.status] if o.result else "non évalué sur la période",
+                         o.source])  # fmt: skip
+        for text in commitment.qualitative:
+            rows.append([commitment.title, "qualitatif", None, None, None, None,
+                         "non vérifié par mixite", plain_text(text)])  # fmt: skip
+    if not data.commitments:
+        rows.append([None, None, None, None, None, None, None,
+                     "Aucune convention intercommunale d'attribution chargée : cibles de la loi."])  # fmt: skip
+    write_table(sheet, headers, rows, {5: PERCENT_FORMAT, 6: PERCENT_FORMAT}, wrap={1, 8})
+    sheet.column_dimensions["H"].width = 80
+
+
+def _observations(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Observations", used))
+    headers = ["Règle", "Obligation", "Statut", "Manque", "Observations de la CIL"]
+    rows = [[line.rule, line.title, line.status_label, line.shortfall, None] for line in data.lines]
+    write_table(sheet, headers, rows, wrap={2, 5})
+    sheet.column_dimensions["B"].width = 50
+    sheet.column_dimensions["E"].width = 80
+    thin = Side(style="thin", color="9E9E9E")
+    for row in range(2, len(rows) + 2):
+        sheet.row_dimensions[row].height = 60
+        sheet.cell(row=row, column=5).border = Border(top=thin, bottom=thin, left=thin, right=thin)
+    last = len(rows) + 3
+    for offset, label in enumerate(("Délibération de la CIL du :", "Le président :",
+                                    "Transmis au préfet le :", "Visa :")):  # fmt: skip
+        sheet.cell(row=last + offset, column=1, value=label).font = Font(bold=True)
+
+
+def _uncertain(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Points incertains", used))
+    rows = [[p.rule, p.where, plain_text(p.text)] for p in data.uncertain]
+    write_table(sheet, ["Règle", "Où", "Point incertain"], rows, wrap={3})
+    sheet.column_dimensions["C"].width = 100
+
+
+def _quality(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Qualité des données", used))
+    rows: list[list[Any]] = []
+    for batch in data.imports:
+        day = batch.day.replace(tzinfo=None) if isinstance(batch.day, dt.datetime) else batch.day
+        for file in batch.files:
+            rows.append([day, file.get("nom"), file.get("lignes"), file.get("encodage"),
+                         ", ".join(file.get("colonnes_ignorees") or []) or None])  # fmt: skip
+    write_table(sheet, ["Import du", "Fichier", "Lignes", "Encodage", "Colonnes ignorées"], rows)
+    start = len(rows) + 3
+    missing = [[m.field, m.missing, m.total, m.population, m.effect] for m in data.missing]
+    undecided = [[f"{r.rule} — {data.names.scope(r.scope)}", r.unknown, r.denominator,
+                  "indécidables", "le résultat en dépend"] for r in data.results if r.unknown]  # fmt: skip
+    headers = ["Donnée", "Manquante", "Sur", "Population", "Effet"]
+    write_table(sheet, headers, missing + undecided, start_row=start)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:E{len(rows) + 1}"
+
+
+def _parameters(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Valeurs du droit", used))
+    seen: dict[str, dict[str, Any]] = {}
+    for result in data.results:
+        for parameter in result.parameters:
+            seen.setdefault(
+                f"{parameter['name']}|{parameter['key']}|{parameter['from']}", parameter
+            )
+    rows = []
+    for key in sorted(seen):
+        p = seen[key]
+        declared = data.rulebook.parameters.get(p["name"])
+        value = p["value"]
+        if isinstance(value, int | float | str) and declared is not None:
+            try:
+                value = float(Fraction(str(value)))
+            except ValueError:
+                value = str(value)
+        rows.append([field_label(p["name"]), ", ".join(f"{field_label(k)} : {v}" for k, v in p["key"].items()) or None,
+                     value, dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"]) if p.get("to") else None,
+                     p.get("source"), p.get("url")])  # fmt: skip
+    types = [None, None, None, Type(DATE), Type(DATE), None, None]
+    write_table(sheet, ["Valeur", "Pour", "Valeur", "Du", "Au", "Source", "Adresse"], rows,
+                types=types, wrap={6})  # fmt: skip
+    for number, key in enumerate(sorted(seen), start=2):
+        declared = data.rulebook.parameters.get(seen[key]["name"])
+        kind = declared.type.kind if declared is not None else None
+        cell = sheet.cell(row=number, column=3)
+        if isinstance(cell.value, float) and kind in (PERCENT, MONEY):
+            cell.number_format = "0.##%" if kind == PERCENT else MONEY_FORMAT
+    sheet.column_dimensions["F"].width = 80
+
+
+def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    sheet = workbook.create_sheet(_sheet_name("Reçu", used))
+    rows: list[list[Any]] = []
+    for run in data.years:
+        if run.receipt is None:
+            continue
+        r = run.receipt
+        created = dt.datetime.fromisoformat(r["created_at"]).replace(tzinfo=None)
+        rows += [
+            [run.year, "Exécution n°", r["run_id"]],
+            [run.year, "Date (UTC)", created],
+            [run.year, "Version de mixite", r["tool_version"]],
+            [run.year, "Période du", dt.date.fromisoformat(r["period"]["start"])],
+            [run.year, "Période au", dt.date.fromisoformat(r["period"]["end"])],
+            [run.year, "Empreinte des règles", r["rulebook_digest"]],
+            [run.year, "Empreinte des données", r["data_digest"]],
+            [run.year, "Empreinte de l'exécution", r["hash"]],
+        ]
+    write_table(sheet, ["Année", "Élément", "Valeur"], rows, {1: "0"})
+    sheet.column_dimensions["C"].width = 70
+
+
 def render(data: ReportData) -> bytes:
     workbook = Workbook()
     used: set[str] = set()
-    summary = workbook.active
-    assert summary is not None
-    summary.title = _sheet_name("Synthèse", used)
-    headers = ["Règle", "Intitulé", "EPCI", "Statut", "Numérateur", "Dénominateur", "Taux", "Cible", "Manque",
-               "Indécidables", "Source de la cible", "Version"]  # fmt: skip
-    rows = [
-        [r.rule, data.rulebook.rules[r.rule].meta.title, r.scope.get("epci"), STATUS_LABELS[r.status],
-         r.numerator, r.denominator, r.rate, r.target, r.shortfall, r.unknown, r.target_source, r.version]
-        for _, r in summary_rows(data.results)
-    ]  # fmt: skip
-    _table(summary, headers, rows, {7, 8})
-    for rule_id in sorted(data.rulebook.rules):
-        results = [r for r in data.results if r.rule == rule_id]
-        if not results:
-            continue
-        sheet = workbook.create_sheet(_sheet_name(rule_id, used))
-        keys = [key for key in SCOPE_KEYS if any(key in r.scope for r in results)]
-        extra = sorted({name for r in results for name in r.indicators})
-        headers = [*(SCOPE_HEADERS[k] for k in keys), *(["Nom du bailleur"] if "bailleur" in keys else []),
-                   "Statut", "Numérateur", "Dénominateur", "Taux", "Cible", "Manque", "Indécidables",
-                   "Source de la cible", "Message", *extra]  # fmt: skip
-        rows = []
-        for r in results:
-            row: list[Any] = [r.scope.get(k) for k in keys]
-            if "bailleur" in keys:
-                row.append(data.bailleurs.get(r.scope.get("bailleur", ""), ""))
-            row += [STATUS_LABELS[r.status], r.numerator, r.denominator, r.rate, r.target, r.shortfall,
-                    r.unknown, r.target_source, r.message, *(r.indicators.get(name) for name in extra)]  # fmt: skip
-            rows.append(row)
-        offset = len(keys) + (1 if "bailleur" in keys else 0)
-        percents = {offset + 4, offset + 5} | {
-            offset + 10 + i for i, name in enumerate(extra) if name.startswith("rate_")
-        }
-        _table(sheet, headers, rows, percents)
-    for number, (index, explanation) in enumerate(sorted(data.explanations.items()), start=1):
-        sheet = workbook.create_sheet(_sheet_name(f"Détail {number}", used))
-        result = data.results[index]
-        sheet.cell(
-            row=1,
-            column=1,
-            value=f"{result.rule} — "
-            + ", ".join(f"{k} {v}" for k, v in sorted(result.scope.items())),
-        )
-        sheet.cell(row=1, column=1).font = Font(bold=True)
-        _table(sheet, explanation.columns, explanation.rows, set(), start_row=3)
-    receipt = workbook.create_sheet(_sheet_name("Reçu", used))
-    facts = [
-        ("Exécution n°", data.receipt["run_id"]),
-        ("Date (UTC)", data.receipt["created_at"]),
-        ("Version de mixite", data.receipt["tool_version"]),
-        ("Période", f"{data.receipt['period']['start']} → {data.receipt['period']['end']}"),
-        ("Empreinte des règles", data.receipt["rulebook_digest"]),
-        ("Empreinte des données", data.receipt["data_digest"]),
-        ("Empreinte de l'exécution", data.receipt["hash"]),
-    ]
-    _table(receipt, ["Élément", "Valeur"], [list(fact) for fact in facts], set())
+    _synthesis(workbook, data, used)
+    _evolution(workbook, data, used)
+    _rule_sheets(workbook, data, used)
+    _commitments(workbook, data, used)
+    _failing(workbook, data, used)
+    _observations(workbook, data, used)
+    _uncertain(workbook, data, used)
+    _quality(workbook, data, used)
+    _parameters(workbook, data, used)
+    _receipt(workbook, data, used)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

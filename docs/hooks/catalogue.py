@@ -89,6 +89,21 @@ def _load() -> _Rulebook:
     return loaded
 
 
+def in_repository(file: str) -> str:
+    """Where a file of the bundled rulebook lives in the repository (`rules/…`), even when
+    mixite is installed as a package and reads its copy under site-packages."""
+    from checker.paths import rules_dir
+
+    path = Path(file) if Path(file).is_absolute() else (REPO / file)
+    path = Path(os.path.normpath(path))
+    for root, shown in ((Path(os.path.normpath(rules_dir())), Path("rules")), (REPO, Path())):
+        try:
+            return (shown / path.relative_to(root)).as_posix()
+        except ValueError:
+            continue
+    return file
+
+
 def _used(rulebook: Any, rule: Any) -> tuple[list[str], list[tuple[str, str]]]:
     """Parameters and definitions (entity, name) a rule relies on, directly or not, in order."""
     from dsl import ast
@@ -142,7 +157,7 @@ def _parameter_section(rulebook: Any, name: str, level: str, used_by: list[str])
         out.append(f"- Source : {_source(source)}")
     for table in decl.tables:
         column = f", colonne `{table.value_column}`" if table.value_column else ""
-        path = os.path.normpath(Path(decl.span.file).parent / table.path)
+        path = in_repository(os.path.normpath(Path(decl.span.file).parent / table.path))
         out.append(f"- Valeurs lues dans la table `{path}`{column}")
     for derivation in decl.derivations:
         text = _excerpt(rulebook, derivation.span).splitlines()[0].strip()
@@ -237,7 +252,7 @@ def _example_key(parameter: Any, values: list[Any]) -> tuple[str, ...] | None:
 def rule_page(loaded: _Rulebook, rule_id: str) -> str:
     rulebook = loaded.rulebook
     rule = rulebook.rules[rule_id]
-    file = rulebook.rule_files[rule_id]
+    file = in_repository(rulebook.rule_files[rule_id])
     parameters, definitions = _used(rulebook, rule)
     out = [f"# {rule_id}", ""]
     if rule.meta.title:

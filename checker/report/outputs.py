@@ -1,0 +1,113 @@
+"""The files of a report in each format, for one year or several side by side: what
+`mixite check --format …` and `mixite demo` write. A report that lists only some of the
+failing records (HTML, PDF) comes with the CSV holding them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from checker.evaluate.explain import Explainer
+from checker.evaluate.results import Result
+from checker.evaluate.run import Evaluator, Options, Period
+from checker.report import json_report
+from checker.report.collect import Listing, ReportData, YearRun, collect, listings
+from checker.report.names import Names
+from checker.report.tabular import failing_csv, to_csv, to_markdown
+from checker.runs import Receipt
+from dsl.rulebook import Rulebook
+
+FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
+BINARY = frozenset({"xlsx", "pdf", "docx"})
+COMPLETE = frozenset({"html", "xlsx", "pdf", "docx"})  # the full report (collect)
+FAILING_SUFFIX = "-en-defaut.csv"
+
+
+@dataclass
+class Checked:
+    """One year checked: its period, results and receipt."""
+
+    period: Period
+    results: list[Result]
+    receipt: Receipt
+
+    @property
+    def year(self) -> int:
+        return self.period.end.year
+
+    def as_run(self) -> YearRun:
+        return YearRun(self.year, self.results, self.receipt.as_json())
+
+
+def failing_path(destination: Path) -> Path:
+    """Where the CSV of every failing record goes, beside a report."""
+    return destination.with_name(destination.stem + FAILING_SUFFIX)
+
+
+def report_files(connection: Connection, rulebook: Rulebook, options: Options,
+                 checked: list[Checked], title: str, output_format: str,
+                 destination: Path) -> dict[Path, str | bytes]:  # fmt: skip
+    """The files to write for `checked` (oldest year first; the last one is the report's
+    year): the report at `destination`, and the failing records' CSV beside it when the
+    report is HTML, PDF or a CSV."""
+    current = checked[-1]
+    earlier = [c.as_run() for c in checked[:-1]]
+    names = Names.load(connection)
+    files: dict[Path, str | bytes] = {}
+    if output_format in COMPLETE:
+        data = collect(connection, rulebook, current.period, options, current.results,
+                       current.receipt, title, earlier if earlier else None,
+                       stem=destination.stem)  # fmt: skip
+        files[destination] = render_complete(data, output_format)
+        if output_format in ("html", "pdf"):
+            files[failing_path(destination)] = failing_csv(data.listings, names, current.year)
+        return files
+    if output_format == "json":
+        if earlier:
+            document = json_report.years_document([c.as_run() for c in checked])
+        else:
+            document = json_report.document(current.results, current.receipt.as_json())
+        files[destination] = json_report.dumps(document)
+    elif output_format == "md":
+        receipt = current.receipt.as_json()
+        files[destination] = to_markdown(current.results, receipt, title, rulebook, names, earlier)
+    elif output_format == "csv":
+        files[destination] = to_csv(current.results, rulebook, names, current.year, earlier)
+        found = failing_listings(connection, rulebook, current.period, options, current.results)
+        files[failing_path(destination)] = failing_csv(found, names, current.year)
+    return files
+
+
+def render_complete(data: ReportData, output_format: str) -> str | bytes:
+    if output_format == "html":
+        from checker.report import html
+
+        return html.render(data)
+    if output_format == "xlsx":
+        from checker.report import xlsx
+
+        return xlsx.render(data)
+    if output_format == "docx":
+        from checker.report import docx_report
+
+        return docx_report.render(data)
+    from checker.report import html, pdf
+
+    return pdf.to_pdf_bytes(html.render(data))
+
+
+def failing_listings(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
+                     results: list[Result]) -> dict[int, Listing]:  # fmt: skip
+    evaluator = Evaluator(connection, rulebook, period, options)
+    return listings(Explainer(connection, evaluator), results)
+
+
+def write(files: dict[Path, str | bytes]) -> None:
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")

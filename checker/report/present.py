@@ -1,0 +1,136 @@
+"""How a result reads in every report: the target as a floor or a cap with its provenance
+(loi or CIA), the achieved share with its counts, the shortfall in the population's unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+from checker import frenchfmt
+from checker.evaluate.results import Result
+from dsl import ast
+from dsl.rulebook import Rulebook
+
+# The unit of each population, singular and plural.
+UNITS = {
+    "attributions": ("attribution", "attributions"),
+    "dossiers_caleol": ("dossier de CALEOL", "dossiers de CALEOL"),
+    "conventions_reservation": ("convention de réservation", "conventions de réservation"),
+    "baux": ("bail", "baux"),
+    "epci": ("EPCI", "EPCI"),
+}
+
+
+def version_of(rulebook: Rulebook, result: Result) -> ast.Version | None:
+    """The version a result was judged by (the one in force at the end of its period)."""
+    rule = rulebook.rules.get(result.rule)
+    if rule is None:
+        return None
+    for version in rule.versions:
+        if version.start.isoformat() == result.version:
+            return version
+    return rule.versions[-1] if rule.versions else None
+
+
+def bound_of(rulebook: Rulebook, result: Result) -> str | None:
+    """ "min" (a floor), "max" (a cap) or None (each case, or no requirement)."""
+    version = version_of(rulebook, result)
+    if version is None or version.requirement is None:
+        return None
+    return version.requirement.bound if version.requirement.kind != "each" else None
+
+
+def unit_of(rulebook: Rulebook, result: Result) -> tuple[str, str]:
+    version = version_of(rulebook, result)
+    entity = version.population.entity if version and version.population else "attributions"
+    return UNITS.get(entity, (entity, entity))
+
+
+def count(value: int | None) -> str:
+    return "—" if value is None else frenchfmt.number(value, 0)
+
+
+def percent(value: float | None) -> str:
+    return frenchfmt.percent(
+        Fraction(value).limit_denominator(10**9) if value is not None else None
+    )
+
+
+def plural(number: int, unit: tuple[str, str]) -> str:
+    return f"{count(number)} {unit[0] if number <= 1 else unit[1]}"
+
+
+def source_label(result: Result) -> str:
+    """« loi » or « CIA »: where the result's target comes from."""
+    return "loi" if result.target_source in (None, "loi") else "CIA"
+
+
+def target_text(result: Result, bound: str | None, with_source: bool = True) -> str:
+    """« ≥ 25 % (loi) », « ≤ 30 % (plafond, loi) », « chaque cas (loi) », « — »."""
+    if result.target is None:
+        return "—"
+    source = source_label(result)
+    if result.kind == "each":
+        return "chaque cas" + (f" ({source})" if with_source else "")
+    shown = percent(result.target) if result.kind == "share" else count(int(result.target))
+    if bound == "max":
+        return f"≤ {shown} (plafond" + (f", {source})" if with_source else ")")
+    return f"≥ {shown}" + (f" ({source})" if with_source else "")
+
+
+def achieved_text(result: Result) -> str:
+    """« 20,5 % (386 / 1 886) », or the counts alone when there is no rate."""
+    if result.denominator is None:
+        return "—"
+    counts = f"{count(result.numerator)} / {count(result.denominator)}"
+    if result.rate is None:
+        return counts
+    return f"{percent(result.rate)} ({counts})"
+
+
+def shortfall_text(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
+    """The shortfall in words: « 86 attributions », « 12 attributions de trop »,
+    « 19 dossiers de CALEOL en défaut », « 0 », « — »."""
+    if result.shortfall is None:
+        return "—"
+    if result.shortfall == 0:
+        return "0"
+    if result.kind == "each":
+        return f"{plural(result.shortfall, unit)} en défaut"
+    if bound == "max":
+        return f"{plural(result.shortfall, unit)} de trop"
+    return plural(result.shortfall, unit)
+
+
+def gap_phrase(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
+    """The shortfall as a phrase: « manque 86 attributions », « 12 attributions de trop »,
+    « 19 dossiers de CALEOL en défaut », « cible atteinte », « plafond respecté »."""
+    if result.shortfall is None:
+        return "manque —"
+    if result.shortfall == 0:
+        if result.kind == "each":
+            return "aucun cas en défaut"
+        return "plafond respecté" if bound == "max" else "cible atteinte"
+    text = shortfall_text(result, bound, unit)
+    return text if result.kind == "each" or bound == "max" else f"manque {text}"
+
+
+def shortfall_meaning(result: Result, bound: str | None) -> str:
+    """What the shortfall column counts, for a table's note."""
+    if result.kind == "each":
+        return "cas en défaut"
+    if bound == "max":
+        return "au-delà du plafond"
+    return "manquantes pour atteindre la cible"
+
+
+def french_date(value: Any) -> str:
+    """A date, an ISO date or an ISO timestamp (UTC) in French."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y à %H:%M") + (" (UTC)" if value.tzinfo else "")
+    return frenchfmt.date(value)
