@@ -479,3 +479,10 @@ def test_pdf_without_chromium_is_refused_in_french(demo_db: str, tmp_path: Path)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "MIXITE_CHROMIUM désigne" in done.stderr and "introuvable" in done.stderr
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_the_command_line_offers_every_format_the_reports_write() -> None:
+    from checker.cli.check_commands import FORMATS as OFFERED
+    from checker.report.outputs import FORMATS as WRITTEN
+
+    assert OFFERED == WRITTEN
