@@ -69,7 +69,8 @@ def source_label(result: Result) -> str:
 def target_text(result: Result, bound: str | None, with_source: bool = True) -> str:
     """« ≥ 25 % (loi) », « ≤ 30 % (plafond, loi) », « chaque cas (loi) », « — »."""
     if result.target is None:
-        return "—"
+        # A rule whose target the CIA must set, and the CIA has not: say so.
+        return "à fixer par la CIA" if result.target_source is None and result.denominator else "—"
     source = source_label(result)
     if result.kind == "each":
         return "chaque cas" + (f" ({source})" if with_source else "")
