@@ -16,6 +16,8 @@ from checker.cli import (
     import_command,
     quartile_command,
     rules_commands,
+    serve_command,
+    users_commands,
 )
 from checker.cli.console import err
 from checker.cli.french_cli import (
@@ -63,6 +65,8 @@ check_commands.register_bilan(app)
 demo_command.register(app)
 quartile_command.register(app)
 app.add_typer(caleol_command.app, name="caleol")
+app.add_typer(users_commands.app, name="users")
+serve_command.register(app)
 
 
 def _help_hint(context: object) -> str | None:

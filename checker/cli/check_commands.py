@@ -276,6 +276,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         out.print(f"Chaîne intègre : {count} exécution(s) vérifiée(s).")
 
+    from checker.cli.users_commands import register_audit
+
+    register_audit(audit_app)
     app.add_typer(audit_app, name="audit")
 
 

@@ -357,3 +357,8 @@ class Run(Base):
     results: Mapped[str] = mapped_column(Text)  # canonical JSON of the results block
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The access tables (accounts, sessions, tokens, access log, CIA versions) share this metadata,
+# so that migrations and schema checks always see the whole schema.
+from checker.access import models as _access_models  # noqa: E402, F401

@@ -1,0 +1,96 @@
+"""What an account may import, checked before the import reads anything into the database.
+
+An epci account imports its own territory only. A bailleur imports its own rows only: no
+territory file, every row's bailleur SIREN its own, every lease on one of its dwellings. A row
+of another bailleur is a located problem, and the whole bundle is refused, as for any other
+problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from checker.access.roles import Actor
+from checker.db import models
+from checker.ingest import rows as row_models
+from checker.ingest.bundle import Bundle
+from checker.ingest.problems import Problem, ProblemLog
+from checker.ingest.tabular import UnreadableFile, read_table
+from checker.ingest.territory import load_territory
+from checker.ingest.values import parse_siren
+
+_SPECS = {
+    "logements": row_models.LOGEMENTS_SPEC,
+    "attributions": row_models.ATTRIBUTIONS_SPEC,
+    "caleol": row_models.CALEOL_SPEC,
+    "reservations": row_models.RESERVATIONS_SPEC,
+    "baux": row_models.BAUX_SPEC,
+}
+
+
+def _read(path: Path, role: str) -> object:
+    spec = _SPECS[role]
+    return read_table(path, spec["required"], spec["optional"], spec["aliases"],  # type: ignore[arg-type]
+                      spec.get("percent", ()))  # type: ignore[arg-type]  # fmt: skip
+
+
+def problems_for(connection: Connection, actor: Actor, bundle: Bundle) -> list[Problem]:
+    found: list[Problem] = []
+    if actor.role == "admin":
+        return found
+    territory = bundle.files.get("territoire")
+    if actor.role == "bailleur":
+        if territory is not None:
+            found.append(Problem(territory.name, 1, 1, "un compte bailleur n'importe pas le "
+                                 "territoire : retirez ce fichier, l'EPCI le tient à jour"))  # fmt: skip
+        found.extend(_other_bailleurs(connection, actor, bundle))
+        return found
+    if territory is not None:
+        spec, _ = load_territory(territory, ProblemLog())
+        if spec is not None and not actor.covers_epci(spec.epci.siren):
+            found.append(Problem(territory.name, 1, 1,
+                                 f"le territoire {spec.epci.siren} n'est pas le vôtre : votre "
+                                 "compte importe seulement les données de son territoire"))  # fmt: skip
+    return found
+
+
+def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> list[Problem]:
+    own = actor.bailleur
+    found: list[Problem] = []
+    dwellings = set(connection.scalars(
+        select(models.Logement.rpls_id).where(models.Logement.bailleur_siren == own)))  # fmt: skip
+    for role in ("logements", "attributions", "caleol", "reservations", "baux"):
+        path = bundle.files.get(role)
+        if path is None:
+            continue
+        try:
+            table = _read(path, role)
+        except UnreadableFile:
+            continue  # the import itself reports it, located
+        columns = table.columns  # type: ignore[attr-defined]
+        for line, cells in table.rows:  # type: ignore[attr-defined]
+            if role == "baux":
+                position = columns["rpls_id"]
+                rpls = cells[position].strip() if position < len(cells) else ""
+                if rpls and rpls not in dwellings:
+                    found.append(Problem(path.name, line, position + 1,
+                                         f"le logement {rpls} n'est pas l'un des vôtres : un compte "
+                                         "bailleur n'importe que les baux de ses logements"))  # fmt: skip
+                continue
+            position = columns["bailleur_siren"]
+            raw = cells[position] if position < len(cells) else ""
+            try:
+                siren = parse_siren(raw)
+            except ValueError:
+                continue  # the import reports the unreadable SIREN itself
+            if siren != own:
+                found.append(Problem(path.name, line, position + 1,
+                                     f"ligne d'un autre bailleur (SIREN {siren}) : un compte "
+                                     "bailleur n'importe que ses propres données"))  # fmt: skip
+            elif role == "logements":
+                rpls_position = columns["rpls_id"]
+                if rpls_position < len(cells):
+                    dwellings.add(cells[rpls_position].strip())
+    return found

@@ -1,0 +1,63 @@
+"""An import by upload, shared by the page and the API: permission, guard, then the very
+import of `mixite import` (all or nothing)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from checker.access import permissions
+from checker.access.roles import Actor
+from checker.ingest.bundle import find_bundle
+from checker.ingest.importer import ImportRefused, ImportResult, import_bundle
+from checker.ingest.problems import Problem
+from checker.web import import_guard, uploads
+from checker.web.context import Denied, log, state, transaction
+
+
+@dataclass
+class ImportOutcome:
+    result: ImportResult | None
+    problems: list[Problem]
+    names: list[str]
+
+
+async def run_import(request: Request, actor: Actor, files: list[UploadFile]) -> ImportOutcome:
+    if not permissions.can(actor, "importer"):
+        with transaction(request) as connection:
+            log(request, connection, actor, "importer", "import d'un lot", "refuse")
+        raise Denied("Votre compte ne permet pas d'importer des données.")
+    with tempfile.TemporaryDirectory(prefix="mixite-import-") as scratch:
+        paths = await uploads.save(files, Path(scratch))
+        names = sorted(path.name for path in paths)
+
+        def work() -> ImportOutcome:
+            bundle = find_bundle(paths)
+            with transaction(request) as connection:
+                refused = import_guard.problems_for(connection, actor, bundle)
+            if refused:
+                return ImportOutcome(None, refused, names)
+            # The import opens its own connection: ours is closed, so that SQLite's single
+            # writer is free.
+            try:
+                return ImportOutcome(import_bundle(paths, state(request).config.db_url), [], names)
+            except ImportRefused as error:
+                return ImportOutcome(None, error.problems, names)
+
+        outcome = await run_in_threadpool(work)
+    with transaction(request) as connection:
+        what = f"lot {', '.join(names)}"
+        if outcome.result is None:
+            log(request, connection, actor, "importer",
+                f"{what} : refusé, {len(outcome.problems)} problème(s)", "echec")  # fmt: skip
+        elif outcome.result.batch_id is None:
+            log(request, connection, actor, "importer", f"{what} : déjà importé, rien de changé")
+        else:
+            log(request, connection, actor, "importer",
+                f"{what} : import n° {outcome.result.batch_id}")  # fmt: skip
+    return outcome

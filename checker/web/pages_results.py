@@ -1,0 +1,205 @@
+"""Home, results of a year, the records behind a result, and report downloads."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from checker import runs
+from checker.access import permissions
+from checker.access.roles import Actor
+from checker.checking import options_document
+from checker.evaluate.results import Result
+from checker.evaluate.run import Options, Period
+from checker.report import html, json_report, xlsx
+from checker.report.collect import collect, years_held
+from checker.report.tabular import to_csv, to_markdown
+from checker.web import services
+from checker.web.context import log, page_actor, render, state, transaction
+from checker.web.names import Names
+
+router = APIRouter(include_in_schema=False)
+REPORT_FORMATS = {
+    "html": ("text/html; charset=utf-8", "page web imprimable"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "classeur Excel"),
+    "csv": ("text/csv; charset=utf-8", "tableau CSV (Excel)"),
+    "md": ("text/markdown; charset=utf-8", "texte Markdown"),
+    "json": ("application/json", "données JSON"),
+}
+_STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "conforme", "non_applicable")
+
+
+def records_link(actor: Actor, result: Result, year: int, to_date: dt.date | None) -> str | None:
+    if result.denominator is None or result.kind == "structure":
+        return None
+    if not permissions.can_see_records(actor, result.scope):
+        return None
+    query: list[tuple[str, str]] = [("annee", str(year))]
+    if to_date:
+        query.append(("au", to_date.isoformat()))
+    query.extend(("perimetre", f"{k}={v}") for k, v in sorted(result.scope.items()))
+    return f"/resultats/{result.rule}/enregistrements?{urlencode(query)}"
+
+
+def _rows(connection: Connection, request: Request, actor: Actor, results: list[Result],
+          year: int, to_date: dt.date | None) -> list[dict[str, Any]]:  # fmt: skip
+    names = Names.load(connection)
+    rulebook = state(request).rulebook(connection)
+    rows = []
+    for result in results:
+        rule = rulebook.rules.get(result.rule)
+        rows.append({
+            "result": result,
+            "titre": rule.meta.title if rule and rule.meta.title else result.rule,
+            "perimetre": names.scope(result.scope),
+            "lien": records_link(actor, result, year, to_date),
+            "reste": result.indicators.get("needed_by_year_end"),
+        })  # fmt: skip
+    return rows
+
+
+def _own(actor: Actor, result: Result) -> bool:
+    """What a partner's home puts first: its own scopes (a bailleur's, a réservataire's flow)."""
+    if actor.role == "bailleur":
+        return "bailleur" in result.scope or result.scope.get("contingent") == "non_reserve"
+    if actor.role == "reservataire":
+        return True
+    return set(result.scope) == {"epci"}
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    with transaction(request) as connection:
+        actor = page_actor(request, connection)
+        year, to_date = services.default_year(connection)
+        results = services.visible_results(request, connection, actor, year, to_date) \
+            if permissions.can(actor, "lire_resultats") else []  # fmt: skip
+        own = [r for r in results if _own(actor, r)]
+        counts = {status: sum(r.status == status for r in own) for status in _STATUS_ORDER}
+        pending = [r for r in own if r.status in ("non_conforme", "donnees_insuffisantes")]
+        rows = _rows(connection, request, actor, pending, year, to_date)
+        names = Names.load(connection)
+    return render(request, "accueil.html", {
+        "annee": year, "au": to_date, "compteurs": counts, "a_suivre": rows,
+        "organisme": names.bailleur.get(actor.bailleur or "", None),
+        "territoires": [names.epci.get(s, s) for s in actor.territories],
+        "total": len(own),
+    })  # fmt: skip
+
+
+@router.get("/resultats")
+def results_page(request: Request, annee: int | None = None, au: str | None = None) -> Response:
+    with transaction(request) as connection:
+        actor = page_actor(request, connection)
+        if annee is None and not au:
+            year, to_date = services.default_year(connection)
+        else:
+            year, to_date = services.parse_to_date(au, annee)
+        results = services.visible_results(request, connection, actor, year, to_date)
+        rows = _rows(connection, request, actor, results, year, to_date)
+        held = years_held(connection)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["result"].rule, []).append(row)
+    return render(request, "resultats.html", {
+        "annee": year, "au": to_date, "groupes": groups, "annees": held,
+        "formats": REPORT_FORMATS,
+    })  # fmt: skip
+
+
+def _drilldown(request: Request, connection: Connection, rule_id: str, annee: int,
+               au: str | None, perimetre: list[str]) -> services.Drilldown:  # fmt: skip
+    actor = page_actor(request, connection)
+    year, to_date = services.parse_to_date(au, annee)
+    return services.drilldown(request, connection, actor, rule_id, year, to_date,
+                              services.parse_scope(perimetre))  # fmt: skip
+
+
+@router.get("/resultats/{rule_id}/enregistrements")
+def records_page(request: Request, rule_id: str, annee: int, au: str | None = None,
+                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
+    with transaction(request) as connection:
+        found = _drilldown(request, connection, rule_id, annee, au, perimetre)
+        names = Names.load(connection)
+    csv_query = urlencode([("annee", annee), *([("au", au)] if au else []),
+                           *(("perimetre", p) for p in perimetre)])  # fmt: skip
+    return render(request, "enregistrements.html", {
+        "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
+    })  # fmt: skip
+
+
+@router.get("/resultats/{rule_id}/enregistrements.csv")
+def records_csv(request: Request, rule_id: str, annee: int, au: str | None = None,
+                perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
+    with transaction(request) as connection:
+        found = _drilldown(request, connection, rule_id, annee, au, perimetre)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(found.explanation.columns)
+    writer.writerows(found.explanation.rows)
+    name = f"enregistrements-{rule_id}-{annee}.csv"
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@router.get("/rapports/{annee}.{fmt}")
+def report_download(request: Request, annee: int, fmt: str, au: str | None = None) -> Response:
+    """A report of the year in any format, restricted to what the actor may see; the run is
+    recorded (a receipt), as `mixite check --format` does."""
+    if fmt not in REPORT_FORMATS:
+        from checker.errors import MixiteError
+
+        raise MixiteError(f"Format inconnu : {fmt}.", "Formats : " + ", ".join(REPORT_FORMATS))
+    with transaction(request) as connection:
+        actor = page_actor(request, connection)
+        year, to_date = services.parse_to_date(au, annee)
+        shown = services.visible_results(request, connection, actor, year, to_date)
+        everything = state(request).results(connection, year, to_date)
+        rulebook = state(request).rulebook(connection)
+        period = Period.year(year, to_date)
+        receipt = runs.record_run(connection, rulebook_digest=rulebook.digest,
+                                  period=(period.start, period.end), as_of=to_date,
+                                  options=options_document(period, Options(), to_date),
+                                  results=json_report.results_block(everything))  # fmt: skip
+        title = f"Contrôle des attributions {year}" + (f" au {to_date:%d/%m/%Y}" if to_date else "")
+        body: bytes | str
+        if fmt in ("html", "xlsx"):
+            data = collect(connection, rulebook, period, Options(), shown, receipt, title)
+            _restrict(actor, data)
+            body = html.render(data) if fmt == "html" else xlsx.render(data)
+        elif fmt == "json":
+            body = json_report.dumps(json_report.document(shown, receipt.as_json()))
+        elif fmt == "md":
+            body = to_markdown(shown, receipt.as_json(), title)
+        else:
+            body = to_csv(shown)
+        log(request, connection, actor, "telecharger_rapport",
+            f"rapport {year} ({fmt}), exécution n° {receipt.run_id}")  # fmt: skip
+    media, _ = REPORT_FORMATS[fmt]
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="rapport-{year}.{fmt}"'})  # fmt: skip
+
+
+def _restrict(actor: Actor, data: Any) -> None:
+    """Leave in a full report only what the actor may see: the records listed under a result
+    only where it may list them, the trend and breakdowns only on scopes it may read."""
+    data.explanations = {
+        index: found for index, found in data.explanations.items()
+        if permissions.can_see_records(actor, data.results[index].scope)
+    }  # fmt: skip
+    data.truncated = {i: n for i, n in data.truncated.items() if i in data.explanations}
+    data.trend = {
+        rule: [(y, r) for y, r in history if permissions.can_see_result(actor, r.scope)]
+        for rule, history in data.trend.items()
+    }
+    for breakdown in data.breakdowns:
+        breakdown.rows = [r for r in breakdown.rows if permissions.can_see_result(actor, r.scope)]
+    data.breakdowns = [b for b in data.breakdowns if b.rows]
+    data.territory = [t for t in data.territory if actor.covers_epci(t.get("siren"))]

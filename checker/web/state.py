@@ -1,0 +1,106 @@
+"""What the application keeps between requests: the engine, the rulebook (national rules plus
+the latest CIA version of each territory), evaluated results, and the CSRF secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+import threading
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from checker import runs
+from checker.access.models import VersionCia
+from checker.checking import evaluate
+from checker.db import models
+from checker.db.engine import make_engine, require_schema
+from checker.evaluate.results import Result
+from checker.evaluate.run import Options, Period
+from checker.paths import rules_dir
+from checker.rulebook_loader import require_rules
+from checker.web.config import WebConfig
+from dsl.rulebook import Rulebook
+
+_SECRET_KEY = "secret_formulaires_web"
+_CACHED_PERIODS = 32
+
+
+def latest_cia_versions(connection: Connection) -> list[tuple[str, int, str, str]]:
+    """(EPCI, number, file name, text) of the newest version of each territory's CIA."""
+    table = VersionCia.__table__
+    rows = connection.execute(select(table).order_by(table.c.epci_siren, table.c.numero)).all()
+    latest: dict[str, tuple[str, int, str, str]] = {}
+    for row in rows:
+        latest[row.epci_siren] = (row.epci_siren, row.numero, row.nom_fichier, row.texte)
+    return list(latest.values())
+
+
+def cia_file_name(epci: str, name: str) -> str:
+    stem = Path(name).stem or "cia"
+    return f"cia-{epci}-{stem}.regles"
+
+
+class AppState:
+    def __init__(self, config: WebConfig) -> None:
+        self.config = config
+        self.engine: Engine = make_engine(config.db_url)
+        require_schema(self.engine)
+        self._lock = threading.Lock()
+        self._rulebook: tuple[tuple[tuple[str, int], ...], Rulebook] | None = None
+        self._results: dict[tuple[object, ...], list[Result]] = {}
+        self._period_locks: dict[tuple[object, ...], threading.Lock] = {}
+        with self.engine.begin() as connection:
+            self.secret = self._secret(connection)
+            self.rulebook(connection)  # refuse to start on rules that do not load
+
+    def _secret(self, connection: Connection) -> bytes:
+        found = connection.scalar(select(models.Meta.valeur).where(models.Meta.cle == _SECRET_KEY))
+        if found is None:
+            found = secrets.token_hex(32)
+            connection.execute(insert(models.Meta).values(cle=_SECRET_KEY, valeur=found))
+        return found.encode()
+
+    def base_paths(self) -> list[Path]:
+        return list(self.config.rule_paths) or [rules_dir()]
+
+    def rulebook(self, connection: Connection) -> Rulebook:
+        """The rules in force for the web: reloaded when a new CIA version is stored."""
+        versions = latest_cia_versions(connection)
+        key = tuple((epci, number) for epci, number, _, _ in versions)
+        with self._lock:
+            if self._rulebook is not None and self._rulebook[0] == key:
+                return self._rulebook[1]
+            with tempfile.TemporaryDirectory(prefix="mixite-cia-") as scratch:
+                paths = self.base_paths()
+                for epci, _, name, text in versions:
+                    path = Path(scratch) / cia_file_name(epci, name)
+                    path.write_text(text, encoding="utf-8")
+                    paths.append(path)
+                rulebook, _ = require_rules(paths)
+            self._rulebook = (key, rulebook)
+            self._results.clear()
+            return rulebook
+
+    def results(self, connection: Connection, year: int, to_date: dt.date | None) -> list[Result]:
+        """Every result of the period (all territories), as `mixite check` computes them; kept
+        until the rules or the data change."""
+        rulebook = self.rulebook(connection)
+        key = (rulebook.digest, runs.data_digest(connection), year, to_date)
+        with self._lock:
+            found = self._results.get(key)
+            lock = self._period_locks.setdefault(key, threading.Lock())
+        if found is not None:
+            return found
+        with lock:  # one evaluation per period at a time; the others wait for its results
+            with self._lock:
+                found = self._results.get(key)
+            if found is not None:
+                return found
+            computed = evaluate(connection, rulebook, Period.year(year, to_date), Options(), to_date)
+            with self._lock:
+                if len(self._results) >= _CACHED_PERIODS:
+                    self._results.clear()
+                self._results[key] = computed
+            return computed
