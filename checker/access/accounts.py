@@ -92,24 +92,32 @@ def check_role_fields(connection: Connection, role: str, bailleur: str | None,
                 f"EPCI {siren} absent de la base.",
                 "EPCI importés : " + (", ".join(sorted(known_epci)) or "aucun"),
             )
-    if bailleur and connection.scalar(
-        select(models.Bailleur.siren).where(models.Bailleur.siren == bailleur)
-    ) is None:
-        raise MixiteError(f"Bailleur {bailleur} absent de la base.", "Importez d'abord son territoire.")
-    if reservataire and connection.scalar(
-        select(models.Reservataire.id).where(
-            models.Reservataire.id == reservataire,
-            models.Reservataire.epci_siren == territories[0],
+    if (
+        bailleur
+        and connection.scalar(
+            select(models.Bailleur.siren).where(models.Bailleur.siren == bailleur)
         )
-    ) is None:
+        is None
+    ):
+        raise MixiteError(
+            f"Bailleur {bailleur} absent de la base.", "Importez d'abord son territoire."
+        )
+    if (
+        reservataire
+        and connection.scalar(
+            select(models.Reservataire.id).where(
+                models.Reservataire.id == reservataire,
+                models.Reservataire.epci_siren == territories[0],
+            )
+        )
+        is None
+    ):
         raise MixiteError(f"Réservataire « {reservataire} » absent du territoire {territories[0]}.")
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise MixiteError(
-            f"Mot de passe trop court : {MIN_PASSWORD_LENGTH} caractères au moins."
-        )
+        raise MixiteError(f"Mot de passe trop court : {MIN_PASSWORD_LENGTH} caractères au moins.")
 
 
 def create(connection: Connection, login: str, role: str, password: str, *,
@@ -125,10 +133,15 @@ def create(connection: Connection, login: str, role: str, password: str, *,
     check_password(password)
     connection.execute(
         insert(Utilisateur).values(
-            login=login, role=role, bailleur_siren=bailleur, reservataire_id=reservataire,
-            territoires=territories, mot_de_passe=_hasher.hash(password), actif=True,
+            login=login,
+            role=role,
+            bailleur_siren=bailleur,
+            reservataire_id=reservataire,
+            territoires=territories,
+            mot_de_passe=_hasher.hash(password),
+            actif=True,
             cree_le=now(),
-        )  # fmt: skip
+        )
     )
     account = find(connection, login)
     assert account is not None
@@ -185,9 +198,12 @@ def open_session(connection: Connection, account: Account, policy: SessionPolicy
     moment = now()
     connection.execute(
         insert(SessionWeb).values(
-            empreinte=digest(secret), utilisateur_id=account.id, creee_le=moment,
-            expire_le=moment + policy.idle, fin_absolue=moment + policy.absolute,
-        )  # fmt: skip
+            empreinte=digest(secret),
+            utilisateur_id=account.id,
+            creee_le=moment,
+            expire_le=moment + policy.idle,
+            fin_absolue=moment + policy.absolute,
+        )
     )
     return secret
 
@@ -231,8 +247,9 @@ def issue_token(connection: Connection, login: str, days: int) -> tuple[str, dt.
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expiry = now() + dt.timedelta(days=days)
     connection.execute(
-        insert(JetonApi).values(empreinte=digest(token), utilisateur_id=account.id,
-                                cree_le=now(), expire_le=expiry)  # fmt: skip
+        insert(JetonApi).values(
+            empreinte=digest(token), utilisateur_id=account.id, cree_le=now(), expire_le=expiry
+        )
     )
     return token, expiry
 

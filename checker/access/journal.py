@@ -95,7 +95,13 @@ def entries(connection: Connection, since: dt.datetime | None = None, login: str
     return [
         Entry(
             row.moment if row.moment.tzinfo else row.moment.replace(tzinfo=dt.UTC),
-            row.login, row.role, row.canal, row.action, row.ressource, row.issue, row.adresse,
-        )  # fmt: skip
+            row.login,
+            row.role,
+            row.canal,
+            row.action,
+            row.ressource,
+            row.issue,
+            row.adresse,
+        )
         for row in rows
     ]

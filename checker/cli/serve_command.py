@@ -38,4 +38,4 @@ def register(app: typer.Typer) -> None:
             workers = 1
         err.print(f"mixite sert http://{host}:{port}/ — arrêt : Ctrl+C")
         uvicorn.run("checker.web.asgi:app", host=host, port=port, workers=workers,
-                    factory=False, proxy_headers=True, log_level="warning")  # fmt: skip
+                    factory=False, proxy_headers=True, log_level="info")  # fmt: skip

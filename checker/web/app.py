@@ -44,7 +44,7 @@ def create_app(config: WebConfig) -> FastAPI:
         redoc_url=None,
     )
     app.state.mixite = AppState(config)
-    app.add_middleware(CsrfMiddleware, secret=lambda: app.state.mixite.secret,  # type: ignore[arg-type]
+    app.add_middleware(CsrfMiddleware, secret=lambda: app.state.mixite.secret,
                        max_bytes=config.max_upload_bytes)  # fmt: skip
     app.mount("/static", StaticFiles(directory=str(files("checker.web") / "static")), name="static")
     for router in (pages_auth.router, pages_results.router, pages_data.router,

@@ -34,21 +34,22 @@ class Names:
     @classmethod
     def load(cls, connection: Connection) -> Names:
         names = cls()
-        names.epci = dict(connection.execute(select(models.Epci.siren, models.Epci.nom)).tuples())
+        names.epci = dict(connection.execute(select(models.Epci.siren, models.Epci.nom)).all())
         names.bailleur = dict(
-            connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).tuples()
+            connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
         )
         names.reservataire = {
             (epci, ident): nom
             for epci, ident, nom in connection.execute(
-                select(models.Reservataire.epci_siren, models.Reservataire.id,
-                       models.Reservataire.nom)  # fmt: skip
-            ).tuples()
+                select(
+                    models.Reservataire.epci_siren, models.Reservataire.id, models.Reservataire.nom
+                )
+            ).all()
         }
         names.commune = dict(
-            connection.execute(select(models.Commune.insee, models.Commune.nom)).tuples()
+            connection.execute(select(models.Commune.insee, models.Commune.nom)).all()
         )
-        names.qpv = dict(connection.execute(select(models.Qpv.code, models.Qpv.nom)).tuples())
+        names.qpv = dict(connection.execute(select(models.Qpv.code, models.Qpv.nom)).all())
         return names
 
     def value(self, key: str, value: str, scope: Mapping[str, str]) -> str:

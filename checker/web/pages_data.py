@@ -100,7 +100,13 @@ async def cia_upload(request: Request, epci: Annotated[str, Form()],
             number = None
             if not checked.errors:
                 number = cia.store(connection, epci, name, text, actor.login)
-                log(request, connection, actor, "deposer_cia", f"CIA {epci} version n° {number} ({name})")
+                log(
+                    request,
+                    connection,
+                    actor,
+                    "deposer_cia",
+                    f"CIA {epci} version n° {number} ({name})",
+                )
             else:
                 log(request, connection, actor, "deposer_cia",
                     f"CIA {epci} ({name}) : refusée, {len(checked.errors)} erreur(s)", "echec")  # fmt: skip
@@ -200,7 +206,9 @@ async def caleol_check(request: Request) -> Response:
                     raise Denied(f"Ligne {others[0][0]} : dossier d'un autre bailleur "
                                  f"(SIREN {others[0][1]}). Vous ne vérifiez que vos propres dossiers.")  # fmt: skip
             day = max(record.date_commission for _, record in records)
-            dwellings = DocketChecker(connection, state(request).rulebook(connection), day).check(records)
+            dwellings = DocketChecker(connection, state(request).rulebook(connection), day).check(
+                records
+            )
             if actor.role == "bailleur" and any(d.bailleur != actor.bailleur for d in dwellings):
                 raise Denied("Ce logement n'appartient pas à votre organisme.")
             log(request, connection, actor, "verifier_caleol",

@@ -132,7 +132,19 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
                            *(("perimetre", p) for p in perimetre)])  # fmt: skip
     return render(request, "enregistrements.html", {
         "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
+        "lignes": _named_rows(found, names),
     })  # fmt: skip
+
+
+def _named_rows(found: services.Drilldown, names: Names) -> list[list[str]]:
+    """On the page, names instead of SIREN, INSEE and contingent codes (the CSV keeps the codes,
+    as `mixite explain` writes them)."""
+    columns = found.explanation.columns
+    named = {
+        i: key for i, key in enumerate(columns) if key in ("bailleur", "commune", "contingent")
+    }
+    return [[names.value(named[i], cell, found.scope) if i in named and cell else cell
+             for i, cell in enumerate(row)] for row in found.explanation.rows]  # fmt: skip
 
 
 @router.get("/resultats/{rule_id}/enregistrements.csv")

@@ -106,12 +106,16 @@ def replay(request: Request, run_id: int) -> Response:
         actor = page_actor(request, connection)
         run = _run(request, connection, actor, run_id)
         options = json.loads(run.options)
-        period = Period(dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end))
+        period = Period(
+            dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
+        )
         as_of = dt.date.fromisoformat(run.as_of) if run.as_of else None
         rulebook = state(request).rulebook(connection)
         results = evaluate(connection, rulebook, period,
                            Options(options.get("epci"), options.get("bailleur")), as_of)  # fmt: skip
-        fresh = {runs.canonical([r["rule"], r["scope"]]): r for r in json_report.results_block(results)}
+        fresh = {
+            runs.canonical([r["rule"], r["scope"]]): r for r in json_report.results_block(results)
+        }
         stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
         differences = [(key, stored.get(key), fresh.get(key)) for key in sorted(set(stored) | set(fresh))
                        if stored.get(key) != fresh.get(key)]  # fmt: skip

@@ -31,7 +31,9 @@ def parse_to_date(text: str | None, year: int | None) -> tuple[int, dt.date | No
         try:
             to_date = dt.date.fromisoformat(text)
         except ValueError:
-            raise MixiteError(f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ") from None
+            raise MixiteError(
+                f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ"
+            ) from None
     if year is None:
         if to_date is None:
             raise MixiteError("Indiquez l'année : annee=AAAA.")

@@ -98,7 +98,9 @@ class AppState:
                 found = self._results.get(key)
             if found is not None:
                 return found
-            computed = evaluate(connection, rulebook, Period.year(year, to_date), Options(), to_date)
+            computed = evaluate(
+                connection, rulebook, Period.year(year, to_date), Options(), to_date
+            )
             with self._lock:
                 if len(self._results) >= _CACHED_PERIODS:
                     self._results.clear()

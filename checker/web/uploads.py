@@ -43,7 +43,9 @@ def unpack(archive: Path, folder: Path) -> list[Path]:
         with zipfile.ZipFile(archive) as bundle:
             members = [m for m in bundle.infolist() if not m.is_dir()]
             if sum(m.file_size for m in members) > MAX_UNPACKED:
-                raise MixiteError(f"{archive.name} : archive trop volumineuse une fois décompressée.")
+                raise MixiteError(
+                    f"{archive.name} : archive trop volumineuse une fois décompressée."
+                )
             folder.mkdir(parents=True, exist_ok=True)
             written = []
             for member in members:
