@@ -60,7 +60,7 @@ def check(state: AppState, connection: Connection, epci: str, name: str, text: s
         target.write_text(text, encoding="utf-8")
         paths.append(target)
         loaded = load_rules(paths)
-    mine = [d for d in loaded.diagnostics if d.span is None or d.span.file == shown]
+    mine = [d for d in loaded.diagnostics if d.span is None or Path(d.span.file).name == shown]
     others = [d for d in loaded.diagnostics if d not in mine and d.is_error]
     return Checked(shown, text, mine + others, dict(loaded.sources))
 
@@ -93,7 +93,7 @@ def listing(text: str, diagnostics: list[Diagnostic], name: str) -> list[dict[st
     """The text line by line, each with the diagnostics that point at it."""
     at: dict[int, list[Diagnostic]] = {}
     for diagnostic in diagnostics:
-        if diagnostic.span is not None and diagnostic.span.file == name:
+        if diagnostic.span is not None and Path(diagnostic.span.file).name == name:
             at.setdefault(diagnostic.span.line, []).append(diagnostic)
     return [{"numero": number, "texte": line, "diagnostics": at.get(number, [])}
             for number, line in enumerate(text.splitlines(), start=1)]  # fmt: skip

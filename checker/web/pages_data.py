@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as SentFile
 
 from checker.access import permissions
 from checker.caleol_check import DocketChecker, DocketRefused, read_docket
@@ -115,7 +116,7 @@ async def cia_upload(request: Request, epci: Annotated[str, Form()],
             "territoires": territories, "versions": listed, "numero": number,
             "verification": checked, "epci_choisi": epci,
             "lignes": cia.listing(text, checked.diagnostics, checked.name),
-            "rendus": [d.render(checked.sources) for d in checked.diagnostics],
+            "nom": name,
         }, status_code=200 if number else 422)  # fmt: skip
 
     return await run_in_threadpool(work)
@@ -169,8 +170,8 @@ async def caleol_check(request: Request) -> Response:
     form = await request.form()
     upload = form.get("fichier")
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    raw = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
-    name = Path(upload.filename).name if isinstance(upload, UploadFile) and upload.filename else ""
+    raw = await upload.read() if isinstance(upload, SentFile) and upload.filename else None
+    name = Path(upload.filename).name if isinstance(upload, SentFile) and upload.filename else ""
 
     def work() -> Response:
         with transaction(request) as connection:
@@ -213,6 +214,8 @@ async def caleol_check(request: Request) -> Response:
                 raise Denied("Ce logement n'appartient pas à votre organisme.")
             log(request, connection, actor, "verifier_caleol",
                 f"dossier du {day:%d/%m/%Y} ({len(dwellings)} logement(s))")  # fmt: skip
+        # The page answered shows the end of each numéro unique only, not the full number typed.
+        context["saisie"] = {k: v for k, v in fields.items() if not k.startswith("numero_unique")}
         return render(request, "caleol.html", {**context, "logements": dwellings, "jour": day,
                                                "problemes": []})  # fmt: skip
 

@@ -1,0 +1,205 @@
+"""Bringing data in through the web: import by upload (page and API), the CIA and its versions,
+the CALEOL pre-check; each refused with located problems and nothing written."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from checker.access import accounts
+from checker.db import models
+from checker.db.engine import make_engine
+from checker.web.app import create_app
+from checker.web.config import WebConfig
+from tests.conftest import DATA
+from tests.web_helpers import PASSWORD, csrf_of, sign_in
+
+EPCI = "910000009"
+A, B = "910000017", "910000025"
+
+
+def _zip(folder: Path, only: tuple[str, ...] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            if only is None or path.name in only:
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+def _site(url: str, tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
+    """The mini bundle imported once (the CLI's import), then accounts; an app on it."""
+    from checker.ingest.importer import import_bundle
+
+    import_bundle([DATA / "mini"], url)
+    engine = make_engine(url)
+    tokens = {}
+    with engine.begin() as connection:
+        for login, role, bailleur, territories in (
+            ("epci", "epci", None, [EPCI]), ("bailleur-a", "bailleur", A, []),
+            ("etat", "etat", None, [EPCI]),
+        ):  # fmt: skip
+            accounts.create(connection, login, role, PASSWORD, bailleur=bailleur,
+                            territories=territories)  # fmt: skip
+            tokens[login] = accounts.issue_token(connection, login, 5)[0]
+    engine.dispose()
+    return TestClient(create_app(WebConfig(url))), tokens
+
+
+def _count(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        total = connection.scalar(select(func.count()).select_from(models.Attribution))
+    engine.dispose()
+    return int(total or 0)
+
+
+def test_import_by_api_all_or_nothing(db_url: str, tmp_path: Path) -> None:
+    client, tokens = _site(db_url, tmp_path)
+    headers = {"Authorization": f"Bearer {tokens['epci']}"}
+    again = client.post("/api/imports", headers=headers,
+                        files={"bundle": ("lot.zip", _zip(DATA / "mini"), "application/zip")})  # fmt: skip
+    assert again.status_code == 200 and again.json()["already_imported"] is True
+    broken = tmp_path / "casse"
+    shutil.copytree(DATA / "mini", broken)
+    lines = (broken / "attributions.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("05/03/2024", "31/02/2024")
+    lines.append(lines[1].replace("080012400000001GUI01", "080012400000009GUI01"))
+    (broken / "attributions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _count(db_url)
+    refused = client.post("/api/imports", headers=headers,
+                          files={"bundle": ("lot.zip", _zip(broken), "application/zip")})  # fmt: skip
+    assert refused.status_code == 422
+    problem = refused.json()["problems"][0]
+    assert (problem["file"], problem["line"], problem["column"]) == ("attributions.csv", 3, 4)
+    assert "rien n'a été écrit" in refused.json()["detail"]
+    assert _count(db_url) == before
+
+
+def test_import_page_shows_the_located_errors(db_url: str, tmp_path: Path) -> None:
+    client, _ = _site(db_url, tmp_path)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/import").text)
+    bad = "numero_unique;bailleur_siren;rpls_id\n080012400000001GUI01;910000017;L000000001\n"
+    page = client.post("/import", data={"csrf_token": token},
+                       files=[("fichiers", ("attributions.csv", bad.encode(), "text/csv"))])  # fmt: skip
+    assert page.status_code == 422
+    assert "Import refusé" in page.text and "attributions.csv" in page.text
+    assert "rien n'a été écrit" in page.text
+
+
+def test_a_bailleur_imports_its_rows_only(db_url: str, tmp_path: Path) -> None:
+    client, tokens = _site(db_url, tmp_path)
+    headers = {"Authorization": f"Bearer {tokens['bailleur-a']}"}
+    before = _count(db_url)
+    refused = client.post("/api/imports", headers=headers, files={
+        "bundle": ("lot.zip", _zip(DATA / "mini", ("attributions.csv",)), "application/zip")})  # fmt: skip
+    assert refused.status_code == 422
+    lines = {(p["line"], p["column"]) for p in refused.json()["problems"]}
+    assert lines == {(4, 2), (5, 2)}  # the two rows of bailleur B, at their SIREN cell
+    assert all("autre bailleur" in p["message"] for p in refused.json()["problems"])
+    assert _count(db_url) == before
+    with_territory = client.post("/api/imports", headers=headers, files={
+        "bundle": ("lot.zip", _zip(DATA / "mini", ("territoire.yaml",)), "application/zip")})  # fmt: skip
+    assert with_territory.status_code == 422
+    own = tmp_path / "a"
+    own.mkdir()
+    rows = (DATA / "mini" / "attributions.csv").read_text(encoding="utf-8").splitlines()
+    (own / "attributions.csv").write_text("\n".join([rows[0], rows[1].replace(
+        "15/02/2024", "16/02/2024")]) + "\n", encoding="utf-8")  # fmt: skip
+    accepted = client.post("/api/imports", headers=headers, files={
+        "bundle": ("lot.zip", _zip(own), "application/zip")})  # fmt: skip
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["counts"]["attributions"]["replaced"] == 1
+
+
+CIA = """engagement CIA-TEST
+  titre "CIA de la communauté de test"
+  source "Convention fictive des tests"
+  territoire "910000009"
+  signataires "Communauté de test", "Office public de test"
+  du 01/01/2023 au 31/12/2027
+  objectif L441-1.Q1-HORS-QPV pour bailleur = "910000017" : {valeur}
+    source "CIA de test, article 4"
+"""
+
+
+def test_cia_upload_keeps_every_version_and_shows_errors_at_their_line(
+    db_url: str, tmp_path: Path
+) -> None:
+    client, _ = _site(db_url, tmp_path)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/cia").text)
+
+    def upload(text: str) -> str:
+        answer = client.post("/cia", data={"csrf_token": token, "epci": EPCI},
+                             files={"fichier": ("cia.regles", text.encode(), "text/plain")})  # fmt: skip
+        return f"{answer.status_code}\n{answer.text}"
+
+    first = upload(CIA.format(valeur="30 %"))
+    assert first.startswith("200") and "Version n° 1 enregistrée" in first
+    wrong = upload(CIA.format(valeur="30 %").replace('    source "CIA de test, article 4"\n', "") +
+                   "  objectif INCONNUE.REGLE : 10 %\n")  # fmt: skip
+    assert wrong.startswith("422") and "Version refusée" in wrong
+    assert (
+        'id="ligne-8" class="signalee"' in wrong and "E201" in wrong
+    )  # the error is shown at its line
+    second = upload(CIA.format(valeur="35 %"))
+    assert "Version n° 2 enregistrée" in second
+    listing = client.get("/cia").text
+    assert "/cia/910000009/1" in listing and "/cia/910000009/2" in listing
+    assert "35 %" in client.get("/cia/910000009/2").text
+    results = client.get("/resultats?annee=2024").text
+    assert "35 %" in results  # the latest version applies
+    etat = TestClient(client.app)
+    sign_in(etat, "etat")
+    assert etat.get("/cia").status_code == 200
+    refused = etat.post("/cia", data={"csrf_token": csrf_of(etat.get("/cia").text), "epci": EPCI},
+                        files={"fichier": ("cia.regles", b"x", "text/plain")})  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_caleol_pre_check_by_form_and_by_file(db_url: str, tmp_path: Path) -> None:
+    client, _ = _site(db_url, tmp_path)
+    sign_in(client, "bailleur-a")
+    token = csrf_of(client.get("/caleol").text)
+    form = {"csrf_token": token, "date_commission": "2024-09-12", "rpls_id": "L000000002",
+            "numero_unique_1": "080012400000077GUI01", "rang_1": "1", "nb_titulaires_1": "1",
+            "nb_personnes_14_plus_1": "0", "nb_moins_14_1": "1", "revenus_mensuels_1": "850",
+            "rfr_n2_1": "9800", "contingent_1": "non_reserve"}  # fmt: skip
+    page = client.post("/caleol", data=form)
+    assert page.status_code == 200, page.text
+    assert "Logement L000000002" in page.text and "1 candidature(s)" in page.text
+    assert "080012400000077GUI01" not in page.text  # only the end of the numéro unique
+    other = client.post("/caleol", data={**form, "rpls_id": "L000000003"})
+    assert other.status_code == 403  # a dwelling of bailleur B
+    docket = (
+        "date_commission;bailleur_siren;rpls_id;numero_unique;rang;nb_titulaires;"
+        "revenus_mensuels;rfr_n2\n"
+        "12/09/2024;910000017;L000000001;080012400000078GUI01;1;1;900;10000\n"
+    ).encode()
+    by_file = client.post("/caleol", data={"csrf_token": token},
+                          files={"fichier": ("dossier.csv", docket, "text/csv")})  # fmt: skip
+    assert by_file.status_code == 200, by_file.text[-1500:]
+    assert "Logement L000000001" in by_file.text
+    unreadable = client.post("/caleol", data={**form, "rfr_n2_1": "beaucoup"})
+    assert unreadable.status_code == 422 and "Dossier illisible" in unreadable.text
+
+
+@pytest.mark.parametrize("role", ["epci"])
+def test_disabled_account_loses_session_and_token(db_url: str, tmp_path: Path, role: str) -> None:
+    client, tokens = _site(db_url, tmp_path)
+    sign_in(client, role)
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        accounts.disable(connection, role)
+    engine.dispose()
+    assert client.get("/", follow_redirects=False).status_code == 303
+    answer = client.get("/api/runs", headers={"Authorization": f"Bearer {tokens[role]}"})
+    assert answer.status_code == 401
