@@ -180,10 +180,10 @@ def test_caleol_pre_check_by_form_and_by_file(db_url: str, tmp_path: Path) -> No
     other = client.post("/caleol", data={**form, "rpls_id": "L000000003"})
     assert other.status_code == 403  # a dwelling of bailleur B
     docket = (
-        "date_commission;bailleur_siren;rpls_id;numero_unique;rang;nb_titulaires;"
-        "revenus_mensuels;rfr_n2\n"
-        "12/09/2024;910000017;L000000001;080012400000078GUI01;1;1;900;10000\n"
-    ).encode()
+        b"date_commission;bailleur_siren;rpls_id;numero_unique;rang;nb_titulaires;"
+        b"revenus_mensuels;rfr_n2\n"
+        b"12/09/2024;910000017;L000000001;080012400000078GUI01;1;1;900;10000\n"
+    )
     by_file = client.post("/caleol", data={"csrf_token": token},
                           files={"fichier": ("dossier.csv", docket, "text/csv")})  # fmt: skip
     assert by_file.status_code == 200, by_file.text[-1500:]
