@@ -23,7 +23,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium de Debian absent (/usr/bin/chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Chromium de Debian absent (/usr/bin/chromium)"
+    ),
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 BUNDLE_FILES = ("territoire.yaml", "logements.csv", "attributions.csv", "caleol.csv",
@@ -115,7 +117,9 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         axe.check()
         text = (demo_bundle_dir() / "cia.regles").read_text(encoding="utf-8")
         lines = text.splitlines()
-        broken_line = next(i for i, line in enumerate(lines) if "objectif L441-1.Q1-HORS-QPV" in line)
+        broken_line = next(
+            i for i, line in enumerate(lines) if "objectif L441-1.Q1-HORS-QPV" in line
+        )
         lines[broken_line] = lines[broken_line].replace("L441-1.Q1-HORS-QPV", "L441-1.Q1-HORS-QPVV")
         broken = folder / "cia.regles"
         broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -153,7 +157,9 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         axe.check()
         page.click("nav >> text=Dossier CALEOL")
         axe.check()
-        example = (ROOT / "fixtures" / "exemples" / "dossier-caleol.csv").read_text(encoding="utf-8")
+        example = (ROOT / "fixtures" / "exemples" / "dossier-caleol.csv").read_text(
+            encoding="utf-8"
+        )
         everyone = folder / "dossier-commun.csv"
         everyone.write_text(example, encoding="utf-8")
         page.set_input_files("#fichier", str(everyone))
