@@ -1,0 +1,73 @@
+"""Regenerate the screenshots of the web application in the docs (docs/images/web-*.png).
+
+Run from the repository root: .venv/bin/python scripts/web_screenshots.py
+Imports the demo into a scratch SQLite database, serves the application on 127.0.0.1 and takes
+the pictures with Debian's Chromium (Playwright): the home page of a bailleur, a result with its
+records, and the page of an import refused with its located errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from checker.ingest.pseudonym import KEY_FILE_ENV, key_setting  # noqa: E402
+from checker.paths import demo_bundle_dir  # noqa: E402
+from checker.web.config import WebConfig  # noqa: E402
+from tests.browser_server import serving  # noqa: E402
+from tests.web_helpers import PASSWORD, Account, populate  # noqa: E402
+
+IMAGES = ROOT / "docs" / "images"
+PEOPLE = [Account("agent-epci", "epci", territories=("980008015",)),
+          Account("lize-habitat", "bailleur", bailleur="912000007")]  # fmt: skip
+
+
+def sign_in(page: object, base: str, login: str) -> None:
+    page.goto(base + "/connexion")  # type: ignore[attr-defined]
+    page.fill("#identifiant", login)  # type: ignore[attr-defined]
+    page.fill("#mot_de_passe", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button:has-text('Se connecter')")  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="mixite-captures-") as scratch:
+        url = f"sqlite:///{Path(scratch) / 'demo.db'}"
+        with key_setting(KEY_FILE_ENV, str(Path(scratch) / "demo.cle")):
+            populate(url, demo_bundle_dir(), PEOPLE)
+            rules = (ROOT / "rules", demo_bundle_dir() / "cia.regles")
+            with serving(WebConfig(url, rule_paths=rules)) as base, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                     args=["--no-sandbox"])  # fmt: skip
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                sign_in(page, base, "lize-habitat")
+                page.screenshot(path=str(IMAGES / "web-accueil.png"))
+                page.goto(base + "/resultats?annee=2025")
+                section = page.locator("section", has=page.locator("h2", has_text="L441-1.Q1-HORS-QPV"))
+                section.scroll_into_view_if_needed()
+                page.screenshot(path=str(IMAGES / "web-resultat.png"))
+                section.locator("a", has_text="Voir les enregistrements").first.click()
+                page.screenshot(path=str(IMAGES / "web-enregistrements.png"))
+                page.click("button:has-text('Se déconnecter')")
+                sign_in(page, base, "agent-epci")
+                page.goto(base + "/import")
+                broken = Path(scratch) / "attributions.csv"
+                lines = (demo_bundle_dir() / "attributions.csv").read_text(encoding="utf-8").splitlines()
+                lines[3] = lines[3].replace(";oui;", ";peut-être;", 1).replace(";non;", ";peut-être;", 1)
+                lines[7] = lines[7].replace("912", "999", 1)
+                broken.write_text("\n".join(lines[:12]) + "\n", encoding="utf-8")
+                page.set_input_files("#fichiers", str(broken))
+                page.click("button:has-text('Importer')")
+                page.screenshot(path=str(IMAGES / "web-import-refuse.png"))
+                browser.close()
+    for name in ("web-accueil", "web-resultat", "web-enregistrements", "web-import-refuse"):
+        print(IMAGES / f"{name}.png")
+
+
+if __name__ == "__main__":
+    main()
