@@ -43,8 +43,8 @@ def main() -> None:
             rules = (ROOT / "rules", demo_bundle_dir() / "cia.regles")
             with serving(WebConfig(url, rule_paths=rules)) as base, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                     args=["--no-sandbox"])  # fmt: skip
-                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                                                     args=["--no-sandbox", "--lang=fr-FR"])  # fmt: skip
+                page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="fr-FR")
                 sign_in(page, base, "lize-habitat")
                 page.screenshot(path=str(IMAGES / "web-accueil.png"))
                 page.goto(base + "/resultats?annee=2025")

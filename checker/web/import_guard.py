@@ -17,7 +17,7 @@ from checker.db import models
 from checker.ingest import rows as row_models
 from checker.ingest.bundle import Bundle
 from checker.ingest.problems import Problem, ProblemLog
-from checker.ingest.tabular import UnreadableFile, read_table
+from checker.ingest.tabular import Table, UnreadableFile, read_table
 from checker.ingest.territory import load_territory
 from checker.ingest.values import parse_siren
 
@@ -30,7 +30,7 @@ _SPECS = {
 }
 
 
-def _read(path: Path, role: str) -> object:
+def _read(path: Path, role: str) -> Table:
     spec = _SPECS[role]
     return read_table(path, spec["required"], spec["optional"], spec["aliases"],  # type: ignore[arg-type]
                       spec.get("percent", ()))  # type: ignore[arg-type]  # fmt: skip
@@ -69,8 +69,8 @@ def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> li
             table = _read(path, role)
         except UnreadableFile:
             continue  # the import itself reports it, located
-        columns = table.columns  # type: ignore[attr-defined]
-        for line, cells in table.rows:  # type: ignore[attr-defined]
+        columns = table.columns
+        for line, cells in table.rows:
             if role == "baux":
                 position = columns["rpls_id"]
                 rpls = cells[position].strip() if position < len(cells) else ""

@@ -4,6 +4,7 @@ import of `mixite import` (all or nothing)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class ImportOutcome:
     names: list[str]
 
 
-async def run_import(request: Request, actor: Actor, files: list[UploadFile]) -> ImportOutcome:
+async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]) -> ImportOutcome:
     if not permissions.can(actor, "importer"):
         with transaction(request) as connection:
             log(request, connection, actor, "importer", "import d'un lot", "refuse")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as SentFile
 
 from checker.access import permissions
+from checker.access.roles import Actor
 from checker.caleol_check import DocketChecker, DocketRefused, read_docket
 from checker.errors import MixiteError
 from checker.web import cia, imports
@@ -37,21 +38,21 @@ def import_page(request: Request) -> Response:
 @router.post("/import")
 async def import_upload(request: Request,
                         fichiers: Annotated[list[UploadFile], File()]) -> Response:  # fmt: skip
-    def who() -> object:
+    def who() -> Actor:
         with transaction(request) as connection:
             return page_actor(request, connection)
 
     actor = await run_in_threadpool(who)
-    outcome = await imports.run_import(request, actor, fichiers)  # type: ignore[arg-type]
+    outcome = await imports.run_import(request, actor, fichiers)
     status = 200 if outcome.result is not None else 422
     return render(request, "import.html", {"issue": outcome}, status_code=status)
 
 
 # ------------------------------------------------------------------------------- CIA
-def _territories(request: Request, connection: object, actor: object) -> dict[str, str]:
-    names = Names.load(connection)  # type: ignore[arg-type]
+def _territories(connection: Connection, actor: Actor) -> dict[str, str]:
+    names = Names.load(connection)
     return {siren: name for siren, name in sorted(names.epci.items(), key=lambda item: item[1])
-            if permissions.can(actor, "lire_cia", siren)}  # type: ignore[arg-type]  # fmt: skip
+            if permissions.can(actor, "lire_cia", siren)}  # fmt: skip
 
 
 @router.get("/cia")
@@ -60,7 +61,7 @@ def cia_page(request: Request) -> Response:
         actor = page_actor(request, connection)
         require(request, connection, actor, permissions.can(actor, "lire_cia"), "consulter_cia",
                 "CIA", "Votre compte ne permet pas de consulter la CIA.")  # fmt: skip
-        territories = _territories(request, connection, actor)
+        territories = _territories(connection, actor)
         listed = {siren: cia.versions(connection, siren) for siren in territories}
     return render(request, "cia.html", {"territoires": territories, "versions": listed,
                                         "verification": None})  # fmt: skip
@@ -97,7 +98,7 @@ async def cia_upload(request: Request, epci: Annotated[str, Form()],
                     "Votre compte ne permet pas de déposer la CIA de ce territoire.")  # fmt: skip
             text = cia.decode(raw, name)
             checked = cia.check(state(request), connection, epci, name, text)
-            territories = _territories(request, connection, actor)
+            territories = _territories(connection, actor)
             number = None
             if not checked.errors:
                 number = cia.store(connection, epci, name, text, actor.login)
@@ -228,6 +229,3 @@ def caleol_template() -> Response:
     header = ";".join(_DOCKET_COLUMNS) + "\r\n"
     return Response("\ufeff" + header, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="dossier-caleol.csv"'})  # fmt: skip
-
-
-__all__ = ["RedirectResponse", "dt"]

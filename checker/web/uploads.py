@@ -4,6 +4,7 @@ safely (no path outside the folder, bounded size)."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from starlette.datastructures import UploadFile
@@ -20,7 +21,7 @@ def _safe_name(name: str) -> str:
     return base
 
 
-async def save(files: list[UploadFile], folder: Path) -> list[Path]:
+async def save(files: Sequence[UploadFile], folder: Path) -> list[Path]:
     """Write the uploaded files into `folder`; a zip is unpacked there. Returns the files."""
     saved: list[Path] = []
     for upload in files:
