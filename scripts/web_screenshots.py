@@ -48,7 +48,9 @@ def main() -> None:
                 sign_in(page, base, "lize-habitat")
                 page.screenshot(path=str(IMAGES / "web-accueil.png"))
                 page.goto(base + "/resultats?annee=2025")
-                section = page.locator("section", has=page.locator("h2", has_text="L441-1.Q1-HORS-QPV"))
+                section = page.locator(
+                    "section", has=page.locator("h2", has_text="L441-1.Q1-HORS-QPV")
+                )
                 section.scroll_into_view_if_needed()
                 page.screenshot(path=str(IMAGES / "web-resultat.png"))
                 section.locator("a", has_text="Voir les enregistrements").first.click()
@@ -57,8 +59,14 @@ def main() -> None:
                 sign_in(page, base, "agent-epci")
                 page.goto(base + "/import")
                 broken = Path(scratch) / "attributions.csv"
-                lines = (demo_bundle_dir() / "attributions.csv").read_text(encoding="utf-8").splitlines()
-                lines[3] = lines[3].replace(";oui;", ";peut-être;", 1).replace(";non;", ";peut-être;", 1)
+                lines = (
+                    (demo_bundle_dir() / "attributions.csv")
+                    .read_text(encoding="utf-8")
+                    .splitlines()
+                )
+                lines[3] = (
+                    lines[3].replace(";oui;", ";peut-être;", 1).replace(";non;", ";peut-être;", 1)
+                )
                 lines[7] = lines[7].replace("912", "999", 1)
                 broken.write_text("\n".join(lines[:12]) + "\n", encoding="utf-8")
                 page.set_input_files("#fichiers", str(broken))
