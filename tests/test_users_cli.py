@@ -51,3 +51,10 @@ def test_accounts_from_the_terminal(tmp_path: Path) -> None:
     assert actions == ["création d'un compte", "création d'un jeton d'API",
                        "désactivation d'un compte"]  # fmt: skip
     assert mixite("audit", "acces", "--depuis", "hier", *db).returncode == 1
+
+
+def test_serve_refuses_a_database_without_mixite_data_in_french(tmp_path: Path) -> None:
+    missing = tmp_path / "absente.db"
+    done = mixite("serve", "--db", f"sqlite:///{missing}", "--port", "1")
+    assert done.returncode == 3 and "Base introuvable" in done.stderr
+    assert "Traceback" not in done.stderr and not missing.exists()

@@ -9,7 +9,8 @@ import typer
 from checker.cli.console import err
 from checker.cli.options import DbOption
 from checker.cli.rules_commands import RulesOption
-from checker.db.engine import resolve_url
+from checker.db.engine import database_exists, resolve_url
+from checker.errors import DatabaseError
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +30,9 @@ def register(app: typer.Typer) -> None:
         from checker.web.asgi import ENV_RULES, build
 
         url = resolve_url(db)
+        if not database_exists(url):  # and do not create an empty SQLite file
+            raise DatabaseError(f"Base introuvable : {url}.",
+                                "Importez d'abord un lot : mixite import DOSSIER --db ...")  # fmt: skip
         os.environ["MIXITE_DB"] = url
         if rules:
             os.environ[ENV_RULES] = os.pathsep.join(str(path) for path in rules)

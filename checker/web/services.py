@@ -14,7 +14,7 @@ from checker.access import permissions
 from checker.access.roles import Actor
 from checker.checking import options_document
 from checker.errors import MixiteError
-from checker.evaluate.explain import Explanation, explain
+from checker.evaluate.explain import Explanation
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
@@ -144,7 +144,7 @@ def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: s
     rulebook = state(request).rulebook(connection)
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.")
-    explanation = explain(connection, rulebook, rule_id, Period.year(year, to_date), scope)
+    explanation = state(request).explanation(connection, rule_id, year, to_date, scope)
     log(request, connection, actor, "consulter_enregistrements",
         f"{resource} ({len(explanation.rows)} enregistrement(s))")  # fmt: skip
     title = rulebook.rules[rule_id].meta.title or rule_id

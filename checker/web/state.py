@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -16,6 +17,7 @@ from checker.access.models import VersionCia
 from checker.checking import evaluate
 from checker.db import models
 from checker.db.engine import make_engine, require_schema
+from checker.evaluate.explain import Explanation, explain
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.paths import rules_dir
@@ -25,6 +27,7 @@ from dsl.rulebook import Rulebook
 
 _SECRET_KEY = "secret_formulaires_web"
 _CACHED_PERIODS = 32
+_CACHED_EXPLANATIONS = 64
 
 
 def latest_cia_versions(connection: Connection) -> list[tuple[str, int, str, str]]:
@@ -51,6 +54,7 @@ class AppState:
         self._rulebook: tuple[tuple[tuple[str, int], ...], Rulebook] | None = None
         self._results: dict[tuple[object, ...], list[Result]] = {}
         self._period_locks: dict[tuple[object, ...], threading.Lock] = {}
+        self._explanations: OrderedDict[tuple[object, ...], Explanation] = OrderedDict()
         with self.engine.begin() as connection:
             self.secret = self._secret(connection)
             self.rulebook(connection)  # refuse to start on rules that do not load
@@ -106,3 +110,22 @@ class AppState:
                     self._results.clear()
                 self._results[key] = computed
             return computed
+
+    def explanation(self, connection: Connection, rule_id: str, year: int,
+                    to_date: dt.date | None, scope: dict[str, str]) -> Explanation:  # fmt: skip
+        """The records behind a result (`mixite explain`), kept for the most recent requests
+        until the rules or the data change."""
+        rulebook = self.rulebook(connection)
+        key = (rulebook.digest, runs.data_digest(connection), rule_id, year, to_date,
+               tuple(sorted(scope.items())))  # fmt: skip
+        with self._lock:
+            found = self._explanations.get(key)
+            if found is not None:
+                self._explanations.move_to_end(key)
+                return found
+        computed = explain(connection, rulebook, rule_id, Period.year(year, to_date), scope)
+        with self._lock:
+            self._explanations[key] = computed
+            while len(self._explanations) > _CACHED_EXPLANATIONS:
+                self._explanations.popitem(last=False)
+        return computed
