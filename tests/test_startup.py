@@ -15,13 +15,14 @@ import pytest
 # Libraries that cost tens to hundreds of milliseconds to import and that no help screen needs.
 HEAVY = (
     "sqlalchemy", "lark", "yaml", "pydantic", "matplotlib", "openpyxl", "jinja2", "numpy",
-    "alembic", "psycopg", "hypothesis",
+    "alembic", "psycopg", "hypothesis", "argon2", "fastapi", "uvicorn", "starlette",
 )  # fmt: skip
 
 COMMANDS = (
     ["import"], ["param"], ["check"], ["explain"], ["bilan-reservataires"], ["demo"],
     ["quartile"], ["db", "upgrade"], ["rules", "lint"], ["rules", "test"], ["rules", "show"],
-    ["runs"], ["audit", "verify"], ["caleol", "check"],
+    ["runs"], ["audit", "verify"], ["caleol", "check"], ["audit", "acces"], ["users", "add"],
+    ["users", "list"], ["users", "token"], ["users", "disable"], ["serve"],
 )  # fmt: skip
 
 

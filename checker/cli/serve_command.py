@@ -7,10 +7,7 @@ from typing import Annotated
 import typer
 
 from checker.cli.console import err
-from checker.cli.options import DbOption
-from checker.cli.rules_commands import RulesOption
-from checker.db.engine import database_exists, resolve_url
-from checker.errors import DatabaseError
+from checker.cli.options import DbOption, RulesOption
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +24,8 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
+        from checker.db.engine import database_exists, resolve_url
+        from checker.errors import DatabaseError
         from checker.web.asgi import ENV_RULES, build
 
         url = resolve_url(db)

@@ -6,21 +6,26 @@ import csv
 import datetime as dt
 import io
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from checker.access import accounts, journal
-from checker.access.roles import ROLE_LABELS, Actor
 from checker.cli.console import err, out
-from checker.cli.import_command import paris_time
 from checker.cli.options import DbOption
-from checker.db.engine import ensure_schema, make_engine, require_schema, resolve_url
 from checker.errors import MixiteError
 
+if TYPE_CHECKING:
+    from checker.access.roles import Actor
+
 app = typer.Typer(help="Les comptes de l'application web (mixite serve).", no_args_is_help=True)
-_CLI = Actor("ligne-de-commande", "admin")
+# The commands import what they use when they run: `mixite --help` stays light.
+
+
+def _cli() -> Actor:
+    """Who acts from the terminal: whoever may run mixite on the server administers it."""
+    from checker.access.roles import Actor
+
+    return Actor("ligne-de-commande", "admin")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -52,13 +57,17 @@ def add(
     db: DbOption = None,
 ) -> None:  # fmt: skip
     """Crée un compte ; le mot de passe est demandé au terminal (jamais en argument)."""
+    from checker.access import accounts, journal
+    from checker.access.roles import ROLE_LABELS
+    from checker.db.engine import ensure_schema, make_engine, resolve_url
+
     password = _read_password(password_stdin)
     engine = make_engine(resolve_url(db))
     ensure_schema(engine)
     with engine.begin() as connection:
         account = accounts.create(connection, login, role, password, bailleur=bailleur,
                                   reservataire=reservataire, territories=epci or [])  # fmt: skip
-        journal.record(connection, _CLI, "creer_utilisateur", f"compte {login} ({role})",
+        journal.record(connection, _cli(), "creer_utilisateur", f"compte {login} ({role})",
                        channel="cli")  # fmt: skip
     engine.dispose()
     out.print(f"Compte « {account.login} » créé ({ROLE_LABELS[account.role]}).")
@@ -67,6 +76,12 @@ def add(
 @app.command("list")
 def list_accounts(db: DbOption = None) -> None:
     """Liste les comptes, leur rôle et leur rattachement."""
+    from rich.table import Table
+
+    from checker.access import accounts
+    from checker.access.roles import ROLE_LABELS
+    from checker.db.engine import make_engine, require_schema, resolve_url
+
     engine = make_engine(resolve_url(db))
     require_schema(engine)
     with engine.connect() as connection:
@@ -85,11 +100,16 @@ def list_accounts(db: DbOption = None) -> None:
 @app.command("disable")
 def disable(login: Annotated[str, typer.Argument(help="Identifiant du compte.")], db: DbOption = None) -> None:  # fmt: skip
     """Désactive un compte : ses sessions et ses jetons cessent aussitôt de valoir."""
+    from checker.access import accounts, journal
+    from checker.db.engine import make_engine, require_schema, resolve_url
+
     engine = make_engine(resolve_url(db))
     require_schema(engine)
     with engine.begin() as connection:
         accounts.disable(connection, login)
-        journal.record(connection, _CLI, "desactiver_utilisateur", f"compte {login}", channel="cli")
+        journal.record(
+            connection, _cli(), "desactiver_utilisateur", f"compte {login}", channel="cli"
+        )
     engine.dispose()
     out.print(f"Compte « {login} » désactivé.")
 
@@ -101,11 +121,15 @@ def token(
     db: DbOption = None,
 ) -> None:  # fmt: skip
     """Crée un jeton d'API pour ce compte (en-tête Authorization: Bearer …), affiché une seule fois."""
+    from checker.access import accounts, journal
+    from checker.cli.import_command import paris_time
+    from checker.db.engine import make_engine, require_schema, resolve_url
+
     engine = make_engine(resolve_url(db))
     require_schema(engine)
     with engine.begin() as connection:
         value, expiry = accounts.issue_token(connection, login, days)
-        journal.record(connection, _CLI, "creer_jeton", f"compte {login}", channel="cli")
+        journal.record(connection, _cli(), "creer_jeton", f"compte {login}", channel="cli")
     engine.dispose()
     err.print(f"Jeton pour « {login} », valable jusqu'au {paris_time(expiry):%d/%m/%Y %H:%M} "
               "(il ne sera plus affiché ; gardez-le comme un mot de passe) :")  # fmt: skip
@@ -121,6 +145,13 @@ def register_audit(audit_app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le journal des accès : consultations d'enregistrements, changements, connexions."""
+        from rich.table import Table
+
+        from checker.access import journal
+        from checker.access.roles import ROLE_LABELS
+        from checker.cli.import_command import paris_time
+        from checker.db.engine import make_engine, require_schema, resolve_url
+
         start = None
         if since is not None:
             try:
