@@ -108,6 +108,7 @@ class AppState:
             with self._lock:
                 if len(self._results) >= _CACHED_PERIODS:
                     self._results.clear()
+                    self._period_locks = {key: lock}
                 self._results[key] = computed
             return computed
 
