@@ -99,8 +99,8 @@ def test_each_role_receives_only_its_results_in_json(site: dict[str, Any]) -> No
                 assert (scope["contingent"], scope["reservataire"]) == ("non_reserve", own)
         assert any(scope.get("bailleur") == own for scope in seen)
     assert scopes(site, "al") and all(s["reservataire"] == "AL" for s in scopes(site, "al"))
-    assert scopes(site, "lecteur") and all(set(s) <= {"epci", "commune", "qpv", "financement"}
-                                          for s in scopes(site, "lecteur"))  # fmt: skip
+    refused = api(site, "lecteur", "/api/results?year=2024")  # the published reports only
+    assert refused.status_code == 403 and "résultats" in refused.json()["detail"]
 
 
 def test_a_bailleur_asking_for_another_bailleur_gets_403_in_french(site: dict[str, Any]) -> None:
@@ -117,8 +117,7 @@ def test_the_results_page_shows_no_other_bailleur(site: dict[str, Any]) -> None:
     page = site["clients"]["al"].get("/resultats?annee=2024")
     assert "Action Logement Services" in page.text
     assert "Ville d'Aval" not in page.text and "Office public de test" not in page.text
-    lecteur = site["clients"]["lecteur"].get("/resultats?annee=2024").text
-    assert "Voir les enregistrements<" not in lecteur and "ESH de test" not in lecteur
+    assert site["clients"]["lecteur"].get("/resultats?annee=2024").status_code == 403
 
 
 def test_results_page_figures_are_those_of_the_check(site: dict[str, Any]) -> None:
@@ -191,7 +190,8 @@ def test_each_access_to_records_and_each_refusal_is_logged(site: dict[str, Any])
 # ------------------------------------------------------------------ every page and route
 PAGES = {  # path -> roles answered 200 (others: 403)
     "/": LOGINS,
-    "/resultats?annee=2024": LOGINS,
+    "/resultats?annee=2024": [login for login in LOGINS if login != "lecteur"],
+    "/publications": LOGINS,
     "/import": ["admin", "epci", "bailleur-a", "bailleur-b"],
     "/cia": ["admin", "epci", "etat", "bailleur-a", "bailleur-b", "al"],
     "/caleol": ["admin", "epci", "bailleur-a", "bailleur-b"],
@@ -302,3 +302,35 @@ def test_an_expired_session_signs_out(site: dict[str, Any]) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
     for login in LOGINS:  # the module's other sessions expired too: sign them in again
         sign_in(site["clients"][login], login)
+
+
+def test_the_lecteur_reads_the_published_reports_only(site: dict[str, Any]) -> None:
+    epci = site["clients"]["epci"]
+    token = csrf_of(epci.get("/executions").text)
+    recorded = epci.post("/executions", data={"annee": "2024", "csrf_token": token},
+                         follow_redirects=False)  # fmt: skip
+    run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    lecteur = site["clients"]["lecteur"]
+    assert lecteur.get(f"/publications/{run_id}.json").status_code == 403  # not yet published
+    bailleur = site["clients"]["bailleur-a"]
+    refused = bailleur.post(f"/executions/{run_id}/publier",
+                            data={"csrf_token": csrf_of(bailleur.get("/").text)})  # fmt: skip
+    assert refused.status_code == 403
+    page = epci.get(f"/executions/{run_id}").text
+    assert "Publier le rapport" in page
+    published = epci.post(f"/executions/{run_id}/publier", data={"csrf_token": token},
+                          follow_redirects=False)  # fmt: skip
+    assert published.status_code == 303
+    listing = lecteur.get("/publications").text
+    assert f"/publications/{run_id}.json" in listing
+    document = lecteur.get(f"/publications/{run_id}.json").json()
+    assert document["receipt"]["run_id"] == run_id and document["results"]
+    assert all(set(r["scope"]) <= {"epci", "commune", "qpv", "financement"}
+               for r in document["results"])  # fmt: skip
+    stored = api(site, "admin", "/api/runs").json()
+    assert any(run["run_id"] == run_id for run in stored)
+    mine = bailleur.get(f"/publications/{run_id}.json").json()["results"]
+    assert mine and all(r["scope"].get("bailleur", A) == A for r in mine)
+    for fmt in ("csv", "md"):
+        body = lecteur.get(f"/publications/{run_id}.{fmt}").text
+        assert EPCI in body and A not in body and B not in body  # no bailleur's own result

@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "rejouer_execution": "réexécution d'un reçu",
     "verifier_chaine": "vérification de la chaîne des reçus",
     "consulter_executions": "consultation des exécutions",
+    "publier_rapport": "publication d'un rapport",
+    "telecharger_publication": "téléchargement d'un rapport publié",
     "creer_utilisateur": "création d'un compte",
     "desactiver_utilisateur": "désactivation d'un compte",
     "creer_jeton": "création d'un jeton d'API",

@@ -102,3 +102,14 @@ class VersionCia(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     deposee_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     deposee_par: Mapped[str] = mapped_column(String(64))
+
+
+class Publication(Base):
+    """A run whose report the EPCI published: what a `lecteur` account reads."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), unique=True)
+    publiee_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    publiee_par: Mapped[str] = mapped_column(String(64))

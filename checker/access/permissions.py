@@ -5,8 +5,8 @@ Pages, the JSON API and the downloads all ask these functions; templates never d
 - admin: everything; epci: its territory, including imports and the CIA; etat: reads
   everything of its territories; bailleur: its own results and records, the territory-wide
   figures for context (as `mixite check --bailleur`), its CALEOL dockets and its own imports;
-  reservataire: its own flow's results and records; lecteur: aggregated results only, never a
-  record.
+  reservataire: its own flow's results and records; lecteur: the published reports only
+  (their territorial results), never a record.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ _TERRITORIAL = frozenset({"epci", "commune", "qpv", "financement"})
 _READ_ALL = ("admin", "epci", "etat")
 
 ACTIONS = {
-    "lire_resultats": ("admin", "epci", "etat", "bailleur", "reservataire", "lecteur"),
+    "lire_resultats": ("admin", "epci", "etat", "bailleur", "reservataire"),
+    "lire_publications": ("admin", "epci", "etat", "bailleur", "reservataire", "lecteur"),
+    "publier": ("admin", "epci"),
     "lire_enregistrements": ("admin", "epci", "etat", "bailleur", "reservataire"),
     "importer": ("admin", "epci", "bailleur"),
     "lire_cia": ("admin", "epci", "etat", "bailleur", "reservataire"),

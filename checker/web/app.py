@@ -15,7 +15,14 @@ from starlette.responses import Response
 
 from checker import __version__
 from checker.errors import MixiteError
-from checker.web import api, pages_auth, pages_data, pages_results, pages_runs
+from checker.web import (
+    api,
+    pages_auth,
+    pages_data,
+    pages_publications,
+    pages_results,
+    pages_runs,
+)
 from checker.web.config import WebConfig
 from checker.web.context import Denied, NotSignedIn, render
 from checker.web.security import CsrfMiddleware
@@ -48,7 +55,7 @@ def create_app(config: WebConfig) -> FastAPI:
                        max_bytes=config.max_upload_bytes)  # fmt: skip
     app.mount("/static", StaticFiles(directory=str(files("checker.web") / "static")), name="static")
     for router in (pages_auth.router, pages_results.router, pages_data.router,
-                   pages_runs.router, api.router):  # fmt: skip
+                   pages_runs.router, pages_publications.router, api.router):  # fmt: skip
         app.include_router(router)
 
     @app.exception_handler(NotSignedIn)

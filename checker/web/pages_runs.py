@@ -19,6 +19,7 @@ from checker.evaluate.run import Options, Period
 from checker.report import json_report
 from checker.web import services
 from checker.web.context import log, page_actor, render, require, state, transaction
+from checker.web.publications import is_published
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,9 +95,10 @@ def run_page(request: Request, run_id: int) -> Response:
     with transaction(request) as connection:
         actor = page_actor(request, connection)
         run = _run(request, connection, actor, run_id)
+        published = is_published(connection, run_id)
     return render(request, "execution.html", {"run": run, "options": json.loads(run.options),
                                               "resultats": json.loads(run.results),
-                                              "rejeu": None})  # fmt: skip
+                                              "rejeu": None, "publiee": published})  # fmt: skip
 
 
 @router.post("/executions/{run_id}/rejouer")
@@ -126,10 +128,12 @@ def replay(request: Request, run_id: int) -> Response:
             causes.append("les données ont changé depuis cette exécution (nouvel import)")
         log(request, connection, actor, "rejouer_execution",
             f"exécution n° {run_id} : {len(differences)} différence(s)")  # fmt: skip
+        published = is_published(connection, run_id)
     return render(request, "execution.html", {
         "run": run, "options": options, "resultats": json.loads(run.results),
         "rejeu": {"differences": [(k, runs.canonical(a), runs.canonical(b)) for k, a, b in differences],
                   "causes": causes, "total": len(fresh)},
+        "publiee": published,
     })  # fmt: skip
 
 

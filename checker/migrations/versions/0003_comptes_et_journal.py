@@ -1,11 +1,11 @@
-"""comptes, sessions, journal des accès, versions de CIA
+"""comptes et journal
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-06 20:00:00.122392
+Create Date: 2026-12-06 20:55:37.465988
 
-Accounts, browser sessions, API tokens, the access log and the uploaded CIA versions for
-the web application; no existing table changes.
+Accounts, browser sessions, API tokens, the access log, the uploaded CIA versions and the
+published reports of the web application; no existing table changes.
 """
 
 from alembic import op
@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('journal_acces',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('moment', sa.DateTime(timezone=True), nullable=False),
@@ -62,6 +62,15 @@ def upgrade() -> None:
     with op.batch_alter_table('jeton_api', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jeton_api_utilisateur_id'), ['utilisateur_id'], unique=False)
 
+    op.create_table('publication',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('publiee_le', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('publiee_par', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['run.id'], name=op.f('fk_publication_run_id_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_publication')),
+    sa.UniqueConstraint('run_id', name=op.f('uq_publication_run_id'))
+    )
     op.create_table('session_web',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('empreinte', sa.String(length=64), nullable=False),
@@ -89,16 +98,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_version_cia')),
     sa.UniqueConstraint('epci_siren', 'numero', name='uq_version_cia_numero')
     )
-    
+
 
 
 def downgrade() -> None:
-    
+
     op.drop_table('version_cia')
     with op.batch_alter_table('session_web', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_session_web_utilisateur_id'))
 
     op.drop_table('session_web')
+    op.drop_table('publication')
     with op.batch_alter_table('jeton_api', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jeton_api_utilisateur_id'))
 
@@ -108,4 +118,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_journal_acces_action_moment')
 
     op.drop_table('journal_acces')
-    
+
