@@ -106,7 +106,7 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         assert first_pseudonym is not None and len(first_pseudonym) == 64
         # Download the XLSX report and open it.
         page.goto(base + "/resultats?annee=2025")
-        with page.expect_download() as download:
+        with page.expect_download(timeout=300_000) as download:  # every year is evaluated
             page.click("text=Rapport 2025 en XLSX")
         saved = folder / "rapport.xlsx"
         download.value.save_as(saved)
@@ -143,7 +143,10 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Refaire cette exécution')")
         assert "reproduite à l'identique" in page.inner_text("#rejeu-resultat")
         axe.check()
-        page.click("text=Toutes les exécutions")
+        page.click("button:has-text('Publier le rapport')")
+        assert "/publications" in page.url and "Rapports publiés" in page.inner_text("h1")
+        axe.check()
+        page.click("nav >> text=Exécutions")
         page.click("button:has-text('Vérifier la chaîne')")
         assert "Chaîne intègre" in page.inner_text("#audit-resultat")
         axe.check()
@@ -179,4 +182,4 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         assert "Accès refusé" in page.inner_text("h1")
         axe.check()
         browser.close()
-    assert len(axe.visited) >= 18
+    assert len(axe.visited) >= 20
