@@ -23,6 +23,7 @@ from checker.web.security import (
     bearer_token,
     client_address,
     csrf_token,
+    new_visitor_id,
 )
 from checker.web.state import AppState
 
@@ -128,18 +129,9 @@ def _cookies_after(request: Request) -> dict[str, str]:
     """The cookies the browser will hold once this response arrives."""
     cookies = dict(request.cookies)
     if not cookies.get(VISITOR_COOKIE):
-        request.state.visitor = getattr(request.state, "visitor", None) or _new_visitor()
+        request.state.visitor = getattr(request.state, "visitor", None) or new_visitor_id()
         cookies[VISITOR_COOKIE] = request.state.visitor
-    new_session = getattr(request.state, "new_session", None)
-    if new_session is not None:
-        cookies[SESSION_COOKIE] = new_session
     return cookies
-
-
-def _new_visitor() -> str:
-    from checker.web.security import new_visitor_id
-
-    return new_visitor_id()
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
