@@ -9,9 +9,10 @@ from checker import runs
 from checker.access import permissions
 from checker.errors import MixiteError
 from checker.report import json_report
+from checker.report.names import Names
 from checker.report.tabular import to_csv, to_markdown
 from checker.web import publications
-from checker.web.context import log, page_actor, render, require, transaction
+from checker.web.context import log, page_actor, render, require, state, transaction
 from checker.web.pages_runs import run_epcis
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +51,8 @@ def publication_download(request: Request, run_id: int, fmt: str) -> Response:
                 f"rapport publié n° {run_id}", "Ce rapport n'est pas publié pour votre compte.")  # fmt: skip
         shown = publications.visible_results(connection, actor, run)
         receipt = publications.receipt_of(run)
+        rulebook = state(request).rulebook(connection)
+        names = Names.load(connection)
         log(
             request,
             connection,
@@ -61,11 +64,10 @@ def publication_download(request: Request, run_id: int, fmt: str) -> Response:
     if fmt == "json":
         body = json_report.dumps(json_report.document(shown, receipt))
     elif fmt == "md":
-        body = to_markdown(
-            shown, receipt, f"Contrôle des attributions {year} (exécution n° {run_id})"
-        )
+        title = f"Contrôle des attributions {year} (exécution n° {run_id})"
+        body = to_markdown(shown, receipt, title, rulebook, names)
     else:
-        body = to_csv(shown)
+        body = to_csv(shown, rulebook, names, int(year))
     media, _ = FORMATS[fmt]
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="rapport-publie-{run_id}.{fmt}"'})  # fmt: skip

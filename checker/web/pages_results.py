@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,8 +16,11 @@ from checker.access.roles import Actor
 from checker.checking import options_document
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
-from checker.report import html, json_report, xlsx
-from checker.report.collect import collect, years_held
+from checker.report import json_report
+from checker.report.collect import YearRun, collect, years_held
+from checker.report.names import Names as ReportNames
+from checker.report.outputs import COMPLETE, render_complete
+from checker.report.records import explain_csv, record_table
 from checker.report.tabular import to_csv, to_markdown
 from checker.web import services
 from checker.web.context import log, page_actor, render, state, transaction
@@ -28,7 +29,12 @@ from checker.web.names import Names
 router = APIRouter(include_in_schema=False)
 REPORT_FORMATS = {
     "html": ("text/html; charset=utf-8", "page web imprimable"),
+    "pdf": ("application/pdf", "document PDF"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "classeur Excel"),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "document Word, pour la délibération",
+    ),
     "csv": ("text/csv; charset=utf-8", "tableau CSV (Excel)"),
     "md": ("text/markdown; charset=utf-8", "texte Markdown"),
     "json": ("application/json", "données JSON"),
@@ -128,23 +134,14 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
     with transaction(request) as connection:
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
         names = Names.load(connection)
+        table = record_table(found.explanation, ReportNames.load(connection))
     csv_query = urlencode([("annee", annee), *([("au", au)] if au else []),
                            *(("perimetre", p) for p in perimetre)])  # fmt: skip
     return render(request, "enregistrements.html", {
         "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
-        "lignes": _named_rows(found, names),
+        "entetes": table.headers, "lignes": table.text_rows(),
+        "pseudonymes": bool(table.keys) and table.keys[0] == "pseudonyme",
     })  # fmt: skip
-
-
-def _named_rows(found: services.Drilldown, names: Names) -> list[list[str]]:
-    """On the page, names instead of SIREN, INSEE and contingent codes (the CSV keeps the codes,
-    as `mixite explain` writes them)."""
-    columns = found.explanation.columns
-    named = {
-        i: key for i, key in enumerate(columns) if key in ("bailleur", "commune", "contingent")
-    }
-    return [[names.value(named[i], cell, found.scope) if i in named and cell else cell
-             for i, cell in enumerate(row)] for row in found.explanation.rows]  # fmt: skip
 
 
 @router.get("/resultats/{rule_id}/enregistrements.csv")
@@ -152,23 +149,24 @@ def records_csv(request: Request, rule_id: str, annee: int, au: str | None = Non
                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
     with transaction(request) as connection:
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(found.explanation.columns)
-    writer.writerows(found.explanation.rows)
+        text = explain_csv(record_table(found.explanation, ReportNames.load(connection)))
     name = f"enregistrements-{rule_id}-{annee}.csv"
-    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 @router.get("/rapports/{annee}.{fmt}")
 def report_download(request: Request, annee: int, fmt: str, au: str | None = None) -> Response:
-    """A report of the year in any format, restricted to what the actor may see; the run is
-    recorded (a receipt), as `mixite check --format` does."""
+    """A report of the year in any format of `mixite check --format`, restricted to what the
+    actor may see; the run is recorded (a receipt), as `mixite check --format` does."""
     if fmt not in REPORT_FORMATS:
         from checker.errors import MixiteError
 
         raise MixiteError(f"Format inconnu : {fmt}.", "Formats : " + ", ".join(REPORT_FORMATS))
+    if fmt == "pdf":
+        from checker.report.pdf import find_chromium
+
+        find_chromium()  # before any work: the PDF needs the browser on the server
     with transaction(request) as connection:
         actor = page_actor(request, connection)
         year, to_date = services.parse_to_date(au, annee)
@@ -181,17 +179,24 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
                                   options=options_document(period, Options(), to_date),
                                   results=json_report.results_block(everything))  # fmt: skip
         title = f"Contrôle des attributions {year}" + (f" au {to_date:%d/%m/%Y}" if to_date else "")
+        names = ReportNames.load(connection)
         body: bytes | str
-        if fmt in ("html", "xlsx"):
-            data = collect(connection, rulebook, period, Options(), shown, receipt, title)
+        if fmt in COMPLETE:
+            earlier = [
+                YearRun(held, [r for r in state(request).results(connection, held, None)
+                               if permissions.can_see_result(actor, r.scope)], None)
+                for held in years_held(connection) if held < year
+            ]  # fmt: skip
+            data = collect(connection, rulebook, period, Options(), shown, receipt, title,
+                           earlier, stem=f"rapport-{year}")  # fmt: skip
             _restrict(actor, data)
-            body = html.render(data) if fmt == "html" else xlsx.render(data)
+            body = render_complete(data, fmt)
         elif fmt == "json":
             body = json_report.dumps(json_report.document(shown, receipt.as_json()))
         elif fmt == "md":
-            body = to_markdown(shown, receipt.as_json(), title)
+            body = to_markdown(shown, receipt.as_json(), title, rulebook, names)
         else:
-            body = to_csv(shown)
+            body = to_csv(shown, rulebook, names, year)
         log(request, connection, actor, "telecharger_rapport",
             f"rapport {year} ({fmt}), exécution n° {receipt.run_id}")  # fmt: skip
     media, _ = REPORT_FORMATS[fmt]
@@ -201,16 +206,11 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
 
 def _restrict(actor: Actor, data: Any) -> None:
     """Leave in a full report only what the actor may see: the records listed under a result
-    only where it may list them, the trend and breakdowns only on scopes it may read."""
-    data.explanations = {
-        index: found for index, found in data.explanations.items()
+    only where it may list them, breakdowns and territories only where it may read them."""
+    data.listings = {
+        index: found for index, found in data.listings.items()
         if permissions.can_see_records(actor, data.results[index].scope)
     }  # fmt: skip
-    data.truncated = {i: n for i, n in data.truncated.items() if i in data.explanations}
-    data.trend = {
-        rule: [(y, r) for y, r in history if permissions.can_see_result(actor, r.scope)]
-        for rule, history in data.trend.items()
-    }
     for breakdown in data.breakdowns:
         breakdown.rows = [r for r in breakdown.rows if permissions.can_see_result(actor, r.scope)]
     data.breakdowns = [b for b in data.breakdowns if b.rows]
