@@ -135,11 +135,14 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
         names = Names.load(connection)
         table = record_table(found.explanation, ReportNames.load(connection))
+    shown = [i for i, key in enumerate(table.keys) if not key.endswith(":code")]
     csv_query = urlencode([("annee", annee), *([("au", au)] if au else []),
                            *(("perimetre", p) for p in perimetre)])  # fmt: skip
     return render(request, "enregistrements.html", {
         "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
-        "entetes": table.headers, "lignes": table.text_rows(),
+        # On the page, names; the codes beside them are in the CSV, as on the terminal.
+        "entetes": [table.headers[i] for i in shown],
+        "lignes": [[cells[i] for i in shown] for cells in table.text_rows()],
         "pseudonymes": bool(table.keys) and table.keys[0] == "pseudonyme",
     })  # fmt: skip
 
