@@ -332,7 +332,10 @@ class SqlCompiler:
             for other in values[1:]:
                 left, right, common = _common(result, other)
                 pick_left = left <= right if expr.function == "min" else left >= right
-                result = Num(case((pick_left, left), else_=right), common)
+                # Unknown when either is (as in the reference): without the first branch, a
+                # NULL on the left would fail the comparison and pick the right-hand value.
+                either_unknown = or_(left.is_(None), right.is_(None))
+                result = Num(case((either_unknown, null()), (pick_left, left), else_=right), common)
             return result
         if expr.function == "publie":
             value = self.compile(expr.args[0])
