@@ -18,7 +18,7 @@ from checker.errors import MixiteError
 # every command of `mixite` would otherwise pay for it at start-up (tests/test_startup.py).
 if TYPE_CHECKING:
     from dsl import ast
-    from dsl.rulebook import CheckedParameter, ParameterValue
+    from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook
 
 app = typer.Typer(help="Les règles : vérifier, lister, afficher, tester.", no_args_is_help=True)
 
@@ -89,8 +89,11 @@ def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
 
 
 @app.command("show")
-def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
-                 rules: RulesOption = None) -> None:  # fmt: skip
+def show_command(
+    rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
+    date: Annotated[str | None, typer.Option("--date", help="Date AAAA-MM-JJ : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
+    rules: RulesOption = None,
+) -> None:  # fmt: skip
     """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
     from checker.rulebook_loader import require_rules
 
@@ -104,6 +107,9 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
             f"Règle inconnue : {rule_id}.",
             f"Vouliez-vous dire {close[0]} ?" if close else "Voir : mixite rules list",
         )
+    if date is not None:
+        _show_in_force(rulebook, rule, parse_day(date))
+        return
     out.print(f"[bold]{rule.rule_id}[/] — {rule.meta.title or ''}")
     out.print(f"Fichier : {rulebook.rule_files[rule_id]}")
     for source in rule.meta.sources:
@@ -115,6 +121,12 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
     for version in rule.versions:
         out.print()
         out.print(f"[bold]Version {_period(version.start, version.end)}[/]")
+        if version.amends:
+            out.print(
+                "  Écrite par différence avec la version précédente : "
+                f"mixite rules show {rule_id} --date {version.start.isoformat()} l'affiche en entier.",
+                soft_wrap=True,
+            )
         for source in version.meta.sources:
             out.print(f"  Source : {_source_line(source)}", soft_wrap=True)
         out.print(_excerpt(rulebook.sources, version.span), markup=False, highlight=False)
@@ -124,7 +136,55 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
         out.print("Paramètres : " + ", ".join(names) + " (détail : mixite param NOM)")
 
 
-def _parameters_used(rule: ast.Rule, resolutions: dict[int, Any]) -> set[str]:
+def parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise MixiteError(f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ") from None
+
+
+def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
+    """The rule as in force on `day`: the one version that applies, written in full."""
+    from checker import frenchfmt
+    from dsl.formatter import format_rule_in_force
+
+    version = rulebook.version_at(rule.rule_id, day)
+    if version is None:
+        periods = "; ".join(_period(v.start, v.end) for v in rule.versions)
+        raise MixiteError(
+            f"{rule.rule_id} : aucune version en vigueur le {frenchfmt.date(day)}.",
+            f"Versions : {periods}.",
+        )
+    out.print(f"[bold]{rule.rule_id}[/] en vigueur le {frenchfmt.date(day)} : "
+              f"version {_period(version.start, version.end)}"
+              + (" (écrite par différence, résolue ici)" if version.amends else ""),
+              soft_wrap=True)  # fmt: skip
+    out.print(f"Fichier : {rulebook.rule_files[rule.rule_id]}")
+    out.print()
+    out.print(format_rule_in_force(rule, version), markup=False, highlight=False, end="")
+    names = sorted(_parameters_used(version, rulebook.annotations.resolutions))
+    if not names:
+        return
+    out.print()
+    out.print(f"Paramètres le {frenchfmt.date(day)} :")
+    for name in names:
+        parameter = rulebook.parameters[name]
+        if parameter.keys:
+            keys = " ".join(f'--key {key}="…"' for key, _ in parameter.keys)
+            out.print(f"  {name} : une valeur par {', '.join(k for k, _ in parameter.keys)} "
+                      f"(mixite param {name} --date {day.isoformat()} {keys})", soft_wrap=True)  # fmt: skip
+            continue
+        found = parameter.value_at(day)
+        if found is None:
+            out.print(f"  {name} : aucune valeur en vigueur", soft_wrap=True)
+            continue
+        value = frenchfmt.value(found.value, parameter.type)
+        source = _source_line(found.sources[0]) if found.sources else "sans source"
+        out.print(f"  {name} = {value} (depuis le {frenchfmt.date(found.start)} ; {source})",
+                  soft_wrap=True, markup=False, highlight=False)  # fmt: skip
+
+
+def _parameters_used(rule: ast.Node, resolutions: dict[int, Any]) -> set[str]:
     from dsl import ast
 
     used: set[str] = set()

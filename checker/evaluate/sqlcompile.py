@@ -228,6 +228,12 @@ class SqlCompiler:
                 wrapped = literal("|") + subject + literal("|")
                 # An absent list of letters contains none (as in the interpreter).
                 return func.coalesce(wrapped.like(f"%|{item}|%"), false())
+            case ast.ContainsAny(operand=operand):
+                subject = self.compile(operand)
+                assert not isinstance(subject, Num)
+                wrapped = literal("|") + subject + literal("|")
+                tests = [wrapped.like(f"%|{letter}|%") for letter in expr.letters]
+                return func.coalesce(or_(*tests), false())
         raise UnsupportedConstruct(f"expression {type(expr).__name__}", expr)
 
     # ------------------------------------------------------------------ pieces
@@ -257,6 +263,8 @@ class SqlCompiler:
             return self._parameter(self.rulebook.parameters[resolution.name], {})
         if resolution.kind == "enum":
             return literal(resolution.name, String)
+        if resolution.kind == "local":  # a version's « soit »: computed where it is named
+            return self.compile(self.rulebook.annotations.locals[id(expr)])
         raise UnsupportedConstruct(f"ce nom ({resolution.kind}) ne se calcule pas en SQL", expr)
 
     def _option(self, option: ast.Expr) -> SqlExpr:
