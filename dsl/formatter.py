@@ -751,13 +751,13 @@ def format_module(module: ast.Module, source: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def _unplaced(node: object) -> object:
+def unplaced(node: object) -> object:
     """The node with every span forgotten: the formatter then lays it out in canonical order."""
     if isinstance(node, tuple):
-        return tuple(_unplaced(item) for item in node)
+        return tuple(unplaced(item) for item in node)
     if isinstance(node, ast.Node):
         changes = {
-            name: _unplaced(getattr(node, name))
+            name: unplaced(getattr(node, name))
             for name in node.__dataclass_fields__
             if name != "span"
         }
@@ -770,9 +770,9 @@ def format_rule_in_force(rule: ast.Rule, version: ast.Version) -> str:
     rules show --date` prints): a resolved version by difference reads as a whole one."""
     whole = dataclasses.replace(version, amends=False, removals=())
     alone = dataclasses.replace(rule, versions=(whole,))
-    unplaced = _unplaced(alone)
-    assert isinstance(unplaced, ast.Rule)
-    return format_module(ast.Module("", (unplaced,)), "")
+    canonical = unplaced(alone)
+    assert isinstance(canonical, ast.Rule)
+    return format_module(ast.Module("", (canonical,)), "")
 
 
 def format_text(text: str, file: str = "<texte>") -> tuple[str | None, list[Diagnostic]]:
@@ -798,4 +798,5 @@ __all__ = [
     "format_rule_in_force",
     "format_text",
     "quote",
+    "unplaced",
 ]

@@ -201,4 +201,69 @@ def resolve_rule(rule: ast.Rule, diagnostics: list[Diagnostic]) -> ast.Rule:
     return _Resolver(rule, diagnostics).resolve()
 
 
-__all__ = ["resolve_rule"]
+def _listed_difference(previous: tuple[_Clause, ...], current: tuple[_Clause, ...],
+                       key: Callable[[_Clause], object],
+                       removal: Callable[[_Clause], ast.Removal]) -> tuple[list[ast.Removal], list[_Clause]]:  # fmt: skip
+    removals = [removal(old) for old in previous if all(key(old) != key(new) for new in current)]
+    added = [new for new in current if new not in previous]
+    return removals, added
+
+
+def as_difference(previous: ast.Version, current: ast.Version) -> ast.Version:
+    """`current` written by difference with `previous` (both whole), when that resolves back
+    to `current` exactly (same clauses, same order); else `current` unchanged. A tool for
+    rewriting a rulebook: its output is checked by resolving it again."""
+    removals: list[ast.Removal] = []
+    applicability = None if current.applicability == previous.applicability else current.applicability
+    if current.applicability is None and previous.applicability is not None:
+        removals.append(ast.Removal("applicability"))
+    removed, groupings = _listed_difference(previous.groupings, current.groupings,
+                                            lambda g: g.dimensions,
+                                            lambda g: ast.Removal("grouping", dimensions=g.dimensions))  # fmt: skip
+    removals += removed
+    removed, exceptions = _listed_difference(previous.exceptions, current.exceptions,
+                                             lambda e: e.condition,
+                                             lambda e: ast.Removal("exception", condition=e.condition))  # fmt: skip
+    removals += removed
+    removed, also = _listed_difference(previous.also, current.also, lambda a: a.label,
+                                       lambda a: ast.Removal("also", label=a.label))  # fmt: skip
+    removals += removed
+    removed, lets = _listed_difference(previous.lets, current.lets, lambda let: let.name,
+                                       lambda let: ast.Removal("let", label=let.name))  # fmt: skip
+    removals += removed
+    candidate = dataclasses.replace(
+        current,
+        amends=True,
+        applicability=applicability,
+        population=None if current.population == previous.population else current.population,
+        groupings=tuple(groupings),
+        requirement=None if current.requirement == previous.requirement else current.requirement,
+        exceptions=tuple(exceptions),
+        also=tuple(also),
+        lets=tuple(lets),
+        removals=tuple(removals),
+    )
+    problems: list[Diagnostic] = []
+    resolved = _Resolver(ast.Rule("", ast.Metadata(), None, ()), problems).amend(previous, candidate)
+    if problems or resolved != dataclasses.replace(current, amends=True):
+        return current
+    return candidate
+
+
+def rewrite_by_difference(rule: ast.Rule) -> ast.Rule:
+    """Every version after the first written by difference where it can be (see
+    `as_difference`); versions already written so are left as they are."""
+    resolved = resolve_rule(rule, [])
+    ordered = sorted(zip(rule.versions, resolved.versions, strict=True), key=lambda p: p[0].start)
+    rewritten: dict[int, ast.Version] = {}
+    previous: ast.Version | None = None
+    for written, whole in ordered:
+        if previous is not None and not written.amends:
+            rewritten[id(written)] = as_difference(previous, whole)
+        previous = whole
+    return dataclasses.replace(
+        rule, versions=tuple(rewritten.get(id(v), v) for v in rule.versions)
+    )
+
+
+__all__ = ["as_difference", "resolve_rule", "rewrite_by_difference"]
