@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -47,12 +47,14 @@ class _Loaded:
     sources: dict[str, str]
 
 
-def _parse_all(files: list[Path], diagnostics: list[Diagnostic]) -> _Loaded:
+def _parse_all(files: list[Path], diagnostics: list[Diagnostic],
+               texts: Mapping[Path, str] | None = None) -> _Loaded:  # fmt: skip
     loaded = _Loaded([], {})
+    unsaved = {path.resolve(): text for path, text in (texts or {}).items()}
     for path in files:
         display = display_name(path)
         try:
-            text = read_utf8(path)
+            text = unsaved[path.resolve()] if path.resolve() in unsaved else read_utf8(path)
         except Unreadable as exc:
             span = ast.Span(display, exc.line, exc.column, exc.line, exc.column + 1)
             diagnostics.append(Diagnostic("E105", f"fichier illisible : {exc.reason}", span))
@@ -300,7 +302,10 @@ class _Analyser:
                 self.error("E202", f"« soit {let.name} » : ce nom est déjà celui {taken}",
                            let.span, hint="choisissez un autre nom")  # fmt: skip
                 continue
-            found[let.name] = (let.value, self.expressions.infer(let.value, self.context(None, None, found)))
+            found[let.name] = (
+                let.value,
+                self.expressions.infer(let.value, self.context(None, None, found)),
+            )
         return found
 
     def definition_type(self, entity_name: str, name: str, use: ast.Span) -> Type | None:
@@ -492,12 +497,20 @@ def _percent(value: Fraction) -> str:
 
 
 def load_rulebook(
-    paths: Iterable[Path], schema: Schema, tested: set[str] | None = None
+    paths: Iterable[Path],
+    schema: Schema,
+    tested: set[str] | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> tuple[Rulebook | None, list[Diagnostic]]:
-    """Check the rule files under `paths`. The rulebook is None when there is any error."""
+    """Check the rule files under `paths`. The rulebook is None when there is any error.
+
+    `texts` gives the text of files as an editor holds them (unsaved): it is read instead of
+    the file, and a file of `texts` not under `paths` is checked too."""
     diagnostics: list[Diagnostic] = []
     files = rule_files(paths)
-    loaded = _parse_all(files, diagnostics)
+    known = {path.resolve() for path in files}
+    files += [path for path in texts or {} if path.resolve() not in known]
+    loaded = _parse_all(files, diagnostics, texts)
     analyser = _Analyser(schema, diagnostics)
     parameters = analyser.collect(loaded.modules)
     for path, parameter in parameters:

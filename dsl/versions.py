@@ -27,8 +27,13 @@ from dsl.formatter import expression_text
 _Clause = TypeVar("_Clause")
 
 
-def _text(expr: object) -> str:
-    return expression_text(expr) if isinstance(expr, ast.Expr) else str(expr)
+def _text(key: object) -> str:
+    """A clause's key as written: an expression, a list of dimensions, a name."""
+    if isinstance(key, ast.Expr):
+        return expression_text(key)
+    if isinstance(key, tuple):
+        return ", ".join(str(item) for item in key)
+    return str(key)
 
 
 def _copied(node: _Clause) -> _Clause:
@@ -55,7 +60,9 @@ class _Resolver:
 
     def absent(self, what: str, span: ast.Span, base: ast.Version,
                candidates: Sequence[ast.Node] = ()) -> None:  # fmt: skip
-        related = tuple(Related(node.span, "présent dans la version précédente") for node in candidates)
+        related = tuple(
+            Related(node.span, "présent dans la version précédente") for node in candidates
+        )
         self.error(
             "E409",
             f"« retirer » : {what} n'existe pas dans la version précédente "
@@ -84,7 +91,7 @@ class _Resolver:
             base.groupings, diff.groupings, removed["grouping"], base,
             key=lambda g: g.dimensions,
             removal_key=lambda r: r.dimensions,
-            describe=lambda key: f"le regroupement « par {', '.join(key)} »",
+            describe=lambda key: f"le regroupement « par {_text(key)} »",
         )  # fmt: skip
         exceptions = self.listed(
             base.exceptions, diff.exceptions, removed["exception"], base,
@@ -214,7 +221,9 @@ def as_difference(previous: ast.Version, current: ast.Version) -> ast.Version:
     to `current` exactly (same clauses, same order); else `current` unchanged. A tool for
     rewriting a rulebook: its output is checked by resolving it again."""
     removals: list[ast.Removal] = []
-    applicability = None if current.applicability == previous.applicability else current.applicability
+    applicability = (
+        None if current.applicability == previous.applicability else current.applicability
+    )
     if current.applicability is None and previous.applicability is not None:
         removals.append(ast.Removal("applicability"))
     removed, groupings = _listed_difference(previous.groupings, current.groupings,
@@ -244,7 +253,9 @@ def as_difference(previous: ast.Version, current: ast.Version) -> ast.Version:
         removals=tuple(removals),
     )
     problems: list[Diagnostic] = []
-    resolved = _Resolver(ast.Rule("", ast.Metadata(), None, ()), problems).amend(previous, candidate)
+    resolved = _Resolver(ast.Rule("", ast.Metadata(), None, ()), problems).amend(
+        previous, candidate
+    )
     if problems or resolved != dataclasses.replace(current, amends=True):
         return current
     return candidate
@@ -261,9 +272,7 @@ def rewrite_by_difference(rule: ast.Rule) -> ast.Rule:
         if previous is not None and not written.amends:
             rewritten[id(written)] = as_difference(previous, whole)
         previous = whole
-    return dataclasses.replace(
-        rule, versions=tuple(rewritten.get(id(v), v) for v in rule.versions)
-    )
+    return dataclasses.replace(rule, versions=tuple(rewritten.get(id(v), v) for v in rule.versions))
 
 
 __all__ = ["as_difference", "resolve_rule", "rewrite_by_difference"]

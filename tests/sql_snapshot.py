@@ -32,7 +32,11 @@ from sqlalchemy import create_engine, event
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = range(2017, 2027)
-RULE_PATHS = [ROOT / "rules", ROOT / "fixtures" / "demo" / "cia.regles", ROOT / "docs" / "regles" / "exemple"]
+RULE_PATHS = [
+    ROOT / "rules",
+    ROOT / "fixtures" / "demo" / "cia.regles",
+    ROOT / "docs" / "regles" / "exemple",
+]
 DEMO = ROOT / "fixtures" / "demo"
 GOLDEN = ROOT / "tests" / "golden" / "sql" / "empreintes.json"
 
@@ -54,7 +58,9 @@ def _statements(engine: Any) -> Iterator[list[str]]:
 def _result_lines(results: Sequence[Any]) -> list[str]:
     from checker.report.json_report import results_block
 
-    return [json.dumps(entry, ensure_ascii=False, sort_keys=True) for entry in results_block(results)]
+    return [
+        json.dumps(entry, ensure_ascii=False, sort_keys=True) for entry in results_block(results)
+    ]
 
 
 def snapshot(rule_paths: Sequence[Path] = RULE_PATHS) -> dict[str, dict[str, dict[str, Any]]]:

@@ -15,7 +15,8 @@ def test_sql_and_results_are_those_recorded() -> None:
     taken = sql_snapshot.digests(sql_snapshot.snapshot())
     found = sql_snapshot.differences(recorded, taken)
     assert found == [], (
-        "SQL ou résultats changés :\n" + "\n".join(found)
+        "SQL ou résultats changés :\n"
+        + "\n".join(found)
         + "\nSi c'est voulu : python -m tests.sql_snapshot --write"
     )
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from checker.schema import schema
 from dsl import ast
 from dsl.analysis import load_rulebook
@@ -46,7 +47,9 @@ def _errors(diagnostics: list[Diagnostic]) -> list[tuple[str, int, str]]:
 
 
 def test_a_version_by_difference_resolves_to_the_whole_version(tmp_path: Path) -> None:
-    by_difference = HEAD + """
+    by_difference = (
+        HEAD
+        + """
   version du 01/01/2021
     reprend la version précédente
     source "Texte 2" url "https://exemple.invalid/2"
@@ -56,7 +59,10 @@ def test_a_version_by_difference_resolves_to_the_whole_version(tmp_path: Path) -
     sauf si dalo
     aussi "relogés" : relogement = anru
 """
-    whole = HEAD + """
+    )
+    whole = (
+        HEAD
+        + """
   version du 01/01/2021
     source "Texte 2" url "https://exemple.invalid/2"
     soit limite = 31/12/2023
@@ -67,6 +73,7 @@ def test_a_version_by_difference_resolves_to_the_whole_version(tmp_path: Path) -
     sauf si dalo
     aussi "relogés" : relogement = anru
 """
+    )
     rulebook, diagnostics = _load(tmp_path, by_difference)
     assert _errors(diagnostics) == []
     expected, _ = _load(tmp_path, whole)
@@ -84,36 +91,99 @@ def test_a_version_by_difference_resolves_to_the_whole_version(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("clauses", "expected"),
     [
-        ("retirer sauf si dalo", [("E409", 19, "« retirer » : l'exception « sauf si dalo » n'existe pas dans la version précédente (du 01/01/2020)")]),
-        ("retirer par bailleur", [("E409", 19, "« retirer » : le regroupement « par bailleur » n'existe pas dans la version précédente (du 01/01/2020)")]),
-        ('retirer aussi "dalo"', [("E409", 19, "« retirer » : l'indicateur « aussi \"dalo\" » n'existe pas dans la version précédente (du 01/01/2020)")]),
-        ("retirer soit date_limite", [("E409", 19, "« retirer » : la valeur « soit date_limite » n'existe pas dans la version précédente (du 01/01/2020)")]),
-        ("sauf si mutation", [("W104", 19, "l'exception « sauf si mutation » : identique à la version précédente, cette ligne ne change rien")]),
-        ("exiger une part d'au moins 25 % vérifiant dalo", [("W104", 19, "l'exigence : identique à la version précédente, cette ligne ne change rien")]),
-        ("soit mutation = 3", [("E202", 19, "« soit mutation » : ce nom est déjà celui d'un champ")]),
+        (
+            "retirer sauf si dalo",
+            [
+                (
+                    "E409",
+                    19,
+                    "« retirer » : l'exception « sauf si dalo » n'existe pas dans la version précédente (du 01/01/2020)",
+                )
+            ],
+        ),
+        (
+            "retirer par bailleur",
+            [
+                (
+                    "E409",
+                    19,
+                    "« retirer » : le regroupement « par bailleur » n'existe pas dans la version précédente (du 01/01/2020)",
+                )
+            ],
+        ),
+        (
+            'retirer aussi "dalo"',
+            [
+                (
+                    "E409",
+                    19,
+                    "« retirer » : l'indicateur « aussi \"dalo\" » n'existe pas dans la version précédente (du 01/01/2020)",
+                )
+            ],
+        ),
+        (
+            "retirer soit date_limite",
+            [
+                (
+                    "E409",
+                    19,
+                    "« retirer » : la valeur « soit date_limite » n'existe pas dans la version précédente (du 01/01/2020)",
+                )
+            ],
+        ),
+        (
+            "sauf si mutation",
+            [
+                (
+                    "W104",
+                    19,
+                    "l'exception « sauf si mutation » : identique à la version précédente, cette ligne ne change rien",
+                )
+            ],
+        ),
+        (
+            "exiger une part d'au moins 25 % vérifiant dalo",
+            [
+                (
+                    "W104",
+                    19,
+                    "l'exigence : identique à la version précédente, cette ligne ne change rien",
+                )
+            ],
+        ),
+        (
+            "soit mutation = 3",
+            [("E202", 19, "« soit mutation » : ce nom est déjà celui d'un champ")],
+        ),
     ],
 )
 def test_a_difference_that_names_nothing_is_located(
     tmp_path: Path, clauses: str, expected: list[tuple[str, int, str]]
 ) -> None:
-    text = HEAD + f"""
+    text = (
+        HEAD
+        + f"""
   version du 01/01/2021
     reprend la version précédente
     source "Texte 2" url "https://exemple.invalid/2"
     {clauses}
 """
+    )
     _, diagnostics = _load(tmp_path, text)
     assert _errors(diagnostics) == expected
 
 
 def test_reprend_on_the_first_version_and_retirer_without_reprend(tmp_path: Path) -> None:
-    text = HEAD.replace("    soit limite", "    reprend la version précédente\n    soit limite") + """
+    text = (
+        HEAD.replace("    soit limite", "    reprend la version précédente\n    soit limite")
+        + """
   version du 01/01/2021
     source "Texte 2" url "https://exemple.invalid/2"
     retirer sauf si mutation
     parmi les attributions
     exiger une part d'au moins 25 % vérifiant dalo
 """
+    )
     rulebook, diagnostics = _load(tmp_path, text)
     assert rulebook is None
     assert [(code, line) for code, line, _ in _errors(diagnostics)] == [("E409", 5), ("E409", 19)]

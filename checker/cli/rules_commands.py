@@ -409,3 +409,49 @@ def fmt_command(
         raise typer.Exit(1)
     if not unformatted:
         out.print(f"{len(files)} fichier(s) déjà au format canonique.")
+
+
+@app.command("diff")
+def diff_command(
+    du: Annotated[str | None, typer.Option("--du", help="Date de départ AAAA-MM-JJ (par défaut : la date --au).")] = None,
+    au: Annotated[str | None, typer.Option("--au", help="Date d'arrivée AAAA-MM-JJ (par défaut : aujourd'hui).")] = None,
+    depuis: Annotated[str | None, typer.Option("--depuis", help="Révision git du dossier de règles à comparer avec son état actuel (ex. HEAD~3, v0.1.0).")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Sortie en Markdown.")] = False,
+    rules: RulesOption = None,
+) -> None:  # fmt: skip
+    """Ce qui change dans les règles entre deux dates (ou depuis une révision) : versions,
+    clauses, paramètres et échéances, règle par règle, avec leurs sources."""
+    from checker.rules_diff import as_markdown, as_text, changes_between
+    from checker.rules_history import rules_at_revision
+
+    after = parse_day(au) if au else dt.date.today()
+    before = parse_day(du) if du else after
+    if du is None and depuis is None:
+        raise MixiteError("Indiquez --du (et --au), ou --depuis.",
+                          "Exemple : mixite rules diff --du 2023-12-31 --au 2024-01-01")  # fmt: skip
+    if before > after:
+        raise MixiteError(
+            f"--du ({frenchfmt.date(before)}) est après --au ({frenchfmt.date(after)})."
+        )
+    new_book, loaded = require_rules(rules)
+    label_before = label_after = None
+    old_book = new_book
+    if depuis is not None:
+        with rules_at_revision(loaded.paths, depuis) as old_paths:
+            old_book, _ = require_rules(old_paths)
+        label_before = f"la révision {depuis} (au {frenchfmt.date(before)})"
+        label_after = f"l'état actuel (au {frenchfmt.date(after)})"
+    changes = changes_between(old_book, before, new_book, after, label_before, label_after)
+    text = as_markdown(changes) if markdown else as_text(changes)
+    out.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
+
+
+def register_lsp(root: typer.Typer) -> None:
+    @root.command("lsp")
+    def lsp_command() -> None:
+        """Serveur de langage pour les éditeurs (VS Code…) : diagnostics pendant la frappe,
+        survol d'un paramètre, aller à la définition, complétion. Parle sur l'entrée et la
+        sortie standard : c'est l'éditeur qui le lance."""
+        from checker.lsp import serve
+
+        serve()
