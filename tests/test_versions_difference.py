@@ -240,3 +240,32 @@ def test_the_national_rules_rewritten_by_difference_give_the_same_sql(tmp_path: 
     import json
 
     assert sql_snapshot.differences(json.loads(recorded), taken) == []
+
+
+def test_a_rule_not_applicable_names_its_soit_value(tmp_path: Path) -> None:
+    """« non applicable » quotes the condition as written and the « soit » value it names."""
+    from sqlalchemy import create_engine
+
+    from checker.evaluate.run import Evaluator, Options, Period
+    from checker.ingest.importer import import_bundle
+    from checker.rulebook_loader import require_rules
+    from tests import bundles
+    from tests.test_evaluate import ATTRIBUTIONS, DWELLINGS
+
+    (tmp_path / "regles").mkdir()
+    (tmp_path / "regles" / "essai.regles").write_text(HEAD.replace("31/12/2021", "31/12/2099"),
+                                                       encoding="utf-8")  # fmt: skip
+    rulebook, _ = require_rules([ROOT / "rules", tmp_path / "regles"])
+    url = f"sqlite:///{tmp_path / 'essai.db'}"
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            evaluator = Evaluator(connection, rulebook, Period.year(2020), Options())
+            results = evaluator.evaluate_rule_results("ESSAI.DIFFERENCE")
+    finally:
+        engine.dispose()
+    assert [(r.status, r.message) for r in results] == [
+        ("non_applicable", "condition d'application non remplie : "
+         "s'applique si date_controle >= limite (où limite = 31/12/2099)"),
+    ]  # fmt: skip

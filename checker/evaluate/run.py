@@ -4,6 +4,7 @@ GROUP BY query per rule and scope level, run in the database."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -186,7 +187,12 @@ class Evaluator:
         text = self.rulebook.text_of(version.applicability.span)
         if text is None:
             return "condition d'application de la règle non remplie"
-        return f"condition d'application non remplie : s'applique si {text}"
+        # The « soit » values it names (a deadline written once), so that the reader sees
+        # the date itself.
+        named = [let for let in version.lets if re.search(rf"\b{re.escape(let.name)}\b", text)]
+        values = [f"{let.name} = {self.rulebook.text_of(let.value.span) or '…'}" for let in named]
+        where = f" (où {', '.join(values)})" if values else ""
+        return f"condition d'application non remplie : s'applique si {text}{where}"
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
