@@ -106,3 +106,9 @@ def test_questions_in_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "du 01/01/2025 : 40 %" in text and "vérifiant mutation" in text  # the default criterion
     assert _lint_and_test(tmp_path) == ["2025 : 2 sur 4 (mutation), conforme",
                                         "2025 : 1 sur 4 (mutation), non conforme"]  # fmt: skip
+
+
+def test_the_criteria_of_the_command_are_the_scaffolds() -> None:
+    from checker.scaffold import CRITERIA
+
+    assert tuple(CRITERIA) == new_command.CRITERIA

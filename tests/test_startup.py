@@ -21,7 +21,8 @@ HEAVY = (
 COMMANDS = (
     ["import"], ["param"], ["check"], ["explain"], ["bilan-reservataires"], ["demo"],
     ["quartile"], ["db", "upgrade"], ["rules", "lint"], ["rules", "test"], ["rules", "show"],
-    ["runs"], ["audit", "verify"], ["caleol", "check"],
+    ["runs"], ["audit", "verify"], ["caleol", "check"], ["rules", "diff"], ["rules", "new", "regle"],
+    ["rules", "new", "engagement"], ["lsp"],
 )  # fmt: skip
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from checker.cli.console import out
 from checker.errors import MixiteError
-from checker.scaffold import CRITERIA, Engagement, LocalRule, parse_day, parse_percent, slug
+
+# The scaffold (YAML, the rule tests' territory) is imported inside the commands: a help screen
+# must stay light (tests/test_startup.py).
+CRITERIA = ("mutation", "dalo", "travailleur_essentiel")  # checker.scaffold.CRITERIA's keys
 
 app = typer.Typer(help="Crée une règle locale ou un engagement (CIA), avec son fichier de tests.",
                   no_args_is_help=True)  # fmt: skip
@@ -89,6 +92,18 @@ def _check_siren(value: str) -> str:
     return value
 
 
+def parse_day(text: str) -> Any:
+    from checker.scaffold import parse_day as parse
+
+    return parse(text)
+
+
+def parse_percent(text: str) -> Any:
+    from checker.scaffold import parse_percent as parse
+
+    return parse(text)
+
+
 def _check_criterion(value: str) -> str:
     if value not in CRITERIA:
         raise MixiteError(f"Critère inconnu : « {value} ».", "Critères : " + ", ".join(CRITERIA))
@@ -153,6 +168,8 @@ def new_rule(
     source = ask.get(source, "--source", "Texte qui la fonde")
     url = ask.get(url, "--url", "Adresse de ce texte")
     ask.done()
+    from checker.scaffold import LocalRule, slug
+
     rule = LocalRule(_check_rule_id(rule_id), titre, _check_siren(territoire), _check_criterion(critere),
                      parse_percent(taux), parse_day(du), source, url)  # fmt: skip
     paths = _write(dossier or Path.cwd(), slug(rule.rule_id), rule.rules_text(), rule.tests_text())
@@ -190,6 +207,8 @@ def new_engagement(
     url = ask.get(url, "--url", "Adresse du document")
     ask.done()
     signatories = tuple(name.strip() for item in names for name in item.split(",") if name.strip())
+    from checker.scaffold import Engagement, slug
+
     engagement = Engagement(commitment_id, titre, _check_siren(territoire), _check_rule_id(regle),
                             parse_percent(objectif), parse_day(du), parse_day(au) if au else None,
                             signatories, source, url)  # fmt: skip

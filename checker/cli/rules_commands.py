@@ -421,6 +421,8 @@ def diff_command(
 ) -> None:  # fmt: skip
     """Ce qui change dans les règles entre deux dates (ou depuis une révision) : versions,
     clauses, paramètres et échéances, règle par règle, avec leurs sources."""
+    from checker import frenchfmt
+    from checker.rulebook_loader import require_rules
     from checker.rules_diff import as_markdown, as_text, changes_between
     from checker.rules_history import rules_at_revision
 
