@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -321,7 +322,16 @@ def _source_text(source: ast.Source) -> str:
     return ", ".join(parts)
 
 
-def as_text(changes: Changes) -> str:
+def _wrapped(line: str, width: int) -> list[str]:
+    """A line cut at `width`, continuation lines two spaces deeper; addresses kept whole."""
+    indent = line[: len(line) - len(line.lstrip())]
+    deeper = indent + "  "
+    return textwrap.wrap(line, width, subsequent_indent=deeper, break_long_words=False,
+                         break_on_hyphens=False) or [line]  # fmt: skip
+
+
+def as_text(changes: Changes, width: int | None = None) -> str:
+    """The changes as plain text; lines cut at `width` columns when given (a terminal)."""
     lines = [f"Ce qui change dans les règles entre {changes.label_before} et {changes.label_after}"]
     if changes.empty:
         lines += ["", "Aucun changement."]
@@ -333,6 +343,8 @@ def as_text(changes: Changes) -> str:
         lines += ["", "Paramètres"]
         for change in changes.parameters:
             lines += _change_lines(change)
+    if width is not None:
+        lines = [part for line in lines for part in _wrapped(line, width)]
     return "\n".join(lines) + "\n"
 
 

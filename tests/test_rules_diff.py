@@ -134,3 +134,14 @@ def test_cli_since_a_revision(tmp_path: Path) -> None:
     outside = mixite("rules", "diff", "--depuis", "HEAD", "--rules", str(ROOT / "rules"),
                      "--rules", str(tmp_path / "ailleurs.regles"))  # fmt: skip
     assert outside.returncode == 1 and "Traceback" not in outside.stderr
+
+
+def test_text_is_cut_for_a_terminal() -> None:
+    changes = _between("2023-12-31", "2024-01-01")
+    lines = as_text(changes, 80).splitlines()
+    assert all(len(line) <= 80 or "https://" in line for line in lines)
+    assert "  • échéance du 31/12/2023 atteinte (écrite dans la version du 23/02/2022)" in lines
+    assert (
+        as_text(changes, 80).replace("\n", " ").split()
+        == as_text(changes).replace("\n", " ").split()
+    )

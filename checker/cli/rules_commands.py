@@ -444,7 +444,7 @@ def diff_command(
         label_before = f"la révision {depuis} (au {frenchfmt.date(before)})"
         label_after = f"l'état actuel (au {frenchfmt.date(after)})"
     changes = changes_between(old_book, before, new_book, after, label_before, label_after)
-    text = as_markdown(changes) if markdown else as_text(changes)
+    text = as_markdown(changes) if markdown else as_text(changes, out.width)
     out.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
 
