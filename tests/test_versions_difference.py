@@ -243,7 +243,8 @@ def test_the_national_rules_rewritten_by_difference_give_the_same_sql(tmp_path: 
 
 
 def test_a_rule_not_applicable_names_its_soit_value(tmp_path: Path) -> None:
-    """« non applicable » quotes the condition as written and the « soit » value it names."""
+    """« non applicable » quotes the condition with the « soit » value it names written in its
+    place: the same words as the rule written without the name."""
     from sqlalchemy import create_engine
 
     from checker.evaluate.run import Evaluator, Options, Period
@@ -267,5 +268,96 @@ def test_a_rule_not_applicable_names_its_soit_value(tmp_path: Path) -> None:
         engine.dispose()
     assert [(r.status, r.message) for r in results] == [
         ("non_applicable", "condition d'application non remplie : "
-         "s'applique si date_controle >= limite (où limite = 31/12/2099)"),
+         "s'applique si date_controle >= 31/12/2099"),
     ]  # fmt: skip
+
+
+def _mapped(node: object, change: object) -> object:
+    """`node` rebuilt bottom-up, each node passed through `change` (a function)."""
+    import dataclasses
+
+    if isinstance(node, tuple):
+        return tuple(_mapped(item, change) for item in node)
+    if isinstance(node, ast.Node) and not isinstance(node, ast.Source | ast.Metadata):
+        fields = {name: _mapped(getattr(node, name), change)
+                  for name in node.__dataclass_fields__ if name != "span"}  # fmt: skip
+        return change(dataclasses.replace(node, **fields))  # type: ignore[operator]
+    return node
+
+
+def _as_set(node: object) -> object:
+    """« X contient "a" ou X contient "b" ou … » → « X contient l'un de ("a", "b", …) »."""
+    if not isinstance(node, ast.Or):
+        return node
+    parts = []
+    for side in (node.left, node.right):
+        if isinstance(side, ast.Contains):
+            parts.append((side.operand, (ast.LetterRange(side.item, side.item),)))
+        elif isinstance(side, ast.ContainsAny):
+            parts.append((side.operand, side.choices))
+        else:
+            return node
+    if parts[0][0] != parts[1][0]:
+        return node
+    return ast.ContainsAny(parts[0][0], parts[0][1] + parts[1][1], span=node.span)
+
+
+def _deadline_named(version: ast.Version) -> ast.Version:
+    """The one date written in a version's conditions, named once: « soit date_limite = … »."""
+    import dataclasses
+
+    dates: set[object] = set()
+    _mapped((version.applicability, version.requirement), lambda n: dates.add(n.value)
+            if isinstance(n, ast.DateLiteral) else None)  # fmt: skip
+    if len(dates) != 1:
+        return version
+    (day,) = dates
+
+    def named(node: object) -> object:
+        if isinstance(node, ast.DateLiteral) and node.value == day:
+            return ast.Name("date_limite", span=node.span)
+        return node
+
+    return dataclasses.replace(
+        version,
+        applicability=_mapped(version.applicability, named),
+        requirement=_mapped(version.requirement, named),
+        lets=(*version.lets, ast.Let("date_limite", ast.DateLiteral(day))),  # type: ignore[arg-type]
+    )
+
+
+def test_sets_and_named_deadlines_in_the_national_rules_give_the_same_sql(tmp_path: Path) -> None:
+    """Every « contient … ou contient … » chain of the national rules written as a set, every
+    version's single deadline named with « soit », then every version by difference: the SQL
+    and the results stay those recorded, byte for byte."""
+    import dataclasses
+    import json
+
+    rewritten = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rewritten)
+    sets = deadlines = 0
+    for path in sorted(rewritten.rglob("*.regles")):
+        module, _ = parse(path.read_text(encoding="utf-8"), path.name)
+        assert module is not None
+        declarations = []
+        for declaration in module.declarations:
+            if isinstance(declaration, ast.Definition):
+                declaration = _mapped(declaration, _as_set)  # type: ignore[assignment]
+                sets += isinstance(declaration.expr, ast.ContainsAny)
+            if isinstance(declaration, ast.Rule):
+                versions = tuple(_deadline_named(v) for v in declaration.versions)
+                deadlines += sum(bool(v.lets) for v in versions)
+                declaration = rewrite_by_difference(
+                    dataclasses.replace(declaration, versions=versions)
+                )
+            declarations.append(declaration)
+        canonical = unplaced(ast.Module(module.file, tuple(declarations)))
+        assert isinstance(canonical, ast.Module)
+        path.write_text(format_module(canonical, ""), encoding="utf-8")
+    assert sets >= 2 and deadlines >= 4
+    definitions = (rewritten / "national" / "definitions.regles").read_text(encoding="utf-8")
+    assert 'criteres_prioritaires contient l\'un de ("a", "b", "c"' in definitions
+    paths = [rewritten, ROOT / "fixtures/demo/cia.regles", ROOT / "docs/regles/exemple"]
+    taken = sql_snapshot.digests(sql_snapshot.snapshot(paths))
+    recorded = json.loads(sql_snapshot.GOLDEN.read_text(encoding="utf-8"))
+    assert sql_snapshot.differences(recorded, taken) == []

@@ -187,12 +187,13 @@ class Evaluator:
         text = self.rulebook.text_of(version.applicability.span)
         if text is None:
             return "condition d'application de la règle non remplie"
-        # The « soit » values it names (a deadline written once), so that the reader sees
-        # the date itself.
-        named = [let for let in version.lets if re.search(rf"\b{re.escape(let.name)}\b", text)]
-        values = [f"{let.name} = {self.rulebook.text_of(let.value.span) or '…'}" for let in named]
-        where = f" (où {', '.join(values)})" if values else ""
-        return f"condition d'application non remplie : s'applique si {text}{where}"
+        # A « soit » value it names (a deadline written once) is shown as its value: the reader
+        # sees the date itself, in the words the rule would have without the name.
+        for let in version.lets:
+            value = self.rulebook.text_of(let.value.span)
+            if value is not None:
+                text = re.sub(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])", lambda _m: value, text)
+        return f"condition d'application non remplie : s'applique si {text}"
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
