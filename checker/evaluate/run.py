@@ -192,7 +192,8 @@ class Evaluator:
         for let in version.lets:
             value = self.rulebook.text_of(let.value.span)
             if value is not None:
-                text = re.sub(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])", lambda _m: value, text)
+                name = re.compile(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])")
+                text = name.sub(value.replace("\\", "\\\\"), text)
         return f"condition d'application non remplie : s'applique si {text}"
 
     def _not_applicable(
