@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,16 +83,22 @@ def sql_diagnostics(rulebook: Rulebook) -> list[Diagnostic]:
     return found
 
 
-def load_rules(paths: Sequence[Path] | None = None) -> LoadedRules:
+def load_rules(
+    paths: Sequence[Path] | None = None, texts: Mapping[Path, str] | None = None
+) -> LoadedRules:
+    """The rulebook under `paths` (the bundled rules by default) with every diagnostic of
+    `mixite rules lint`; `texts`: unsaved texts of files, as an editor holds them."""
     chosen = list(paths) if paths else [rules_dir()]
     for path in chosen:
         if not path.exists():
             raise MixiteError(f"{path} : fichier ou dossier de règles introuvable.")
-    if not rule_files(chosen):
+    if not rule_files(chosen) and not texts:
         raise MixiteError(
             f"Aucun fichier de règles (*.regles) dans : {', '.join(map(str, chosen))}."
         )
-    rulebook, diagnostics = load_rulebook(chosen, schema(), tested=tested_rule_ids(chosen))
+    rulebook, diagnostics = load_rulebook(
+        chosen, schema(), tested=tested_rule_ids(chosen), texts=texts
+    )
     if rulebook is not None:
         untranslatable = sql_diagnostics(rulebook)
         if untranslatable:
@@ -106,6 +112,8 @@ def load_rules(paths: Sequence[Path] | None = None) -> LoadedRules:
                 sources[display_name(file)] = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
+        for file, text in (texts or {}).items():
+            sources[display_name(file)] = text
     return LoadedRules(rulebook, diagnostics, sources, chosen)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,7 @@ from dsl.schema import Entity, Schema
 from dsl.tables import load_table
 from dsl.typecheck import Annotations, Context, ExpressionChecker, ParameterSignature
 from dsl.types import BOOL, INT, PERCENT, SCALAR_TYPES, Type, same_unit
+from dsl.versions import resolve_rule
 
 RULE_SUFFIX = ".regles"
 
@@ -46,12 +47,14 @@ class _Loaded:
     sources: dict[str, str]
 
 
-def _parse_all(files: list[Path], diagnostics: list[Diagnostic]) -> _Loaded:
+def _parse_all(files: list[Path], diagnostics: list[Diagnostic],
+               texts: Mapping[Path, str] | None = None) -> _Loaded:  # fmt: skip
     loaded = _Loaded([], {})
+    unsaved = {path.resolve(): text for path, text in (texts or {}).items()}
     for path in files:
         display = display_name(path)
         try:
-            text = read_utf8(path)
+            text = unsaved[path.resolve()] if path.resolve() in unsaved else read_utf8(path)
         except Unreadable as exc:
             span = ast.Span(display, exc.line, exc.column, exc.line, exc.column + 1)
             diagnostics.append(Diagnostic("E105", f"fichier illisible : {exc.reason}", span))
@@ -128,7 +131,7 @@ class _Analyser:
                             self.definitions.setdefault(entity, {})[name] = declaration
                     case ast.Rule(rule_id=rule_id):
                         if unique("règle", rule_id, declaration.span):
-                            self.rules[rule_id] = declaration
+                            self.rules[rule_id] = resolve_rule(declaration, self.diagnostics)
                             self.rule_files[rule_id] = module.file
                     case ast.Commitment(commitment_id=commitment_id):
                         if unique("engagement", commitment_id, declaration.span):
@@ -276,9 +279,34 @@ class _Analyser:
     def signatures(self) -> dict[str, ParameterSignature]:
         return {name: ParameterSignature(p.type, p.keys) for name, p in self.parameters.items()}
 
-    def context(self, entity: Entity | None, extras: dict[str, Type] | None = None) -> Context:
+    def context(self, entity: Entity | None, extras: dict[str, Type] | None = None,
+                locals_: dict[str, tuple[ast.Expr, Type | None]] | None = None) -> Context:  # fmt: skip
         return Context(self.schema, entity, self.signatures(), self.definition_type,
-                       self.definitions, extras or {})  # fmt: skip
+                       self.definitions, extras or {}, locals_ or {})  # fmt: skip
+
+    def lets(self, version: ast.Version) -> dict[str, tuple[ast.Expr, Type | None]]:
+        """The version's « soit » values with their types. A value is a constant of the
+        version (a date, a rate, a parameter…), read the same way wherever it is used."""
+        found: dict[str, tuple[ast.Expr, Type | None]] = {}
+        entity = self.schema.entities.get(version.population.entity) if version.population else None
+        for let in version.lets:
+            taken = (
+                "d'un paramètre" if let.name in self.parameters
+                else "d'un champ" if entity is not None and let.name in entity.fields
+                else "d'une définition" if entity is not None
+                and let.name in self.definitions.get(entity.name, {})
+                else "d'une autre valeur « soit » de la version" if let.name in found
+                else None
+            )  # fmt: skip
+            if taken is not None:
+                self.error("E202", f"« soit {let.name} » : ce nom est déjà celui {taken}",
+                           let.span, hint="choisissez un autre nom")  # fmt: skip
+                continue
+            found[let.name] = (
+                let.value,
+                self.expressions.infer(let.value, self.context(None, None, found)),
+            )
+        return found
 
     def definition_type(self, entity_name: str, name: str, use: ast.Span) -> Type | None:
         slot = (entity_name, name)
@@ -343,9 +371,10 @@ class _Analyser:
             if source.url is None:
                 self.error("W103", f"source « {source.title} » sans adresse", source.span,
                            hint='ajoutez url "https://www.legifrance.gouv.fr/…"')  # fmt: skip
+        lets = self.lets(version)
         if version.applicability is not None:
             territory = self.schema.entities.get(self.schema.territory_entity)
-            context = self.context(territory, dict(self.schema.territory_extras))
+            context = self.context(territory, dict(self.schema.territory_extras), lets)
             self.expressions.condition(
                 version.applicability, context, "la condition « s'applique si »"
             )
@@ -362,7 +391,7 @@ class _Analyser:
             self.expressions._unknown(version.population.entity, version.population.span,
                                       list(self.schema.entities), "population")  # fmt: skip
             return
-        context = self.context(entity)
+        context = self.context(entity, None, lets)
         if version.population.where is not None:
             self.expressions.condition(version.population.where, context, "la condition « où »")
         for grouping in version.groupings:
@@ -376,7 +405,7 @@ class _Analyser:
             self.error("E502", f"{rule.rule_id} exige « l'objectif local » sans déclarer « objectif local »",
                        requirement.target.span)  # fmt: skip
         if requirement.target is not None:
-            target = self.expressions.infer(requirement.target, self.context(None))
+            target = self.expressions.infer(requirement.target, self.context(None, None, lets))
             wanted = PERCENT if requirement.kind == "share" else INT
             if target is not None and target.kind != wanted:
                 code = "E302" if target.is_numeric else "E301"
@@ -468,12 +497,20 @@ def _percent(value: Fraction) -> str:
 
 
 def load_rulebook(
-    paths: Iterable[Path], schema: Schema, tested: set[str] | None = None
+    paths: Iterable[Path],
+    schema: Schema,
+    tested: set[str] | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> tuple[Rulebook | None, list[Diagnostic]]:
-    """Check the rule files under `paths`. The rulebook is None when there is any error."""
+    """Check the rule files under `paths`. The rulebook is None when there is any error.
+
+    `texts` gives the text of files as an editor holds them (unsaved): it is read instead of
+    the file, and a file of `texts` not under `paths` is checked too."""
     diagnostics: list[Diagnostic] = []
     files = rule_files(paths)
-    loaded = _parse_all(files, diagnostics)
+    known = {path.resolve() for path in files}
+    files += [path for path in texts or {} if path.resolve() not in known]
+    loaded = _parse_all(files, diagnostics, texts)
     analyser = _Analyser(schema, diagnostics)
     parameters = analyser.collect(loaded.modules)
     for path, parameter in parameters:
@@ -485,6 +522,9 @@ def load_rulebook(
         analyser.rule(rule, tested)
     for commitment in analyser.commitments.values():
         analyser.commitment(commitment)
+    # A clause inherited by several versions written by difference is checked in each: the
+    # same finding at the same place is reported once.
+    diagnostics[:] = list(dict.fromkeys(diagnostics))
     diagnostics.sort(key=sort_key)
     if has_errors(diagnostics) or (not loaded.modules and not files):
         return None, diagnostics

@@ -196,6 +196,36 @@ class Contains(Expr):
     item: str
 
 
+@dataclass(frozen=True)
+class LetterRange(Node):
+    """One letter (`first == last`) or a range of letters, "a" à "m", as written."""
+
+    first: str
+    last: str
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        if len(self.first) != 1 or len(self.last) != 1:
+            return (self.first,) if self.first == self.last else (self.first, self.last)
+        return tuple(chr(code) for code in range(ord(self.first), ord(self.last) + 1))
+
+
+@dataclass(frozen=True)
+class ContainsAny(Expr):
+    """« liste contient l'un de ("a" à "m", "p") »: the list holds at least one of the letters."""
+
+    operand: Expr
+    choices: tuple[LetterRange, ...]
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """Every letter named, each once, in the order written."""
+        seen: dict[str, None] = {}
+        for choice in self.choices:
+            seen.update(dict.fromkeys(choice.letters))
+        return tuple(seen)
+
+
 # ------------------------------------------------------------------------ parameters
 
 
@@ -301,6 +331,26 @@ class Also(Node):
 
 
 @dataclass(frozen=True)
+class Let(Node):
+    """« soit nom = valeur » : a value named in a version (a deadline, a rate), so that a
+    version written by difference can change it alone."""
+
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Removal(Node):
+    """« retirer … » in a version written by difference: a clause of the previous version that
+    this one drops. `kind` says which; the other fields name the clause."""
+
+    kind: str  # "applicability" | "grouping" | "exception" | "also" | "let"
+    dimensions: tuple[str, ...] = ()  # grouping
+    condition: Expr | None = None  # exception
+    label: str | None = None  # also: its label; let: its name
+
+
+@dataclass(frozen=True)
 class Version(Node):
     start: dt.date
     end: dt.date | None
@@ -311,6 +361,10 @@ class Version(Node):
     requirement: Requirement | None
     exceptions: tuple[RuleException, ...]
     also: tuple[Also, ...]
+    # Versions by difference (dsl.versions resolves them: the Rulebook's versions are whole).
+    amends: bool = False  # « reprend la version précédente »
+    lets: tuple[Let, ...] = ()
+    removals: tuple[Removal, ...] = ()
 
 
 @dataclass(frozen=True)

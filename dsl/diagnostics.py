@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "E406": "paramètre sans valeur",
     "E407": "table de paramètre illisible ou incomplète",
     "E408": "valeurs d'un paramètre datées deux fois du même jour",
+    "E409": "version par différence : un retrait ou une reprise qui ne désigne rien",
     "E501": "engagement local hors des bornes fixées par la loi",
     "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
     "E503": "engagement incomplet",
@@ -46,6 +47,7 @@ CODES: dict[str, str] = {
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
     "W103": "source sans adresse (url)",
+    "W104": "version par différence : une clause identique à celle reprise",
 }
 
 

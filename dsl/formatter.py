@@ -32,10 +32,11 @@ module built by program, a source that does not match) or would change the meani
 `source` written after a value step, derivation, exception or objective would become its
 source), the clauses of that block take the canonical order: titre, source, incertain, note,
 then the clauses proper: clés, du…, table, dérivé (parameter); objectif local (rule);
-s'applique, parmi, par, exiger, sauf si, aussi (version); territoire, signataires, du,
-objectif (engagement). What the AST merges comes out merged: several `clés` or `signataires`
-clauses become one, at the place of the first; a clause the parser drops (a second `titre`,
-`parmi`, `exiger`…) disappears. `objectif local` with both bounds is written
+retirer, soit, s'applique, parmi, par, exiger, sauf si, aussi (version, where « reprend la
+version précédente » comes first of all); territoire, signataires, du, objectif (engagement).
+What the AST merges comes out merged: several `clés` or `signataires` clauses become one, at
+the place of the first; a clause the parser drops (a second `titre`, `parmi`, `exiger`…)
+disappears. `objectif local` with both bounds is written
 `d'au moins X et d'au plus Y`; a share's or count's target may be `l'objectif local`.
 
 Comments. The grammar ignores them, so they are read back from the source with their lines and
@@ -50,6 +51,7 @@ declaration stay at the end. Between declarations, blank lines around comments a
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -87,7 +89,7 @@ def _level(expr: ast.Expr) -> int:
         return _AND
     if isinstance(expr, ast.Not):
         return _NOT
-    if isinstance(expr, ast.Compare | ast.IsSet | ast.Member | ast.Contains):
+    if isinstance(expr, ast.Compare | ast.IsSet | ast.Member | ast.Contains | ast.ContainsAny):
         return _CMP
     if isinstance(expr, ast.Arithmetic):
         return _SUM if expr.op in ("+", "-") else _PRODUCT
@@ -177,7 +179,19 @@ def _bare(expr: ast.Expr) -> list[_Chunk]:
         return [*chunks, ")"]
     if isinstance(expr, ast.Contains):
         return [*_expr(expr.operand, _SUM), f" contient {quote(expr.item)}"]
+    if isinstance(expr, ast.ContainsAny):
+        choices = [
+            quote(choice.first)
+            + ("" if choice.last == choice.first else f" à {quote(choice.last)}")
+            for choice in expr.choices
+        ]
+        return [*_expr(expr.operand, _SUM), f" contient l'un de ({', '.join(choices)})"]
     raise TypeError(f"expression inconnue du formateur : {type(expr).__name__}")
+
+
+def expression_text(expr: ast.Expr) -> str:
+    """An expression as the formatter writes it, on one line."""
+    return "".join(" " if isinstance(chunk, _Break) else chunk for chunk in _expr(expr))
 
 
 def _number(value: Fraction, text: str) -> str:
@@ -215,6 +229,21 @@ def quote(value: str) -> str:
         else:
             out.append(run + char)
     return '"' + "".join(out) + '"'
+
+
+def _removed(removal: ast.Removal) -> list[_Chunk]:
+    """What follows « retirer »: the clause removed, as the previous version writes it."""
+    if removal.kind == "applicability":
+        return ["s'applique si"]
+    if removal.kind == "grouping":
+        return [f"par {', '.join(removal.dimensions)}"]
+    if removal.kind == "exception" and removal.condition is not None:
+        return ["sauf si ", *_expr(removal.condition)]
+    if removal.kind == "also" and removal.label is not None:
+        return [f"aussi {quote(removal.label)}"]
+    if removal.kind == "let" and removal.label is not None:
+        return [f"soit {removal.label}"]
+    raise ValueError(f"« retirer » sans clause : {removal.kind}")
 
 
 def _fill(indent: int, chunks: Sequence[_Chunk]) -> list[str]:
@@ -339,6 +368,9 @@ def _hits(tokens: list[tuple[str, str, Pos, Pos]]) -> list[_Hit]:
                 else:
                     break
             hits.append(_Hit("signatories", tuple(values), start, end))
+        elif keyword == "reprend" and following and following[0][1].lower() == "la":
+            last = min(index + 3, len(tokens) - 1)
+            hits.append(_Hit("amends", (), start, tokens[last][3]))
         elif keyword == "du" and following and following[0][0] == "date":
             values, last = [_date_of(following[0][1])], index + 1
             after = tokens[last + 1 : last + 3]
@@ -534,31 +566,43 @@ class _Layout:
         return block
 
     def version(self, version: ast.Version) -> _Block:
+        """Canonical order: reprend, titre/source/incertain/note, retirer, soit, s'applique,
+        parmi, par, exiger, sauf si, aussi."""
         clauses = self.meta(version.meta, 4, self._region(version.span))
+        if version.amends:
+            found = self._found("amends", self._region(version.span))
+            hit = found[0] if len(found) == 1 else None
+            clauses.append(self._hit_block(["    reprend la version précédente"], 4, (-1, 0), hit))
+        for index, removal in enumerate(version.removals):
+            lines = _fill(4, ["retirer ", *_removed(removal)])
+            clauses.append(_spanned(lines, 4, (4, index), removal.span))
+        for index, let in enumerate(version.lets):
+            lines = _fill(4, [f"soit {let.name} = ", *_expr(let.value)])
+            clauses.append(_spanned(lines, 4, (5, index), let.span))
         if version.applicability is not None:
             lines = _fill(4, ["s'applique si ", *_expr(version.applicability)])
-            clauses.append(_spanned(lines, 4, (4, 0), version.applicability.span))
+            clauses.append(_spanned(lines, 4, (6, 0), version.applicability.span))
         population = version.population
         if population is not None:
             chunks: list[_Chunk] = [f"parmi les {population.entity}"]
             if population.where is not None:
                 chunks += [" où ", *_expr(population.where)]
-            clauses.append(_spanned(_fill(4, chunks), 4, (5, 0), population.span))
+            clauses.append(_spanned(_fill(4, chunks), 4, (7, 0), population.span))
         for index, grouping in enumerate(version.groupings):
             lines = [f"    par {', '.join(grouping.dimensions)}"]
-            clauses.append(_spanned(lines, 4, (6, index), grouping.span))
+            clauses.append(_spanned(lines, 4, (8, index), grouping.span))
         requirement = version.requirement
         if requirement is not None:
-            clauses.append(_spanned(self._requirement(requirement), 4, (7, 0), requirement.span))
+            clauses.append(_spanned(self._requirement(requirement), 4, (9, 0), requirement.span))
         for index, exception in enumerate(version.exceptions):
             lines = _fill(4, ["sauf si ", *_expr(exception.condition)])
-            block = _spanned(lines, 4, (8, index), exception.span, takes_sources=True)
+            block = _spanned(lines, 4, (10, index), exception.span, takes_sources=True)
             block.head_end = _end(exception.condition.span)
             block.children = self.sources(exception.sources, 6)
             clauses.append(block)
         for index, also in enumerate(version.also):
             lines = _fill(4, [f"aussi {quote(also.label)} : ", *_expr(also.condition)])
-            clauses.append(_spanned(lines, 4, (9, index), also.span))
+            clauses.append(_spanned(lines, 4, (11, index), also.span))
         header = f"  version du {date_text(version.start)}"
         if version.end is not None:
             header += f" au {date_text(version.end)}"
@@ -707,6 +751,30 @@ def format_module(module: ast.Module, source: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
+def unplaced(node: object) -> object:
+    """The node with every span forgotten: the formatter then lays it out in canonical order."""
+    if isinstance(node, tuple):
+        return tuple(unplaced(item) for item in node)
+    if isinstance(node, ast.Node):
+        changes = {
+            name: unplaced(getattr(node, name))
+            for name in node.__dataclass_fields__
+            if name != "span"
+        }
+        return dataclasses.replace(node, span=ast.NOWHERE, **changes)
+    return node
+
+
+def format_rule_in_force(rule: ast.Rule, version: ast.Version) -> str:
+    """The rule with only `version`, written in full and in canonical order (what `mixite
+    rules show --date` prints): a resolved version by difference reads as a whole one."""
+    whole = dataclasses.replace(version, amends=False, removals=())
+    alone = dataclasses.replace(rule, versions=(whole,))
+    canonical = unplaced(alone)
+    assert isinstance(canonical, ast.Rule)
+    return format_module(ast.Module("", (canonical,)), "")
+
+
 def format_text(text: str, file: str = "<texte>") -> tuple[str | None, list[Diagnostic]]:
     """Parse and format. None (with the diagnostics) when the text has errors: an impossible
     date, for one, must not be rewritten."""
@@ -722,4 +790,13 @@ def format_text(text: str, file: str = "<texte>") -> tuple[str | None, list[Diag
         return None, [*diagnostics, too_deep]
 
 
-__all__ = ["WIDTH", "date_text", "format_module", "format_text", "quote"]
+__all__ = [
+    "WIDTH",
+    "date_text",
+    "expression_text",
+    "format_module",
+    "format_rule_in_force",
+    "format_text",
+    "quote",
+    "unplaced",
+]

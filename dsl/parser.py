@@ -52,7 +52,8 @@ _KEYWORDS = (
     "objectif", "local", "du", "au", "s'applique", "si", "alors", "sinon", "parmi", "les",
     "par", "exiger", "une", "un", "part", "nombre", "d'au", "moins", "plus", "vérifiant",
     "pour", "chacune", "sauf", "l'objectif", "aussi", "territoire", "signataires", "où", "ou", "et", "non",
-    "est", "renseigné", "dans", "contient", "vrai", "faux",
+    "est", "renseigné", "dans", "contient", "vrai", "faux", "reprend", "précédente",
+    "soit", "retirer", "l'un",
 )  # fmt: skip
 _KEYWORD_SPELLING = {
     "PARAMETRE": "paramètre",
@@ -68,6 +69,9 @@ _KEYWORD_SPELLING = {
     "RENSEIGNE": "renseigné",
     "CHACUN": "chacune",
     "L_OBJECTIF": "l'objectif",
+    "PRECEDENTE": "précédente",
+    "L_UN": "l'un",
+    "A_TO": "à",
 }
 _DECLARATION_KEYWORDS = ("paramètre", "définition", "règle", "engagement")
 
@@ -270,6 +274,17 @@ class _Builder(Transformer[Token, Any]):
     def contains(self, meta: Any, items: list[Any]) -> ast.Contains:
         return ast.Contains(items[0], _string(items[2]), span=_span(self.file, meta))
 
+    @v_args(meta=True)
+    def letter_choice(self, meta: Any, items: list[Any]) -> ast.LetterRange:
+        first = _string(items[0])
+        last = _string(items[2]) if len(items) > 2 else first
+        return ast.LetterRange(first, last, span=_span(self.file, meta))
+
+    @v_args(meta=True)
+    def contains_any(self, meta: Any, items: list[Any]) -> ast.ContainsAny:
+        choices = tuple(item for item in items if isinstance(item, ast.LetterRange))
+        return ast.ContainsAny(items[0], choices, span=_span(self.file, meta))
+
     def type_name(self, items: list[Any]) -> str:
         return str(items[0])
 
@@ -389,6 +404,34 @@ class _Builder(Transformer[Token, Any]):
     def also(self, meta: Any, items: list[Any]) -> ast.Also:
         return ast.Also(_string(items[1]), items[2], span=_span(self.file, meta))
 
+    def amends(self, items: list[Any]) -> tuple[str, bool]:
+        return ("amends", True)
+
+    @v_args(meta=True)
+    def let(self, meta: Any, items: list[Any]) -> ast.Let:
+        return ast.Let(str(items[1]), items[2], span=_span(self.file, meta))
+
+    @v_args(meta=True)
+    def removal(self, meta: Any, items: list[Any]) -> ast.Removal:
+        removed: ast.Removal = items[1]
+        return ast.Removal(removed.kind, removed.dimensions, removed.condition, removed.label,
+                           span=_span(self.file, meta))  # fmt: skip
+
+    def removed_applicability(self, items: list[Any]) -> ast.Removal:
+        return ast.Removal("applicability")
+
+    def removed_grouping(self, items: list[Any]) -> ast.Removal:
+        return ast.Removal("grouping", dimensions=tuple(str(item) for item in items[1:]))
+
+    def removed_exception(self, items: list[Any]) -> ast.Removal:
+        return ast.Removal("exception", condition=items[2])
+
+    def removed_also(self, items: list[Any]) -> ast.Removal:
+        return ast.Removal("also", label=_string(items[1]))
+
+    def removed_let(self, items: list[Any]) -> ast.Removal:
+        return ast.Removal("let", label=str(items[1]))
+
     @v_args(meta=True)
     def version(self, meta: Any, items: list[Any]) -> ast.Version:
         _, start, end = items[1]
@@ -406,6 +449,9 @@ class _Builder(Transformer[Token, Any]):
             requirement=requirement,
             exceptions=tuple(c for c in clauses if isinstance(c, ast.RuleException)),
             also=tuple(c for c in clauses if isinstance(c, ast.Also)),
+            amends=any(_tagged(c, "amends") for c in clauses),
+            lets=tuple(c for c in clauses if isinstance(c, ast.Let)),
+            removals=tuple(c for c in clauses if isinstance(c, ast.Removal)),
             span=_span(self.file, meta),
         )
 

@@ -18,7 +18,7 @@ FUNCTIONS = ("annee", "min", "max", "publie")
 class Resolution:
     """What a name in an expression refers to."""
 
-    kind: str  # "field" | "link" | "definition" | "parameter" | "enum" | "extra"
+    kind: str  # "field" | "link" | "definition" | "parameter" | "enum" | "extra" | "local"
     name: str
     entity: str | None = None
 
@@ -29,6 +29,9 @@ class Annotations:
 
     types: dict[int, Type] = field(default_factory=dict)
     resolutions: dict[int, Resolution] = field(default_factory=dict)
+    # A name resolved to a version's « soit nom = valeur » → that value's expression, which the
+    # engines compute in its place.
+    locals: dict[int, ast.Expr] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Context:
     definition_type: Callable[[str, str, ast.Span], Type | None]  # (entity, name, use) → type
     definitions: Mapping[str, Mapping[str, ast.Definition]]  # entity → name → definition
     extras: Mapping[str, Type] = field(default_factory=dict)
+    # The version's « soit » values: name → (expression, its type).
+    locals: Mapping[str, tuple[ast.Expr, Type | None]] = field(default_factory=dict)
 
 
 class ExpressionChecker:
@@ -154,6 +159,17 @@ class ExpressionChecker:
                 for option in options:
                     self._literal_against(option, type_, context)
                 return Type(BOOL)
+            case ast.ContainsAny(operand=operand, choices=choices):
+                type_ = self.infer(operand, context)
+                if type_ is not None and type_.kind != LETTERS:
+                    self.error(
+                        "E301",
+                        f"« contient l'un de » s'applique à une liste de lettres, pas à un(e) {type_}",
+                        expr.span,
+                    )
+                for choice in choices:
+                    self._letter_range(choice)
+                return Type(BOOL)
             case ast.Contains(operand=operand, item=item):
                 type_ = self.infer(operand, context)
                 if type_ is not None and type_.kind != LETTERS:
@@ -168,8 +184,17 @@ class ExpressionChecker:
         self.error("E301", "expression non prise en charge", expr.span)
         return None
 
+    def _letter_range(self, choice: ast.LetterRange) -> None:
+        for letter in {choice.first, choice.last}:
+            if len(letter) != 1 or not letter.isalpha():
+                self.error("E304", f"« {letter} » n'est pas une lettre", choice.span)
+                return
+        if choice.last < choice.first:
+            self.error("E304", f"plage de lettres à l'envers : « {choice.first} » à « {choice.last} »",
+                       choice.span, hint=f'écrivez "{choice.last}" à "{choice.first}"')  # fmt: skip
+
     def _candidates(self, context: Context) -> list[str]:
-        names = list(context.extras)
+        names = list(context.extras) + list(context.locals)
         if context.entity is not None:
             names += list(context.entity.fields)
             names += list(context.definitions.get(context.entity.name, {}))
@@ -185,6 +210,11 @@ class ExpressionChecker:
     def _name(self, expr: ast.Name, context: Context) -> Type | None:
         name = expr.name
         entity = context.entity
+        if name in context.locals:
+            value, type_ = context.locals[name]
+            self.annotations.resolutions[id(expr)] = Resolution("local", name)
+            self.annotations.locals[id(expr)] = value
+            return type_
         if name in context.extras:
             self.annotations.resolutions[id(expr)] = Resolution("extra", name)
             return context.extras[name]
@@ -333,6 +363,7 @@ class ExpressionChecker:
         entity = context.entity
         return (
             name in context.extras
+            or name in context.locals
             or (
                 entity is not None
                 and (name in entity.fields or name in context.definitions.get(entity.name, {}))

@@ -66,6 +66,10 @@ ATOMS = [
     'qpv = "QN08001M"',
     'reservataire != "AL"',
     "criteres_prioritaires est renseigné",
+    'criteres_prioritaires contient l\'un de ("a" à "c")',
+    'criteres_prioritaires contient l\'un de ("b", "d" à "m")',
+    "revenus_mensuels < plafond_essai",
+    "date_bail <= limite_essai",
 ]
 
 
@@ -107,6 +111,8 @@ règle TEST.ALEATOIRE
   source "test" url "https://exemple.invalid"
   version du 01/01/2017
     source "test" url "https://exemple.invalid"
+    soit plafond_essai = 800 €
+    soit limite_essai = 15/06/2024
     parmi les attributions où {where}
     par epci
     par epci, bailleur

@@ -23,6 +23,7 @@ COMMANDS = (
     ["quartile"], ["db", "upgrade"], ["rules", "lint"], ["rules", "test"], ["rules", "show"],
     ["runs"], ["audit", "verify"], ["caleol", "check"], ["audit", "acces"], ["users", "add"],
     ["users", "list"], ["users", "token"], ["users", "disable"], ["serve"],
+    ["rules", "diff"], ["rules", "new", "regle"], ["rules", "new", "engagement"], ["lsp"],
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from checker.cli import (
     db_commands,
     demo_command,
     import_command,
+    new_command,
     quartile_command,
     rules_commands,
     serve_command,
@@ -57,8 +58,10 @@ def _root(
 
 import_command.register(app)
 app.add_typer(db_commands.app, name="db")
+rules_commands.app.add_typer(new_command.app, name="new")
 app.add_typer(rules_commands.app, name="rules")
 rules_commands.register_param(app)
+rules_commands.register_lsp(app)
 check_commands.register(app)
 check_commands.register_explain(app)
 check_commands.register_bilan(app)

@@ -18,7 +18,7 @@ from checker.errors import MixiteError
 # every command of `mixite` would otherwise pay for it at start-up (tests/test_startup.py).
 if TYPE_CHECKING:
     from dsl import ast
-    from dsl.rulebook import CheckedParameter, ParameterValue
+    from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook
 
 app = typer.Typer(help="Les règles : vérifier, lister, afficher, tester.", no_args_is_help=True)
 
@@ -89,8 +89,11 @@ def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
 
 
 @app.command("show")
-def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
-                 rules: RulesOption = None) -> None:  # fmt: skip
+def show_command(
+    rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
+    date: Annotated[str | None, typer.Option("--date", help="Date AAAA-MM-JJ : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
+    rules: RulesOption = None,
+) -> None:  # fmt: skip
     """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
     from checker.rulebook_loader import require_rules
 
@@ -104,6 +107,9 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
             f"Règle inconnue : {rule_id}.",
             f"Vouliez-vous dire {close[0]} ?" if close else "Voir : mixite rules list",
         )
+    if date is not None:
+        _show_in_force(rulebook, rule, parse_day(date))
+        return
     out.print(f"[bold]{rule.rule_id}[/] — {rule.meta.title or ''}")
     out.print(f"Fichier : {rulebook.rule_files[rule_id]}")
     for source in rule.meta.sources:
@@ -115,6 +121,12 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
     for version in rule.versions:
         out.print()
         out.print(f"[bold]Version {_period(version.start, version.end)}[/]")
+        if version.amends:
+            out.print(
+                "  Écrite par différence avec la version précédente : "
+                f"mixite rules show {rule_id} --date {version.start.isoformat()} l'affiche en entier.",
+                soft_wrap=True,
+            )
         for source in version.meta.sources:
             out.print(f"  Source : {_source_line(source)}", soft_wrap=True)
         out.print(_excerpt(rulebook.sources, version.span), markup=False, highlight=False)
@@ -124,7 +136,55 @@ def show_command(rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L
         out.print("Paramètres : " + ", ".join(names) + " (détail : mixite param NOM)")
 
 
-def _parameters_used(rule: ast.Rule, resolutions: dict[int, Any]) -> set[str]:
+def parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise MixiteError(f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ") from None
+
+
+def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
+    """The rule as in force on `day`: the one version that applies, written in full."""
+    from checker import frenchfmt
+    from dsl.formatter import format_rule_in_force
+
+    version = rulebook.version_at(rule.rule_id, day)
+    if version is None:
+        periods = "; ".join(_period(v.start, v.end) for v in rule.versions)
+        raise MixiteError(
+            f"{rule.rule_id} : aucune version en vigueur le {frenchfmt.date(day)}.",
+            f"Versions : {periods}.",
+        )
+    out.print(f"[bold]{rule.rule_id}[/] en vigueur le {frenchfmt.date(day)} : "
+              f"version {_period(version.start, version.end)}"
+              + (" (écrite par différence, résolue ici)" if version.amends else ""),
+              soft_wrap=True)  # fmt: skip
+    out.print(f"Fichier : {rulebook.rule_files[rule.rule_id]}")
+    out.print()
+    out.print(format_rule_in_force(rule, version), markup=False, highlight=False, end="")
+    names = sorted(_parameters_used(version, rulebook.annotations.resolutions))
+    if not names:
+        return
+    out.print()
+    out.print(f"Paramètres le {frenchfmt.date(day)} :")
+    for name in names:
+        parameter = rulebook.parameters[name]
+        if parameter.keys:
+            keys = " ".join(f'--key {key}="…"' for key, _ in parameter.keys)
+            out.print(f"  {name} : une valeur par {', '.join(k for k, _ in parameter.keys)} "
+                      f"(mixite param {name} --date {day.isoformat()} {keys})", soft_wrap=True)  # fmt: skip
+            continue
+        found = parameter.value_at(day)
+        if found is None:
+            out.print(f"  {name} : aucune valeur en vigueur", soft_wrap=True)
+            continue
+        value = frenchfmt.value(found.value, parameter.type)
+        source = _source_line(found.sources[0]) if found.sources else "sans source"
+        out.print(f"  {name} = {value} (depuis le {frenchfmt.date(found.start)} ; {source})",
+                  soft_wrap=True, markup=False, highlight=False)  # fmt: skip
+
+
+def _parameters_used(rule: ast.Node, resolutions: dict[int, Any]) -> set[str]:
     from dsl import ast
 
     used: set[str] = set()
@@ -349,3 +409,51 @@ def fmt_command(
         raise typer.Exit(1)
     if not unformatted:
         out.print(f"{len(files)} fichier(s) déjà au format canonique.")
+
+
+@app.command("diff")
+def diff_command(
+    du: Annotated[str | None, typer.Option("--du", help="Date de départ AAAA-MM-JJ (par défaut : la date --au).")] = None,
+    au: Annotated[str | None, typer.Option("--au", help="Date d'arrivée AAAA-MM-JJ (par défaut : aujourd'hui).")] = None,
+    depuis: Annotated[str | None, typer.Option("--depuis", help="Révision git du dossier de règles à comparer avec son état actuel (ex. HEAD~3, v0.1.0).")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Sortie en Markdown.")] = False,
+    rules: RulesOption = None,
+) -> None:  # fmt: skip
+    """Ce qui change dans les règles entre deux dates (ou depuis une révision) : versions,
+    clauses, paramètres et échéances, règle par règle, avec leurs sources."""
+    from checker import frenchfmt
+    from checker.rulebook_loader import require_rules
+    from checker.rules_diff import as_markdown, as_text, changes_between
+    from checker.rules_history import rules_at_revision
+
+    after = parse_day(au) if au else dt.date.today()
+    before = parse_day(du) if du else after
+    if du is None and depuis is None:
+        raise MixiteError("Indiquez --du (et --au), ou --depuis.",
+                          "Exemple : mixite rules diff --du 2023-12-31 --au 2024-01-01")  # fmt: skip
+    if before > after:
+        raise MixiteError(
+            f"--du ({frenchfmt.date(before)}) est après --au ({frenchfmt.date(after)})."
+        )
+    new_book, loaded = require_rules(rules)
+    label_before = label_after = None
+    old_book = new_book
+    if depuis is not None:
+        with rules_at_revision(loaded.paths, depuis) as old_paths:
+            old_book, _ = require_rules(old_paths)
+        label_before = f"la révision {depuis} (au {frenchfmt.date(before)})"
+        label_after = f"l'état actuel (au {frenchfmt.date(after)})"
+    changes = changes_between(old_book, before, new_book, after, label_before, label_after)
+    text = as_markdown(changes) if markdown else as_text(changes, out.width)
+    out.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
+
+
+def register_lsp(root: typer.Typer) -> None:
+    @root.command("lsp")
+    def lsp_command() -> None:
+        """Serveur de langage pour les éditeurs (VS Code…) : diagnostics pendant la frappe,
+        survol d'un paramètre, aller à la définition, complétion. Parle sur l'entrée et la
+        sortie standard : c'est l'éditeur qui le lance."""
+        from checker.lsp import serve
+
+        serve()

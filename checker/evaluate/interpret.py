@@ -131,6 +131,10 @@ class Interpreter:
             case ast.Contains(operand=operand, item=item):
                 subject = self.eval(operand, record)
                 return subject is not None and item in str(subject).split("|")
+            case ast.ContainsAny(operand=operand):
+                subject = self.eval(operand, record)
+                held = set(str(subject).split("|")) if subject is not None else set()
+                return any(letter in held for letter in expr.letters)
             case ast.LocalObjective():
                 return None  # set by a local commitment, never by the rule itself
         raise NotImplementedError(type(expr).__name__)  # the type checker rejects the rest
@@ -149,6 +153,8 @@ class Interpreter:
             return resolution.name
         if resolution.kind == "extra":
             return self._typed(record[resolution.name], self.types[id(expr)].kind)
+        if resolution.kind == "local":
+            return self.eval(self.rulebook.annotations.locals[id(expr)], record)
         raise NotImplementedError(resolution.kind)
 
     def _key(self, expr: ast.Expr, record: Record) -> str | None:

@@ -4,6 +4,7 @@ GROUP BY query per rule and scope level, run in the database."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -186,6 +187,13 @@ class Evaluator:
         text = self.rulebook.text_of(version.applicability.span)
         if text is None:
             return "condition d'application de la règle non remplie"
+        # A « soit » value it names (a deadline written once) is shown as its value: the reader
+        # sees the date itself, in the words the rule would have without the name.
+        for let in version.lets:
+            value = self.rulebook.text_of(let.value.span)
+            if value is not None:
+                name = re.compile(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])")
+                text = name.sub(value.replace("\\", "\\\\"), text)
         return f"condition d'application non remplie : s'applique si {text}"
 
     def _not_applicable(

@@ -228,6 +228,18 @@ class SqlCompiler:
                 wrapped = literal("|") + subject + literal("|")
                 # An absent list of letters contains none (as in the interpreter).
                 return func.coalesce(wrapped.like(f"%|{item}|%"), false())
+            case ast.ContainsAny(operand=operand):
+                subject = self.compile(operand)
+                assert not isinstance(subject, Num)
+                wrapped = literal("|") + subject + literal("|")
+                # The SQL of « contient "a" ou contient "b" ou … », to the byte: a rule rewritten
+                # with a set keeps its statements (tests/sql_snapshot.py).
+                held: SqlExpr | None = None
+                for letter in expr.letters:
+                    test = func.coalesce(wrapped.like(f"%|{letter}|%"), false())
+                    held = test if held is None else or_(held, test)
+                assert held is not None  # the grammar asks for one letter at least
+                return held
         raise UnsupportedConstruct(f"expression {type(expr).__name__}", expr)
 
     # ------------------------------------------------------------------ pieces
@@ -257,6 +269,8 @@ class SqlCompiler:
             return self._parameter(self.rulebook.parameters[resolution.name], {})
         if resolution.kind == "enum":
             return literal(resolution.name, String)
+        if resolution.kind == "local":  # a version's « soit »: computed where it is named
+            return self.compile(self.rulebook.annotations.locals[id(expr)])
         raise UnsupportedConstruct(f"ce nom ({resolution.kind}) ne se calcule pas en SQL", expr)
 
     def _option(self, option: ast.Expr) -> SqlExpr:
