@@ -43,11 +43,17 @@ CODES: dict[str, str] = {
     "E501": "engagement local hors des bornes fixées par la loi",
     "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
     "E503": "engagement incomplet",
+    "E504": "deux objectifs pour le même périmètre",
+    "E505": "objectif impossible : part au-delà de 100 % ou nombre négatif",
+    "E506": "périmètre d'objectif que les données ne permettent pas de compter",
+    "E507": "engagement qui ne correspond pas à la base : territoire ou périmètre inconnu",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
     "W103": "source sans adresse (url)",
     "W104": "version par différence : une clause identique à celle reprise",
+    "W105": "engagement sans objectif",
+    "W106": "objectif sans source",
 }
 
 

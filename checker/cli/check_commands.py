@@ -100,11 +100,13 @@ def register(app: typer.Typer) -> None:
         from checker.checking import run_check
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
+        from checker.paths import rules_dir
         from checker.report import terminal
         from checker.report.names import Names
         from checker.report.outputs import COMPLETE, FAILING_SUFFIX, Checked, report_files
         from checker.report.outputs import write as write_files
         from checker.rulebook_loader import require_rules
+        from checker.territory_cia import CiaVersion, latest_versions, load_with_cia
 
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
@@ -124,9 +126,15 @@ def register(app: typer.Typer) -> None:
         periods = [Period.year(y) for y in years[:-1]] + [
             _period(years[-1] if years else None, as_of)
         ]
-        rulebook, _ = require_rules(rules)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
+        cia: list[CiaVersion] = []
+        if rules:
+            rulebook, _ = require_rules(rules)
+        else:  # the national rules and the CIA stored with each territory
+            with engine.connect() as connection:
+                cia = latest_versions(connection)
+            rulebook = load_with_cia([rules_dir()], cia)
         last = periods[-1]
         title = f"Contrôle des attributions {last.end.year}"
         if as_of:
@@ -139,7 +147,7 @@ def register(app: typer.Typer) -> None:
         with engine.begin() as connection:
             for period in periods:
                 day = as_of if period is last else None
-                outcome = run_check(connection, rulebook, period, options, day)
+                outcome = run_check(connection, rulebook, period, options, day, cia)
                 checked.append(Checked(period, outcome.results, outcome.receipt))
             names = Names.load(connection)
             if output_format is not None:
@@ -157,6 +165,9 @@ def register(app: typer.Typer) -> None:
             out.print(
                 f"[dim]Exécution n° {current.receipt.run_id} enregistrée (empreinte {current.receipt.hash[:16]}…).[/]"
             )
+            for version in cia:
+                out.print(f"[dim]CIA appliquée : {version.name}, version {version.number} "
+                          f"(territoire {version.epci}), empreinte {version.sha256[:16]}….[/]")  # fmt: skip
             return
         if out_path is None and output_format not in COMPLETE:
             main = next(iter(files))

@@ -30,6 +30,7 @@ from sqlalchemy import Date as SqlDate
 
 from checker.errors import MixiteError
 from checker.evaluate import base
+from checker.evaluate.commitments import in_force
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
@@ -84,6 +85,11 @@ class _Prepared:
     population: Any
     condition: Any
     also: dict[str, Any] = field(default_factory=dict)
+
+
+def _scope_key(scope: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A scope as a hashable value, in the order of DIMENSION_COLUMNS."""
+    return tuple((d, scope[d]) for d in DIMENSION_COLUMNS if d in scope)
 
 
 def _version_label(version: ast.Version) -> str:
@@ -243,15 +249,27 @@ class Evaluator:
         dimension_sets = [
             g.dimensions if "epci" in g.dimensions else ("epci", *g.dimensions) for g in groupings
         ]
+        # A local objective on a scope the rule does not group by (a commune, a QPV, a
+        # réservataire, bailleur × commune…) is computed at that scope too, for that scope only.
+        objective_scopes = self._objective_scopes(rule_id, epcis, set(dimension_sets))
+        dimension_sets += list(objective_scopes)
         counted = self._count(versions, latest, epcis, dimension_sets)
         results: list[Result] = []
         for dimensions in dimension_sets:
             seen_epcis: set[str] = set()
+            wanted = objective_scopes.get(dimensions)
             for scope, counts in counted[dimensions]:
                 seen_epcis.add(scope["epci"])
+                if wanted is not None:
+                    if _scope_key(scope) not in wanted:
+                        continue
+                    wanted = wanted - {_scope_key(scope)}
                 results.append(
                     self._result(rule_id, versions, latest, scope, counts, target, parameters)
                 )
+            for missing in sorted(wanted or ()):  # an objective's scope with no attribution
+                results.append(self._result(rule_id, versions, latest, dict(missing),
+                                            Counts(0, 0, 0), target, parameters))  # fmt: skip
             if dimensions == ("epci",):
                 for epci in epcis:
                     if epci not in seen_epcis:
@@ -414,13 +432,37 @@ class Evaluator:
         )
         return value if isinstance(value, Fraction) else None
 
-    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
-        for commitment in sorted(self.rulebook.commitments.values(), key=lambda c: c.commitment_id):
-            if commitment.territory != scope.get("epci") or commitment.start is None:
+    def _commitments_in_force(self) -> list[ast.Commitment]:
+        """The engagements whose period meets the checked period, by identifier."""
+        return [
+            commitment
+            for commitment in sorted(
+                self.rulebook.commitments.values(), key=lambda c: c.commitment_id
+            )
+            if in_force(commitment, self.period)
+        ]
+
+    def _objective_scopes(self, rule_id: str, epcis: list[str],
+                          grouped: set[tuple[str, ...]]) -> dict[tuple[str, ...], frozenset[tuple[tuple[str, str], ...]]]:  # fmt: skip
+        """The scope levels that local objectives of `rule_id` name and the rule does not
+        group by, each with the scopes (epci and values) that have an objective."""
+        levels: dict[tuple[str, ...], set[tuple[tuple[str, str], ...]]] = {}
+        for commitment in self._commitments_in_force():
+            if commitment.territory not in epcis:
                 continue
-            if commitment.start > self.period.end or (
-                commitment.end and commitment.end < self.period.start
-            ):
+            for objective in commitment.objectives:
+                if objective.rule_id != rule_id:
+                    continue
+                scope = {"epci": commitment.territory, **{i.name: i.value for i in objective.scope}}
+                dimensions = tuple(d for d in DIMENSION_COLUMNS if d in scope)
+                if dimensions in grouped or len(dimensions) != len(scope):
+                    continue
+                levels.setdefault(dimensions, set()).add(_scope_key(scope))
+        return {dimensions: frozenset(scopes) for dimensions, scopes in levels.items()}
+
+    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
+        for commitment in self._commitments_in_force():
+            if commitment.territory != scope.get("epci"):
                 continue
             for objective in commitment.objectives:
                 wanted = {item.name: item.value for item in objective.scope}
@@ -429,8 +471,8 @@ class Evaluator:
                 value = Interpreter(self.rulebook, None, self._bounds()).eval(
                     objective.value, {"fact_date": self.period.end}
                 )
-                if isinstance(value, Fraction):
-                    return value, commitment.commitment_id
+                if isinstance(value, Fraction | int) and not isinstance(value, bool):
+                    return Fraction(value), commitment.commitment_id
         return None
 
     def _key_domain(self, expr: ast.Expr, epcis: list[str]) -> set[str] | None:

@@ -126,6 +126,14 @@ def shortfall_meaning(result: Result, bound: str | None) -> str:
     return "manquantes pour atteindre la cible"
 
 
+def cia_versions(receipt: dict[str, Any]) -> list[str]:
+    """The stored CIA versions a run applied (`mixite check` without --rules), for people."""
+    return [
+        f"{cia['fichier']}, version {cia['version']} (territoire {cia['epci']}), empreinte {cia['sha256']}"
+        for cia in (receipt.get("options") or {}).get("cia", [])
+    ]
+
+
 def french_date(value: Any) -> str:
     """A date, an ISO date or an ISO timestamp (UTC) in French."""
     if value is None or value == "":

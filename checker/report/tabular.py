@@ -162,6 +162,7 @@ def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rule
         f"- Exécution n° {receipt['run_id']} du {present.french_date(receipt['created_at'])} (mixite {receipt['tool_version']})"
     )
     out.append(f"- Empreinte des règles : `{receipt['rulebook_digest']}`")
+    out += [f"- CIA appliquée : {line}" for line in present.cia_versions(receipt)]
     out.append(f"- Empreinte des données : `{receipt['data_digest']}`")
     out.append(f"- Empreinte de l'exécution : `{receipt['hash']}`")
     out.append("")
