@@ -22,7 +22,7 @@ from dsl.rulebook import Rulebook
 def refuse_unknown_commitments(connection: Connection, rulebook: Rulebook, period: Period) -> None:
     """An engagement naming a territory, bailleur, commune… the database does not know would
     be silently ignored: refuse to check, saying where (E507)."""
-    errors = database_diagnostics(connection, rulebook, period)
+    errors = [d for d in database_diagnostics(connection, rulebook, period) if d.is_error]
     if errors:
         rendered = "\n\n".join(d.render(rulebook.sources) for d in errors[:20])
         raise MixiteError(

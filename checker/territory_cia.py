@@ -84,8 +84,10 @@ def load_with_cia(base_paths: Sequence[Path], versions: Sequence[CiaVersion]) ->
     return rulebook
 
 
-def declared_files(territory_file: Path) -> list[Path]:
-    """The CIA files `territoire.yaml` declares (`cia:`, names relative to its folder)."""
+def declared_files(territory_file: Path, required: bool = True) -> list[Path]:
+    """The CIA files `territoire.yaml` declares (`cia:`, names relative to its folder). A file
+    absent is refused, unless not `required` (the web, where a CIA has its own upload page):
+    then only the files present are returned."""
     try:
         document = yaml.safe_load(territory_file.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -99,6 +101,8 @@ def declared_files(territory_file: Path) -> list[Path]:
     for name in names:
         path = territory_file.parent / str(name)
         if not path.is_file():
+            if not required:
+                continue
             raise MixiteError(f"{territory_file.name} : cia : fichier « {name} » introuvable "
                               f"(cherché dans {territory_file.parent}).")  # fmt: skip
         files.append(path)

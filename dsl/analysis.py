@@ -435,9 +435,16 @@ class _Analyser:
             self.error(
                 "E401", f"engagement {name} sans source (le document signé)", commitment.span
             )
-        if not commitment.objectives:
+        if not commitment.objectives and not commitment.qualitatives:
             self.error("W105", f"engagement {name} sans objectif : mixite n'y vérifie rien", commitment.span,
                        hint="ajoutez une ligne par objectif de la convention : objectif RÈGLE : 25 %")  # fmt: skip
+        for qualitative in commitment.qualitatives:
+            if qualitative.owed_by is None:
+                self.error("W107", "engagement qualitatif sans « par » : qui le doit ?", qualitative.head,
+                           hint='ajoutez sous lui : par "Bailleurs signataires"')  # fmt: skip
+            if qualitative.done is not None and not qualitative.sources:
+                self.error("W107", "engagement qualitatif déclaré fait sans référence", qualitative.head,
+                           hint='ajoutez sous lui la pièce qui l\'atteste : source "Bilan 2025 de la CIL"')  # fmt: skip
         day = commitment.start or dt.date.max
         first: dict[tuple[str, frozenset[tuple[str, str]]], ast.Objective] = {}
         for objective in commitment.objectives:
@@ -525,10 +532,14 @@ class _Analyser:
                 self.error("E506", f"« {item.name} » : les {entity.label} ne se comptent pas par ce périmètre",
                            item.span, hint="périmètres possibles : "
                            + ", ".join(d for d in entity.dimensions if d != "epci"))  # fmt: skip
-            elif entity is not None and (field := entity.fields.get(item.name)) is not None:
-                if field.values and item.value not in field.values:
-                    self.error("E304", f"« {item.value} » n'est pas un(e) {item.name} : "
-                               + ", ".join(field.values), item.span)  # fmt: skip
+            elif (
+                entity is not None
+                and (field := entity.fields.get(item.name)) is not None
+                and field.values
+                and item.value not in field.values
+            ):
+                self.error("E304", f"« {item.value} » n'est pas un(e) {item.name} : "
+                           + ", ".join(field.values), item.span)  # fmt: skip
 
     @staticmethod
     def rules_version_at(rule: ast.Rule, day: dt.date) -> ast.Version | None:

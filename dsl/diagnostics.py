@@ -46,7 +46,7 @@ CODES: dict[str, str] = {
     "E504": "deux objectifs pour le même périmètre",
     "E505": "objectif impossible : part au-delà de 100 % ou nombre négatif",
     "E506": "périmètre d'objectif que les données ne permettent pas de compter",
-    "E507": "engagement qui ne correspond pas à la base : territoire ou périmètre inconnu",
+    "E507": "objectif dont le périmètre nomme un bailleur, une commune… inconnus de la base",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
@@ -54,6 +54,8 @@ CODES: dict[str, str] = {
     "W104": "version par différence : une clause identique à celle reprise",
     "W105": "engagement sans objectif",
     "W106": "objectif sans source",
+    "W107": "engagement qualitatif incomplet : sans « par », ou fait sans référence",
+    "W108": "engagement d'un territoire absent de la base",
 }
 
 

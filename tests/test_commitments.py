@@ -3,6 +3,7 @@ is a located diagnostic with its code; the diagnostics page's examples produce t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -13,12 +14,15 @@ from sqlalchemy import create_engine
 
 from checker.checking import evaluate
 from checker.errors import MixiteError
+from checker.evaluate.commitments import database_diagnostics
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
 from checker.paths import rules_dir
+from checker.report import present
 from checker.rulebook_loader import load_rules, require_rules
 from dsl.diagnostics import Diagnostic
+from dsl.formatter import format_text
 from tests import bundles
 from tests.bundles import BAILLEUR_B, EPCI
 from tests.test_evaluate import ATTRIBUTIONS, DWELLINGS, RULE, _results
@@ -163,7 +167,10 @@ def _commitment_examples() -> list[tuple[str, dict[str, str], bool]]:
     examples = []
     for heading in HEADING.finditer(markdown):
         code = heading.group("code")
-        if not (code.startswith("E5") or code in ("W105", "W106")) or code == "E507":
+        if not (code.startswith("E5") or code in ("W105", "W106", "W107")) or code in (
+            "E507",
+            "W108",
+        ):
             continue  # E507 compares an engagement with the database: tested with the evaluator
         directive = DIRECTIVE.search(markdown, heading.end())
         assert directive is not None, code
@@ -200,7 +207,7 @@ def test_every_commitment_code_is_on_the_diagnostics_page() -> None:
     from dsl.diagnostics import CODES
 
     documented = {code for code, _, _ in _commitment_examples()}
-    wanted = {c for c in CODES if c.startswith("E5") or c in ("W105", "W106")}
+    wanted = {c for c in CODES if c.startswith("E5") or c in ("W105", "W106", "W107")}
     # E507 compares an engagement with the database: documented with `mixite check`, tested below.
     assert wanted - {"E507"} <= documented
 
@@ -321,26 +328,150 @@ def test_an_engagement_naming_what_the_database_does_not_know_is_refused(
     )
 
 
-def test_an_engagement_for_a_territory_not_in_the_database_is_refused(
+def test_an_engagement_for_a_territory_not_in_the_database_is_warned_not_refused(
     crafted: str, tmp_path: Path
 ) -> None:
     rules = _cia(
         tmp_path,
-        """  objectif L441-1.Q1-HORS-QPV : 30 %
+        """  objectif L441-1.Q1-HORS-QPV pour bailleur = "912999999" : 30 %
     source "CIA de test, article 4"
 """,
     )
     cia = rules / "local" / "cia.regles"
     cia.write_text(cia.read_text(encoding="utf-8").replace(EPCI, "200046977"), encoding="utf-8")
-    with pytest.raises(
-        MixiteError, match=r"E507: engagement CIA-TEST-2024 : territoire « 200046977 » absent"
-    ):
-        _check(crafted, rules)
-    # The same engagement outside the checked period is not applied, so not refused.
     rulebook, _ = require_rules([rules])
     engine = create_engine(crafted)
     try:
         with engine.connect() as connection:
-            evaluate(connection, rulebook, Period.year(2023), Options(), None)
+            [warning] = database_diagnostics(connection, rulebook, Period.year(2024))
+            # Its scope is not compared with the database: it applies to nothing here.
+            evaluate(connection, rulebook, Period.year(2024), Options(), None)
     finally:
         engine.dispose()
+    assert (warning.code, warning.is_error) == ("W108", False)
+    assert "territoire « 200046977 » absent de la base, l'engagement ne s'applique à rien" in (
+        warning.message
+    )
+
+
+# ------------------------------------------------------------------ qualitative commitments
+
+QUALITATIVE = """  du 15/01/2024 au 31/12/2029
+  objectif L441-1.Q1-HORS-QPV : 30 %
+    source "CIA d'essai, article 4"
+  qualitatif "Proposer à chaque ménage relogé au moins un logement hors QPV"
+    par "Bailleurs signataires"
+    échéance 31/12/2027
+  qualitatif "Créer la commission de coordination"
+    fait 14/11/2023
+"""
+
+
+def test_qualitative_commitments_are_read_and_an_incomplete_one_is_warned(tmp_path: Path) -> None:
+    diagnostics = _lint(tmp_path, HEADER + QUALITATIVE)
+    assert _codes(diagnostics) == [("W107", 12), ("W107", 12)]
+    loaded = load_rules([rules_dir(), tmp_path])
+    assert loaded.rulebook is not None
+    first, second = loaded.rulebook.commitments["CIA-TEST-2024"].qualitatives
+    assert (first.owed_by, first.due, first.done) == (
+        "Bailleurs signataires",
+        dt.date(2027, 12, 31),
+        None,
+    )
+    assert (second.owed_by, second.done) == (None, dt.date(2023, 11, 14))
+    assert present.qualitative_text(first) == (
+        "Proposer à chaque ménage relogé au moins un logement hors QPV — dû par : Bailleurs "
+        "signataires — échéance : 31/12/2027 — non déclaré fait"
+    )
+
+
+def test_qualitative_commitments_keep_their_canonical_form() -> None:
+    text = HEADER + QUALITATIVE
+    assert format_text(text, "cia.regles") == (text, [])
+    scrambled = text.replace("    par ", "    par   ").replace("échéance 31", "ÉCHÉANCE  31")
+    assert format_text(scrambled, "cia.regles") == (text, [])
+
+
+# ------------------------------------------------------------------ local rules
+
+
+LOCAL_RULES = """
+règle LIZE.Q1-COMMUNES
+  titre "Part des attributions aux ménages du premier quartile, par commune"
+  source "CIA de test, article 9" url "https://exemple.invalid/cia.pdf"
+  objectif local
+  version du 01/01/2024
+    source "CIA de test, article 9" url "https://exemple.invalid/cia.pdf"
+    parmi les attributions où bail_signe
+    par epci, commune
+    exiger une part d'au moins l'objectif local vérifiant premier_quartile
+
+règle LIZE.Q1-EPCI
+  titre "Part des attributions aux ménages du premier quartile"
+  source "CIA de test, article 10" url "https://exemple.invalid/cia.pdf"
+  version du 01/01/2024
+    source "CIA de test, article 10" url "https://exemple.invalid/cia.pdf"
+    parmi les attributions où bail_signe
+    exiger une part d'au moins 20 % vérifiant premier_quartile
+"""
+OTHER_EPCI = "910000041"
+
+
+def test_a_local_rule_belongs_to_its_territory_and_judges_only_the_scopes_with_an_objective(
+    db_url: str, tmp_path: Path
+) -> None:
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    other = (
+        bundles.TERRITORY.replace(EPCI, OTHER_EPCI)
+        .replace('"80901", nom: "Aval"', '"80911", nom: "Ailleurs"')
+        .replace('"80902", nom: "Amont"', '"80912", nom: "Loin"')
+        .replace('["80901"]', '["80911"]')
+        .replace('["80902"]', '["80912"]')
+        .replace("QN08001M", "QN08011M")
+        .replace("QP080099", "QP080911")
+    )
+    elsewhere = [
+        {**bundles.dwelling("M1", bundles.BAILLEUR_A, commune="80911"), "rpls_id": "M1"},
+    ]
+    attributions = [
+        {**bundles.household(90, bundles.BAILLEUR_A, "M1", "15/03/2024", "500")},
+    ]
+    import_bundle(
+        [bundles.write_bundle(tmp_path / "autre", elsewhere, attributions, other)], db_url
+    )
+    rules = _cia(
+        tmp_path,
+        """  objectif LIZE.Q1-COMMUNES : 20 %
+    source "CIA de test, article 9"
+  objectif LIZE.Q1-COMMUNES pour commune = "80902" : 30 %
+    source "CIA de test, article 9"
+""",
+    )
+    cia = rules / "local" / "cia.regles"
+    cia.write_text(cia.read_text(encoding="utf-8") + LOCAL_RULES, encoding="utf-8")
+    results = _results(db_url, Period.year(2024), rules=rules)
+    local = {
+        (r["rule"], tuple(sorted(r["scope"].items()))): r  # type: ignore[union-attr]
+        for r in results
+        if str(r["rule"]).startswith("LIZE.")
+    }
+    # The other territory's EPCI: not applicable, saying whose rule it is.
+    for rule in ("LIZE.Q1-COMMUNES", "LIZE.Q1-EPCI"):
+        other_result = local[(rule, (("epci", OTHER_EPCI),))]
+        assert other_result["status"] == "non_applicable"
+        assert "règle locale de l'engagement CIA-TEST-2024 (territoire 910000009)" in str(
+            other_result["message"]
+        )
+    # The commune with an objective is judged against it; the other commune is not judged.
+    judged = local[("LIZE.Q1-COMMUNES", (("commune", "80902"), ("epci", EPCI)))]
+    assert (judged["target"], judged["target_source"]) == (0.3, "CIA-TEST-2024")
+    unjudged = local[("LIZE.Q1-COMMUNES", (("commune", "80901"), ("epci", EPCI)))]
+    assert (unjudged["status"], unjudged["message"]) == (
+        "non_applicable",
+        "aucun objectif fixé par la convention pour ce périmètre",
+    )
+    assert unjudged["denominator"] == 10
+    # The EPCI-wide objective is computed though the rule groups by commune only.
+    assert local[("LIZE.Q1-COMMUNES", (("epci", EPCI),))]["target"] == 0.2
+    # A local rule's own target comes from its convention, not from the law.
+    assert local[("LIZE.Q1-EPCI", (("epci", EPCI),))]["target_source"] == "CIA-TEST-2024"

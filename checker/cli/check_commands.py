@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
         from checker import frenchfmt
         from checker.checking import run_check
         from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.commitments import database_diagnostics
         from checker.evaluate.run import Options, Period
         from checker.paths import rules_dir
         from checker.report import terminal
@@ -145,6 +146,9 @@ def register(app: typer.Typer) -> None:
         checked: list[Checked] = []
         files: dict[Path, str | bytes] = {}
         with engine.begin() as connection:
+            for warning in database_diagnostics(connection, rulebook, last):
+                if not warning.is_error:  # the errors refuse the check, in run_check
+                    err.print(warning.render(rulebook.sources), markup=False, highlight=False)
             for period in periods:
                 day = as_of if period is last else None
                 outcome = run_check(connection, rulebook, period, options, day, cia)

@@ -37,8 +37,8 @@ def in_force(commitment: ast.Commitment, period: Period) -> bool:
 def database_diagnostics(
     connection: Connection, rulebook: Rulebook, period: Period
 ) -> list[Diagnostic]:
-    """E507 for each engagement in force during `period` whose territory, or one of whose
-    objectives' scope values, the database does not know."""
+    """For each engagement in force during `period`: W108 when the database does not know its
+    territory, E507 for each scope value of its objectives the database does not know."""
     known: dict[str, set[str]] = {}
 
     def values(name: str) -> set[str]:
@@ -55,9 +55,12 @@ def database_diagnostics(
             continue
         name = commitment.commitment_id
         if commitment.territory not in values("epci"):
+            # A rules folder may hold the CIA of several territories, and a database only some
+            # of them: a warning (it applies to nothing here), not a refusal.
             diagnostics.append(Diagnostic(
-                "E507", f"engagement {name} : territoire « {commitment.territory} » absent de la base "
-                f"(EPCI importés : {_listed(values('epci'))})", commitment.span,
+                "W108", f"engagement {name} : territoire « {commitment.territory} » absent de la base, "
+                f"l'engagement ne s'applique à rien (EPCI importés : {_listed(values('epci'))})",
+                commitment.span,
                 hint="vérifiez le SIREN de l'EPCI dans la convention et dans territoire.yaml"))  # fmt: skip
             continue
         for objective in commitment.objectives:

@@ -171,7 +171,15 @@ class Evaluator:
         latest = versions[-1]
         results: list[Result] = []
         applicable: list[str] = []
+        territories = self._territories_of(rule_id)
         for epci in self.epcis:
+            if territories and epci["siren"] not in territories:
+                owners = ", ".join(
+                    f"{cid} (territoire {siren})" for siren, cid in territories.items()
+                )
+                results.append(self._not_applicable(rule_id, _version_label(latest), epci,
+                    f"règle locale de l'engagement {owners} : elle ne s'applique pas à cet EPCI"))  # fmt: skip
+                continue
             verdict = self._applicable(latest, epci)
             if verdict is False:
                 results.append(self._not_applicable(rule_id, _version_label(latest), epci,
@@ -364,12 +372,27 @@ class Evaluator:
         requirement = latest.requirement
         assert requirement is not None
         target: Fraction | None = law_target
-        target_source: str | None = "loi"
+        # A local rule's own target (a value, or a parameter of its file) comes from its
+        # convention, not from the law.
+        territories = self._territories_of(rule_id)
+        target_source: str | None = territories.get(scope["epci"], "loi")
         local = self._local_objective(rule_id, scope)
         if local is not None:
             target, target_source = local
         elif isinstance(requirement.target, ast.LocalObjective):
             target_source = None
+            if territories and set(scope) != {"epci"}:
+                # A local rule counted per commune (or per bailleur…) judges the scopes its
+                # convention sets an objective for; the others are reported, not judged.
+                rate = (
+                    rounded(Fraction(counts.numerator, counts.denominator))
+                    if counts.denominator
+                    else None
+                )
+                return Result(rule_id, _version_label(latest), scope, NON_APPLICABLE, counts.numerator,
+                              counts.denominator, rate, None, None, counts.unknown, requirement.kind, None,
+                              [_version_label(v) for v in versions], {}, parameters,
+                              "aucun objectif fixé par la convention pour ce périmètre")  # fmt: skip
         if (
             target is None
             and isinstance(requirement.target, ast.LocalObjective)
@@ -431,6 +454,18 @@ class Evaluator:
             requirement.target, {"fact_date": self.period.end}
         )
         return value if isinstance(value, Fraction) else None
+
+    def _territories_of(self, rule_id: str) -> dict[str, str]:
+        """A local rule (written in a file with an engagement) belongs to the territories of
+        that file's engagements: EPCI SIREN -> engagement identifier. Empty for the others."""
+        file = self.rulebook.rule_files.get(rule_id)
+        return {
+            commitment.territory: commitment.commitment_id
+            for commitment in sorted(
+                self.rulebook.commitments.values(), key=lambda c: c.commitment_id
+            )
+            if commitment.span.file == file and commitment.territory is not None
+        }
 
     def _commitments_in_force(self) -> list[ast.Commitment]:
         """The engagements whose period meets the checked period, by identifier."""

@@ -811,10 +811,12 @@ def import_bundle(
     db_url: str,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    cia_required: bool = True,
 ) -> ImportResult:
     """Import the bundle's data, then store the CIA its territoire.yaml declares (a new version
     when its text changed, even if the data were already imported). The CIA is checked with the
-    rules before anything is imported."""
+    rules before anything is imported. Without `cia_required`, a declared CIA file absent from
+    the bundle is left out (the web uploads a CIA on its own page)."""
     from checker.paths import rules_dir
     from checker.territory_cia import (
         check_declared,
@@ -825,7 +827,7 @@ def import_bundle(
 
     bundle = find_bundle(paths)
     territory = bundle.files.get("territoire")
-    cia_files = declared_files(territory) if territory else []
+    cia_files = declared_files(territory, cia_required) if territory else []
     check_declared(cia_files, [rules_dir()])
     result = _import_data(bundle, db_url, progress, now)
     epci = territory_siren(territory) if territory else None

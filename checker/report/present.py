@@ -126,6 +126,23 @@ def shortfall_meaning(result: Result, bound: str | None) -> str:
     return "manquantes pour atteindre la cible"
 
 
+def qualitative_text(item: ast.Qualitative) -> str:
+    """A qualitative commitment in one sentence: what, who owes it, by when, declared done."""
+    parts = [item.text]
+    if item.owed_by:
+        parts.append(f"dû par : {item.owed_by}")
+    if item.due:
+        parts.append(f"échéance : {item.due:%d/%m/%Y}")
+    if item.done:
+        reference = "; ".join(source.title for source in item.sources)
+        parts.append(
+            f"déclaré fait le {item.done:%d/%m/%Y}" + (f" ({reference})" if reference else "")
+        )
+    else:
+        parts.append("non déclaré fait")
+    return " — ".join(parts)
+
+
 def cia_versions(receipt: dict[str, Any]) -> list[str]:
     """The stored CIA versions a run applied (`mixite check` without --rules), for people."""
     return [
