@@ -236,7 +236,7 @@ def register(app: typer.Typer) -> None:
             notes.append("les règles ont changé depuis cette exécution")
         if current_data != run.data_digest:
             notes.append("les données ont changé depuis cette exécution (nouvel import)")
-        recomputed = runs.canonical(json_report.results_block(results))
+        recomputed = runs.canonical(runs.as_stored(json_report.results_block(results), run.results))
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
