@@ -521,6 +521,27 @@ def test_the_word_document_has_the_synthesis_and_boxes_for_observations(reports:
     assert len(boxes) == 10 + 1
 
 
+def test_the_word_tables_fit_the_page_and_give_the_words_room(reports: Path) -> None:
+    """Equal columns cut the rule ids inside words (checked in LibreOffice): the synthesis and
+    the CIA's objectives have set widths, within the A4 text width, the obligation widest."""
+    from docx.shared import Mm
+
+    document = Document(str(reports / "rapport.docx"))
+    synthesis = document.tables[0]
+    objectives = next(t for t in document.tables if t.rows[0].cells[0].text == "Objectif")
+    for table in (synthesis, objectives):
+        widths = [column.width for column in table.columns]
+        assert None not in widths and sum(widths) <= Mm(174.5)  # twips round up
+        assert widths[0] == max(widths)
+        for row in table.rows:
+            assert [cell.width for cell in row.cells] == widths
+    first = synthesis.rows[1].cells
+    rule, _, title = first[0].text.partition("\n")
+    assert rule.startswith(("L", "R")) and " " not in rule and title
+    owed = first[5].text.split("\n")
+    assert all(" : " in line for line in owed)
+
+
 # ------------------------------------------------------------------ several years
 def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     done = mixite("check", "--year", "2024-2025", *RULES, "--db", demo_db)
