@@ -196,6 +196,7 @@ PAGES = {  # path -> roles answered 200 (others: 403)
     "/cia": ["admin", "epci", "etat", "bailleur-a", "bailleur-b", "al"],
     "/caleol": ["admin", "epci", "bailleur-a", "bailleur-b"],
     "/executions": ["admin", "epci", "etat"],
+    "/utilisateurs": ["admin", "epci"],
 }
 
 

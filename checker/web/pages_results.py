@@ -39,6 +39,7 @@ REPORT_FORMATS = {
     "md": ("text/markdown; charset=utf-8", "texte Markdown"),
     "json": ("application/json", "données JSON"),
 }
+RECORDS_PER_PAGE = 100  # the CSV holds them all
 _STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "conforme", "non_applicable")
 
 
@@ -130,21 +131,46 @@ def _drilldown(request: Request, connection: Connection, rule_id: str, annee: in
 
 @router.get("/resultats/{rule_id}/enregistrements")
 def records_page(request: Request, rule_id: str, annee: int, au: str | None = None,
-                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
+                 perimetre: Annotated[list[str], Query()] = [],  # noqa: B006
+                 page: Annotated[int, Query(ge=1)] = 1) -> Response:  # fmt: skip
     with transaction(request) as connection:
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
         names = Names.load(connection)
         table = record_table(found.explanation, ReportNames.load(connection))
     shown = [i for i, key in enumerate(table.keys) if not key.endswith(":code")]
-    csv_query = urlencode([("annee", annee), *([("au", au)] if au else []),
-                           *(("perimetre", p) for p in perimetre)])  # fmt: skip
+    query = [
+        ("annee", annee),
+        *([("au", au)] if au else []),
+        *(("perimetre", p) for p in perimetre),
+    ]
+    rows = table.text_rows()
+    pages = max(1, -(-len(rows) // RECORDS_PER_PAGE))
+    page = min(page, pages)
+    first = (page - 1) * RECORDS_PER_PAGE
+
+    def page_link(number: int) -> str:
+        return f"{request.url.path}?{urlencode([*query, ('page', number)])}"
+
     return render(request, "enregistrements.html", {
-        "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
+        "d": found, "perimetre": names.scope(found.scope),
+        "csv": f"{request.url.path}.csv?{urlencode(query)}",
         # On the page, names; the codes beside them are in the CSV, as on the terminal.
         "entetes": [table.headers[i] for i in shown],
-        "lignes": [[cells[i] for i in shown] for cells in table.text_rows()],
+        "lignes": [[cells[i] for i in shown] for cells in rows[first:first + RECORDS_PER_PAGE]],
         "pseudonymes": bool(table.keys) and table.keys[0] == "pseudonyme",
+        "pagination": {
+            "page": page, "pages": pages, "total": len(rows), "premier": first + 1,
+            "dernier": min(first + RECORDS_PER_PAGE, len(rows)),
+            "precedente": page_link(page - 1) if page > 1 else None,
+            "suivante": page_link(page + 1) if page < pages else None,
+            "liens": {number: page_link(number) for number in _page_numbers(page, pages)},
+        },
     })  # fmt: skip
+
+
+def _page_numbers(page: int, pages: int) -> list[int]:
+    """The pages linked by number: the first, the last, and two on each side of this one."""
+    return sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
 
 
 @router.get("/resultats/{rule_id}/enregistrements.csv")
