@@ -73,7 +73,9 @@ def cache_key(paths: Sequence[Path]) -> str | None:
     sha.update(str(Path.cwd().resolve()).encode() + b"\0")
     try:
         for path in paths:
-            sha.update(b"path\0" + str(path).encode() + b"\0" + str(path.resolve()).encode() + b"\0")
+            sha.update(
+                b"path\0" + str(path).encode() + b"\0" + str(path.resolve()).encode() + b"\0"
+            )
             for file in _files_under(path):
                 sha.update(str(file.resolve()).encode() + b"\0")
                 sha.update(hashlib.sha256(file.read_bytes()).digest())
@@ -185,6 +187,8 @@ def write(key: str, loaded: LoadedRules) -> None:
 
 
 def _prune(directory: Path) -> None:
-    entries = sorted(directory.glob("*.pickle"), key=lambda path: path.stat().st_mtime, reverse=True)
+    entries = sorted(
+        directory.glob("*.pickle"), key=lambda path: path.stat().st_mtime, reverse=True
+    )
     for stale in entries[_KEPT_ENTRIES:]:
         stale.unlink(missing_ok=True)

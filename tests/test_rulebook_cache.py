@@ -91,7 +91,10 @@ def test_an_edited_rule_file_is_checked_again(cache: Path, tmp_path: Path) -> No
 def test_a_changed_data_table_outside_the_rule_folder_is_seen(cache: Path, tmp_path: Path) -> None:
     table = tmp_path / "donnees" / "taux.csv"
     table.parent.mkdir()
-    table.write_text("en_vigueur_du,en_vigueur_au,valeur,source_titre,source_url\n2024-01-01,,250,Convention,https://example.org\n", encoding="utf-8")
+    table.write_text(
+        "en_vigueur_du,en_vigueur_au,valeur,source_titre,source_url\n2024-01-01,,250,Convention,https://example.org\n",
+        encoding="utf-8",
+    )
     rules = tmp_path / "regles"
     rules.mkdir()
     (rules / "local.regles").write_text(
@@ -104,7 +107,10 @@ def test_a_changed_data_table_outside_the_rule_folder_is_seen(cache: Path, tmp_p
     first = load_rules([rules])
     assert first.rulebook is not None, [d.message for d in first.diagnostics]
     value = first.rulebook.parameters["taux_local"].values[0].value
-    table.write_text("en_vigueur_du,en_vigueur_au,valeur,source_titre,source_url\n2024-01-01,,300,Convention,https://example.org\n", encoding="utf-8")
+    table.write_text(
+        "en_vigueur_du,en_vigueur_au,valeur,source_titre,source_url\n2024-01-01,,300,Convention,https://example.org\n",
+        encoding="utf-8",
+    )
     second = load_rules([rules])
     assert second.rulebook is not None
     assert second.rulebook.parameters["taux_local"].values[0].value != value
