@@ -367,19 +367,15 @@ def register_bilan(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
-        from sqlalchemy import select as sql_select
-
-        from checker.db import models
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.report import bilan
+        from checker.report.names import Names
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
             rows = bilan.bilan(connection, year, bailleur)
-            names = dict(
-                connection.execute(sql_select(models.Bailleur.siren, models.Bailleur.nom)).all()
-            )
+            names = Names.load(connection)
         engine.dispose()
         if not rows:
             raise MixiteError(
@@ -388,7 +384,7 @@ def register_bilan(app: typer.Typer) -> None:
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows), encoding="utf-8", newline="")
+        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
         stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
