@@ -109,11 +109,10 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         total = int(position.split(" sur ")[1].split()[0].rstrip(".").replace("\u202f", ""))
         pages = -(-total // 100)
         assert page.locator("tbody tr").count() == min(total, 100)
-        if pages > 1:
-            assert f"page 1 sur {pages}" in position
-            page.locator("nav[aria-label^='Pages'] >> text=Page suivante").first.click()
-            assert page.inner_text("#page-enregistrements").startswith("Enregistrements 101 à")
-            axe.check()
+        assert pages > 1 and f"page 1 sur {pages}" in position  # the demo: several hundred
+        page.locator("nav[aria-label^='Pages'] >> text=Page suivante").first.click()
+        assert page.inner_text("#page-enregistrements").startswith("Enregistrements 101 à")
+        axe.check()
         # Download the XLSX report and open it.
         page.goto(base + "/resultats?annee=2025")
         with page.expect_download(timeout=300_000) as download:  # every year is evaluated
