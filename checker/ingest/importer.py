@@ -806,7 +806,11 @@ def import_bundle(
     db_url: str,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    epci: str | None = None,
 ) -> ImportResult:
+    """Import a bundle, all or nothing. `epci`: the territory of a bundle without
+    territoire.yaml (the web passes an EPCI account's own), whose conventions name its
+    réservataires; ignored when the bundle has its territory file."""
     progress = progress or _NoProgress()
     bundle = find_bundle(paths)
     digest, file_digests = bundle_digest(bundle)
@@ -840,7 +844,7 @@ def import_bundle(
                 insert(models.ImportBatch).values(
                     imported_at=now(),
                     bundle_sha256=digest,
-                    epci_siren=territory.epci.siren if territory else None,
+                    epci_siren=territory.epci.siren if territory else epci,
                     files=[],
                     summary={},
                 )
@@ -850,6 +854,8 @@ def import_bundle(
             importer.batch_id = int(primary_key[0])
             if territory is not None:
                 importer.territory(territory)
+            else:
+                importer.epci = epci
             specs = {
                 "logements": (row_models.LOGEMENTS_SPEC, importer.logements),
                 "attributions": (row_models.ATTRIBUTIONS_SPEC, importer.attributions),
