@@ -1,0 +1,247 @@
+"""Inputs an import must refuse, located and in French, leaving the database as it was (#12).
+
+Each test imports the small bundle, breaks one of its files, and checks the exact message of
+the refused import and that a dump of the database is unchanged, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checker.ingest import tabular
+from checker.ingest.importer import ImportRefused, import_bundle
+from tests.dbdump import dump
+
+NBSP = "\u202f"
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle, delimiter=";"))
+
+
+def _write_raw(path: Path, rows: list[list[str]], separator: str = ";") -> None:
+    """Rows joined with `separator` and no quoting at all, as a careless re-save writes them."""
+    path.write_text("\n".join(separator.join(row) for row in rows) + "\n", encoding="utf-8")
+
+
+def _refused_unchanged(bundle: Path, url: str, edit: Callable[[Path], None]) -> list[str]:
+    """Import the bundle, apply `edit`, import again: refused, and the database unchanged."""
+    import_bundle([bundle], url)
+    before = dump(url)
+    edit(bundle)
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([bundle], url)
+    assert dump(url) == before
+    return [problem.render() for problem in refused.value.problems]
+
+
+# -- 1. shifted columns -----------------------------------------------------------------------
+
+
+def test_a_comma_file_with_decimal_commas_is_refused_once_with_the_cause(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "attributions.csv")
+        position = rows[0].index("revenus_mensuels")
+        for row in rows[1:]:
+            row[position] = "1194,97"
+            row[rows[0].index("rfr_n2")] = "14140"
+        _write_raw(bundle / "attributions.csv", rows, ",")
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "attributions.csv:2: 4 ligne(s) sur 4 ont 1 champ(s) de plus que l'en-tête (20), à "
+        "partir de celle-ci : leurs valeurs sont décalées, elles sont refusées. Cause probable : "
+        "des nombres à virgule décimale (1194,97) dans un fichier séparé par des virgules. "
+        "Enregistrez le fichier avec le séparateur « ; », ou mettez ces nombres entre guillemets."
+    ]
+
+
+def test_one_row_with_a_field_too_many_or_too_few_is_located(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "attributions.csv")
+        rows[2].append("")  # line 3: one field more, empty
+        rows[3] = rows[3][:-1]  # line 4: one field fewer
+        _write_raw(bundle / "attributions.csv", rows)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "attributions.csv:3: la ligne a 21 champ(s), l'en-tête en a 20 : valeurs décalées, "
+        "ligne refusée",
+        "attributions.csv:4: la ligne a 19 champ(s), l'en-tête en a 20 : valeurs décalées, "
+        "ligne refusée",
+    ]
+
+
+# -- 2. look-alike digits ---------------------------------------------------------------------
+
+
+def test_full_width_digits_are_refused(db_url: str, mini_bundle: Path) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "attributions.csv")
+        rows[1][rows[0].index("revenus_mensuels")] = "１２３"
+        rows[2][rows[0].index("nb_titulaires")] = "٢"  # Arabic-Indic two
+        _write_raw(bundle / "attributions.csv", rows)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "attributions.csv:2:16: revenus_mensuels : « １２３ » contient un chiffre qui n'est pas "
+        "0 à 9 (« １ », chiffre pleine chasse ou d'un autre alphabet) : retapez la valeur",
+        "attributions.csv:3:13: nb_titulaires : « ٢ » contient un chiffre qui n'est pas 0 à 9 "
+        "(« ٢ », chiffre pleine chasse ou d'un autre alphabet) : retapez la valeur",
+    ]
+
+
+# -- 3. what the CSV reader cannot read -------------------------------------------------------
+
+
+def test_a_quote_never_closed_is_located_where_it_opens(db_url: str, mini_bundle: Path) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "attributions.csv")
+        rows[2][rows[0].index("derogation_plafonds")] = '"sans fin'
+        filler = [["x" * 100] for _ in range(1400)]  # 140 000 characters after the quote
+        _write_raw(bundle / "attributions.csv", rows + filler)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        f"attributions.csv:3: une cellule commençant sur cette ligne dépasse 131{NBSP}072 "
+        "caractères : un guillemet ouvert n'y est sans doute jamais refermé (ou le fichier "
+        "n'est pas un export texte). Fichier refusé."
+    ]
+
+
+def test_a_stray_quote_in_a_short_file_is_reported_on_its_own_line(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "logements.csv")
+        rows[2][rows[0].index("surface")] = '"48'
+        _write_raw(bundle / "logements.csv", rows)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "logements.csv:3: la ligne a 7 champ(s), l'en-tête en a 8 : valeurs décalées, ligne "
+        "refusée (elle court jusqu'à la ligne 5 : un guillemet ouvert sur cette ligne n'est sans "
+        "doute pas refermé)"
+    ]
+
+
+def test_a_cell_of_ten_megabytes_is_refused(db_url: str, mini_bundle: Path) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "attributions.csv")
+        rows[3][rows[0].index("derogation_plafonds")] = "y" * 10_000_000
+        _write_raw(bundle / "attributions.csv", rows)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert len(rendered) == 1
+    assert rendered[0].startswith(
+        f"attributions.csv:4: une cellule commençant sur cette ligne dépasse 131{NBSP}072"
+    )
+
+
+def test_binary_garbage_is_refused_at_its_first_undefined_byte(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:
+        path = bundle / "caleol.csv"
+        path.write_bytes(path.read_bytes() + b"\x02\x81\xfe\xff garbage\n")
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "caleol.csv:5:2: octet 0x81 : le fichier n'est ni en UTF-8 ni en Windows-1252 (fichier "
+        "binaire ou autre encodage). Fichier refusé."
+    ]
+
+
+def test_a_nul_byte_is_refused_where_it_is(db_url: str, mini_bundle: Path) -> None:
+    def edit(bundle: Path) -> None:
+        path = bundle / "attributions.csv"
+        lines = path.read_bytes().split(b"\n")
+        lines[2] = lines[2].replace(b";non;", b";n\x00n;", 1)
+        path.write_bytes(b"\n".join(lines))
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert len(rendered) == 1
+    assert rendered[0].startswith("attributions.csv:3:")
+    assert "caractère NUL (octet 0) : le fichier n'est pas un export texte" in rendered[0]
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"),
+    [("utf-16", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-le", "UTF-16 ou UTF-32")],
+)
+def test_utf16_and_utf32_files_are_a_wrong_encoding(
+    db_url: str, mini_bundle: Path, codec: str, name: str
+) -> None:
+    def edit(bundle: Path) -> None:
+        path = bundle / "logements.csv"
+        path.write_bytes(path.read_text(encoding="utf-8").encode(codec))
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        f"logements.csv: le fichier est encodé en {name}, que mixite ne lit pas. Fichier refusé."
+    ]
+
+
+def test_an_oversized_file_is_refused_before_reading(
+    db_url: str, mini_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def edit(bundle: Path) -> None:
+        monkeypatch.setattr(tabular, "MAX_TABLE_BYTES", 512)
+        with (bundle / "attributions.csv").open("a", encoding="utf-8") as handle:
+            handle.write("\n")  # a new digest, the same rows
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "attributions.csv: fichier trop volumineux (755 octets ; 512 octets au plus).",
+    ]
+
+
+# -- 4. values a database column cannot hold --------------------------------------------------
+
+
+def test_values_over_a_column_limit_are_refused_on_both_databases(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:
+        rows = _rows(bundle / "caleol.csv")
+        rows[1][rows[0].index("rang")] = "3000000000"
+        _write_raw(bundle / "caleol.csv", rows)
+        rows = _rows(bundle / "logements.csv")
+        rows[1][rows[0].index("surface")] = "99 999 999 999,99"
+        _write_raw(bundle / "logements.csv", rows)
+        rows = _rows(bundle / "attributions.csv")
+        rows[1][rows[0].index("revenus_mensuels")] = "9" * 30
+        rows[2][rows[0].index("rfr_n2")] = str(2**63)
+        rows[3][rows[0].index("nb_moins_14")] = "9" * 5000
+        _write_raw(bundle / "attributions.csv", rows)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    nines = "9" * 40
+    assert rendered == [
+        f"logements.csv:2:7: surface : « 99 999 999 999,99 » : dépasse la limite de la base "
+        f"(999{NBSP}999,99 au plus)",
+        f"attributions.csv:2:16: revenus_mensuels : « {'9' * 30} » : dépasse la limite de la "
+        f"base (9{NBSP}223{NBSP}372{NBSP}036{NBSP}854{NBSP}775{NBSP}807 au plus)",
+        f"attributions.csv:3:17: rfr_n2 : « {2**63} » : dépasse la limite de la base "
+        f"(9{NBSP}223{NBSP}372{NBSP}036{NBSP}854{NBSP}775{NBSP}807 au plus)",
+        f"attributions.csv:4:15: nb_moins_14 : « {nines}… » : nombre trop long (30 chiffres au "
+        "plus)",
+        f"caleol.csv:2:5: rang : « 3000000000 » : dépasse la limite de la base "
+        f"(2{NBSP}147{NBSP}483{NBSP}647 au plus)",
+    ]
+
+
+def test_the_wrong_encoding_check_reads_the_marks() -> None:
+    assert tabular.wrong_encoding(codecs.BOM_UTF32_LE + b"a\0\0\0") == "UTF-32"
+    assert tabular.wrong_encoding(codecs.BOM_UTF8 + b"rpls_id;x") is None
+    assert tabular.wrong_encoding("rpls_id;é".encode("cp1252")) is None
