@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from checker.ingest import tabular
+from checker.ingest import tabular, territory
 from checker.ingest.importer import ImportRefused, import_bundle
 from tests.dbdump import dump
 
@@ -245,3 +246,84 @@ def test_the_wrong_encoding_check_reads_the_marks() -> None:
     assert tabular.wrong_encoding(codecs.BOM_UTF32_LE + b"a\0\0\0") == "UTF-32"
     assert tabular.wrong_encoding(codecs.BOM_UTF8 + b"rpls_id;x") is None
     assert tabular.wrong_encoding("rpls_id;é".encode("cp1252")) is None
+
+
+# -- 5. territoire.yaml -----------------------------------------------------------------------
+
+LAUGHS = 'lol0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"lol{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 9)
+)
+
+
+def _territory_edit(text: Callable[[str], str]) -> Callable[[Path], None]:
+    def edit(bundle: Path) -> None:
+        path = bundle / "territoire.yaml"
+        path.write_text(text(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+    return edit
+
+
+def test_a_billion_laughs_territory_is_refused_quickly(db_url: str, mini_bundle: Path) -> None:
+    started = time.monotonic()
+    rendered = _refused_unchanged(mini_bundle, db_url, _territory_edit(lambda t: t + LAUGHS))
+    assert time.monotonic() - started < 20
+    line = 25 + 5  # the first list whose expansion passes the bound (lol5: about 9^6 nodes)
+    assert rendered == [
+        f"territoire.yaml:{line}:7: les alias YAML (*nom) répètent ici le document au-delà de "
+        f"100{NBSP}000 éléments (ou en boucle) : fichier refusé"
+    ]
+
+
+def test_a_raw_nul_in_the_territory_is_located_in_french(db_url: str, mini_bundle: Path) -> None:
+    edit = _territory_edit(lambda t: t.replace("ESH de test", "ESH\x00de test"))
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert len(rendered) == 1
+    assert rendered[0].endswith(": caractère de contrôle U+0000 interdit dans un fichier YAML")
+    line = next(
+        number
+        for number, text in enumerate((mini_bundle / "territoire.yaml").read_text().split("\n"), 1)
+        if "\x00" in text
+    )
+    assert rendered[0].startswith(f"territoire.yaml:{line}:")
+
+
+def test_a_stray_quote_is_reported_where_it_opens(db_url: str, mini_bundle: Path) -> None:
+    def text(original: str) -> str:
+        lines = original.split("\n")
+        assert lines[4] == '  nom_arrete: "CA Amiens Métropole"'
+        # Line 5 opens a quote never closed; no other quote follows.
+        rest = [line.replace('"', "") for line in lines[5:]]
+        return "\n".join([*lines[:4], '  nom_arrete: "CA Amiens Métropole', *rest] + ["#"] * 2600)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, _territory_edit(text))
+    assert len(rendered) == 1
+    assert rendered[0].startswith("territoire.yaml:5:"), rendered
+    assert rendered[0].endswith("(guillemet ouvert ici et jamais refermé)")
+
+
+@pytest.mark.parametrize(("codec", "name"), [("utf-16", "UTF-16"), ("utf-32", "UTF-32")])
+def test_a_utf16_or_utf32_territory_is_a_wrong_encoding(
+    db_url: str, mini_bundle: Path, codec: str, name: str
+) -> None:
+    def edit(bundle: Path) -> None:
+        path = bundle / "territoire.yaml"
+        path.write_bytes(path.read_text(encoding="utf-8").encode(codec))
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        f"territoire.yaml: le fichier est encodé en {name}, que mixite ne lit pas : "
+        "enregistrez-le en UTF-8."
+    ]
+
+
+def test_an_oversized_territory_is_refused(
+    db_url: str, mini_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def edit(bundle: Path) -> None:
+        monkeypatch.setattr(territory, "MAX_TERRITORY_BYTES", 1024)
+        _territory_edit(lambda t: t + "#" * 2000 + "\n")(bundle)
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert len(rendered) == 1
+    assert rendered[0].startswith("territoire.yaml: fichier trop volumineux (")
+    assert rendered[0].endswith(" ; 1 ko au plus).")
