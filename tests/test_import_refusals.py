@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from checker.errors import MixiteError
 from checker.ingest import tabular, territory
+from checker.ingest.import_lock import ImportInProgress, import_lock
 from checker.ingest.importer import ImportRefused, import_bundle
+from checker.ingest.pseudonym import load_key
 from tests.dbdump import dump
 
 NBSP = "\u202f"
@@ -327,3 +334,126 @@ def test_an_oversized_territory_is_refused(
     assert len(rendered) == 1
     assert rendered[0].startswith("territoire.yaml: fichier trop volumineux (")
     assert rendered[0].endswith(" ; 1 ko au plus).")
+
+
+# -- 6. two imports at once -------------------------------------------------------------------
+
+
+def test_a_second_import_while_one_runs_is_told_to_retry(db_url: str, mini_bundle: Path) -> None:
+    import_bundle([mini_bundle], db_url)
+    before = dump(db_url)
+    (mini_bundle / "caleol.csv").write_text(
+        (mini_bundle / "caleol.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    with import_lock(db_url), pytest.raises(ImportInProgress) as busy:
+        import_bundle([mini_bundle], db_url)
+    assert busy.value.message == (
+        "Un autre import est en cours sur cette base : attendez qu'il se termine, puis "
+        "relancez mixite import."
+    )
+    assert dump(db_url) == before
+    assert import_bundle([mini_bundle], db_url).batch_id == 2  # the lock is released
+
+
+def test_the_lock_is_taken_before_the_key_is_created(
+    db_url: str, mini_bundle: Path, tmp_path: Path
+) -> None:
+    key_file = Path(os.environ["MIXITE_CLE_FICHIER"])
+    with import_lock(db_url), pytest.raises(ImportInProgress):
+        import_bundle([mini_bundle], db_url)
+    assert not key_file.exists()
+    assert not (tmp_path / "mixite.db").exists()
+
+
+@pytest.mark.postgres
+def test_two_import_processes_at_once_never_fail_internally(mini_bundle: Path) -> None:
+    from tests.conftest import _postgres_database
+
+    databases = _postgres_database()
+    url = next(databases)
+    try:
+        command = [sys.executable, "-m", "checker", "import", str(mini_bundle), "--db", url]
+        runs = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        outputs = [run.communicate(timeout=120) for run in runs]
+        codes = [run.returncode for run in runs]
+        texts = [out + err for out, err in outputs]
+        assert codes.count(0) >= 1, texts
+        for code, text in zip(codes, texts, strict=True):
+            assert "Traceback" not in text and "interne" not in text, text
+            if code != 0:
+                assert "Un autre import est en cours sur cette base" in text, text
+        assert len(dump(url)["import_batch"]) == 1
+    finally:
+        next(databases, None)
+
+
+# -- 8. sequences -----------------------------------------------------------------------------
+
+
+def test_a_refused_import_does_not_skip_import_numbers(db_url: str, mini_bundle: Path) -> None:
+    import_bundle([mini_bundle], db_url)
+    attributions = mini_bundle / "attributions.csv"
+    good = attributions.read_text(encoding="utf-8")
+    rows = _rows(attributions)
+    rows[2][rows[0].index("nb_titulaires")] = "deux"
+    _write_raw(attributions, rows)
+    for _ in range(2):
+        with pytest.raises(ImportRefused):
+            import_bundle([mini_bundle], db_url)
+    attributions.write_text(good + "\n", encoding="utf-8")
+    (mini_bundle / "caleol.csv").write_text(
+        (mini_bundle / "caleol.csv").read_text(encoding="utf-8").replace(";1;", ";3;"),
+        encoding="utf-8",
+    )
+    assert import_bundle([mini_bundle], db_url).batch_id == 2
+
+
+# -- 9. the key file --------------------------------------------------------------------------
+
+
+def test_a_key_file_others_can_read_gets_a_warning(db_url: str, mini_bundle: Path) -> None:
+    key_file = Path(os.environ["MIXITE_CLE_FICHIER"])
+    key_file.write_text("0123456789abcdef0123456789abcdef\n", encoding="utf-8")
+    key_file.chmod(0o644)
+    result = import_bundle([mini_bundle], db_url)
+    assert result.key is not None
+    assert result.key.warning == (
+        f"Le fichier de clé {key_file} est lisible par d'autres comptes que le vôtre (droits "
+        f"0644) : qui lit la clé peut retrouver les ménages. Restreignez-le : chmod 600 {key_file}"
+    )
+    key_file.chmod(0o600)
+    assert load_key(db_url, create=False).warning is None
+
+
+@pytest.mark.parametrize("kind", ["dossier", "binaire"])
+def test_a_key_file_that_is_a_folder_or_not_text_is_refused_in_french(
+    db_url: str, mini_bundle: Path, tmp_path: Path, kind: str
+) -> None:
+    key_file = Path(os.environ["MIXITE_CLE_FICHIER"])
+    if kind == "dossier":
+        key_file.mkdir()
+        expected = f"Le fichier de clé {key_file} est un dossier."
+    else:
+        key_file.write_bytes(b"\xff\xfe" + os.urandom(30).replace(b"\n", b""))
+        expected = (
+            f"Le fichier de clé {key_file} n'est pas un texte UTF-8 : ce n'est pas une clé mixite."
+        )
+    with pytest.raises(MixiteError) as refused:
+        import_bundle([mini_bundle], db_url)
+    assert refused.value.message == expected
+    if db_url.startswith("sqlite"):
+        assert not (tmp_path / "mixite.db").exists()
+    else:
+        assert all(rows == [] for rows in dump(db_url).values())
+
+
+def test_two_processes_creating_the_key_at_once_share_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'autre.db'}"
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: load_key(url, create=True), range(8)))
+    assert len({key.secret for key in keys}) == 1
+    assert sum(key.created for key in keys) == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -32,6 +32,7 @@ from checker.db.engine import (
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
+from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
@@ -827,7 +828,7 @@ def import_bundle(
 ) -> ImportResult:
     progress = progress or _NoProgress()
     bundle = find_bundle(paths)
-    digest, file_digests = bundle_digest(bundle)
+    digest, _ = bundle_digest(bundle)
     already = _already_imported(db_url, digest)
     if already is not None:
         return ImportResult(digest, None, already, [], {}, None, bundle.skipped)
@@ -844,6 +845,28 @@ def import_bundle(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
+    with import_lock(db_url) as lock_session:
+        try:
+            return _import_locked(
+                bundle, digest, db_url, problems, order, territory, territory_summary, progress, now
+            )
+        except BaseException:
+            reset_sequences(lock_session)
+            raise
+
+
+def _import_locked(
+    bundle: Bundle,
+    digest: str,
+    db_url: str,
+    problems: ProblemLog,
+    order: Callable[[Problem], tuple[int, str, int, int]],
+    territory: TerritorySpec | None,
+    territory_summary: FileSummary | None,
+    progress: Progress,
+    now: Callable[[], dt.datetime],
+) -> ImportResult:
+    """The import proper, under the database's import lock."""
     created_db = not database_exists(db_url)
     key = load_key(db_url, create=True)
     engine = make_engine(db_url)
@@ -922,7 +945,6 @@ def import_bundle(
     _refresh_statistics(engine)
     engine.dispose()
     assert importer is not None
-    del file_digests
     return ImportResult(
         digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
     )
