@@ -134,28 +134,39 @@ def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> li
             table = _read(path, role)
         except UnreadableFile:
             continue  # the import itself reports it, located
-        columns = table.columns
-        for line, cells in table.rows:
-            if role == "baux":
-                position = columns["rpls_id"]
-                rpls = cells[position].strip() if position < len(cells) else ""
-                if rpls and rpls not in dwellings:
-                    found.append(Problem(path.name, line, position + 1,
-                                         f"le logement {rpls} n'est pas l'un des vôtres : un compte "
-                                         "bailleur n'importe que les baux de ses logements"))  # fmt: skip
-                continue
-            position = columns["bailleur_siren"]
-            raw = cells[position] if position < len(cells) else ""
-            try:
-                siren = parse_siren(raw)
-            except ValueError:
-                continue  # the import reports the unreadable SIREN itself
-            if siren != own:
+        try:
+            found.extend(_rows_of_others(path, role, table, own, dwellings))
+        except UnreadableFile:
+            continue  # the import itself reports it, located
+    return found
+
+
+def _rows_of_others(
+    path: Path, role: str, table: Table, own: str | None, dwellings: set[str]
+) -> list[Problem]:
+    found: list[Problem] = []
+    columns = table.columns
+    for line, cells in table.rows:
+        if role == "baux":
+            position = columns["rpls_id"]
+            rpls = cells[position].strip() if position < len(cells) else ""
+            if rpls and rpls not in dwellings:
                 found.append(Problem(path.name, line, position + 1,
-                                     f"ligne d'un autre bailleur (SIREN {siren}) : un compte "
-                                     "bailleur n'importe que ses propres données"))  # fmt: skip
-            elif role == "logements":
-                rpls_position = columns["rpls_id"]
-                if rpls_position < len(cells):
-                    dwellings.add(cells[rpls_position].strip())
+                                     f"le logement {rpls} n'est pas l'un des vôtres : un compte "
+                                     "bailleur n'importe que les baux de ses logements"))  # fmt: skip
+            continue
+        position = columns["bailleur_siren"]
+        raw = cells[position] if position < len(cells) else ""
+        try:
+            siren = parse_siren(raw)
+        except ValueError:
+            continue  # the import reports the unreadable SIREN itself
+        if siren != own:
+            found.append(Problem(path.name, line, position + 1,
+                                 f"ligne d'un autre bailleur (SIREN {siren}) : un compte "
+                                 "bailleur n'importe que ses propres données"))  # fmt: skip
+        elif role == "logements":
+            rpls_position = columns["rpls_id"]
+            if rpls_position < len(cells):
+                dwellings.add(cells[rpls_position].strip())
     return found
