@@ -123,8 +123,8 @@ def main() -> None:
                                    "--scope", "bailleur=912001112", "--en-defaut", *rules),
         }  # fmt: skip
         for name, args in samples.items():
-            if name.startswith("explain"):  # a listing: wide, and shown as an excerpt
-                text = excerpt(_mixite(*args, cwd=scratch, env=key, columns=150), 12)
+            if name.startswith("explain"):  # a listing, shown as an excerpt: two records
+                text = excerpt(_mixite(*args, cwd=scratch, env=key), 19)
             else:
                 text = mask(_mixite(*args, cwd=scratch, env=key))
             (SAMPLES / name).write_text(text, encoding="utf-8")

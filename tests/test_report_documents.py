@@ -371,6 +371,47 @@ def test_the_terminal_is_readable_at_80_columns(screen: str) -> None:
     assert not CODES.search(RULE_ID.sub(" ", text))
 
 
+def _at_80_columns(*args: str) -> str:
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "80"
+    try:
+        done = mixite(*args)
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("rule", "bailleur", "failing", "records"),
+    [("L441-1.Q1-HORS-QPV", "912001112", False, 257),
+     ("R441-3.CALEOL-TROIS-CANDIDATS", "912001112", True, 2)],
+)  # fmt: skip
+def test_explain_is_readable_at_80_columns(
+    demo_db: str, rule: str, bailleur: str, failing: bool, records: int
+) -> None:
+    """Every line fits, no title or value is cut inside a word, and every record is there
+    (a wide listing reads as one block per record, a narrow one as a table)."""
+    args = ["explain", rule, "--year", str(YEAR), "--scope", f"bailleur={bailleur}", *RULES,
+            "--db", demo_db] + (["--en-defaut"] if failing else [])  # fmt: skip
+    text = _at_80_columns(*args)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    flat = " ".join(text.split())
+    titles = ["Logement (RPLS)", "Remplit la condition"] + (
+        ["Ménage du premier quartile", "Revenu annuel par unité de consommation"]
+        if not failing else ["Date de la commission"]
+    )  # fmt: skip
+    for title in titles:
+        assert title in flat
+    records_seen = re.findall(r"\b80120\d{5}\b", text)  # each record names its dwelling once
+    assert len(records_seen) == records
+    assert all(re.search(r"\d{2}/\d{2}/\d{4}", line) for line in lines if "80120" in line)
+
+
 def test_every_table_reads_against_the_target_of_its_scope(reports: Path) -> None:
     page = (reports / "rapport.html").read_text(encoding="utf-8")
     # The QPV rule's EPCI target is the CIA's 60 %: its commune and QPV tables say so.
@@ -441,7 +482,7 @@ def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     assert "Évolution" in done.stdout and "2024" in done.stdout
     document = json.loads(mixite("check", "--year", "2024", "--year", "2025", *RULES, "--db",
                                  demo_db, "--format", "json").stdout)  # fmt: skip
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert [y["year"] for y in document["years"]] == [2024, 2025]
     assert all(y["receipt"]["run_id"] and y["results"] for y in document["years"])
     out = tmp_path / "bilan.html"

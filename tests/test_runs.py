@@ -55,6 +55,26 @@ def test_a_stored_run_replays_identically(db_url: str, tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_run_stored_before_the_bound_field_still_replays_identically(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Schema 1.2 added `bound` (floor or cap, from the rules): a run recorded before it is
+    compared without it, and any other change still shows."""
+    _checked(db_url, tmp_path, years=(2024,))
+    rulebook, _ = require_rules()
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        stored = runs.load_run(connection, 1)
+        assert '"bound":"min"' in stored.results and '"bound":"max"' in stored.results
+        fresh = results_block(evaluate(connection, rulebook, Period.year(2024), Options(), None))
+    older = [{k: v for k, v in result.items() if k != "bound"} for result in fresh]
+    assert runs.canonical(runs.as_stored(fresh, runs.canonical(older))) == runs.canonical(older)
+    assert runs.as_stored(fresh, stored.results) == fresh
+    changed = [dict(older[0], numerator=-1), *older[1:]]
+    assert runs.canonical(runs.as_stored(fresh, runs.canonical(changed))) != runs.canonical(changed)
+    engine.dispose()
+
+
 def test_audit_catches_an_edited_run(db_url: str, tmp_path: Path) -> None:
     _checked(db_url, tmp_path)
     engine = create_engine(db_url)

@@ -203,3 +203,31 @@ def test_disabled_account_loses_session_and_token(db_url: str, tmp_path: Path, r
     assert client.get("/", follow_redirects=False).status_code == 303
     answer = client.get("/api/runs", headers={"Authorization": f"Bearer {tokens[role]}"})
     assert answer.status_code == 401
+
+
+def test_a_published_full_report_keeps_to_the_receipt_once_the_data_changed(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'publie.db'}"
+    client, tokens = _site(url, tmp_path)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/executions").text)
+    recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
+                           follow_redirects=False)  # fmt: skip
+    run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    client.post(f"/executions/{run_id}/publier", data={"csrf_token": token})
+    before = client.get(f"/publications/{run_id}.html").text
+    assert f"(exécution n° {run_id})" in before and "données modifiées" not in before
+    own = tmp_path / "a"
+    own.mkdir()
+    rows = (DATA / "mini" / "attributions.csv").read_text(encoding="utf-8").splitlines()
+    (own / "attributions.csv").write_text("\n".join([rows[0], rows[1].replace(
+        "15/02/2024", "16/02/2024")]) + "\n", encoding="utf-8")  # fmt: skip
+    imported = client.post("/api/imports", headers={"Authorization": f"Bearer {tokens['epci']}"},
+                           files={"bundle": ("lot.zip", _zip(own), "application/zip")})  # fmt: skip
+    assert imported.status_code == 201, imported.text
+    after = client.get(f"/publications/{run_id}.html")
+    assert after.status_code == 200
+    assert "données modifiées depuis : répartitions et qualité des données omises" in after.text
+    for fmt in ("xlsx", "docx"):
+        assert client.get(f"/publications/{run_id}.{fmt}").content[:2] == b"PK"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from checker.db import models
+from checker.db import codes, models
 from checker.errors import MixiteError
 
 # How many known values a refusal lists before saying how many more there are.
@@ -122,9 +122,9 @@ def _scope_known(connection: Connection, key: str) -> list[tuple[str, str]]:
     if key == "qpv":
         return _pairs(connection, models.Qpv.code, models.Qpv.nom)
     if key == "contingent":
-        return [(c, c) for c in models.CONTINGENTS]
+        return [(c, c) for c in codes.CONTINGENTS]
     if key == "financement":
-        return [(f, f) for f in models.FINANCEMENTS]
+        return [(f, f) for f in codes.FINANCEMENTS]
     raise AssertionError(key)
 
 

@@ -297,7 +297,7 @@ def register(app: typer.Typer) -> None:
         elif run.content_digest is not None and current_content != run.content_digest:
             notes.append(f"les données ont changé depuis l'exécution n° {run_id} (modifiées "
                          "directement dans la base, sans import)")  # fmt: skip
-        recomputed = runs.canonical(json_report.results_block(results))
+        recomputed = runs.canonical(runs.as_stored(json_report.results_block(results), run.results))
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
@@ -389,13 +389,12 @@ def register_explain(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Les enregistrements comptés dans un résultat, et pourquoi (identifiants pseudonymisés)."""
-        from rich.table import Table
-
         from checker.cli.arguments import check_year_form, require_years, resolve_scope
         from checker.cli.out_guard import guard
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.explain import EN_DEFAUT
         from checker.evaluate.explain import explain as explain_records
+        from checker.report.explain_screen import listing, wrapped
         from checker.report.names import Names
         from checker.report.records import explain_csv, record_table
         from checker.rulebook_loader import require_rules
@@ -430,29 +429,33 @@ def register_explain(app: typer.Typer) -> None:
         if output_format == "csv":
             _write(explain_csv(table), out_path)
             return
-        screen = Table(title=f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — {period.end.year}"
-                       + (" — en défaut" if failing else ""), title_justify="left")  # fmt: skip
+        title = (f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — "
+                 f"{period.end.year}" + (" — en défaut" if failing else ""))  # fmt: skip
         # On screen: names and reasons; codes, communes and contingents are in the CSV.
         keep = [
             i for i, key in enumerate(table.keys)
             if not key.endswith(":code") and key not in ("commune", "contingent", "reservataire")
             and key not in wanted
         ]  # fmt: skip
-        for index in keep:
-            screen.add_column(table.headers[index], overflow="fold")
+        identities = {c.key for c in explanation.columns if c.role == "identity"}
+        shown_rows = []
         for cells in table.text_rows():
             shown = [cells[i] for i in keep]
             if table.keys[keep[0]] == "pseudonyme":
                 shown[0] = shown[0][:10] + "…"
-            screen.add_row(*shown)
-        out.print(screen)
+            shown_rows.append(shown)
+        out.print(wrapped(title, out.width))
+        for part in listing([table.headers[i] for i in keep], shown_rows,
+                            [table.keys[i] in identities for i in keep], out.width):  # fmt: skip
+            out.print(part)
         failing_count = sum(state == EN_DEFAUT for state in explanation.states)
         out.print(
-            f"{explanation.counted} enregistrement(s) comptés au dénominateur, "
-            f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s), "
-            f"{failing_count} en défaut. Pseudonymes et codes complets : --format csv.",
-            markup=False,
-            highlight=False,
+            wrapped(
+                f"{explanation.counted} enregistrement(s) comptés au dénominateur, "
+                f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s), "
+                f"{failing_count} en défaut. Pseudonymes et codes complets : --format csv.",
+                out.width,
+            )
         )
 
 

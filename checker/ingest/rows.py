@@ -20,7 +20,7 @@ from pydantic import (
     ValidationError,
 )
 
-from checker.db.models import (
+from checker.db.codes import (
     CONTINGENTS,
     DECISIONS_CALEOL,
     FINANCEMENTS,

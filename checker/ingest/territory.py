@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from checker.db.models import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
+from checker.db.codes import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
 from checker.ingest import values
 from checker.ingest.problems import ProblemLog
 from checker.ingest.rows import french_errors
