@@ -322,6 +322,9 @@ class Run(Base):
     tool_version: Mapped[str] = mapped_column(String(40))
     rulebook_digest: Mapped[str] = mapped_column(String(64))
     data_digest: Mapped[str] = mapped_column(String(64))
+    # Digest of the data tables' content (runs.content_digest); NULL for runs recorded before
+    # it existed, which the chain hash then leaves out.
+    content_digest: Mapped[str | None] = mapped_column(String(64))
     period_start: Mapped[str] = mapped_column(String(10))
     period_end: Mapped[str] = mapped_column(String(10))
     as_of: Mapped[str | None] = mapped_column(String(10))
