@@ -92,6 +92,8 @@ class Epci(Base):
     siren: Mapped[str] = mapped_column(String(9), primary_key=True)
     nom: Mapped[str] = mapped_column(Text)
     nom_arrete: Mapped[str] = mapped_column(Text)
+    # Filled at import (own SIREN by default); nullable only for rows migrated from 0003.
+    siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
     tenu_plh: Mapped[bool] = mapped_column(Boolean)

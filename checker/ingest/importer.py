@@ -198,7 +198,13 @@ class _Importer:
             "EPCI",
             _table(models.Epci),
             ("siren",),
-            [epci.model_dump()],
+            [
+                {
+                    **epci.model_dump(),
+                    "siren_arrete": epci.siren_arrete or siren,
+                    "nom_arrete": epci.nom_arrete or epci.nom,
+                }
+            ],
         )
         self._upsert(
             "communes",
