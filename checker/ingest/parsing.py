@@ -11,7 +11,7 @@ import multiprocessing
 import queue as queue_module
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
@@ -34,6 +34,9 @@ _MODELS: dict[str, type[BaseModel]] = {
         row_models.CaleolRow,
         row_models.ReservationRow,
         row_models.BailRow,
+        row_models.ResidenceRow,
+        row_models.OccupationRow,
+        row_models.RelogementRow,
     )
 }
 
@@ -47,6 +50,8 @@ class ParsedChunk:
     # The dwelling (rpls_id as typed) of each refused row, by its index in the chunk: rows
     # elsewhere that cite a refused dwelling are not reported again as citing an unknown one.
     refused_rpls: dict[int, str]
+    # Likewise the residence (residence_id as typed) of each refused row of residences.csv.
+    refused_residences: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,18 @@ def parse_chunks(
         if errors and "rpls_id" in by_field:
             dwellings = by_field["rpls_id"]
             refused_rpls = {error.row: dwellings[error.row].strip() for error in errors}
-        yield ParsedChunk([line for line, _ in chunk], records, errors, pseudonyms, refused_rpls)
+        refused_residences: dict[int, str] = {}
+        if errors and model is row_models.ResidenceRow:
+            idents = by_field["residence_id"]
+            refused_residences = {error.row: idents[error.row].strip() for error in errors}
+        yield ParsedChunk(
+            [line for line, _ in chunk],
+            records,
+            errors,
+            pseudonyms,
+            refused_rpls,
+            refused_residences,
+        )
 
 
 def _worker(
@@ -139,7 +155,14 @@ def _parse_in_worker(
             if isinstance(item, _WorkerFailure):
                 raise RuntimeError(f"échec du processus de lecture :\n{item.trace}")
             records = [None if record is None else make(record) for record in item.records]
-            yield ParsedChunk(item.lines, records, item.errors, item.pseudonyms, item.refused_rpls)
+            yield ParsedChunk(
+                item.lines,
+                records,
+                item.errors,
+                item.pseudonyms,
+                item.refused_rpls,
+                item.refused_residences,
+            )
     finally:
         if process.is_alive():
             process.terminate()
@@ -165,5 +188,10 @@ def _named(chunks_: Iterator[ParsedChunk], model: type[BaseModel]) -> Iterator[P
     for parsed in chunks_:
         records = [None if record is None else make(record) for record in parsed.records]
         yield ParsedChunk(
-            parsed.lines, records, parsed.errors, parsed.pseudonyms, parsed.refused_rpls
+            parsed.lines,
+            records,
+            parsed.errors,
+            parsed.pseudonyms,
+            parsed.refused_rpls,
+            parsed.refused_residences,
         )
