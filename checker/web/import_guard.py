@@ -29,6 +29,9 @@ _SPECS = {
     "caleol": row_models.CALEOL_SPEC,
     "reservations": row_models.RESERVATIONS_SPEC,
     "baux": row_models.BAUX_SPEC,
+    "residences": row_models.RESIDENCES_SPEC,
+    "occupation": row_models.OCCUPATION_SPEC,
+    "relogements": row_models.RELOGEMENTS_SPEC,
 }
 
 
@@ -126,7 +129,9 @@ def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> li
     found: list[Problem] = []
     dwellings = set(connection.scalars(
         select(models.Logement.rpls_id).where(models.Logement.bailleur_siren == own)))  # fmt: skip
-    for role in ("logements", "attributions", "caleol", "reservations", "baux"):
+    # Every file but baux names the bailleur of its rows (a rehousing's destination may be
+    # another bailleur's dwelling: the row is still the bailleur of the dwelling left).
+    for role in _SPECS:
         path = bundle.files.get(role)
         if path is None:
             continue
