@@ -118,6 +118,23 @@ def read_docket(path: Path) -> list[tuple[int, Any]]:
     problems: list[Problem] = []
     records: list[tuple[int, Any]] = []
     width = max(table.columns.values()) + 1
+    try:
+        _read_docket_rows(path, table, validator, width, problems, records)
+    except UnreadableFile as exc:  # a row csv cannot read (a quote never closed…)
+        problems.append(Problem(path.name, exc.line, exc.column, exc.message))
+    if problems:
+        raise DocketRefused(problems)
+    return records
+
+
+def _read_docket_rows(
+    path: Path,
+    table: Any,
+    validator: ColumnValidator,
+    width: int,
+    problems: list[Problem],
+    records: list[tuple[int, Any]],
+) -> None:
     for chunk in chunks(table.rows, 5000):
         by_field: dict[str, list[str]] = {}
         for name in validator.fields:
@@ -135,9 +152,6 @@ def read_docket(path: Path) -> list[tuple[int, Any]]:
         for (line, _), row in zip(chunk, rows, strict=True):
             if row is not None:
                 records.append((line, validator.record_type._make(row)))
-    if problems:
-        raise DocketRefused(problems)
-    return records
 
 
 def _dwelling_facts(connection: Connection, rpls_id: str, day: dt.date) -> dict[str, Any] | None:

@@ -137,7 +137,8 @@ def test_a_failing_command_exits_non_zero(tmp_path: Path) -> None:
 def test_check_without_data_says_what_to_do(tmp_path: Path) -> None:
     done = mixite("check", "--year", "2024", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
     assert done.returncode != 0
-    assert "Importez d'abord" in done.stderr
+    assert "Base introuvable : lancez d'abord mixite import." in done.stderr
+    assert not (tmp_path / "vide.db").exists()
     assert "Traceback" not in done.stderr
 
 
