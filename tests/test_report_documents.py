@@ -502,6 +502,9 @@ def test_the_workbook_is_typed_and_has_named_sheets(reports: Path) -> None:
     header = [c.value for c in failing[1]]
     date = failing.cell(row=2, column=header.index("Date du bail") + 1)
     assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
+    synthesis = workbook["Synthèse"]
+    version = synthesis.cell(row=2, column=[c.value for c in synthesis[1]].index("Version") + 1)
+    assert isinstance(version.value, dt.datetime) and version.number_format == "DD/MM/YYYY"
     rule = workbook["R441-1.PLAFONDS-RESSOURCES"]
     header = [c.value for c in rule[1]]
     assert rule.cell(row=2, column=header.index("Taux") + 1).number_format == "0.0%"

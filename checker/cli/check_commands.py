@@ -107,10 +107,14 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
 def _print_head(console: Console, receipt: Receipt) -> None:
     from rich.text import Text
 
-    console.print(Text(
-        f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des exécutions, à "
-        f"conserver hors de la base : {receipt.hash}\n"
-        f"(plus tard : mixite audit verify --tete {receipt.hash})", style="dim"))  # fmt: skip
+    from checker.report.explain_screen import wrapped
+
+    # The digest alone on its line: 64 characters, it fits a terminal of 80 columns and is
+    # copied whole.
+    sentence = wrapped(f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des "
+                       "exécutions, à conserver hors de la base (pour mixite audit verify "
+                       "--tete) :", console.width)  # fmt: skip
+    console.print(Text(f"{sentence.plain}\n{receipt.hash}", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
