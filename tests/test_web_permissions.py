@@ -7,6 +7,8 @@ account per role; the application is driven in-process.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -366,3 +368,8 @@ def test_the_lecteur_reads_the_published_reports_only(site: dict[str, Any]) -> N
         answer = lecteur.get(f"/publications/{run_id}.{fmt}")
         assert answer.status_code == 200 and answer.content[:2] == magic, fmt
     assert lecteur.get(f"/publications/{run_id}.exe").status_code == 400
+    if shutil.which("chromium") or os.environ.get("MIXITE_CHROMIUM"):  # the PDF's printer
+        for client, path in ((lecteur, f"/publications/{run_id}.pdf"),
+                             (bailleur, "/rapports/2024.pdf")):  # fmt: skip
+            answer = client.get(path)
+            assert answer.status_code == 200 and answer.content[:5] == b"%PDF-", path
