@@ -203,7 +203,7 @@ def register(app: typer.Typer) -> None:
     def replay(run_id: Annotated[int, typer.Argument(help="Numéro de l'exécution")], rules: RulesOption = None,
                db: DbOption = None) -> None:  # fmt: skip
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
-        from checker import runs
+        from checker import run_guards, runs
         from checker.checking import evaluate
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
@@ -214,14 +214,18 @@ def register(app: typer.Typer) -> None:
         require_schema(engine)
         rulebook, _ = require_rules(rules)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             run = runs.load_run(connection, run_id)
             if run is None:
                 raise MixiteError(f"Aucune exécution n° {run_id}.", "Voir : mixite runs")
-            options = json.loads(run.options)
-            period = Period(
-                dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
-            )
-            as_of = dt.date.fromisoformat(run.as_of) if run.as_of else None
+            options = run_guards.stored_options(run)
+            stored_results = run_guards.stored_results(run)
+            start = run_guards.stored_date(run, "period_start")
+            end = run_guards.stored_date(run, "period_end")
+            if start is None or end is None:
+                raise MixiteError(f"L'exécution n° {run_id} est illisible : sa période est vide.")
+            period = Period(start, end)
+            as_of = run_guards.stored_date(run, "as_of")
             results = evaluate(
                 connection,
                 rulebook,
@@ -240,7 +244,7 @@ def register(app: typer.Typer) -> None:
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
-        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
+        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in stored_results}
         fresh = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(recomputed)}
         for key in sorted(set(stored) | set(fresh)):
             before, after = stored.get(key), fresh.get(key)
@@ -262,12 +266,13 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def verify(db: DbOption = None) -> None:
         """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée."""
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             count, problems = runs.verify_chain(connection)
         engine.dispose()
         if problems:
