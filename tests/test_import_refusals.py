@@ -457,3 +457,17 @@ def test_two_processes_creating_the_key_at_once_share_it(tmp_path: Path) -> None
     assert len({key.secret for key in keys}) == 1
     assert sum(key.created for key in keys) == 1
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_territory_neither_utf8_nor_windows_1252_is_located(
+    db_url: str, mini_bundle: Path
+) -> None:
+    def edit(bundle: Path) -> None:  # found by the fuzz test: an internal error before
+        path = bundle / "territoire.yaml"
+        path.write_bytes(b"\x8d" + path.read_bytes())
+
+    rendered = _refused_unchanged(mini_bundle, db_url, edit)
+    assert rendered == [
+        "territoire.yaml:1:1: octet 0x8D : le fichier n'est ni en UTF-8 ni en Windows-1252 : "
+        "enregistrez-le en UTF-8."
+    ]

@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
         from rich.text import Text
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.checking import evaluate
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
@@ -274,14 +274,18 @@ def register(app: typer.Typer) -> None:
         require_schema(engine)
         rulebook, _ = require_rules(rules)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             run = runs.load_run(connection, run_id)
             if run is None:
                 raise MixiteError(f"Aucune exécution n° {run_id}.", "Voir : mixite runs")
-            options = json.loads(run.options)
-            period = Period(
-                dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
-            )
-            as_of = dt.date.fromisoformat(run.as_of) if run.as_of else None
+            options = run_guards.stored_options(run)
+            stored_results = run_guards.stored_results(run)
+            start = run_guards.stored_date(run, "period_start")
+            end = run_guards.stored_date(run, "period_end")
+            if start is None or end is None:
+                raise MixiteError(f"L'exécution n° {run_id} est illisible : sa période est vide.")
+            period = Period(start, end)
+            as_of = run_guards.stored_date(run, "as_of")
             results = evaluate(
                 connection,
                 rulebook,
@@ -305,7 +309,7 @@ def register(app: typer.Typer) -> None:
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
-        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
+        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in stored_results}
         fresh = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(recomputed)}
         for key in sorted(set(stored) | set(fresh)):
             before, after = stored.get(key), fresh.get(key)
@@ -335,7 +339,7 @@ def register(app: typer.Typer) -> None:
         """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée, données non retouchées."""
         from rich.text import Text
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         kept: list[runs.KeptHead] = []
@@ -355,6 +359,7 @@ def register(app: typer.Typer) -> None:
         if heads.exists():
             kept.extend(runs.read_heads(heads, runs.database_label(url)))
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             count, problems = runs.verify_chain(connection, kept)
         engine.dispose()
         if problems:

@@ -1103,8 +1103,9 @@ def import_bundle(
     if "territoire" in bundle.files:
         path = bundle.files["territoire"]
         territory, sha = load_territory(path, problems)
-        _, label = decode(path.read_bytes())
-        territory_summary = FileSummary("territoire", path.name, sha, "yaml", 1, [], label)
+        if territory is not None:  # read, so decodable
+            _, label = decode(path.read_bytes())
+            territory_summary = FileSummary("territoire", path.name, sha, "yaml", 1, [], label)
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 

@@ -89,7 +89,7 @@ def wrong_encoding(head: bytes) -> str | None:
     return None
 
 
-def _place(data: bytes, offset: int, lines_before: int) -> tuple[int, int]:
+def byte_place(data: bytes, offset: int, lines_before: int) -> tuple[int, int]:
     """(line, column) of a byte of a chunk, counted from 1; the column counts characters."""
     start = data.rfind(b"\n", 0, offset) + 1
     line = lines_before + data.count(b"\n", 0, offset) + 1
@@ -121,7 +121,7 @@ def _refuse_binary_bytes(chunk: bytes, lines_before: int) -> None:
     """A NUL byte: no text export holds one, and PostgreSQL refuses it in a text column."""
     position = chunk.find(b"\0")
     if position >= 0:
-        line, column = _place(chunk, position, lines_before)
+        line, column = byte_place(chunk, position, lines_before)
         raise UnreadableFile(
             "caractère NUL (octet 0) : le fichier n'est pas un export texte, ou il est abîmé. "
             "Fichier refusé.",
@@ -139,7 +139,7 @@ def _check_cp1252(path: Path) -> None:
             found = [position for hole in _CP1252_HOLES if (position := chunk.find(hole)) >= 0]
             if found:
                 position = min(found)
-                line, column = _place(chunk, position, lines)
+                line, column = byte_place(chunk, position, lines)
                 raise UnreadableFile(
                     f"octet 0x{chunk[position]:02X} : le fichier n'est ni en UTF-8 ni en "
                     "Windows-1252 (fichier binaire ou autre encodage). Fichier refusé.",

@@ -20,7 +20,7 @@ from checker.db.codes import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
 from checker.ingest import values
 from checker.ingest.problems import ProblemLog
 from checker.ingest.rows import french_errors
-from checker.ingest.tabular import encoding_label, file_size, wrong_encoding
+from checker.ingest.tabular import byte_place, encoding_label, file_size, wrong_encoding
 
 T = TypeVar("T")
 _Path = tuple[str | int, ...]
@@ -306,7 +306,13 @@ def _read_text(path: Path, problems: ProblemLog) -> tuple[str | None, str]:
         problems.add(name, None, None, f"le fichier est encodé en {other}, que mixite ne lit "
                      "pas : enregistrez-le en UTF-8.")  # fmt: skip
         return None, sha256
-    text, _ = decode(raw)
+    try:
+        text, _ = decode(raw)
+    except UnicodeDecodeError as exc:  # not UTF-8, and a byte Windows-1252 does not define
+        line, column = byte_place(raw, exc.start, 0)
+        problems.add(name, line, column, f"octet 0x{raw[exc.start]:02X} : le fichier n'est ni "
+                     "en UTF-8 ni en Windows-1252 : enregistrez-le en UTF-8.")  # fmt: skip
+        return None, sha256
     return text, sha256
 
 
