@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from checker.cli.console import out
+from checker.cli.console import out, styled
 from checker.cli.options import RulesOption
 from checker.errors import MixiteError
 
@@ -44,11 +44,20 @@ def register(app: typer.Typer) -> None:
         if as_json:
             out.print_json(json.dumps(answer.as_json(), ensure_ascii=False))
             return
-        out.print(f"[bold]Quartile {answer.quartile}[/] pour {epci} en {annee}")
+        out.print(
+            styled(
+                "[bold]Quartile {q}[/] pour {epci} en {annee}",
+                q=answer.quartile,
+                epci=epci,
+                annee=annee,
+            )
+        )
         out.print(f"Unités de consommation : {frenchfmt.number(answer.uc)} ; revenu annuel par UC : "
                   f"{frenchfmt.euros(answer.annual_income_per_uc)}")  # fmt: skip
         for name, value in answer.thresholds.items():
             out.print(f"  {name} : {frenchfmt.euros(value.value)} — {value.sources[0].title}")  # type: ignore[arg-type]
         out.print(
-            "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
+            styled(
+                "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
+            )
         )
