@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -68,7 +67,7 @@ def print_dwellings(dwellings: list[Dwelling]) -> None:
 @app.command("check")
 def check_command(
     docket: Annotated[Path, typer.Argument(help="Le dossier de la commission (CSV ou XLSX).")],
-    date: Annotated[str | None, typer.Option("--date", help="Date de la situation (AAAA-MM-JJ ; par défaut : la commission).")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE", help="Date de la situation (JJ/MM/AAAA ou AAAA-MM-JJ ; par défaut : la commission).")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
     output_format: Annotated[str | None, typer.Option("--format", help="html ou xlsx (par défaut : l'écran).")] = None,
@@ -90,10 +89,10 @@ def check_command(
         raise
     if not records:
         raise MixiteError(f"{docket} : aucune candidature.")
+    from checker.cli.dates import parse_day
+
     day = (
-        dt.date.fromisoformat(date)
-        if date
-        else max(record.date_commission for _, record in records)
+        parse_day(date, "--date") if date else max(record.date_commission for _, record in records)
     )
     rulebook, _ = require_rules(rules)
     engine = make_engine(resolve_url(db))

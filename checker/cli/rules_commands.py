@@ -91,7 +91,7 @@ def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
 @app.command("show")
 def show_command(
     rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
-    date: Annotated[str | None, typer.Option("--date", help="Date AAAA-MM-JJ : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE", help="Date (JJ/MM/AAAA ou AAAA-MM-JJ) : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
     rules: RulesOption = None,
 ) -> None:  # fmt: skip
     """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
@@ -137,10 +137,9 @@ def show_command(
 
 
 def parse_day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise MixiteError(f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ") from None
+    from checker.cli.dates import parse_day as parse
+
+    return parse(text, "--date")
 
 
 def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
@@ -238,7 +237,12 @@ def register_param(root: typer.Typer) -> None:
     def param_command(
         name: Annotated[str, typer.Argument(help="Nom du paramètre, ex. seuil_q1")],
         date: Annotated[
-            str | None, typer.Option("--date", help="Date AAAA-MM-JJ (par défaut : aujourd'hui).")
+            str | None,
+            typer.Option(
+                "--date",
+                metavar="DATE",
+                help="Date, JJ/MM/AAAA ou AAAA-MM-JJ (par défaut : aujourd'hui).",
+            ),
         ] = None,
         key: Annotated[
             list[str] | None,
@@ -262,12 +266,7 @@ def register_param(root: typer.Typer) -> None:
                 f"Vouliez-vous dire {close[0]} ?" if close else
                 "Paramètres : " + ", ".join(sorted(rulebook.parameters)),
             )  # fmt: skip
-        try:
-            day = dt.date.fromisoformat(date) if date else dt.date.today()
-        except ValueError:
-            raise MixiteError(
-                f"Date illisible : « {date} ».", "Forme attendue : AAAA-MM-JJ"
-            ) from None
+        day = parse_day(date) if date else dt.date.today()
         keys = _parse_keys(parameter, key or [])
         found = parameter.value_at(day, keys)
         if found is None:
