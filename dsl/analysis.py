@@ -371,6 +371,17 @@ class _Analyser:
             if source.url is None:
                 self.error("W103", f"source « {source.title} » sans adresse", source.span,
                            hint='ajoutez url "https://www.legifrance.gouv.fr/…"')  # fmt: skip
+        # One warning per condition written more than once, not one per copy: a file with
+        # 20 000 identical lines gets one message with the count.
+        copies: dict[ast.Expr, list[ast.RuleException]] = {}
+        for exception in version.exceptions:
+            copies.setdefault(exception.condition, []).append(exception)
+        for written in copies.values():
+            if len(written) > 1:
+                self.error("W105", f"cette exception « sauf si » est écrite {len(written)} fois "
+                           "dans cette version : les copies ne changent rien", written[1].span,
+                           related=(Related(written[0].span, "première écriture"),),
+                           hint="retirez les lignes en double")  # fmt: skip
         lets = self.lets(version)
         if version.applicability is not None:
             territory = self.schema.entities.get(self.schema.territory_entity)

@@ -29,21 +29,16 @@ FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 
 
 def _parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise MixiteError(
-            f"{option} : date illisible « {text} ».", "Forme attendue : AAAA-MM-JJ"
-        ) from None
+    from checker.cli.dates import parse_day
+
+    return None if text is None else parse_day(text, option)
 
 
 def _period(year: int | None, to_date: dt.date | None) -> Period:
     from checker.evaluate.run import Period
 
     if year is None and to_date is None:
-        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date AAAA-MM-JJ).")
+        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date JJ/MM/AAAA).")
     if to_date is not None and year is not None and to_date.year != year:
         raise MixiteError(f"--to-date {to_date.isoformat()} n'est pas dans l'année {year}.")
     return Period.year(year or to_date.year, to_date)  # type: ignore[union-attr]
@@ -121,9 +116,9 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_command(
         year: Annotated[list[str] | None, typer.Option("--year", help="Année vérifiée (baux signés cette année-là) ; se répète, ou un intervalle (2023-2025), pour plusieurs années côte à côte.", metavar="AAAA", callback=_check_years)] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ), depuis le 1er janvier.")] = None,
-        epci: Annotated[str | None, typer.Option("--epci", help="SIREN de l'EPCI (par défaut : tous).")] = None,
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur : ses résultats et ceux de l'EPCI.")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ), depuis le 1er janvier.")] = None,
+        epci: Annotated[str | None, typer.Option("--epci", metavar="NOM|SIREN", help="L'EPCI, par son nom ou son SIREN (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN : ses résultats et ceux de l'EPCI.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
         output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html, pdf, xlsx ou docx (par défaut : synthèse à l'écran).")] = None,
@@ -388,8 +383,8 @@ def register_explain(app: typer.Typer) -> None:
     def explain_command(
         rule_id: Annotated[str, typer.Argument(help="Identifiant de la règle, ex. L441-1.Q1-HORS-QPV")],
         year: Annotated[int | None, typer.Option("--year", help="Année vérifiée.")] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ).")] = None,
-        scope: Annotated[list[str] | None, typer.Option("--scope", help="Périmètre, ex. --scope bailleur=912000379")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ).")] = None,
+        scope: Annotated[list[str] | None, typer.Option("--scope", metavar="CLE=VALEUR", help="Périmètre, ex. --scope bailleur=912000379 (EPCI et bailleur : nom ou SIREN) ; se répète.")] = None,
         failing: Annotated[bool, typer.Option("--en-defaut", help="Seulement les enregistrements en défaut (pour un plafond : ceux comptés dans la part plafonnée).")] = False,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
@@ -472,7 +467,7 @@ def register_bilan(app: typer.Typer) -> None:
     @app.command("bilan-reservataires")
     def bilan_command(
         year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN (par défaut : tous).")] = None,
         out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
         db: DbOption = None,
     ) -> None:  # fmt: skip
