@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "W102": "règle sans test",
     "W103": "source sans adresse (url)",
     "W104": "version par différence : une clause identique à celle reprise",
+    "W501": "objectif local d'une partie du territoire (un bailleur…) hors de la borne du territoire",
 }
 
 
