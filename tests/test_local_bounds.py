@@ -60,6 +60,8 @@ def test_the_qpv_objective_has_a_floor_from_elan_only(tmp_path: Path) -> None:
     qpv_45 = '  objectif L441-1-5.QPV-HORS-Q1 : 45 %\n    source "CIA, article 5"\n'
     assert [d.code for d in _lint(tmp_path, "25/11/2018", qpv_45)] == ["E501"]
     assert _lint(tmp_path, "24/11/2018", qpv_45) == []
-    bailleur_45 = '  objectif L441-1-5.QPV-HORS-Q1 pour bailleur = "910000017" : 45 %\n    source "CIA"\n'
+    bailleur_45 = (
+        '  objectif L441-1-5.QPV-HORS-Q1 pour bailleur = "910000017" : 45 %\n    source "CIA"\n'
+    )
     assert [d.code for d in _lint(tmp_path, "01/01/2024", bailleur_45)] == ["W501"]
     assert _lint(tmp_path, "01/01/2024", qpv_45.replace("45 %", "60 %")) == []
