@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from checker.db.models import (
+from checker.db.codes import (
     CONTINGENTS,
     FINANCEMENTS,
     MODES_RESERVATION,

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import PurePosixPath
 
 from dsl import ast
 from dsl.typecheck import Annotations
@@ -110,10 +111,16 @@ class Rulebook:
 
     @property
     def digest(self) -> str:
-        """SHA-256 of every file the rulebook was built from, in a stable order."""
+        """SHA-256 of every file the rulebook was built from: each file's own name (its logical
+        name, which tables are known by) and content, never its folder, so that the same rules
+        give the same digest whichever folder they are read from or the command is run in."""
+        entries = sorted(
+            (PurePosixPath(name).name, hashlib.sha256(text.encode()).hexdigest())
+            for name, text in self.sources.items()
+        )
         sha = hashlib.sha256()
-        for name in sorted(self.sources):
-            sha.update(name.encode() + b"\0" + self.sources[name].encode() + b"\0")
+        for name, content in entries:
+            sha.update(name.encode() + b"\0" + content.encode() + b"\0")
         return sha.hexdigest()
 
     def version_at(self, rule_id: str, day: dt.date) -> ast.Version | None:

@@ -3,7 +3,7 @@ the schema use has its label, so that no report shows `without_relogement` or `s
 
 from __future__ import annotations
 
-from checker.db.models import CONTINGENTS, FINANCEMENTS, MOTIFS_STOCK, RESERVATAIRE_TYPES
+from checker.db.codes import CONTINGENTS, FINANCEMENTS, MOTIFS_STOCK, RESERVATAIRE_TYPES
 from checker.rulebook_loader import require_rules
 from checker.schema import schema
 from checker.vocabulary import (

@@ -196,6 +196,7 @@ PAGES = {  # path -> roles answered 200 (others: 403)
     "/cia": ["admin", "epci", "etat", "bailleur-a", "bailleur-b", "al"],
     "/caleol": ["admin", "epci", "bailleur-a", "bailleur-b"],
     "/executions": ["admin", "epci", "etat"],
+    "/utilisateurs": ["admin", "epci"],
 }
 
 
@@ -232,6 +233,21 @@ def test_report_downloads_are_restricted(site: dict[str, Any]) -> None:
         body = client.get(f"/rapports/2024.{fmt}").text
         assert B not in body and "ESH de test" not in body, fmt
     assert client.get("/rapports/2024.xlsx").content[:2] == b"PK"
+
+
+def test_the_failing_records_csv_is_restricted(site: dict[str, Any]) -> None:
+    everything = site["clients"]["admin"].get("/rapports/2024-en-defaut.csv")
+    assert everything.status_code == 200
+    assert "rapport-2024-en-defaut.csv" in everything.headers["content-disposition"]
+    assert "Office public de test" in everything.text and "ESH de test" in everything.text
+    own = site["clients"]["bailleur-a"].get("/rapports/2024-en-defaut.csv").text
+    assert "Office public de test" in own and "ESH de test" not in own and B not in own
+    assert len(own.splitlines()) < len(everything.text.splitlines())
+    for login in ("lecteur",):
+        refused = site["clients"][login].get("/rapports/2024-en-defaut.csv")
+        assert refused.status_code == 403 and "Accès refusé" in refused.text
+    page = site["clients"]["admin"].get("/resultats?annee=2024").text
+    assert 'href="/rapports/2024-en-defaut.csv"' in page
 
 
 def test_without_a_token_the_api_answers_401(site: dict[str, Any]) -> None:
@@ -334,3 +350,13 @@ def test_the_lecteur_reads_the_published_reports_only(site: dict[str, Any]) -> N
     for fmt in ("csv", "md"):
         body = lecteur.get(f"/publications/{run_id}.{fmt}").text
         assert EPCI in body and A not in body and B not in body  # no bailleur's own result
+    html = lecteur.get(f"/publications/{run_id}.html").text
+    assert "Contrôle des attributions 2024 (exécution n° " in html
+    assert "ESH de test" not in html and "Office public de test" not in html
+    assert "<code title=" not in html and "en-defaut" not in html  # no record listed
+    mine = bailleur.get(f"/publications/{run_id}.html").text
+    assert "Office public de test" in mine and "ESH de test" not in mine
+    for fmt, magic in (("xlsx", b"PK"), ("docx", b"PK")):
+        answer = lecteur.get(f"/publications/{run_id}.{fmt}")
+        assert answer.status_code == 200 and answer.content[:2] == magic, fmt
+    assert lecteur.get(f"/publications/{run_id}.exe").status_code == 400

@@ -21,14 +21,7 @@ from sqlalchemy import (
 )
 
 from checker.db import models
-
-# Fields stored as integer cents, exposed to rules as euros.
-MONEY_COLUMNS = {
-    "revenus_mensuels": "revenus_mensuels_centimes",
-    "rfr_n2": "rfr_n2_centimes",
-    "rfr_n1": "rfr_n1_centimes",
-}
-LINK_PREFIX = "epci__"
+from checker.db.codes import LINK_PREFIX
 
 
 def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> bool:

@@ -118,9 +118,12 @@ class Result:
     indicators: dict[str, Any] = field(default_factory=dict)
     parameters: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    # "min" (a floor: « au moins »), "max" (a cap: « au plus »), None for « pour chacune »:
+    # without it a reader of the JSON could not tell 22,6 % under a 30 % cap from a shortfall.
+    bound: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The documented result object (schema_version 1): fixed key order."""
+        """The documented result object (schema_version 1.2): fixed key order."""
         document: dict[str, Any] = {
             "rule": self.rule,
             "version": self.version,
@@ -133,6 +136,7 @@ class Result:
             "shortfall": self.shortfall,
             "unknown": self.unknown,
             "kind": self.kind,
+            "bound": self.bound,
             "target_source": self.target_source,
             "versions": self.versions,
             "message": self.message,

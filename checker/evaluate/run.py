@@ -86,6 +86,14 @@ class _Prepared:
     also: dict[str, Any] = field(default_factory=dict)
 
 
+def _bound(version: ast.Version) -> str | None:
+    """A floor ("min"), a cap ("max"), or None (« pour chacune », or no requirement)."""
+    requirement = version.requirement
+    if requirement is None or requirement.kind == "each":
+        return None
+    return requirement.bound or "min"
+
+
 def _version_label(version: ast.Version) -> str:
     return version.start.isoformat()
 
@@ -178,6 +186,8 @@ class Evaluator:
                 applicable.append(epci["siren"])
         if applicable and latest.population is not None and latest.requirement is not None:
             results.extend(self._aggregate(rule_id, versions, latest, applicable))
+        for result in results:
+            result.bound = _bound(latest)
         return results
 
     def _not_met(self, version: ast.Version) -> str:

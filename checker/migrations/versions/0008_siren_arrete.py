@@ -4,7 +4,7 @@ The quartile thresholds are keyed by the EPCI's SIREN (names change between arr√
 column `epci.siren_arrete`, filled with the EPCI's own SIREN for the rows already there.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
