@@ -475,14 +475,30 @@ class _Analyser:
             limit = constant(bound, self.parameters, day)
             if not isinstance(limit, Fraction):
                 continue
-            if (value < limit) if lower else (value > limit):
+            if not ((value < limit) if lower else (value > limit)):
+                continue
+            if objective.scope:
+                # The law sets the rate for the EPCI's territory; the CIA may split the effort
+                # between bailleurs (or réservataires, communes), one below and one above, as
+                # long as the territory's objective holds: a warning that says so, not an error.
+                scope = ", ".join(item.name for item in objective.scope)
                 self.error(
-                    "E501",
-                    f"objectif de {_percent(value)} hors des bornes de la loi : "
-                    f"{objective.rule_id} exige {label} {_percent(limit)}",
+                    "W501",
+                    f"objectif de {_percent(value)} pour un(e) {scope}, {label} {_percent(limit)} "
+                    f"exigé(s) par {objective.rule_id} pour le territoire : accepté, la loi fixant "
+                    "le taux pour le territoire de l'EPCI et la CIA répartissant l'effort ; "
+                    "l'objectif du territoire doit, lui, respecter la borne",
                     objective.value.span,
                     related=(Related(bound.span, "borne fixée par la règle"),),
                 )
+                continue
+            self.error(
+                "E501",
+                f"objectif de {_percent(value)} hors des bornes de la loi : "
+                f"{objective.rule_id} exige {label} {_percent(limit)}",
+                objective.value.span,
+                related=(Related(bound.span, "borne fixée par la règle"),),
+            )
         version = self.rules_version_at(rule, day)
         entity = (
             self.schema.entities.get(version.population.entity)

@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "W103": "source sans adresse (url)",
     "W104": "version par différence : une clause identique à celle reprise",
     "W105": "exception « sauf si » écrite deux fois dans une version",
+    "W501": "objectif local d'une partie du territoire (un bailleur…) hors de la borne du territoire",
 }
 
 

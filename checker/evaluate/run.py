@@ -34,6 +34,7 @@ from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     DONNEES_INSUFFISANTES,
+    MISSING_OBJECTIVE,
     NON_APPLICABLE,
     NON_CONFORME,
     Counts,
@@ -370,7 +371,7 @@ class Evaluator:
             verdict = Verdict(
                 NON_CONFORME,
                 None,
-                "aucun objectif fixé par la convention intercommunale d'attribution, qui doit en fixer un",
+                MISSING_OBJECTIVE,
             )
             rate = rounded(Fraction(counts.numerator, counts.denominator))
             return Result(rule_id, _version_label(latest), scope, verdict.status, counts.numerator,
