@@ -28,12 +28,19 @@ IMAGES = ROOT / "docs" / "images"
 SAMPLES = ROOT / "docs" / "exemples-sortie"
 CIA = ROOT / "fixtures" / "demo" / "cia.regles"
 # A run's number and digest change at every run: the samples show them masked.
-VOLATILE = re.compile(r"Exécution n° \d+ enregistrée \(empreinte [0-9a-f]+…\)")
-MASKED = "Exécution n° 1 enregistrée (empreinte 0123456789abcdef…)."
+VOLATILE = re.compile(
+    r"Exécution n° \d+ enregistrée\. Tête de la chaîne des exécutions, à conserver hors de la "
+    r"base : [0-9a-f]{64}\n\(plus tard : mixite audit verify --tete [0-9a-f]{64}\)"
+)
+_HEAD = "0123456789abcdef" * 4
+MASKED = (
+    "Exécution n° 1 enregistrée. Tête de la chaîne des exécutions, à conserver hors de la base : "
+    f"{_HEAD}\n(plus tard : mixite audit verify --tete {_HEAD})"
+)
 
 
 def mask(text: str) -> str:
-    return VOLATILE.sub(MASKED[:-1], text)
+    return VOLATILE.sub(MASKED, text)
 
 
 def excerpt(text: str, head: int) -> str:
