@@ -42,7 +42,7 @@ DEFAULT_TERRITORY: dict[str, Any] = {
     "epci": {
         "siren": "910000009",
         "nom": "Communauté de test",
-        "nom_arrete": "CA Amiens Métropole",
+        "siren_arrete": "248000531",  # CA Amiens Métropole: its published thresholds
         "departement": "80",
         "region": "Hauts-de-France",
         "tenu_plh": True,

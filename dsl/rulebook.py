@@ -26,6 +26,9 @@ class ParameterValue:
     sources: tuple[ast.Source, ...]
     origin: str  # where it was written: "fichier:ligne"
     derived_from: tuple[str, ...] | None = None  # the key it was derived from, if any
+    # How a person names the key in this period (a table's `libelle` column): the EPCI's name
+    # in that year's arrêté when the key is its SIREN. Display only, never matched by a rule.
+    label: str | None = None
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -73,6 +76,11 @@ class CheckedParameter:
 
     def all_keys(self) -> list[tuple[str, ...]]:
         return sorted(self._index)
+
+    def labels(self) -> dict[tuple[str, ...], list[ParameterValue]]:
+        """Key -> its values that carry a label (a table's `libelle` column), oldest first."""
+        return {key: [v for v in values if v.label] for key, values in self._index.items()
+                if any(v.label for v in values)}  # fmt: skip
 
 
 def _key_text(value: object) -> str:

@@ -263,7 +263,7 @@ def test_help_screens_show_french_kinds_not_python_types() -> None:
     assert screens > 20
 
 
-def test_dates_in_french_or_iso_and_epci_by_siren_in_quartile(db: Path) -> None:
+def test_dates_in_french_or_iso(db: Path) -> None:
     url = f"sqlite:///{db}"
     french = mixite("check", "--to-date", "30/09/2025", "--format", "json", "--db", url)
     iso = mixite("check", "--to-date", "2025-09-30", "--format", "json", "--db", url)
@@ -271,10 +271,6 @@ def test_dates_in_french_or_iso_and_epci_by_siren_in_quartile(db: Path) -> None:
     assert '"as_of": "2025-09-30"' in french.stdout and '"as_of": "2025-09-30"' in iso.stdout
     _refused(mixite("check", "--to-date", "31/02/2025", "--db", url),
              "--to-date : date illisible « 31/02/2025 ».", "JJ/MM/AAAA ou AAAA-MM-JJ")  # fmt: skip
-    by_siren = mixite("quartile", "--epci", DEMO_EPCI, "--annee", "2024", "--revenus-mensuels",
-                      "1000", "--json", "--db", url)  # fmt: skip
-    assert by_siren.returncode == 0, by_siren.stderr
-    assert '"epci": "CA Amiens Métropole"' in by_siren.stdout
 
 
 def test_rule_ids_are_whole_at_80_columns(db: Path) -> None:

@@ -34,9 +34,9 @@ def print_dwellings(dwellings: list[Dwelling]) -> None:
     for dwelling in dwellings:
         place = "en QPV" if dwelling.in_qpv else "hors QPV"
         out.print(styled("\n[bold]Logement {rpls}[/] ({financement}, {place}) — commission du {day} — "
-                         "{count} candidature(s)", rpls=dwelling.rpls_id, financement=dwelling.financement,
-                         place=place, day=frenchfmt.date(dwelling.commission),
-                         count=dwelling.applications))  # fmt: skip
+                         "{count} candidature(s)", rpls=dwelling.rpls_id,
+                         financement=dwelling.financement_label, place=place,
+                         day=frenchfmt.date(dwelling.commission), count=dwelling.applications))  # fmt: skip
         for rule, status, detail in dwelling.verdicts:
             out.print(styled(f"  {{rule}} : [{_STYLE.get(status, 'white')}]{{status}}[/] ({{detail}})",
                              rule=rule, status=STATUS_LABELS.get(status, status), detail=detail))  # fmt: skip

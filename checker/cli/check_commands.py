@@ -102,10 +102,14 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
 def _print_head(console: Console, receipt: Receipt) -> None:
     from rich.text import Text
 
-    console.print(Text(
-        f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des exécutions, à "
-        f"conserver hors de la base : {receipt.hash}\n"
-        f"(plus tard : mixite audit verify --tete {receipt.hash})", style="dim"))  # fmt: skip
+    from checker.report.explain_screen import wrapped
+
+    # The digest alone on its line: 64 characters, it fits a terminal of 80 columns and is
+    # copied whole.
+    sentence = wrapped(f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des "
+                       "exécutions, à conserver hors de la base (pour mixite audit verify "
+                       "--tete) :", console.width)  # fmt: skip
+    console.print(Text(f"{sentence.plain}\n{receipt.hash}", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
@@ -254,7 +258,7 @@ def register(app: typer.Typer) -> None:
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
         from rich.text import Text
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.checking import evaluate
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
@@ -265,14 +269,18 @@ def register(app: typer.Typer) -> None:
         require_schema(engine)
         rulebook, _ = require_rules(rules)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             run = runs.load_run(connection, run_id)
             if run is None:
                 raise MixiteError(f"Aucune exécution n° {run_id}.", "Voir : mixite runs")
-            options = json.loads(run.options)
-            period = Period(
-                dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
-            )
-            as_of = dt.date.fromisoformat(run.as_of) if run.as_of else None
+            options = run_guards.stored_options(run)
+            stored_results = run_guards.stored_results(run)
+            start = run_guards.stored_date(run, "period_start")
+            end = run_guards.stored_date(run, "period_end")
+            if start is None or end is None:
+                raise MixiteError(f"L'exécution n° {run_id} est illisible : sa période est vide.")
+            period = Period(start, end)
+            as_of = run_guards.stored_date(run, "as_of")
             results = evaluate(
                 connection,
                 rulebook,
@@ -296,7 +304,7 @@ def register(app: typer.Typer) -> None:
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
-        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
+        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in stored_results}
         fresh = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(recomputed)}
         for key in sorted(set(stored) | set(fresh)):
             before, after = stored.get(key), fresh.get(key)
@@ -326,7 +334,7 @@ def register(app: typer.Typer) -> None:
         """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée, données non retouchées."""
         from rich.text import Text
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         kept: list[runs.KeptHead] = []
@@ -346,6 +354,7 @@ def register(app: typer.Typer) -> None:
         if heads.exists():
             kept.extend(runs.read_heads(heads, runs.database_label(url)))
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             count, problems = runs.verify_chain(connection, kept)
         engine.dispose()
         if problems:
@@ -463,12 +472,10 @@ def register_bilan(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
-        from sqlalchemy import select as sql_select
-
         from checker.cli.arguments import check_year_form, require_years, resolve_bailleur
-        from checker.db import models
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.report import bilan
+        from checker.report.names import Names
 
         check_year_form(year)
         engine = make_engine(resolve_url(db))
@@ -477,9 +484,7 @@ def register_bilan(app: typer.Typer) -> None:
             bailleur = resolve_bailleur(connection, bailleur)
             require_years(connection, [year])
             rows = bilan.bilan(connection, year, bailleur)
-            names = dict(
-                connection.execute(sql_select(models.Bailleur.siren, models.Bailleur.nom)).all()
-            )
+            names = Names.load(connection)
         engine.dispose()
         if not rows:
             raise MixiteError(
@@ -488,7 +493,7 @@ def register_bilan(app: typer.Typer) -> None:
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows), encoding="utf-8", newline="")
+        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
         stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")

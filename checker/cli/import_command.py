@@ -69,6 +69,8 @@ def _print_result(result: ImportResult) -> None:
             "(même contenu) : rien n'a changé."
         )
         return
+    if result.key is not None and result.key.warning:
+        err.print(f"Attention : {result.key.warning}", markup=False, soft_wrap=True)
     if result.key is not None and result.key.created:
         err.print(styled(
             "[yellow]Clé de pseudonymisation créée : {origin}[/]. Gardez-en une copie "

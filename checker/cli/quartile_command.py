@@ -9,33 +9,15 @@ from typing import Annotated
 
 import typer
 
-from checker.cli.console import out, styled
-from checker.cli.options import DbOption, RulesOption
+from checker.cli.console import out
+from checker.cli.options import RulesOption
 from checker.errors import MixiteError
-
-
-def _name_in_decree(siren: str, db: str | None) -> str:
-    """The name the quartile decrees give the EPCI of this SIREN, from the imported territory
-    (the decrees name EPCIs, they give no SIREN)."""
-    from sqlalchemy import select
-
-    from checker.cli.arguments import resolve_epci
-    from checker.db import models
-    from checker.db.engine import make_engine, require_schema, resolve_url
-
-    engine = make_engine(resolve_url(db))
-    require_schema(engine)
-    with engine.connect() as connection:
-        found = resolve_epci(connection, siren)
-        name = connection.scalar(select(models.Epci.nom_arrete).where(models.Epci.siren == found))
-    engine.dispose()
-    return str(name)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("quartile")
     def quartile_command(
-        epci: Annotated[str, typer.Option("--epci", metavar="NOM|SIREN", help="L'EPCI : son nom tel que l'arrêté l'écrit, ou son SIREN (lu dans la base importée).")],
+        epci: Annotated[str, typer.Option("--epci", help="SIREN de l'EPCI, ou son nom tel qu'un arrêté l'écrit.")],
         annee: Annotated[int, typer.Option("--annee", help="Année (celle du seuil applicable).")],
         revenus_mensuels: Annotated[str, typer.Option("--revenus-mensuels", help="Revenus mensuels du ménage (€).")],
         titulaires: Annotated[int, typer.Option("--titulaires", help="Demandeur et cotitulaires.")] = 1,
@@ -43,7 +25,6 @@ def register(app: typer.Typer) -> None:
         moins_14: Annotated[int, typer.Option("--moins-14", help="Enfants de moins de 14 ans.")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
         rules: RulesOption = None,
-        db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le quartile d'un ménage pour un EPCI et une année, avec les seuils utilisés."""
         from checker import frenchfmt
@@ -58,27 +39,18 @@ def register(app: typer.Typer) -> None:
             raise MixiteError(
                 f"Montant illisible : « {revenus_mensuels} ».", "Exemple : 1234,50"
             ) from None
-        if epci.strip().isdigit():
-            epci = _name_in_decree(epci.strip(), db)
         rulebook, _ = require_rules(rules)
         answer = quartile(rulebook, epci, annee, titulaires, personnes_14_plus, moins_14, income)
         if as_json:
             out.print_json(json.dumps(answer.as_json(), ensure_ascii=False))
             return
         out.print(
-            styled(
-                "[bold]Quartile {q}[/] pour {epci} en {annee}",
-                q=answer.quartile,
-                epci=epci,
-                annee=annee,
-            )
+            f"[bold]Quartile {answer.quartile}[/] pour {answer.epci} (SIREN {answer.siren}) en {annee}"
         )
         out.print(f"Unités de consommation : {frenchfmt.number(answer.uc)} ; revenu annuel par UC : "
                   f"{frenchfmt.euros(answer.annual_income_per_uc)}")  # fmt: skip
         for name, value in answer.thresholds.items():
             out.print(f"  {name} : {frenchfmt.euros(value.value)} — {value.sources[0].title}")  # type: ignore[arg-type]
         out.print(
-            styled(
-                "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
-            )
+            "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
         )

@@ -1,7 +1,7 @@
 """empreinte du contenu des données
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 23:40:00
 
 Each run also records a digest of the content of the data tables it read, so that an edit
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
