@@ -371,6 +371,17 @@ class _Analyser:
             if source.url is None:
                 self.error("W103", f"source « {source.title} » sans adresse", source.span,
                            hint='ajoutez url "https://www.legifrance.gouv.fr/…"')  # fmt: skip
+        # One warning per condition written more than once, not one per copy: a file with
+        # 20 000 identical lines gets one message with the count.
+        copies: dict[ast.Expr, list[ast.RuleException]] = {}
+        for exception in version.exceptions:
+            copies.setdefault(exception.condition, []).append(exception)
+        for written in copies.values():
+            if len(written) > 1:
+                self.error("W105", f"cette exception « sauf si » est écrite {len(written)} fois "
+                           "dans cette version : les copies ne changent rien", written[1].span,
+                           related=(Related(written[0].span, "première écriture"),),
+                           hint="retirez les lignes en double")  # fmt: skip
         lets = self.lets(version)
         if version.applicability is not None:
             territory = self.schema.entities.get(self.schema.territory_entity)
@@ -436,14 +447,14 @@ class _Analyser:
                 "E401", f"engagement {name} sans source (le document signé)", commitment.span
             )
         if not commitment.objectives and not commitment.qualitatives:
-            self.error("W105", f"engagement {name} sans objectif : mixite n'y vérifie rien", commitment.span,
+            self.error("W502", f"engagement {name} sans objectif : mixite n'y vérifie rien", commitment.span,
                        hint="ajoutez une ligne par objectif de la convention : objectif RÈGLE : 25 %")  # fmt: skip
         for qualitative in commitment.qualitatives:
             if qualitative.owed_by is None:
-                self.error("W107", "engagement qualitatif sans « par » : qui le doit ?", qualitative.head,
+                self.error("W504", "engagement qualitatif sans « par » : qui le doit ?", qualitative.head,
                            hint='ajoutez sous lui : par "Bailleurs signataires"')  # fmt: skip
             if qualitative.done is not None and not qualitative.sources:
-                self.error("W107", "engagement qualitatif déclaré fait sans référence", qualitative.head,
+                self.error("W504", "engagement qualitatif déclaré fait sans référence", qualitative.head,
                            hint='ajoutez sous lui la pièce qui l\'atteste : source "Bilan 2025 de la CIL"')  # fmt: skip
         day = commitment.start or dt.date.max
         first: dict[tuple[str, frozenset[tuple[str, str]]], ast.Objective] = {}
@@ -459,7 +470,7 @@ class _Analyser:
 
     def objective(self, objective: ast.Objective, day: dt.date) -> None:
         if not objective.sources:
-            self.error("W106", f"objectif de {objective.rule_id} sans source (l'article de la convention)",
+            self.error("W503", f"objectif de {objective.rule_id} sans source (l'article de la convention)",
                        objective.span, hint='ajoutez sous l\'objectif : source "CIA …, article 4"')  # fmt: skip
         names: dict[str, ast.ScopeItem] = {}
         for item in objective.scope:
@@ -510,14 +521,30 @@ class _Analyser:
             limit = constant(bound, self.parameters, day)
             if not isinstance(limit, Fraction):
                 continue
-            if (value < limit) if lower else (value > limit):
+            if not ((value < limit) if lower else (value > limit)):
+                continue
+            if objective.scope:
+                # The law sets the rate for the EPCI's territory; the CIA may split the effort
+                # between bailleurs (or réservataires, communes), one below and one above, as
+                # long as the territory's objective holds: a warning that says so, not an error.
+                scope = ", ".join(item.name for item in objective.scope)
                 self.error(
-                    "E501",
-                    f"objectif de {_percent(value)} hors des bornes de la loi : "
-                    f"{objective.rule_id} exige {label} {_percent(limit)}",
+                    "W501",
+                    f"objectif de {_percent(value)} pour un(e) {scope}, {label} {_percent(limit)} "
+                    f"exigé(s) par {objective.rule_id} pour le territoire : accepté, la loi fixant "
+                    "le taux pour le territoire de l'EPCI et la CIA répartissant l'effort ; "
+                    "l'objectif du territoire doit, lui, respecter la borne",
                     objective.value.span,
                     related=(Related(bound.span, "borne fixée par la règle"),),
                 )
+                continue
+            self.error(
+                "E501",
+                f"objectif de {_percent(value)} hors des bornes de la loi : "
+                f"{objective.rule_id} exige {label} {_percent(limit)}",
+                objective.value.span,
+                related=(Related(bound.span, "borne fixée par la règle"),),
+            )
         entity = (
             self.schema.entities.get(version.population.entity)
             if version and version.population

@@ -126,7 +126,7 @@ def test_an_engagement_without_objective_and_an_objective_without_source_are_war
 """
     )
     diagnostics = _lint(tmp_path, text)
-    assert _codes(diagnostics) == [("W105", 1), ("W106", 13)]
+    assert _codes(diagnostics) == [("W502", 1), ("W503", 13)]
     assert all(not d.is_error for d in diagnostics)
 
 
@@ -162,14 +162,14 @@ HEADING = re.compile(r"^### (?P<code>[EW]\d{3})\b", re.M)
 
 
 def _commitment_examples() -> list[tuple[str, dict[str, str], bool]]:
-    """The examples of the local-commitment codes (E5…, W105, W106) on the diagnostics page."""
+    """The examples of the local-commitment codes (E5…, W502, W503) on the diagnostics page."""
     markdown = (DOCS / "regles" / "diagnostics.md").read_text(encoding="utf-8")
     examples = []
     for heading in HEADING.finditer(markdown):
         code = heading.group("code")
-        if not (code.startswith("E5") or code in ("W105", "W106", "W107")) or code in (
+        if not (code.startswith("E5") or code in ("W502", "W503", "W504")) or code in (
             "E507",
-            "W108",
+            "W505",
         ):
             continue  # E507 compares an engagement with the database: tested with the evaluator
         directive = DIRECTIVE.search(markdown, heading.end())
@@ -207,7 +207,7 @@ def test_every_commitment_code_is_on_the_diagnostics_page() -> None:
     from dsl.diagnostics import CODES
 
     documented = {code for code, _, _ in _commitment_examples()}
-    wanted = {c for c in CODES if c.startswith("E5") or c in ("W105", "W106", "W107")}
+    wanted = {c for c in CODES if c.startswith("E5") or c in ("W502", "W503", "W504")}
     # E507 compares an engagement with the database: documented with `mixite check`, tested below.
     assert wanted - {"E507"} <= documented
 
@@ -348,7 +348,7 @@ def test_an_engagement_for_a_territory_not_in_the_database_is_warned_not_refused
             evaluate(connection, rulebook, Period.year(2024), Options(), None)
     finally:
         engine.dispose()
-    assert (warning.code, warning.is_error) == ("W108", False)
+    assert (warning.code, warning.is_error) == ("W505", False)
     assert "territoire « 200046977 » absent de la base, l'engagement ne s'applique à rien" in (
         warning.message
     )
@@ -369,7 +369,7 @@ QUALITATIVE = """  du 15/01/2024 au 31/12/2029
 
 def test_qualitative_commitments_are_read_and_an_incomplete_one_is_warned(tmp_path: Path) -> None:
     diagnostics = _lint(tmp_path, HEADER + QUALITATIVE)
-    assert _codes(diagnostics) == [("W107", 12), ("W107", 12)]
+    assert _codes(diagnostics) == [("W504", 12), ("W504", 12)]
     loaded = load_rules([rules_dir(), tmp_path])
     assert loaded.rulebook is not None
     first, second = loaded.rulebook.commitments["CIA-TEST-2024"].qualitatives

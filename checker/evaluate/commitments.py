@@ -37,7 +37,7 @@ def in_force(commitment: ast.Commitment, period: Period) -> bool:
 def database_diagnostics(
     connection: Connection, rulebook: Rulebook, period: Period
 ) -> list[Diagnostic]:
-    """For each engagement in force during `period`: W108 when the database does not know its
+    """For each engagement in force during `period`: W505 when the database does not know its
     territory, E507 for each scope value of its objectives the database does not know."""
     known: dict[str, set[str]] = {}
 
@@ -58,7 +58,7 @@ def database_diagnostics(
             # A rules folder may hold the CIA of several territories, and a database only some
             # of them: a warning (it applies to nothing here), not a refusal.
             diagnostics.append(Diagnostic(
-                "W108", f"engagement {name} : territoire « {commitment.territory} » absent de la base, "
+                "W505", f"engagement {name} : territoire « {commitment.territory} » absent de la base, "
                 f"l'engagement ne s'applique à rien (EPCI importés : {_listed(values('epci'))})",
                 commitment.span,
                 hint="vérifiez le SIREN de l'EPCI dans la convention et dans territoire.yaml"))  # fmt: skip
