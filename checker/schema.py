@@ -89,6 +89,10 @@ ATTRIBUTIONS = Entity(
         "financement": FINANCEMENT,
         "en_qpv": _t(BOOL),  # the dwelling lies in a QPV of the list in force at the lease date
         "qpv": _t(TEXT, nullable=True),
+        # The dwelling's residence (its identifier at its bailleur) and the class the CIA or
+        # the CIL gives that residence (residences.csv), when declared.
+        "residence": _t(TEXT, nullable=True),
+        "classe_residence": _t(TEXT, nullable=True),
         "contingent": CONTINGENT,
         "reservataire": _t(TEXT, nullable=True),
         "mutation": _t(BOOL),
@@ -106,7 +110,17 @@ ATTRIBUTIONS = Entity(
         "derogation_plafonds": _t(TEXT, nullable=True),
     },
     links={"epci": "epci"},
-    dimensions=("epci", "bailleur", "contingent", "reservataire", "commune", "qpv", "financement"),
+    dimensions=(
+        "epci",
+        "bailleur",
+        "contingent",
+        "reservataire",
+        "commune",
+        "qpv",
+        "financement",
+        "residence",
+        "classe_residence",
+    ),
     fact_date="date_bail",
 )
 

@@ -44,6 +44,8 @@ FIELD_LABELS: dict[str, str] = {
     "zone_plafonds": "zone de plafonds",
     "en_qpv": "logement en QPV",
     "qpv": "QPV",
+    "residence": "résidence",
+    "classe_residence": "classe de la résidence",
     "contingent": "contingent",
     "reservataire": "réservataire",
     "mutation": "mutation",
@@ -262,7 +264,8 @@ def _translate(text: str) -> str:
 
 
 # The order in which a scope's parts are named.
-SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement")
+SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement",
+               "classe_residence", "residence")  # fmt: skip
 
 
 def capitalized(label: str) -> str:

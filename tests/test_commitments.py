@@ -134,7 +134,7 @@ def test_an_engagement_without_objective_and_an_objective_without_source_are_war
     ("scope", "expected"),
     [
         ('epci = "980008015"', "E506"),
-        ('residence = "R1"', "E506"),
+        ('quartier = "Les Hauts"', "E506"),
         ('bailleur = "912000007"', None),
         ('contingent = "action_logement"', None),
         ('contingent = "Action Logement"', "E304"),
@@ -475,3 +475,75 @@ def test_a_local_rule_belongs_to_its_territory_and_judges_only_the_scopes_with_a
     assert local[("LIZE.Q1-COMMUNES", (("epci", EPCI),))]["target"] == 0.2
     # A local rule's own target comes from its convention, not from the law.
     assert local[("LIZE.Q1-EPCI", (("epci", EPCI),))]["target_source"] == "CIA-TEST-2024"
+
+
+# ------------------------------------------------------------------ residences and their class
+
+
+def test_an_objective_per_class_of_residence_counts_the_dwellings_of_that_class(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from checker.paths import demo_bundle_dir
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    rules = tmp_path / "regles"
+    shutil.copytree(rules_dir(), rules)
+    (rules / "cia.regles").write_text(
+        """engagement CIA-CLASSES
+  titre "Objectifs par classe de résidence"
+  source "CIA de test" url "https://exemple.invalid/cia.pdf"
+  territoire "980008015"
+  signataires "EPCI"
+  du 01/01/2025 au 31/12/2025
+  objectif L441-1.Q1-HORS-QPV pour classe_residence = "tres_fragile" : 35 %
+    source "CIA de test, article 7"
+  objectif L441-1.Q1-HORS-QPV pour bailleur = "912000007", residence = "P0007-001" : 30 %
+    source "CIA de test, article 7"
+""",
+        encoding="utf-8",
+    )
+    results = _results(url, Period.year(2025), rules=rules)
+    by_scope = {tuple(sorted(r["scope"].items())): r for r in results if r["rule"] == RULE}  # type: ignore[union-attr]
+    classed = by_scope[(("classe_residence", "tres_fragile"), ("epci", "980008015"))]
+    one = by_scope[(("bailleur", "912000007"), ("epci", "980008015"), ("residence", "P0007-001"))]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            # Leases of 2025 in dwellings of those residences and outside any QPV of the 2024
+            # list (the demo's QPV list is fixed over 2025), counted directly.
+            def leases(where: str) -> int:
+                return int(connection.execute(text(
+                    "SELECT count(*) FROM attribution a JOIN logement l ON l.rpls_id = a.rpls_id "
+                    "JOIN residence r ON r.bailleur_siren = l.bailleur_siren "
+                    "AND r.residence_id = l.residence_id "
+                    "WHERE a.date_bail BETWEEN '2025-01-01' AND '2025-12-31' "
+                    "AND NOT EXISTS (SELECT 1 FROM logement_qpv q JOIN qpv ON qpv.code = q.qpv_code "
+                    "WHERE q.rpls_id = l.rpls_id AND qpv.valide_du <= '2025-12-31' "
+                    "AND (qpv.valide_au IS NULL OR qpv.valide_au >= '2025-01-01')) AND " + where
+                )).scalar_one())  # fmt: skip
+
+            assert classed["denominator"] == leases("r.classe_enjeu = 'tres_fragile'") > 0
+            assert one["denominator"] == leases("r.residence_id = 'P0007-001'") > 0
+    finally:
+        engine.dispose()
+    assert (classed["target"], classed["target_source"]) == (0.35, "CIA-CLASSES")
+    assert _results(url, Period.year(2025), rules=rules) == _results(
+        url, Period.year(2025), ReferenceEvaluator, rules=rules
+    )
+
+
+def test_the_demo_cias_local_rule_passes_its_tests() -> None:
+    from checker.paths import demo_bundle_dir
+    from checker.rule_tests import load_documents, run_case
+
+    loaded = load_rules([rules_dir(), demo_bundle_dir()])
+    assert loaded.rulebook is not None
+    assert [d.render() for d in loaded.diagnostics] == []
+    documents = load_documents([demo_bundle_dir()])
+    cases = [(file, document, case) for file, document in documents for case in document["cas"]]
+    assert len(cases) == 2
+    for file, document, case in cases:
+        assert run_case(loaded.rulebook, document, case, file).failures == []  # type: ignore[arg-type]

@@ -87,13 +87,15 @@ def attributions(
     period: tuple[dt.date, dt.date] | None = None,
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
+    with_residence: bool = True,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
     With a period, only the leases signed in it: rules judge nothing else, and filtering here
     lets the database use the index on date_bail and skip the QPV look-ups of other years.
     Without `with_qpv`, `en_qpv` and `qpv` are NULL and the QPV look-up is left out: SQLite
-    computes a joined subquery even when no column of it is read.
+    computes a joined subquery even when no column of it is read. Likewise `residence` and
+    `classe_residence` without `with_residence`.
     """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
@@ -107,6 +109,12 @@ def attributions(
     )
     if with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
+    residence = models.Residence.__table__
+    if with_residence:  # the dwelling's residence and the class the CIA gives it, when known
+        joined = joined.outerjoin(residence, and_(
+            residence.c.bailleur_siren == logement.c.bailleur_siren,
+            residence.c.residence_id == logement.c.residence_id,
+        ))  # fmt: skip
     query = select(
         a.c.id.label("id"),
         a.c.menage.label("menage"),
@@ -125,6 +133,8 @@ def attributions(
             else null()
         ).label("en_qpv"),
         (at_lease.c.qpv if with_qpv else null()).label("qpv"),
+        (logement.c.residence_id if with_residence else null()).label("residence"),
+        (residence.c.classe_enjeu if with_residence else null()).label("classe_residence"),
         a.c.contingent.label("contingent"),
         func.coalesce(
             a.c.reservataire_id,
@@ -249,11 +259,12 @@ def population(
     period: tuple[dt.date, dt.date],
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
+    with_residence: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`: see `attributions()`."""
+    `with_qpv`, `with_residence`: see `attributions()`."""
     if entity == "attributions":
-        return attributions(epci_sirens, period, qpv_list_fixed, with_qpv)
+        return attributions(epci_sirens, period, qpv_list_fixed, with_qpv, with_residence)
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)
     if entity == "epci":

@@ -22,6 +22,12 @@ _KNOWN_VALUES: dict[str, tuple[Any, str, str]] = {
     "commune": (models.Commune.insee, "commune « {} » inconnue", "communes connues"),
     "qpv": (models.Qpv.code, "QPV « {} » inconnu", "QPV connus"),
     "reservataire": (models.Reservataire.id, "réservataire « {} » inconnu", "réservataires connus"),
+    "residence": (models.Residence.residence_id, "résidence « {} » inconnue", "résidences connues"),
+    "classe_residence": (
+        models.Residence.classe_enjeu,
+        "classe de résidence « {} » inconnue",
+        "classes données aux résidences",
+    ),
 }
 
 
@@ -44,7 +50,11 @@ def database_diagnostics(
     def values(name: str) -> set[str]:
         if name not in known:
             column = models.Epci.siren if name == "epci" else _KNOWN_VALUES[name][0]
-            known[name] = {str(v) for v in connection.execute(select(column)).scalars()}
+            known[name] = {
+                str(v)
+                for v in connection.execute(select(column).distinct()).scalars()
+                if v is not None
+            }
             if name == "reservataire":  # a bailleur is the réservataire of its own flow
                 known[name] |= values("bailleur")
         return known[name]

@@ -15,6 +15,8 @@ SCOPE_LABELS = {
     "commune": "commune",
     "qpv": "QPV",
     "financement": "financement",
+    "residence": "résidence",
+    "classe_residence": "classe de résidence",
 }
 
 
