@@ -533,17 +533,3 @@ def test_an_objective_per_class_of_residence_counts_the_dwellings_of_that_class(
     assert _results(url, Period.year(2025), rules=rules) == _results(
         url, Period.year(2025), ReferenceEvaluator, rules=rules
     )
-
-
-def test_the_demo_cias_local_rule_passes_its_tests() -> None:
-    from checker.paths import demo_bundle_dir
-    from checker.rule_tests import load_documents, run_case
-
-    loaded = load_rules([rules_dir(), demo_bundle_dir()])
-    assert loaded.rulebook is not None
-    assert [d.render() for d in loaded.diagnostics] == []
-    documents = load_documents([demo_bundle_dir()])
-    cases = [(file, document, case) for file, document in documents for case in document["cas"]]
-    assert len(cases) == 2
-    for file, document, case in cases:
-        assert run_case(loaded.rulebook, document, case, file).failures == []  # type: ignore[arg-type]

@@ -103,6 +103,7 @@ def render(data: ReportData) -> bytes:
         ("Données", f"importées le {present.french_date(data.imports[-1].day)}" if data.imports else "—"),
         ("Reçu", f"exécution n° {receipt['run_id']} du {present.french_date(receipt['created_at'])}, "
                  f"empreinte {receipt['hash'][:16]}…"),
+        *(("CIA appliquée", line) for line in present.cia_versions(receipt)),
     ]  # fmt: skip
     for label, value in facts:
         paragraph = document.add_paragraph()

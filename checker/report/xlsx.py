@@ -43,6 +43,8 @@ SCOPE_CODE_TITLES = {
     "commune": "code INSEE",
     "qpv": "code du QPV",
     "financement": "code du financement",
+    "classe_residence": "code de la classe",
+    "residence": "identifiant de la résidence",
 }
 BOUND_LABELS = {"min": "plancher (au moins)", "max": "plafond (au plus)", None: "chaque cas"}
 
@@ -425,6 +427,7 @@ def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             [run.year, "Empreinte des données", r["data_digest"]],
             [run.year, "Empreinte de l'exécution", r["hash"]],
         ]
+        rows += [[run.year, "CIA appliquée", line] for line in present.cia_versions(r)]
     write_table(sheet, ["Année", "Élément", "Valeur"], rows, {1: "0"})
     sheet.column_dimensions["C"].width = 70
 

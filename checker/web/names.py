@@ -19,8 +19,11 @@ _KEY_LABELS = {
     "commune": "Commune",
     "qpv": "QPV",
     "financement": "Financement",
+    "classe_residence": "Classe de résidence",
+    "residence": "Résidence",
 }
-_ORDER = ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv", "financement")
+_ORDER = ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv", "financement",
+          "classe_residence", "residence")  # fmt: skip
 
 
 @dataclass
