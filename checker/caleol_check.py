@@ -29,6 +29,7 @@ from checker.ingest.problems import Problem
 from checker.ingest.rows import AttributionRow, CaleolRow
 from checker.ingest.tabular import UnreadableFile, read_table
 from checker.schema import schema
+from checker.vocabulary import expression_label, value_label
 from dsl import ast
 from dsl.rulebook import Rulebook
 
@@ -101,6 +102,11 @@ class Dwelling:
     verdicts: list[tuple[str, str, str]] = field(default_factory=list)
     applicants: list[Applicant] = field(default_factory=list)
 
+    @property
+    def financement_label(self) -> str:
+        """The financing by its name (« PLAI adapté »), as every report names it."""
+        return value_label("financement", self.financement)
+
 
 def read_docket(path: Path) -> list[tuple[int, Any]]:
     optional = tuple(name for name in (*_FROM_CALEOL, *_FROM_ATTRIBUTION) if name not in _REQUIRED)
@@ -112,6 +118,23 @@ def read_docket(path: Path) -> list[tuple[int, Any]]:
     problems: list[Problem] = []
     records: list[tuple[int, Any]] = []
     width = max(table.columns.values()) + 1
+    try:
+        _read_docket_rows(path, table, validator, width, problems, records)
+    except UnreadableFile as exc:  # a row csv cannot read (a quote never closed…)
+        problems.append(Problem(path.name, exc.line, exc.column, exc.message))
+    if problems:
+        raise DocketRefused(problems)
+    return records
+
+
+def _read_docket_rows(
+    path: Path,
+    table: Any,
+    validator: ColumnValidator,
+    width: int,
+    problems: list[Problem],
+    records: list[tuple[int, Any]],
+) -> None:
     for chunk in chunks(table.rows, 5000):
         by_field: dict[str, list[str]] = {}
         for name in validator.fields:
@@ -129,9 +152,6 @@ def read_docket(path: Path) -> list[tuple[int, Any]]:
         for (line, _), row in zip(chunk, rows, strict=True):
             if row is not None:
                 records.append((line, validator.record_type._make(row)))
-    if problems:
-        raise DocketRefused(problems)
-    return records
 
 
 def _dwelling_facts(connection: Connection, rpls_id: str, day: dt.date) -> dict[str, Any] | None:
@@ -296,7 +316,8 @@ class DocketChecker:
         span = expr.span
         lines = self.rulebook.sources.get(span.file, "").splitlines()
         if span.line == span.end_line and 0 < span.line <= len(lines):
-            return lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
+            text = lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
+            return expression_label(text)  # names in French, as `mixite explain` shows them
         return "exemption"
 
     def _applicant(self, line: int, applicant: Any, facts: dict[str, Any]) -> Applicant:

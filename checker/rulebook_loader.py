@@ -6,12 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from checker.errors import MixiteError
 from checker.paths import rules_dir
-from checker.schema import schema
-from dsl.analysis import display_name, load_rulebook, rule_files
 from dsl.diagnostics import Diagnostic, sort_key
 from dsl.rulebook import Rulebook
 
@@ -38,6 +34,8 @@ def rule_test_files(paths: Sequence[Path]) -> list[Path]:
 
 def tested_rule_ids(paths: Sequence[Path]) -> set[str]:
     """The rules that have at least one test file naming them (`regle: ID`)."""
+    import yaml
+
     tested: set[str] = set()
     for path in rule_test_files(paths):
         try:
@@ -56,6 +54,7 @@ def sql_diagnostics(rulebook: Rulebook) -> list[Diagnostic]:
 
     from checker.evaluate import base
     from checker.evaluate.sqlcompile import CompileContext, SqlCompiler, UnsupportedConstruct
+    from checker.schema import schema
 
     found: list[Diagnostic] = []
     # Structure is what matters here: an empty key domain keeps the parameter CASEs empty.
@@ -92,6 +91,25 @@ def load_rules(
     for path in chosen:
         if not path.exists():
             raise MixiteError(f"{path} : fichier ou dossier de règles introuvable.")
+    if texts:  # an editor's unsaved texts: checked afresh each time
+        return _check_rules(chosen, texts)
+    # A command that finds its rules in the cache does not even import the parser.
+    from checker import rulebook_cache
+
+    key = rulebook_cache.cache_key(chosen)
+    cached = rulebook_cache.read(key, chosen) if key else None
+    if cached is not None:
+        return cached
+    loaded = _check_rules(chosen, None)
+    if key:
+        rulebook_cache.write(key, loaded)
+    return loaded
+
+
+def _check_rules(chosen: list[Path], texts: Mapping[Path, str] | None) -> LoadedRules:
+    from checker.schema import schema
+    from dsl.analysis import display_name, load_rulebook, rule_files
+
     if not rule_files(chosen) and not texts:
         raise MixiteError(
             f"Aucun fichier de règles (*.regles) dans : {', '.join(map(str, chosen))}."

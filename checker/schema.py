@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from checker.db.models import (
+from checker.db.codes import (
     CONTINGENTS,
     FINANCEMENTS,
     MODES_RESERVATION,
@@ -45,6 +45,7 @@ EPCI = Entity(
         "siren": _t(TEXT),
         "nom": _t(TEXT),
         "nom_arrete": _t(TEXT),
+        "siren_arrete": _t(TEXT),  # key of the quartile thresholds (see territory.EpciSpec)
         "departement": _t(TEXT),
         "region": _t(TEXT),
         "tenu_plh": _t(BOOL),

@@ -371,6 +371,17 @@ class _Analyser:
             if source.url is None:
                 self.error("W103", f"source « {source.title} » sans adresse", source.span,
                            hint='ajoutez url "https://www.legifrance.gouv.fr/…"')  # fmt: skip
+        # One warning per condition written more than once, not one per copy: a file with
+        # 20 000 identical lines gets one message with the count.
+        copies: dict[ast.Expr, list[ast.RuleException]] = {}
+        for exception in version.exceptions:
+            copies.setdefault(exception.condition, []).append(exception)
+        for written in copies.values():
+            if len(written) > 1:
+                self.error("W105", f"cette exception « sauf si » est écrite {len(written)} fois "
+                           "dans cette version : les copies ne changent rien", written[1].span,
+                           related=(Related(written[0].span, "première écriture"),),
+                           hint="retirez les lignes en double")  # fmt: skip
         lets = self.lets(version)
         if version.applicability is not None:
             territory = self.schema.entities.get(self.schema.territory_entity)
@@ -464,14 +475,30 @@ class _Analyser:
             limit = constant(bound, self.parameters, day)
             if not isinstance(limit, Fraction):
                 continue
-            if (value < limit) if lower else (value > limit):
+            if not ((value < limit) if lower else (value > limit)):
+                continue
+            if objective.scope:
+                # The law sets the rate for the EPCI's territory; the CIA may split the effort
+                # between bailleurs (or réservataires, communes), one below and one above, as
+                # long as the territory's objective holds: a warning that says so, not an error.
+                scope = ", ".join(item.name for item in objective.scope)
                 self.error(
-                    "E501",
-                    f"objectif de {_percent(value)} hors des bornes de la loi : "
-                    f"{objective.rule_id} exige {label} {_percent(limit)}",
+                    "W501",
+                    f"objectif de {_percent(value)} pour un(e) {scope}, {label} {_percent(limit)} "
+                    f"exigé(s) par {objective.rule_id} pour le territoire : accepté, la loi fixant "
+                    "le taux pour le territoire de l'EPCI et la CIA répartissant l'effort ; "
+                    "l'objectif du territoire doit, lui, respecter la borne",
                     objective.value.span,
                     related=(Related(bound.span, "borne fixée par la règle"),),
                 )
+                continue
+            self.error(
+                "E501",
+                f"objectif de {_percent(value)} hors des bornes de la loi : "
+                f"{objective.rule_id} exige {label} {_percent(limit)}",
+                objective.value.span,
+                related=(Related(bound.span, "borne fixée par la règle"),),
+            )
         version = self.rules_version_at(rule, day)
         entity = (
             self.schema.entities.get(version.population.entity)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dsl.ast import Span
 
@@ -48,6 +49,8 @@ CODES: dict[str, str] = {
     "W102": "règle sans test",
     "W103": "source sans adresse (url)",
     "W104": "version par différence : une clause identique à celle reprise",
+    "W105": "exception « sauf si » écrite deux fois dans une version",
+    "W501": "objectif local d'une partie du territoire (un bailleur…) hors de la borne du territoire",
 }
 
 
@@ -89,11 +92,18 @@ class Diagnostic:
         return "\n".join(lines)
 
 
+@lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    """A file's lines, split once however many diagnostics it has (a string's hash is cached,
+    so looking a 40 000-line file up again costs nothing)."""
+    return tuple(text.split("\n"))  # as Lark counts lines: \n only
+
+
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.file)
     if text is None or span.line < 1:
         return []
-    source_lines = text.split("\n")  # as Lark counts lines: \n only
+    source_lines = _lines(text)
     if span.line > len(source_lines):
         return []
     line_text = source_lines[span.line - 1].expandtabs(1)

@@ -54,6 +54,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _postgres_database()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_rulebook_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Checked rulebooks are cached in a folder of the test session, never in the user's
+    home; commands run as subprocesses inherit it."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each test uses its own pseudonymisation key file, never one from the environment."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -137,7 +138,8 @@ def test_a_failing_command_exits_non_zero(tmp_path: Path) -> None:
 def test_check_without_data_says_what_to_do(tmp_path: Path) -> None:
     done = mixite("check", "--year", "2024", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
     assert done.returncode != 0
-    assert "Importez d'abord" in done.stderr
+    assert "Base introuvable : lancez d'abord mixite import." in done.stderr
+    assert not (tmp_path / "vide.db").exists()
     assert "Traceback" not in done.stderr
 
 
@@ -159,7 +161,8 @@ def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: 
     assert "2 candidature(s)" in two and "R441-3.CALEOL-TROIS-CANDIDATS : non conforme" in two
     assert two.count("L441-1.Q1-HORS-QPV (bailleur)") == 2  # the effect of each applicant
     assert "cette attribution compte ; encore" in two
-    assert "exemption" in blocks["8012000317"]
+    assert "exemption : financement = PLAI adapté" in blocks["8012000317"]
+    assert "(PLAI adapté, en QPV)" in blocks["8012000317"] and "PLAI_ADAPTE" not in done.stdout
     assert "R441-3.CALEOL-TROIS-CANDIDATS : conforme" in blocks["8012000005"]
     assert "0801025900001GUI01" not in done.stdout  # applicants shown by the end of their number
     for fmt in ("html", "xlsx"):
@@ -169,6 +172,7 @@ def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: 
         assert done.returncode == 0 and target.stat().st_size > 0
     page = (tmp_path / "dossier.html").read_text(encoding="utf-8")
     assert "8012000040" in page and "non conforme" in page and "<script" not in page
+    assert "PLAI adapté" in page and "PLAI_ADAPTE" not in page
 
 
 def test_a_bad_docket_gets_located_messages(tmp_path: Path) -> None:
@@ -222,3 +226,21 @@ def test_command_line_mistakes_are_told_in_french(
     assert "Conseil : voir mixite" in done.stderr
     for english in ("Error:", "Try '", "No such", "Missing", "Usage:"):
         assert english not in done.stderr, done.stderr
+
+
+def test_user_text_is_never_read_as_markup_or_emoji(tmp_path: Path) -> None:
+    # A file name with markup and an emoji code: printed as written, not styled or replaced.
+    bundle = tmp_path / "lot"
+    shutil.copytree(ROOT / "tests" / "data" / "mini", bundle)
+    odd = "[red]notes:100:.txt"
+    (bundle / odd).write_text("rien\n", encoding="utf-8")
+    done = mixite("import", str(bundle), "--db", f"sqlite:///{tmp_path / 'm.db'}")
+    assert done.returncode == 0, done.stderr
+    assert f"Fichier ignoré (hors format d'import) : {odd}" in done.stdout
+    assert "💯" not in done.stdout + done.stderr
+    # A rules file whose error is at line 100, column 1: no emoji for « :100: ».
+    rules = tmp_path / "regles"
+    rules.mkdir()
+    (rules / "ligne100.regles").write_text("\n" * 99 + "???\n", encoding="utf-8")
+    done = mixite("rules", "lint", str(rules))
+    assert "ligne100.regles:100:1" in done.stderr and "💯" not in done.stderr, done.stderr

@@ -204,11 +204,15 @@ def test_rehousing_follow_up_is_that_of_the_rehousing_file(diagnostic: dict[str,
 def test_every_format_is_written_and_an_unknown_one_is_refused(
     demo_db: str, tmp_path: Path
 ) -> None:
-    for output_format in ("html", "md", "csv", "json"):
+    for output_format in ("html", "xlsx", "md", "csv", "json"):
         target = tmp_path / f"diagnostic.{output_format}"
         done = _run(demo_db, "--format", output_format, "--out", str(target))
         assert done.returncode == 0, done.stderr
         assert target.stat().st_size > 1000
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(tmp_path / "diagnostic.xlsx", read_only=True)
+    assert workbook.sheetnames == ["Profils", "Classes", "Entrants", "Relogements"]
     page = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 3 and "Résidence Les Marronniers" in page and "@page" in page
     refused = _run(demo_db, "--format", "pdf")

@@ -144,6 +144,52 @@ def test_the_guide_shows_what_mixite_check_prints_today(screen: str) -> None:
     assert mask(screen) == sample
 
 
+def test_the_caleol_guide_shows_what_caleol_check_prints_today(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """docs/illustrations.py wrote the sample; the figures the guide's prose quotes are in it."""
+    os.environ["COLUMNS"], previous = "80", os.environ.get("COLUMNS")
+    try:
+        done = mixite("caleol", "check", str(ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"),
+                      "--db", demo_db, cwd=tmp_path)  # fmt: skip
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+    assert done.returncode == 0, done.stderr
+    sample = (ROOT / "docs" / "exemples-sortie" / "caleol-check.txt").read_text(encoding="utf-8")
+    assert done.stdout == sample
+    guide = (ROOT / "docs" / "guide" / "caleol.md").read_text(encoding="utf-8")
+    prose = guide[guide.index("## Lire la réponse") :]
+    rates = re.findall(r"\d+,\d %", prose)
+    remaining = re.findall(r"(?:resterait|au\s+lieu\s+de)\s+(\d+)", prose)
+    assert len(rates) >= 2 and len(remaining) == 2
+    for figure in rates + [f"encore {n} à trouver" for n in remaining]:
+        assert figure in sample, figure
+
+
+def test_the_bilan_guide_shows_what_the_command_prints_today(demo_db: str, tmp_path: Path) -> None:
+    done = mixite("bilan-reservataires", "--year", str(YEAR), "--out", "bilans", "--db", demo_db,
+                  cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sample = (ROOT / "docs" / "exemples-sortie" / "bilan-reservataires.txt").read_text("utf-8")
+    assert done.stdout == sample
+    # The table a réservataire reads names what it counts; the codes are in their own columns.
+    text = (tmp_path / "bilans" / f"bilan-reservataires-{YEAR}.csv").read_text("utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines(), delimiter=";"))
+    pairs = {("Bailleur", "SIREN du bailleur"), ("Réservataire", "Identifiant du réservataire"),
+             ("Commune", "Code INSEE")}  # fmt: skip
+    for name, code in pairs:
+        assert all(row[name] != row[code] for row in rows), name
+    assert "Commune de Saint-Aubin-sur-Lize" in {row["Réservataire"] for row in rows}
+    assert {row["Contingent"] for row in rows} >= {"Action Logement", "Non réservé"}
+    assert not any(_offending(" ".join(v for k, v in row.items() if k not in {c for _, c in pairs}))
+                   for row in rows)  # fmt: skip
+    workbook = load_workbook(tmp_path / "bilans" / f"bilan-reservataires-{YEAR}.xlsx")
+    assert "SEM immobilière du Val de Lize" in workbook.sheetnames
+
+
 def _scope_key(scope: dict[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(scope.items()))
 
@@ -371,6 +417,47 @@ def test_the_terminal_is_readable_at_80_columns(screen: str) -> None:
     assert not CODES.search(RULE_ID.sub(" ", text))
 
 
+def _at_80_columns(*args: str) -> str:
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "80"
+    try:
+        done = mixite(*args)
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("rule", "bailleur", "failing", "records"),
+    [("L441-1.Q1-HORS-QPV", "912001112", False, 257),
+     ("R441-3.CALEOL-TROIS-CANDIDATS", "912001112", True, 2)],
+)  # fmt: skip
+def test_explain_is_readable_at_80_columns(
+    demo_db: str, rule: str, bailleur: str, failing: bool, records: int
+) -> None:
+    """Every line fits, no title or value is cut inside a word, and every record is there
+    (a wide listing reads as one block per record, a narrow one as a table)."""
+    args = ["explain", rule, "--year", str(YEAR), "--scope", f"bailleur={bailleur}", *RULES,
+            "--db", demo_db] + (["--en-defaut"] if failing else [])  # fmt: skip
+    text = _at_80_columns(*args)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    flat = " ".join(text.split())
+    titles = ["Logement (RPLS)", "Remplit la condition"] + (
+        ["Ménage du premier quartile", "Revenu annuel par unité de consommation"]
+        if not failing else ["Date de la commission"]
+    )  # fmt: skip
+    for title in titles:
+        assert title in flat
+    records_seen = re.findall(r"\b80120\d{5}\b", text)  # each record names its dwelling once
+    assert len(records_seen) == records
+    assert all(re.search(r"\d{2}/\d{2}/\d{4}", line) for line in lines if "80120" in line)
+
+
 def test_every_table_reads_against_the_target_of_its_scope(reports: Path) -> None:
     page = (reports / "rapport.html").read_text(encoding="utf-8")
     # The QPV rule's EPCI target is the CIA's 60 %: its commune and QPV tables say so.
@@ -415,6 +502,9 @@ def test_the_workbook_is_typed_and_has_named_sheets(reports: Path) -> None:
     header = [c.value for c in failing[1]]
     date = failing.cell(row=2, column=header.index("Date du bail") + 1)
     assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
+    synthesis = workbook["Synthèse"]
+    version = synthesis.cell(row=2, column=[c.value for c in synthesis[1]].index("Version") + 1)
+    assert isinstance(version.value, dt.datetime) and version.number_format == "DD/MM/YYYY"
     rule = workbook["R441-1.PLAFONDS-RESSOURCES"]
     header = [c.value for c in rule[1]]
     assert rule.cell(row=2, column=header.index("Taux") + 1).number_format == "0.0%"
@@ -434,6 +524,27 @@ def test_the_word_document_has_the_synthesis_and_boxes_for_observations(reports:
     assert len(boxes) == 10 + 1
 
 
+def test_the_word_tables_fit_the_page_and_give_the_words_room(reports: Path) -> None:
+    """Equal columns cut the rule ids inside words (checked in LibreOffice): the synthesis and
+    the CIA's objectives have set widths, within the A4 text width, the obligation widest."""
+    from docx.shared import Mm
+
+    document = Document(str(reports / "rapport.docx"))
+    synthesis = document.tables[0]
+    objectives = next(t for t in document.tables if t.rows[0].cells[0].text == "Objectif")
+    for table in (synthesis, objectives):
+        widths = [column.width for column in table.columns]
+        assert None not in widths and sum(widths) <= Mm(174.5)  # twips round up
+        assert widths[0] == max(widths)
+        for row in table.rows:
+            assert [cell.width for cell in row.cells] == widths
+    first = synthesis.rows[1].cells
+    rule, _, title = first[0].text.partition("\n")
+    assert rule.startswith(("L", "R")) and " " not in rule and title
+    owed = first[5].text.split("\n")
+    assert all(" : " in line for line in owed)
+
+
 # ------------------------------------------------------------------ several years
 def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     done = mixite("check", "--year", "2024-2025", *RULES, "--db", demo_db)
@@ -441,7 +552,7 @@ def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     assert "Évolution" in done.stdout and "2024" in done.stdout
     document = json.loads(mixite("check", "--year", "2024", "--year", "2025", *RULES, "--db",
                                  demo_db, "--format", "json").stdout)  # fmt: skip
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert [y["year"] for y in document["years"]] == [2024, 2025]
     assert all(y["receipt"]["run_id"] and y["results"] for y in document["years"])
     out = tmp_path / "bilan.html"

@@ -51,7 +51,7 @@ def _json(demo_reports: Path, year: int) -> dict[str, object]:
 
 def test_json_report_has_its_documented_shape(demo_reports: Path) -> None:
     document = _json(demo_reports, 2025)
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert {"rulebook_digest", "data_digest", "period", "hash"} <= set(document["receipt"])  # type: ignore[arg-type]
     for result in document["results"]:  # type: ignore[attr-defined]
         assert {"rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
@@ -64,6 +64,18 @@ def test_json_report_has_its_documented_shape(demo_reports: Path) -> None:
         }
     statuses = {r["status"] for r in document["results"]}  # type: ignore[attr-defined]
     assert {"conforme", "non_conforme"} <= statuses
+
+
+def test_json_says_whether_a_target_is_a_floor_or_a_cap(demo_reports: Path) -> None:
+    results = _json(demo_reports, 2025)["results"]
+    bounds = {r["rule"]: r["bound"] for r in results}  # type: ignore[attr-defined]
+    assert bounds["R441-5-2.CONTINGENT-ETAT"] == "max"
+    assert bounds["L441-1.Q1-HORS-QPV"] == "min"
+    assert bounds["R441-1.PLAFONDS-RESSOURCES"] is None  # « pour chacune »
+    for result in results:  # type: ignore[attr-defined]
+        keys = list(result)
+        assert keys.index("bound") == keys.index("kind") + 1
+        assert (result["bound"] is None) == (result["kind"] == "each")
 
 
 def test_xlsx_figures_are_the_json_figures(demo_reports: Path) -> None:

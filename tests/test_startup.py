@@ -60,3 +60,14 @@ def test_command_help_imports_no_heavy_library(command: list[str]) -> None:
     heavy = set(HEAVY) - {"pydantic"}
     loaded = imported_modules(*command, "--help")
     assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_quartile_with_cached_rules_needs_neither_the_parser_nor_the_database_layer() -> None:
+    """`mixite quartile` answers from the cached rulebook (see checker/rulebook_cache.py):
+    once the rules have been checked, it imports neither Lark, nor SQLAlchemy, nor YAML."""
+    household = ["quartile", "--epci", "CA Amiens Métropole", "--annee", "2025",
+                 "--titulaires", "1", "--revenus-mensuels", "1200"]  # fmt: skip
+    imported_modules(*household)  # the first run checks the rules and fills the cache
+    loaded = imported_modules(*household)
+    heavy = set(HEAVY) - {"pydantic"}  # Typer's own conversion of the arguments
+    assert not loaded & heavy, sorted(loaded & heavy)

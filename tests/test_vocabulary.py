@@ -3,7 +3,7 @@ the schema use has its label, so that no report shows `without_relogement` or `s
 
 from __future__ import annotations
 
-from checker.db.models import CONTINGENTS, FINANCEMENTS, MOTIFS_STOCK, RESERVATAIRE_TYPES
+from checker.db.codes import CONTINGENTS, FINANCEMENTS, MOTIFS_STOCK, RESERVATAIRE_TYPES
 from checker.rulebook_loader import require_rules
 from checker.schema import schema
 from checker.vocabulary import (
@@ -37,8 +37,8 @@ def test_every_coded_value_has_a_name() -> None:
 
 
 def test_rule_text_reads_in_french() -> None:
-    assert expression_label("seuil_q1[epci: epci.nom_arrete]") == (
-        "seuil du premier quartile (nom de l'EPCI dans l'arrêté des seuils)"
+    assert expression_label("seuil_q1[epci: epci.siren_arrete]") == (
+        "seuil du premier quartile (SIREN de l'EPCI dans l'arrêté des seuils)"
     )
     assert expression_label("date_dernier_examen > debut_cycle") == (
         "date du dernier examen > début du cycle de trois ans"

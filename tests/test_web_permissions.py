@@ -7,6 +7,8 @@ account per role; the application is driven in-process.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -196,6 +198,7 @@ PAGES = {  # path -> roles answered 200 (others: 403)
     "/cia": ["admin", "epci", "etat", "bailleur-a", "bailleur-b", "al"],
     "/caleol": ["admin", "epci", "bailleur-a", "bailleur-b"],
     "/executions": ["admin", "epci", "etat"],
+    "/utilisateurs": ["admin", "epci"],
 }
 
 
@@ -232,6 +235,27 @@ def test_report_downloads_are_restricted(site: dict[str, Any]) -> None:
         body = client.get(f"/rapports/2024.{fmt}").text
         assert B not in body and "ESH de test" not in body, fmt
     assert client.get("/rapports/2024.xlsx").content[:2] == b"PK"
+
+
+def test_the_failing_records_csv_is_restricted(site: dict[str, Any]) -> None:
+    everything = site["clients"]["admin"].get("/rapports/2024-en-defaut.csv")
+    assert everything.status_code == 200
+    assert "rapport-2024-en-defaut.csv" in everything.headers["content-disposition"]
+    assert "Office public de test" in everything.text and "ESH de test" in everything.text
+    own = site["clients"]["bailleur-a"].get("/rapports/2024-en-defaut.csv").text
+    assert "Office public de test" in own and "ESH de test" not in own and B not in own
+    assert len(own.splitlines()) < len(everything.text.splitlines())
+    refused = site["clients"]["lecteur"].get("/rapports/2024-en-defaut.csv")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text
+    other = site["clients"]["bailleur-b"].get("/rapports/2024-en-defaut.csv").text
+    assert "Office public de test" not in other and A not in other
+    for login in ("epci", "etat"):
+        assert site["clients"][login].get("/rapports/2024-en-defaut.csv").text == everything.text
+    flow = site["clients"]["al"].get("/rapports/2024-en-defaut.csv")
+    assert flow.status_code == 200
+    assert "Ville d'Aval" not in flow.text and "Préfet" not in flow.text
+    page = site["clients"]["admin"].get("/resultats?annee=2024").text
+    assert 'href="/rapports/2024-en-defaut.csv"' in page
 
 
 def test_without_a_token_the_api_answers_401(site: dict[str, Any]) -> None:
@@ -334,3 +358,18 @@ def test_the_lecteur_reads_the_published_reports_only(site: dict[str, Any]) -> N
     for fmt in ("csv", "md"):
         body = lecteur.get(f"/publications/{run_id}.{fmt}").text
         assert EPCI in body and A not in body and B not in body  # no bailleur's own result
+    html = lecteur.get(f"/publications/{run_id}.html").text
+    assert "Contrôle des attributions 2024 (exécution n° " in html
+    assert "ESH de test" not in html and "Office public de test" not in html
+    assert "<code title=" not in html and "en-defaut" not in html  # no record listed
+    mine = bailleur.get(f"/publications/{run_id}.html").text
+    assert "Office public de test" in mine and "ESH de test" not in mine
+    for fmt, magic in (("xlsx", b"PK"), ("docx", b"PK")):
+        answer = lecteur.get(f"/publications/{run_id}.{fmt}")
+        assert answer.status_code == 200 and answer.content[:2] == magic, fmt
+    assert lecteur.get(f"/publications/{run_id}.exe").status_code == 400
+    if shutil.which("chromium") or os.environ.get("MIXITE_CHROMIUM"):  # the PDF's printer
+        for client, path in ((lecteur, f"/publications/{run_id}.pdf"),
+                             (bailleur, "/rapports/2024.pdf")):  # fmt: skip
+            answer = client.get(path)
+            assert answer.status_code == 200 and answer.content[:5] == b"%PDF-", path

@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "creer_utilisateur": "création d'un compte",
     "desactiver_utilisateur": "désactivation d'un compte",
     "creer_jeton": "création d'un jeton d'API",
+    "consulter_utilisateurs": "consultation des comptes",
 }
 OUTCOME_LABELS = {"autorise": "autorisé", "refuse": "refusé", "echec": "échec"}
 

@@ -30,6 +30,7 @@ ACTIONS = {
     "verifier_caleol": ("admin", "epci", "bailleur"),
     "lire_executions": ("admin", "epci", "etat"),
     "enregistrer_execution": ("admin", "epci"),
+    "gerer_utilisateurs": ("admin", "epci"),  # which accounts: checker.access.management
 }
 
 

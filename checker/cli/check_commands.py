@@ -11,13 +11,17 @@ import typer
 
 from checker.cli.console import err, out
 from checker.cli.options import DbOption, RulesOption
+from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
 
 # The modules that evaluate, store and render are imported inside the commands, where they
 # are used: every command of `mixite` would otherwise pay for them at start-up
 # (tests/test_startup.py keeps it so).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from checker.evaluate.run import Period
+    from checker.runs import Receipt
 
 # What `--format` accepts (checker.report.outputs.FORMATS, kept here so that the help needs no
 # report module).
@@ -25,21 +29,16 @@ FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 
 
 def _parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise MixiteError(
-            f"{option} : date illisible « {text} ».", "Forme attendue : AAAA-MM-JJ"
-        ) from None
+    from checker.cli.dates import parse_day
+
+    return None if text is None else parse_day(text, option)
 
 
 def _period(year: int | None, to_date: dt.date | None) -> Period:
     from checker.evaluate.run import Period
 
     if year is None and to_date is None:
-        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date AAAA-MM-JJ).")
+        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date JJ/MM/AAAA).")
     if to_date is not None and year is not None and to_date.year != year:
         raise MixiteError(f"--to-date {to_date.isoformat()} n'est pas dans l'année {year}.")
     return Period.year(year or to_date.year, to_date)  # type: ignore[union-attr]
@@ -74,36 +73,74 @@ def _check_years(values: list[str] | None) -> list[str] | None:
     return values
 
 
-def _write(text: str, destination: Path | None, encoding: str = "utf-8") -> None:
+def _write(text: str, destination: Path | None) -> None:
     if destination is None:
         out.print(text, markup=False, highlight=False, end="")
         return
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_text(text, encoding=encoding, newline="")
+    from checker.cli.out_guard import write_files
+
+    write_files({destination: text})
     err.print(f"Rapport écrit : {destination}", markup=False, highlight=False)
+
+
+def _keep_heads(url: str, receipts: list[Receipt]) -> None:
+    """Append each new run's head to the heads file beside the key, once committed."""
+    from checker import runs
+
+    path = runs.heads_path(url)
+    try:
+        for receipt in receipts:
+            runs.append_head(path, receipt, runs.database_label(url))
+    except OSError:
+        err.print(
+            f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
+            "notez-la vous-même (ci-dessous).",
+            markup=False,
+        )
+
+
+def _print_head(console: Console, receipt: Receipt) -> None:
+    from rich.text import Text
+
+    from checker.report.explain_screen import wrapped
+
+    # The digest alone on its line: 64 characters, it fits a terminal of 80 columns and is
+    # copied whole.
+    sentence = wrapped(f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des "
+                       "exécutions, à conserver hors de la base (pour mixite audit verify "
+                       "--tete) :", console.width)  # fmt: skip
+    console.print(Text(f"{sentence.plain}\n{receipt.hash}", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_command(
         year: Annotated[list[str] | None, typer.Option("--year", help="Année vérifiée (baux signés cette année-là) ; se répète, ou un intervalle (2023-2025), pour plusieurs années côte à côte.", metavar="AAAA", callback=_check_years)] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ), depuis le 1er janvier.")] = None,
-        epci: Annotated[str | None, typer.Option("--epci", help="SIREN de l'EPCI (par défaut : tous).")] = None,
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur : ses résultats et ceux de l'EPCI.")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ), depuis le 1er janvier.")] = None,
+        epci: Annotated[str | None, typer.Option("--epci", metavar="NOM|SIREN", help="L'EPCI, par son nom ou son SIREN (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN : ses résultats et ceux de l'EPCI.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
         output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html, pdf, xlsx ou docx (par défaut : synthèse à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran, ou rapport-AAAA.html, .pdf, .xlsx, .docx).")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:  # fmt: skip
         """Vérifie les obligations pour une année (ou plusieurs côte à côte) : un résultat par règle et par périmètre."""
         from checker import frenchfmt
         from checker.checking import run_check
+        from checker.cli import out_guard
+        from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
         from checker.report import terminal
         from checker.report.names import Names
-        from checker.report.outputs import COMPLETE, FAILING_SUFFIX, Checked, report_files
-        from checker.report.outputs import write as write_files
+        from checker.report.outputs import (
+            COMPLETE,
+            FAILING_SUFFIX,
+            Checked,
+            failing_path,
+            report_files,
+        )
         from checker.rulebook_loader import require_rules
 
         if output_format is not None and output_format not in FORMATS:
@@ -124,19 +161,32 @@ def register(app: typer.Typer) -> None:
         periods = [Period.year(y) for y in years[:-1]] + [
             _period(years[-1] if years else None, as_of)
         ]
-        rulebook, _ = require_rules(rules)
-        engine = make_engine(resolve_url(db))
-        require_schema(engine)
         last = periods[-1]
+        url = resolve_url(db)
+        destination: Path | None = None
+        if output_format is not None and (out_path is not None or output_format in COMPLETE):
+            stem = "rapport" if output_format in COMPLETE else "resultats"
+            destination = out_path or Path(f"{stem}-{last.end.year}.{output_format}")
+            out_guard.guard([destination], output_format, url, force)
+            if output_format in ("csv", "html", "pdf"):  # the failing records' CSV beside it
+                out_guard.guard([failing_path(destination)], "csv", url, force)
+        rulebook, _ = require_rules(rules)
+        engine = make_engine(url)
+        require_schema(engine)
         title = f"Contrôle des attributions {last.end.year}"
         if as_of:
             title += f" au {frenchfmt.date(as_of)}"
         if len(periods) > 1:
             title += f" (évolution {periods[0].end.year}–{last.end.year})"
-        options = Options(epci, bailleur)
         checked: list[Checked] = []
         files: dict[Path, str | bytes] = {}
         with engine.begin() as connection:
+            # Refused before anything is evaluated or recorded: an argument naming nothing would
+            # give an empty result that reads like a compliant one, and a receipt for it.
+            options = Options(
+                resolve_epci(connection, epci), resolve_bailleur(connection, bailleur)
+            )
+            require_years(connection, [period.end.year for period in periods])
             for period in periods:
                 day = as_of if period is last else None
                 outcome = run_check(connection, rulebook, period, options, day)
@@ -144,24 +194,27 @@ def register(app: typer.Typer) -> None:
             names = Names.load(connection)
             if output_format is not None:
                 stem = "rapport" if output_format in COMPLETE else "resultats"
-                destination = out_path or Path(f"{stem}-{last.end.year}.{output_format}")
                 files = report_files(connection, rulebook, options, checked, title, output_format,
-                                     destination)  # fmt: skip
+                                     destination or Path(f"{stem}-{last.end.year}.{output_format}"))  # fmt: skip
+            if destination is not None:
+                # Written before the receipt is committed: a report that cannot be written
+                # (full disk, no right) leaves no receipt of a run nobody received.
+                out_guard.write_files(files)
         engine.dispose()
         current = checked[-1]
+        _keep_heads(url, [c.receipt for c in checked])
         if output_format is None:
             earlier = [c.as_run() for c in checked[:-1]]
             for printed in terminal.summary(current.results, title, rulebook, names, earlier,
                                             current.year, width=out.width):  # fmt: skip
                 out.print(printed, soft_wrap=True)
-            out.print(
-                f"[dim]Exécution n° {current.receipt.run_id} enregistrée (empreinte {current.receipt.hash[:16]}…).[/]"
-            )
+            _print_head(out, current.receipt)
             return
         if out_path is None and output_format not in COMPLETE:
             main = next(iter(files))
             text = files.pop(main)
             out.print(text, markup=False, highlight=False, end="")
+            _print_head(err, current.receipt)
             if files:
                 err.print(
                     "La liste des enregistrements en défaut s'écrit avec --out (fichier "
@@ -170,9 +223,9 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
             return
-        write_files(files)
         for path in files:
             err.print(f"Rapport écrit : {path}", markup=False, highlight=False)
+        _print_head(err, current.receipt)
 
     runs_app = typer.Typer(help="Les exécutions enregistrées (reçus).", invoke_without_command=True)
 
@@ -203,7 +256,9 @@ def register(app: typer.Typer) -> None:
     def replay(run_id: Annotated[int, typer.Argument(help="Numéro de l'exécution")], rules: RulesOption = None,
                db: DbOption = None) -> None:  # fmt: skip
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
-        from checker import runs
+        from rich.text import Text
+
+        from checker import run_guards, runs
         from checker.checking import evaluate
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
@@ -214,14 +269,18 @@ def register(app: typer.Typer) -> None:
         require_schema(engine)
         rulebook, _ = require_rules(rules)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             run = runs.load_run(connection, run_id)
             if run is None:
                 raise MixiteError(f"Aucune exécution n° {run_id}.", "Voir : mixite runs")
-            options = json.loads(run.options)
-            period = Period(
-                dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
-            )
-            as_of = dt.date.fromisoformat(run.as_of) if run.as_of else None
+            options = run_guards.stored_options(run)
+            stored_results = run_guards.stored_results(run)
+            start = run_guards.stored_date(run, "period_start")
+            end = run_guards.stored_date(run, "period_end")
+            if start is None or end is None:
+                raise MixiteError(f"L'exécution n° {run_id} est illisible : sa période est vide.")
+            period = Period(start, end)
+            as_of = run_guards.stored_date(run, "as_of")
             results = evaluate(
                 connection,
                 rulebook,
@@ -230,17 +289,22 @@ def register(app: typer.Typer) -> None:
                 as_of,
             )
             current_data = runs.data_digest(connection)
+            current_content = runs.content_digest(connection)
         engine.dispose()
         notes = []
         if rulebook.digest != run.rulebook_digest:
-            notes.append("les règles ont changé depuis cette exécution")
-        if current_data != run.data_digest:
-            notes.append("les données ont changé depuis cette exécution (nouvel import)")
-        recomputed = runs.canonical(json_report.results_block(results))
+            notes.append(f"les règles ont changé depuis l'exécution n° {run_id}")
+        imported = current_data != run.data_digest
+        if imported:
+            notes.append(f"les données ont changé depuis l'exécution n° {run_id} (nouvel import)")
+        elif run.content_digest is not None and current_content != run.content_digest:
+            notes.append(f"les données ont changé depuis l'exécution n° {run_id} (modifiées "
+                         "directement dans la base, sans import)")  # fmt: skip
+        recomputed = runs.canonical(runs.as_stored(json_report.results_block(results), run.results))
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
             return
-        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
+        stored = {runs.canonical([r["rule"], r["scope"]]): r for r in stored_results}
         fresh = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(recomputed)}
         for key in sorted(set(stored) | set(fresh)):
             before, after = stored.get(key), fresh.get(key)
@@ -249,8 +313,11 @@ def register(app: typer.Typer) -> None:
                 err.print(f"Différence pour {label} :", markup=False)
                 err.print(f"  enregistré : {runs.canonical(before)}", markup=False)
                 err.print(f"  recalculé  : {runs.canonical(after)}", markup=False)
+        if not notes:
+            notes.append("ni les règles ni les données n'ont changé : le reçu enregistré ou "
+                         "le calcul diffère (voir mixite audit verify)")  # fmt: skip
         for note in notes:
-            err.print(f"[yellow]Cause probable : {note}.[/]")
+            err.print(Text(f"Cause probable : {note}.", style="yellow"))
         raise typer.Exit(1)
 
     app.add_typer(runs_app, name="runs")
@@ -260,21 +327,50 @@ def register(app: typer.Typer) -> None:
     )
 
     @audit_app.command("verify")
-    def verify(db: DbOption = None) -> None:
-        """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée."""
-        from checker import runs
+    def verify(
+        head: Annotated[str | None, typer.Option("--tete", metavar="EMPREINTE", help="Tête de la chaîne notée après une exécution (affichée par mixite check) : la chaîne doit la contenir encore.")] = None,
+        db: DbOption = None,
+    ) -> None:  # fmt: skip
+        """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée, données non retouchées."""
+        from rich.text import Text
+
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
-        engine = make_engine(resolve_url(db))
+        kept: list[runs.KeptHead] = []
+        if head is not None:
+            given = head.strip().lower()
+            if not runs.is_hash(given):
+                raise MixiteError(
+                    f"--tete « {head} » : une tête de chaîne s'écrit avec 64 caractères "
+                    "hexadécimaux (0-9, a-f).",
+                    "Copiez la tête affichée après mixite check.",
+                )
+            kept.append(runs.KeptHead(given, "--tete"))
+        url = resolve_url(db)
+        engine = make_engine(url)
         require_schema(engine)
+        heads = runs.heads_path(url)
+        if heads.exists():
+            kept.extend(runs.read_heads(heads, runs.database_label(url)))
         with engine.connect() as connection:
-            count, problems = runs.verify_chain(connection)
+            run_guards.require_run_table(connection)
+            count, problems = runs.verify_chain(connection, kept)
         engine.dispose()
         if problems:
             for problem in problems:
-                err.print(f"[bold red]Atteinte à l'intégrité :[/] {problem.message}")
+                line = Text("Atteinte à l'intégrité : ", style="bold red")
+                line.append(problem.message)
+                err.print(line)
             raise typer.Exit(1)
-        out.print(f"Chaîne intègre : {count} exécution(s) vérifiée(s).")
+        out.print(f"Chaîne intègre : {count} exécution(s) vérifiée(s).", markup=False)
+        if head is not None:
+            out.print("La tête donnée avec --tete est dans la chaîne.", markup=False)
+        if heads.exists():
+            out.print(f"Têtes conservées dans {heads} : toutes présentes.", markup=False)
+        else:
+            out.print(f"Aucun fichier des têtes ({heads}) : la suppression des dernières "
+                      "exécutions ne peut être détectée qu'avec --tete.", markup=False)  # fmt: skip
 
     from checker.cli.users_commands import register_audit
 
@@ -287,26 +383,29 @@ def register_explain(app: typer.Typer) -> None:
     def explain_command(
         rule_id: Annotated[str, typer.Argument(help="Identifiant de la règle, ex. L441-1.Q1-HORS-QPV")],
         year: Annotated[int | None, typer.Option("--year", help="Année vérifiée.")] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ).")] = None,
-        scope: Annotated[list[str] | None, typer.Option("--scope", help="Périmètre, ex. --scope bailleur=912000379")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ).")] = None,
+        scope: Annotated[list[str] | None, typer.Option("--scope", metavar="CLE=VALEUR", help="Périmètre, ex. --scope bailleur=912000379 (EPCI et bailleur : nom ou SIREN) ; se répète.")] = None,
         failing: Annotated[bool, typer.Option("--en-defaut", help="Seulement les enregistrements en défaut (pour un plafond : ceux comptés dans la part plafonnée).")] = False,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         rules: RulesOption = None,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Les enregistrements comptés dans un résultat, et pourquoi (identifiants pseudonymisés)."""
-        from rich.table import Table
-
+        from checker.cli.arguments import check_year_form, require_years, resolve_scope
+        from checker.cli.out_guard import guard
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.explain import EN_DEFAUT
         from checker.evaluate.explain import explain as explain_records
+        from checker.report.explain_screen import listing, wrapped
         from checker.report.names import Names
         from checker.report.records import explain_csv, record_table
         from checker.rulebook_loader import require_rules
 
         if output_format is not None and output_format != "csv":
             raise MixiteError(f"Format inconnu : {output_format}.", "Formats : csv")
+        check_year_form(year)
         as_of = _parse_date(to_date, "--to-date")
         period = _period(year, as_of)
         wanted: dict[str, str] = {}
@@ -317,10 +416,15 @@ def register_explain(app: typer.Typer) -> None:
                     f"Périmètre mal écrit : « {item} ».", "Forme attendue : --scope cle=valeur"
                 )
             wanted[key.strip()] = value.strip()
+        url = resolve_url(db)
+        if out_path is not None:
+            guard([out_path], output_format or "csv", url, force)
         rulebook, _ = require_rules(rules)
-        engine = make_engine(resolve_url(db))
+        engine = make_engine(url)
         require_schema(engine)
         with engine.connect() as connection:
+            wanted = resolve_scope(connection, wanted)
+            require_years(connection, [period.end.year])
             explanation = explain_records(connection, rulebook, rule_id, period, wanted)
             names = Names.load(connection)
         engine.dispose()
@@ -329,29 +433,33 @@ def register_explain(app: typer.Typer) -> None:
         if output_format == "csv":
             _write(explain_csv(table), out_path)
             return
-        screen = Table(title=f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — {period.end.year}"
-                       + (" — en défaut" if failing else ""), title_justify="left")  # fmt: skip
+        title = (f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — "
+                 f"{period.end.year}" + (" — en défaut" if failing else ""))  # fmt: skip
         # On screen: names and reasons; codes, communes and contingents are in the CSV.
         keep = [
             i for i, key in enumerate(table.keys)
             if not key.endswith(":code") and key not in ("commune", "contingent", "reservataire")
             and key not in wanted
         ]  # fmt: skip
-        for index in keep:
-            screen.add_column(table.headers[index], overflow="fold")
+        identities = {c.key for c in explanation.columns if c.role == "identity"}
+        shown_rows = []
         for cells in table.text_rows():
             shown = [cells[i] for i in keep]
             if table.keys[keep[0]] == "pseudonyme":
                 shown[0] = shown[0][:10] + "…"
-            screen.add_row(*shown)
-        out.print(screen)
+            shown_rows.append(shown)
+        out.print(wrapped(title, out.width))
+        for part in listing([table.headers[i] for i in keep], shown_rows,
+                            [table.keys[i] in identities for i in keep], out.width):  # fmt: skip
+            out.print(part)
         failing_count = sum(state == EN_DEFAUT for state in explanation.states)
         out.print(
-            f"{explanation.counted} enregistrement(s) comptés au dénominateur, "
-            f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s), "
-            f"{failing_count} en défaut. Pseudonymes et codes complets : --format csv.",
-            markup=False,
-            highlight=False,
+            wrapped(
+                f"{explanation.counted} enregistrement(s) comptés au dénominateur, "
+                f"{explanation.qualifying} au numérateur, {explanation.unknown} indécidable(s), "
+                f"{failing_count} en défaut. Pseudonymes et codes complets : --format csv.",
+                out.width,
+            )
         )
 
 
@@ -359,24 +467,24 @@ def register_bilan(app: typer.Typer) -> None:
     @app.command("bilan-reservataires")
     def bilan_command(
         year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN (par défaut : tous).")] = None,
         out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
-        from sqlalchemy import select as sql_select
-
-        from checker.db import models
+        from checker.cli.arguments import check_year_form, require_years, resolve_bailleur
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.report import bilan
+        from checker.report.names import Names
 
+        check_year_form(year)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            bailleur = resolve_bailleur(connection, bailleur)
+            require_years(connection, [year])
             rows = bilan.bilan(connection, year, bailleur)
-            names = dict(
-                connection.execute(sql_select(models.Bailleur.siren, models.Bailleur.nom)).all()
-            )
+            names = Names.load(connection)
         engine.dispose()
         if not rows:
             raise MixiteError(
@@ -385,7 +493,7 @@ def register_bilan(app: typer.Typer) -> None:
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows), encoding="utf-8", newline="")
+        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
         stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")

@@ -82,8 +82,8 @@ def register(app: typer.Typer) -> None:
                         files[stem.with_suffix(".pdf")] = pdf.to_pdf_bytes(page)
                     rows = bilan.bilan(connection, year)
                     table = out_dir / f"bilan-reservataires-{year}"
-                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names.bailleurs)
-                    files[table.with_suffix(".csv")] = bilan.to_csv(rows)
+                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names)
+                    files[table.with_suffix(".csv")] = bilan.to_csv(rows, names)
                     write_files(files)
                     written.extend(files)
                     if year == years[-1]:
@@ -121,6 +121,7 @@ def _diagnostics(connection: Any, bundle: Path, years: list[int], out_dir: Path)
         diagnostic = compute(connection, rulebook, year)
         stem = out_dir / f"diagnostic-{year}"
         files[stem.with_suffix(".html")] = render.to_html(diagnostic)
+        files[stem.with_suffix(".xlsx")] = render.to_xlsx(diagnostic)
         files[stem.with_suffix(".json")] = render.to_json(diagnostic)
         files[stem.with_suffix(".md")] = render.to_markdown(diagnostic)
         files[stem.with_suffix(".csv")] = render.to_csv(diagnostic)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from checker.cli.console import RichProgress, err, out
+from checker.cli.console import RichProgress, err, out, styled
 from checker.cli.options import DbOption
 
 # The importer (SQLAlchemy, openpyxl, pydantic) is imported inside the command: every command
@@ -69,13 +69,14 @@ def _print_result(result: ImportResult) -> None:
             "(même contenu) : rien n'a changé."
         )
         return
+    if result.key is not None and result.key.warning:
+        err.print(f"Attention : {result.key.warning}", markup=False, soft_wrap=True)
     if result.key is not None and result.key.created:
-        err.print(
-            f"[yellow]Clé de pseudonymisation créée : {result.key.origin}[/]. Gardez-en une copie "
+        err.print(styled(
+            "[yellow]Clé de pseudonymisation créée : {origin}[/]. Gardez-en une copie "
             "en lieu sûr et ne la transmettez jamais avec la base : elle seule permet de "
             "retrouver un ménage à partir de son pseudonyme, et sans elle les prochains imports "
-            "seront refusés."
-        )
+            "seront refusés.", origin=result.key.origin))  # fmt: skip
     files = Table(title=f"Import n° {result.batch_id}", title_justify="left")
     files.add_column("Fichier")
     files.add_column("Lignes lues", justify="right")
@@ -98,7 +99,9 @@ def _print_result(result: ImportResult) -> None:
         counts.add_row(label, str(count.added), str(count.replaced), str(count.unchanged))
     out.print(counts)
     for skipped in result.skipped:
-        out.print(f"[dim]Fichier ignoré (hors format d'import) : {skipped.name}[/]")
+        out.print(
+            styled("[dim]Fichier ignoré (hors format d'import) : {name}[/]", name=skipped.name)
+        )
     replaced = sum(count.replaced for count in result.counts.values())
     if replaced:
         out.print(

@@ -32,6 +32,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The coded lists live in a module without SQLAlchemy, so that the language's schema (and
+# the commands that only need it, such as `mixite quartile`) start without loading it.
+from checker.db.codes import (
+    CONTINGENTS,
+    DECISIONS_CALEOL,
+    FINANCEMENTS,
+    MODES_RESERVATION,
+    MOTIFS_STOCK,
+    RELOGEMENTS,
+    RESERVATAIRE_TYPES,
+    STATUTS_RELOGEMENT,
+    ZONES_PLAFONDS,
+)
+
 # Stable constraint names, so that Alembic migrations can refer to them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,57 +54,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-CONTINGENTS = (
-    "etat_prioritaires",
-    "etat_fonctionnaires",
-    "action_logement",
-    "collectivite",
-    "autre",
-    "non_reserve",
-)
-FINANCEMENTS = ("PLAI", "PLAI_ADAPTE", "PLUS", "PLS", "PLI", "AUTRE")
-ZONES_PLAFONDS = ("paris_limitrophes", "ile_de_france", "autres_regions")
-RESERVATAIRE_TYPES = (
-    "etat",
-    "action_logement",
-    "commune",
-    "epci",
-    "departement",
-    "region",
-    "autre",
-)
-RELOGEMENTS = ("anru", "orcod")
-DECISIONS_CALEOL = (
-    "attribution",
-    "attribution_rang",
-    "attribution_sous_condition",
-    "non_attribution",
-    "irrecevable",
-)
-MODES_RESERVATION = ("flux", "stock")
-# Reservations the law keeps in stock when every other one is managed in flow.
-MOTIFS_STOCK = ("defense_nationale", "securite_interieure", "etablissement_sante")
-# What the triennial occupation review may find (CCH L442-5-2).
-SITUATIONS_OCCUPATION = (
-    "sur_occupation",
-    "sous_occupation",
-    "logement_adapte_non_requis",
-    "handicap",
-    "depassement_plafond",
-)
-# The situation of a household in an NPNRU rehousing, as of the extract (relogements.csv).
-STATUTS_RELOGEMENT = (
-    "a_reloger",
-    "reloge_definitif",
-    "reloge_temporaire",
-    "sorti_parc_social",
-    "autre_sortie",
-)
-# The statuses that require a destination dwelling and a date of rehousing.
-STATUTS_RELOGES = ("reloge_definitif", "reloge_temporaire")
-# The zones of the "zonage A/B/C" (CGI art. 31, CCH D304-1), as stored: "A bis" is written Abis.
-ZONES_ABC = ("Abis", "A", "B1", "B2", "C")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -130,6 +93,8 @@ class Epci(Base):
     siren: Mapped[str] = mapped_column(String(9), primary_key=True)
     nom: Mapped[str] = mapped_column(Text)
     nom_arrete: Mapped[str] = mapped_column(Text)
+    # Filled at import (own SIREN by default); nullable only for rows migrated from 0003.
+    siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
     tenu_plh: Mapped[bool] = mapped_column(Boolean)
@@ -457,6 +422,9 @@ class Run(Base):
     tool_version: Mapped[str] = mapped_column(String(40))
     rulebook_digest: Mapped[str] = mapped_column(String(64))
     data_digest: Mapped[str] = mapped_column(String(64))
+    # Digest of the data tables' content (runs.content_digest); NULL for runs recorded before
+    # it existed, which the chain hash then leaves out.
+    content_digest: Mapped[str | None] = mapped_column(String(64))
     period_start: Mapped[str] = mapped_column(String(10))
     period_end: Mapped[str] = mapped_column(String(10))
     as_of: Mapped[str | None] = mapped_column(String(10))

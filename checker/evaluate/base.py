@@ -21,16 +21,8 @@ from sqlalchemy import (
 )
 
 from checker.db import models
+from checker.db.codes import LINK_PREFIX
 
-# Fields stored as integer cents, exposed to rules as euros.
-MONEY_COLUMNS = {
-    "revenus_mensuels": "revenus_mensuels_centimes",
-    "rfr_n2": "rfr_n2_centimes",
-    "rfr_n1": "rfr_n1_centimes",
-    "reste_a_charge_avant": "reste_a_charge_avant_centimes",
-    "reste_a_charge_apres": "reste_a_charge_apres_centimes",
-}
-LINK_PREFIX = "epci__"
 # Fields of an attribution read from the residence of its dwelling (joined only when read).
 RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
 
@@ -212,11 +204,11 @@ def epci_population(period_start: dt.date, period_end: dt.date, epci_sirens: lis
     rows = epci_rows(period_start, period_end).subquery("epci_annee")
     query = select(
         rows.c.siren.label("epci"),
-        *(rows.c[name] for name in ("siren", "nom", "nom_arrete", "departement", "region", "tenu_plh",
+        *(rows.c[name] for name in ("siren", "nom", "nom_arrete", "siren_arrete", "departement", "region", "tenu_plh",
                                     "competent_habitat", "cotation_adoptee_le", "cia_signee_le", "nb_qpv")),
         literal(period_end, Date).label("date_controle"),
         literal(period_end, Date).label("fact_date"),
-        *(rows.c[name].label(LINK_PREFIX + name) for name in ("siren", "nom", "nom_arrete")),
+        *(rows.c[name].label(LINK_PREFIX + name) for name in ("siren", "nom", "nom_arrete", "siren_arrete")),
     ).where(rows.c.siren.in_(epci_sirens))  # fmt: skip
     return query.subquery("epci_population")
 

@@ -14,7 +14,7 @@ from sqlalchemy import Date, FromClause, Subquery, and_, case, exists, func, lit
 from sqlalchemy.sql.elements import ColumnElement
 
 from checker.db import models
-from checker.evaluate.base import LINK_PREFIX
+from checker.db.codes import LINK_PREFIX
 
 
 def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Subquery, literal_column, select
 
-from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
+from checker.db.codes import LINK_PREFIX, MONEY_COLUMNS
 from checker.evaluate.sqlcompile import CompileContext, Num, SqlCompiler, SqlExpr
 from dsl import ast
 from dsl.rulebook import Rulebook

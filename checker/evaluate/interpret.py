@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
+from checker.db.codes import LINK_PREFIX, MONEY_COLUMNS
 from dsl import ast
 from dsl.rulebook import Rulebook
 from dsl.schema import Entity

@@ -29,7 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from checker.db import models
-from checker.evaluate.base import LINK_PREFIX
+from checker.db.codes import LINK_PREFIX
 
 _REVIEW_EVERY_YEARS = 3  # "tous les trois ans à compter de la date de signature" (L442-5-2)
 

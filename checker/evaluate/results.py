@@ -12,6 +12,20 @@ NON_CONFORME = "non_conforme"
 NON_APPLICABLE = "non_applicable"
 DONNEES_INSUFFISANTES = "donnees_insuffisantes"
 STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE, DONNEES_INSUFFISANTES)
+# A rule whose target the CIA must set, and the CIA sets none: the convention failed, not the
+# attributions. Same status (non conforme), its own wording everywhere it is shown.
+MISSING_OBJECTIVE = (
+    "convention incomplète : la convention intercommunale d'attribution ne fixe pas l'objectif "
+    "que la loi lui impose ; ce ne sont pas les attributions qui sont en défaut"
+)
+
+
+def objective_missing(
+    status: str, target: object, target_source: object, denominator: object
+) -> bool:
+    """True for the result of a rule whose target the CIA must set and does not."""
+    return status == NON_CONFORME and target is None and target_source is None and bool(denominator)
+
 
 RATE_PLACES = 6  # rates are reported rounded to 6 decimals, identically on every database
 
@@ -118,9 +132,12 @@ class Result:
     indicators: dict[str, Any] = field(default_factory=dict)
     parameters: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    # "min" (a floor: « au moins »), "max" (a cap: « au plus »), None for « pour chacune »:
+    # without it a reader of the JSON could not tell 22,6 % under a 30 % cap from a shortfall.
+    bound: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The documented result object (schema_version 1): fixed key order."""
+        """The documented result object (schema_version 1.2): fixed key order."""
         document: dict[str, Any] = {
             "rule": self.rule,
             "version": self.version,
@@ -133,6 +150,7 @@ class Result:
             "shortfall": self.shortfall,
             "unknown": self.unknown,
             "kind": self.kind,
+            "bound": self.bound,
             "target_source": self.target_source,
             "versions": self.versions,
             "message": self.message,

@@ -34,6 +34,7 @@ from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     DONNEES_INSUFFISANTES,
+    MISSING_OBJECTIVE,
     NON_APPLICABLE,
     NON_CONFORME,
     Counts,
@@ -86,6 +87,14 @@ class _Prepared:
     population: Any
     condition: Any
     also: dict[str, Any] = field(default_factory=dict)
+
+
+def _bound(version: ast.Version) -> str | None:
+    """A floor ("min"), a cap ("max"), or None (« pour chacune », or no requirement)."""
+    requirement = version.requirement
+    if requirement is None or requirement.kind == "each":
+        return None
+    return requirement.bound or "min"
 
 
 def _version_label(version: ast.Version) -> str:
@@ -180,6 +189,8 @@ class Evaluator:
                 applicable.append(epci["siren"])
         if applicable and latest.population is not None and latest.requirement is not None:
             results.extend(self._aggregate(rule_id, versions, latest, applicable))
+        for result in results:
+            result.bound = _bound(latest)
         return results
 
     def _not_met(self, version: ast.Version) -> str:
@@ -363,7 +374,7 @@ class Evaluator:
             verdict = Verdict(
                 NON_CONFORME,
                 None,
-                "aucun objectif fixé par la convention intercommunale d'attribution, qui doit en fixer un",
+                MISSING_OBJECTIVE,
             )
             rate = rounded(Fraction(counts.numerator, counts.denominator))
             return Result(rule_id, _version_label(latest), scope, verdict.status, counts.numerator,
@@ -461,7 +472,8 @@ class Evaluator:
 
         for version in versions:
             visit(version)
-        arrete_names = {str(epci["nom_arrete"]) for epci in self.epcis if epci["siren"] in epcis}
+        arrete_names = {str(epci["siren_arrete"] or epci["siren"]) for epci in self.epcis
+                        if epci["siren"] in epcis}  # fmt: skip
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]

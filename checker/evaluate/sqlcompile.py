@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from checker.evaluate.base import LINK_PREFIX, MONEY_COLUMNS
+from checker.db.codes import LINK_PREFIX, MONEY_COLUMNS
 from dsl import ast
 from dsl.rulebook import CheckedParameter, Rulebook
 from dsl.schema import Entity

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 from sqlalchemy import Connection, Date, Table, delete, func, insert, select, tuple_, update
 
-from checker.db import models
+from checker.db import codes, models
 from checker.db.engine import (
     connection_errors,
     database_exists,
@@ -32,13 +32,14 @@ from checker.db.engine import (
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
+from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
-from checker.ingest.problems import Problem, ProblemLog
+from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
-from checker.ingest.tabular import UnreadableFile, digest_and_encoding, read_table
+from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
 
 _CHUNK = 5000
@@ -165,10 +166,7 @@ def bundle_digest(bundle: Bundle) -> tuple[str, dict[str, str]]:
     """A digest of the bundle's content, independent of file names and locations."""
     digests: dict[str, str] = {}
     for role, path in bundle.files.items():
-        if role == "territoire":
-            digests[role] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            digests[role] = digest_and_encoding(path).sha256
+        digests[role] = file_sha256(path)
     combined = "\n".join(f"{role}:{digest}" for role, digest in sorted(digests.items()))
     return hashlib.sha256(combined.encode()).hexdigest(), digests
 
@@ -189,6 +187,7 @@ class _Importer:
         self.refused_logements: set[str] = set()
         self.logements_unreadable = False  # logements refused whole: no dwelling is known
         self.epci: str | None = None  # the bundle's territory, when it has one
+        self.logements_file: str | None = None
         # Residences whose row was refused, so the rows citing them are not reported again.
         # Keyed by code alone: a row refused for its bailleur still names the residence.
         self.refused_residences: set[str] = set()
@@ -204,7 +203,13 @@ class _Importer:
             "EPCI",
             _table(models.Epci),
             ("siren",),
-            [epci.model_dump()],
+            [
+                {
+                    **epci.model_dump(),
+                    "siren_arrete": epci.siren_arrete or siren,
+                    "nom_arrete": epci.nom_arrete or epci.nom,
+                }
+            ],
         )
         self._upsert(
             "communes",
@@ -283,8 +288,28 @@ class _Importer:
         `refused` collects the rpls_id of the invalid rows, when given.
         """
         self.progress.start(table.name, table.approximate_rows)
+        misshapen = MisshapenRows(table.name, table.width, table.separator)
+        try:
+            yield from self._parsed_rows(table, model, summary, refused, misshapen)
+        except UnreadableFile as exc:  # met while reading: a cell over the CSV limit…
+            self.problems.add(table.name, exc.line, exc.column, exc.message)
+            if table.name == self.logements_file:
+                self.logements_unreadable = True
+        misshapen.report(summary.rows, self.problems)
+        self.progress.finish()
+
+    def _parsed_rows(
+        self,
+        table: InputTable,
+        model: type[BaseModel],
+        summary: FileSummary,
+        refused: set[str] | None,
+        misshapen: MisshapenRows,
+    ) -> Iterator[tuple[int, Any, str | None]]:
         for parsed in parse_table(table, model, self.key):
             summary.rows += len(parsed.lines)
+            for index, shape in parsed.misshapen.items():
+                misshapen.add(parsed.lines[index], *shape)
             for error in parsed.errors:
                 line = parsed.lines[error.row]
                 column = self._column(table, error.field)
@@ -301,13 +326,13 @@ class _Importer:
                 if record is not None:
                     yield line, record, pseudonym
             self.progress.advance(len(parsed.lines))
-        self.progress.finish()
 
     def _column(self, table: InputTable, name: str) -> int | None:
         position = table.columns.get(name)
         return None if position is None else position + 1
 
     def logements(self, table: InputTable, summary: FileSummary) -> None:
+        self.logements_file = table.name
         counts = self.counts.setdefault("logements", Counts())
         existing: dict[str, tuple[Any, ...]] = {}
         for row in self.connection.execute(select(models.Logement)).mappings():
@@ -580,7 +605,7 @@ class _Importer:
                     ))  # fmt: skip
             elif origin:
                 findings.append(("rpls_id_origine", origin))
-            rehoused = row.statut in models.STATUTS_RELOGES
+            rehoused = row.statut in codes.STATUTS_RELOGES
             if rehoused:
                 if row.date_relogement is None:
                     findings.append((
@@ -1059,10 +1084,14 @@ def import_bundle(
     db_url: str,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    epci: str | None = None,
 ) -> ImportResult:
+    """Import a bundle, all or nothing. `epci`: the territory of a bundle without
+    territoire.yaml (the web passes an EPCI account's own), whose conventions name its
+    réservataires; ignored when the bundle has its territory file."""
     progress = progress or _NoProgress()
     bundle = find_bundle(paths)
-    digest, file_digests = bundle_digest(bundle)
+    digest, _ = bundle_digest(bundle)
     already = _already_imported(db_url, digest)
     if already is not None:
         return ImportResult(digest, None, already, [], {}, None, bundle.skipped)
@@ -1074,11 +1103,36 @@ def import_bundle(
     if "territoire" in bundle.files:
         path = bundle.files["territoire"]
         territory, sha = load_territory(path, problems)
-        _, label = decode(path.read_bytes())
-        territory_summary = FileSummary("territoire", path.name, sha, "yaml", 1, [], label)
+        if territory is not None:  # read, so decodable
+            _, label = decode(path.read_bytes())
+            territory_summary = FileSummary("territoire", path.name, sha, "yaml", 1, [], label)
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
+    with import_lock(db_url) as lock_session:
+        try:
+            return _import_locked(
+                bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
+                epci,
+            )  # fmt: skip
+        except BaseException:
+            reset_sequences(lock_session)
+            raise
+
+
+def _import_locked(
+    bundle: Bundle,
+    digest: str,
+    db_url: str,
+    problems: ProblemLog,
+    order: Callable[[Problem], tuple[int, str, int, int]],
+    territory: TerritorySpec | None,
+    territory_summary: FileSummary | None,
+    progress: Progress,
+    now: Callable[[], dt.datetime],
+    epci: str | None,
+) -> ImportResult:
+    """The import proper, under the database's import lock."""
     created_db = not database_exists(db_url)
     key = load_key(db_url, create=True)
     engine = make_engine(db_url)
@@ -1093,7 +1147,7 @@ def import_bundle(
                 insert(models.ImportBatch).values(
                     imported_at=now(),
                     bundle_sha256=digest,
-                    epci_siren=territory.epci.siren if territory else None,
+                    epci_siren=territory.epci.siren if territory else epci,
                     files=[],
                     summary={},
                 )
@@ -1103,6 +1157,8 @@ def import_bundle(
             importer.batch_id = int(primary_key[0])
             if territory is not None:
                 importer.territory(territory)
+            else:
+                importer.epci = epci
             specs = {
                 "residences": (row_models.RESIDENCES_SPEC, importer.residences),
                 "logements": (row_models.LOGEMENTS_SPEC, importer.logements),
@@ -1161,7 +1217,6 @@ def import_bundle(
     _refresh_statistics(engine)
     engine.dispose()
     assert importer is not None
-    del file_digests
     return ImportResult(
         digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
     )

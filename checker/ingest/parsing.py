@@ -7,8 +7,12 @@ are parsed in-process; both ways run the same `parse_chunks`.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import queue as queue_module
+import signal
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +26,7 @@ from pydantic import BaseModel
 from checker.ingest import rows as row_models
 from checker.ingest.columnar import CellError, ColumnValidator, chunks
 from checker.ingest.pseudonym import PseudonymKey
-from checker.ingest.tabular import Table, csv_rows
+from checker.ingest.tabular import Table, UnreadableFile, csv_rows
 
 CHUNK_ROWS = 5000
 WORKER_THRESHOLD_ROWS = 50_000
@@ -50,6 +54,10 @@ class ParsedChunk:
     # The dwelling (rpls_id as typed) of each refused row, by its index in the chunk: rows
     # elsewhere that cite a refused dwelling are not reported again as citing an unknown one.
     refused_rpls: dict[int, str]
+    # Rows whose number of fields is not the header's, by index in the chunk: (fields, number
+    # of line breaks inside the row, which a quote left open produces). Their cells are shifted,
+    # so they are refused without reporting their cells.
+    misshapen: dict[int, tuple[int, int]]
     # Likewise the residence (residence_id as typed) of each refused row of residences.csv.
     refused_residences: dict[int, str] = field(default_factory=dict)
 
@@ -57,6 +65,16 @@ class ParsedChunk:
 @dataclass(frozen=True)
 class _WorkerFailure:
     trace: str
+
+
+@dataclass(frozen=True)
+class _WorkerRefusal:
+    """The file cannot be read (`UnreadableFile` in the reading process)."""
+
+    message: str
+    hint: str | None
+    line: int | None
+    column: int | None
 
 
 @cache
@@ -69,18 +87,31 @@ def parse_chunks(
     columns: dict[str, int],
     model: type[BaseModel],
     key: PseudonymKey | None,
+    expected_width: int | None = None,
 ) -> Iterator[ParsedChunk]:
+    """`expected_width`: the header's number of fields, which every row must have (CSV)."""
     validator = validator_for(model)
     width = max(columns.values()) + 1 if columns else 0
     positions = list(columns.items())
     pseudonymise = key is not None and "numero_unique" in validator.fields
     for chunk in chunks(rows, CHUNK_ROWS):
         cells_of_rows = [cells for _, cells in chunk]
+        misshapen: dict[int, tuple[int, int]] = {}
+        if expected_width is not None:
+            misshapen = {
+                index: (len(cells), _line_breaks(cells))
+                for index, cells in enumerate(cells_of_rows)
+                if len(cells) != expected_width
+            }
         for index, cells in enumerate(cells_of_rows):
             if len(cells) < width:  # Excel drops trailing empty cells
                 cells_of_rows[index] = cells + [""] * (width - len(cells))
         by_field = {name: list(map(itemgetter(pos), cells_of_rows)) for name, pos in positions}
         records, errors = validator.validate(by_field, len(chunk))
+        if misshapen:  # shifted cells: their errors would only be consequences
+            errors = [error for error in errors if error.row not in misshapen]
+            for index in misshapen:
+                records[index] = None
         pseudonyms = None
         if pseudonymise:
             assert key is not None
@@ -89,6 +120,9 @@ def parse_chunks(
         if errors and "rpls_id" in by_field:
             dwellings = by_field["rpls_id"]
             refused_rpls = {error.row: dwellings[error.row].strip() for error in errors}
+        if misshapen and "rpls_id" in by_field:
+            dwellings = by_field["rpls_id"]
+            refused_rpls.update((index, dwellings[index].strip()) for index in misshapen)
         refused_residences: dict[int, str] = {}
         if errors and model is row_models.ResidenceRow:
             idents = by_field["residence_id"]
@@ -99,8 +133,34 @@ def parse_chunks(
             errors,
             pseudonyms,
             refused_rpls,
+            misshapen,
             refused_residences,
         )
+
+
+def _line_breaks(cells: list[str]) -> int:
+    """Line breaks inside a row's cells (a quote left open swallows the lines after it), not
+    counting the file's last one."""
+    breaks = sum(cell.count("\n") for cell in cells)
+    return breaks - 1 if cells and cells[-1].endswith("\n") else breaks
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make the reading process end when the import ends, even killed (SIGKILL).
+
+    A forked process shares the import's database connection: left running after its parent
+    was killed, it would keep the PostgreSQL session (and its locks) open. On Linux the kernel
+    sends SIGKILL to it when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere the worker
+    checks its parent between chunks (`_parent_alive`).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _worker(
@@ -111,13 +171,20 @@ def _worker(
     model_name: str,
     secret: bytes | None,
     out: Any,
+    width: int | None,
+    parent: int,
 ) -> None:
+    _die_with_parent(parent)
     try:
         key = PseudonymKey(secret, "processus de lecture") if secret is not None else None
         rows = csv_rows(path, encoding, separator)
-        for parsed in parse_chunks(rows, columns, _MODELS[model_name], key):
+        for parsed in parse_chunks(rows, columns, _MODELS[model_name], key, width):
+            if os.getppid() != parent:  # no PR_SET_PDEATHSIG: stop at the next chunk
+                os._exit(1)
             out.put(parsed)  # records travel as plain tuples; named on arrival
         out.put(None)
+    except UnreadableFile as exc:
+        out.put(_WorkerRefusal(exc.message, exc.hint, exc.line, exc.column))
     except BaseException:
         out.put(_WorkerFailure(traceback.format_exc()))
 
@@ -137,6 +204,8 @@ def _parse_in_worker(
             model.__name__,
             key.secret if key is not None else None,
             channel,
+            table.width,
+            os.getpid(),
         ),
         daemon=True,
     )
@@ -152,6 +221,8 @@ def _parse_in_worker(
                 continue
             if item is None:
                 break
+            if isinstance(item, _WorkerRefusal):
+                raise UnreadableFile(item.message, item.hint, item.line, item.column)
             if isinstance(item, _WorkerFailure):
                 raise RuntimeError(f"échec du processus de lecture :\n{item.trace}")
             records = [None if record is None else make(record) for record in item.records]
@@ -161,6 +232,7 @@ def _parse_in_worker(
                 item.errors,
                 item.pseudonyms,
                 item.refused_rpls,
+                item.misshapen,
                 item.refused_residences,
             )
     finally:
@@ -180,7 +252,7 @@ def parse_table(
     )
     if parallel:
         return _parse_in_worker(table, model, key)
-    return _named(parse_chunks(table.rows, table.columns, model, key), model)
+    return _named(parse_chunks(table.rows, table.columns, model, key, table.width), model)
 
 
 def _named(chunks_: Iterator[ParsedChunk], model: type[BaseModel]) -> Iterator[ParsedChunk]:
@@ -193,5 +265,6 @@ def _named(chunks_: Iterator[ParsedChunk], model: type[BaseModel]) -> Iterator[P
             parsed.errors,
             parsed.pseudonyms,
             parsed.refused_rpls,
+            parsed.misshapen,
             parsed.refused_residences,
         )

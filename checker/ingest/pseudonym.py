@@ -34,6 +34,7 @@ class PseudonymKey:
     secret: bytes
     origin: str
     created: bool = False
+    warning: str | None = None  # told to the user: a key file others can read
 
     @cached_property
     def _pads(self) -> tuple[Any, Any]:
@@ -76,10 +77,7 @@ def load_key(db_url: str, create: bool) -> PseudonymKey:
         return PseudonymKey(from_env.encode("utf-8"), f"variable {KEY_ENV}")
     path = Path(os.environ.get(KEY_FILE_ENV) or default_key_file(db_url))
     if path.exists():
-        secret = path.read_text(encoding="utf-8").strip()
-        if len(secret) < 16:
-            raise MixiteError(f"Le fichier de clé {path} est vide ou trop court.")
-        return PseudonymKey(secret.encode("utf-8"), str(path))
+        return _read_key_file(path)
     if not create:
         raise MixiteError(
             f"Clé de pseudonymisation introuvable ({path}).",
@@ -87,10 +85,62 @@ def load_key(db_url: str, create: bool) -> PseudonymKey:
         )
     secret = secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
+    # Written whole under a temporary name, then linked to its name, which fails if the name
+    # exists: a key file is never seen half-written, and of two processes creating it at once,
+    # the second reads the first one's key instead of failing.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key_file(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return PseudonymKey(secret.encode("utf-8"), str(path), created=True)
+
+
+def _read_key_file(path: Path) -> PseudonymKey:
+    if path.is_dir():
+        raise MixiteError(
+            f"Le fichier de clé {path} est un dossier.",
+            f"Indiquez dans {KEY_FILE_ENV} le chemin du fichier de clé lui-même.",
+        )
+    try:
+        secret = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise MixiteError(
+            f"Le fichier de clé {path} n'est pas un texte UTF-8 : ce n'est pas une clé mixite.",
+            "Une clé mixite est une ligne de texte (64 caractères hexadécimaux).",
+        ) from None
+    except OSError as exc:
+        raise MixiteError(f"Lecture impossible du fichier de clé {path} ({exc.strerror}).") from exc
+    if len(secret) < 16:
+        raise MixiteError(f"Le fichier de clé {path} est vide ou trop court.")
+    return PseudonymKey(secret.encode("utf-8"), str(path), warning=_exposure(path))
+
+
+def _exposure(path: Path) -> str | None:
+    """A warning when the key file is readable by others than its owner.
+
+    A warning, not a refusal: on disks that do not keep Unix permissions (Windows shares,
+    /mnt/c under WSL) every file shows as readable by all, and refusing would make mixite
+    unusable there; where permissions are kept, the user is told how to fix them.
+    """
+    if os.name != "posix":
+        return None
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return None
+    return (
+        f"Le fichier de clé {path} est lisible par d'autres comptes que le vôtre "
+        f"(droits {mode:04o}) : qui lit la clé peut retrouver les ménages. "
+        f"Restreignez-le : chmod 600 {path}"
+    )
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from pydantic import (
     ValidationError,
 )
 
-from checker.db.models import (
+from checker.db.codes import (
     CONTINGENTS,
     DECISIONS_CALEOL,
     FINANCEMENTS,
@@ -120,15 +120,25 @@ def _qpv_codes(raw: str) -> tuple[str, ...]:
     return tuple(sorted({part.strip().upper() for part in raw.split("|") if part.strip()}))
 
 
+# The largest values the database columns hold, the same on SQLite and PostgreSQL: SQLite
+# would store a bigger number that PostgreSQL refuses (int4, int8, numeric(8,2)), so an import
+# must refuse it on both, naming the limit, rather than fail on one of them.
+INT4_MAX = 2**31 - 1
+INT8_MAX = 2**63 - 1
+SURFACE_MAX = 999_999.99  # Numeric(8, 2)
+DATABASE_LIMITS = frozenset({INT4_MAX, INT8_MAX, SURFACE_MAX})
+
 Siren = Annotated[str, BeforeValidator(_required(values.parse_siren))]
 Date = Annotated[dt.date, BeforeValidator(_required(values.parse_date))]
 OptDate = Annotated[dt.date | None, BeforeValidator(_optional(values.parse_date))]
 # Yes/no cells: an empty cell means "non" (the data contract's `x`/empty convention), so a
 # yes/no column is required in the header but never in a cell.
 Bool = Annotated[bool, BeforeValidator(lru_cache(_CACHE_SIZE)(values.parse_bool))]
-NonNegative = Annotated[int, Field(ge=0)]
+NonNegative = Annotated[int, Field(ge=0, le=INT4_MAX)]
 Count = Annotated[NonNegative, BeforeValidator(_required(values.parse_int))]
-OptCents = Annotated[NonNegative | None, BeforeValidator(_optional(values.parse_cents))]
+OptCents = Annotated[
+    Annotated[int, Field(ge=0, le=INT8_MAX)] | None, BeforeValidator(_optional(values.parse_cents))
+]
 # Plain text is checked by pydantic's own (compiled) string constraints.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OptText = Annotated[str | None, BeforeValidator(_optional(_text))]
@@ -171,10 +181,12 @@ class LogementRow(_Row):
         ),
     ]
     nb_pieces: Annotated[
-        Annotated[int, Field(ge=1)] | None, BeforeValidator(_optional(values.parse_int))
+        Annotated[int, Field(ge=1, le=INT4_MAX)] | None,
+        BeforeValidator(_optional(values.parse_int)),
     ] = None
     surface: Annotated[
-        Annotated[float, Field(gt=0)] | None, BeforeValidator(_optional(values.parse_decimal))
+        Annotated[float, Field(gt=0, le=SURFACE_MAX)] | None,
+        BeforeValidator(_optional(values.parse_decimal)),
     ] = None
     annee_construction: Annotated[
         Annotated[int, Field(ge=1800, le=2100)] | None,
@@ -316,7 +328,9 @@ class AttributionRow(_Row):
             )
         ),
     ]
-    reservataire_id: OptText = None
+    reservataire_id: Annotated[
+        Annotated[str, Field(max_length=40)] | None, BeforeValidator(_optional(_text))
+    ] = None
     mutation: Bool
     dalo: Bool
     criteres_prioritaires: Annotated[
@@ -325,7 +339,7 @@ class AttributionRow(_Row):
     relogement: Annotated[str | None, BeforeValidator(_optional(_choice(RELOGEMENTS)))] = None
     travailleur_essentiel: Bool = False
     nb_titulaires: Annotated[
-        Annotated[int, Field(ge=1)], BeforeValidator(_required(values.parse_int))
+        Annotated[int, Field(ge=1, le=INT4_MAX)], BeforeValidator(_required(values.parse_int))
     ]
     nb_personnes_14_plus: Count
     nb_moins_14: Count
@@ -344,7 +358,8 @@ class CaleolRow(_Row):
     rpls_id: RplsId
     numero_unique: Text
     rang: Annotated[
-        Annotated[int, Field(ge=1)] | None, BeforeValidator(_optional(values.parse_int))
+        Annotated[int, Field(ge=1, le=INT4_MAX)] | None,
+        BeforeValidator(_optional(values.parse_int)),
     ] = None
     decision: Annotated[
         str,
@@ -371,7 +386,7 @@ class CaleolRow(_Row):
 
 class ReservationRow(_Row):
     bailleur_siren: Siren
-    reservataire_id: Text
+    reservataire_id: Annotated[Text, Field(max_length=40)]
     mode: Annotated[
         str,
         BeforeValidator(
@@ -478,8 +493,25 @@ def french_errors(
             quoted = item["type"] not in ("missing", "extra_forbidden")
             if quoted and isinstance(raw, str | int | float) and raw != "":
                 message = f"« {raw} » : {message}"
+        if item["type"] in ("less_than_equal", "greater_than_equal") and _is_database_limit(
+            context
+        ):
+            limit = context.get("le", context.get("ge"))
+            message = f"{message.split(' : ')[0]} : dépasse la limite de la base ({_grouped(limit)} au plus)"
         found.append((field_name, message))
     return found
+
+
+def _is_database_limit(context: dict[str, object]) -> bool:
+    return context.get("le") in DATABASE_LIMITS
+
+
+def _grouped(number: object) -> str:
+    """A limit as people read it: 2 147 483 647, 999 999,99."""
+    if isinstance(number, float):
+        whole, _, fraction = f"{number:.2f}".partition(".")
+        return f"{int(whole):,}".replace(",", "\u202f") + "," + fraction
+    return f"{number:,}".replace(",", "\u202f")
 
 
 # Aliases of the columns several files share (the same export tools name them the same way).

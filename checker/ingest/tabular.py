@@ -21,6 +21,21 @@ from checker.errors import MixiteError
 from checker.ingest.values import strip_accents
 
 _CHUNK = 1 << 20
+# Files larger than this are refused before reading: far above a territory's yearly exports
+# (a million attributions is about 200 MB), low enough that a wrong file (a disk image, a
+# database dump) is stopped with a message instead of filling the memory.
+MAX_TABLE_BYTES = 2 << 30
+# csv's own limit on one cell (131 072 characters): only a quote left open or a binary file
+# reaches it in an export.
+CSV_FIELD_LIMIT = csv.field_size_limit()
+_BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+_CP1252_HOLES = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")  # bytes cp1252 leaves undefined
+_SAVE_AS = "Enregistrez-le en « CSV UTF-8 » ou « CSV (séparateur : point-virgule) » depuis Excel."
 
 
 class UnreadableFile(MixiteError):
@@ -62,11 +77,94 @@ def encoding_label(codec: str, bom: bool = False) -> str:
     return {"cp1252": "Windows-1252", "xlsx": "XLSX (Excel)"}.get(codec, codec)
 
 
+def wrong_encoding(head: bytes) -> str | None:
+    """The encoding of a file mixite does not read (UTF-16, UTF-32), told by its first bytes."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096]
+    if len(sample) >= 4 and sample.count(0) * 4 >= len(sample):
+        # A NUL every second or fourth byte: UTF-16 or UTF-32 text written without its mark.
+        return "UTF-16 ou UTF-32"
+    return None
+
+
+def byte_place(data: bytes, offset: int, lines_before: int) -> tuple[int, int]:
+    """(line, column) of a byte of a chunk, counted from 1; the column counts characters."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    line = lines_before + data.count(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return line, column
+
+
+def file_size(size: int) -> str:
+    """A size in bytes as people say it: 2 Go, 131,5 Mo, 12 ko."""
+    for unit, scale in (("Go", 2**30), ("Mo", 2**20), ("ko", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".replace(".0", "").replace(".", ",") + f" {unit}"
+    return f"{size} octets"
+
+
+def check_size(path: Path, limit: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"lecture impossible ({exc.strerror}).") from exc
+    if size > limit:
+        raise UnreadableFile(
+            f"fichier trop volumineux ({file_size(size)} ; {file_size(limit)} au plus).",
+            "Vérifiez qu'il s'agit bien de l'export attendu, ou découpez-le par année.",
+        )
+
+
+def _refuse_binary_bytes(chunk: bytes, lines_before: int) -> None:
+    """A NUL byte: no text export holds one, and PostgreSQL refuses it in a text column."""
+    position = chunk.find(b"\0")
+    if position >= 0:
+        line, column = byte_place(chunk, position, lines_before)
+        raise UnreadableFile(
+            "caractère NUL (octet 0) : le fichier n'est pas un export texte, ou il est abîmé. "
+            "Fichier refusé.",
+            _SAVE_AS,
+            line=line,
+            column=column,
+        )
+
+
+def _check_cp1252(path: Path) -> None:
+    """A file that is not UTF-8 must be Windows-1252, which leaves five bytes undefined."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            found = [position for hole in _CP1252_HOLES if (position := chunk.find(hole)) >= 0]
+            if found:
+                position = min(found)
+                line, column = byte_place(chunk, position, lines)
+                raise UnreadableFile(
+                    f"octet 0x{chunk[position]:02X} : le fichier n'est ni en UTF-8 ni en "
+                    "Windows-1252 (fichier binaire ou autre encodage). Fichier refusé.",
+                    _SAVE_AS,
+                    line=line,
+                    column=column,
+                )
+            lines += chunk.count(b"\n")
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of any file, text or not (a workbook is a ZIP archive, NUL bytes and all)."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
 def digest_and_encoding(path: Path) -> FileDigest:
     """SHA-256 of the file and its text encoding (UTF-8, with or without BOM, else Windows-1252).
 
     A file that is not valid UTF-8 anywhere is read as Windows-1252, the encoding Excel uses on
-    French Windows machines when it saves "CSV (séparateur : point-virgule)".
+    French Windows machines when it saves "CSV (séparateur : point-virgule)". UTF-16/UTF-32
+    files, NUL bytes and bytes Windows-1252 does not define are refused (`UnreadableFile`).
     """
     sha = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -77,6 +175,12 @@ def digest_and_encoding(path: Path) -> FileDigest:
         first = True
         while chunk := handle.read(_CHUNK):
             sha.update(chunk)
+            if first and (other := wrong_encoding(chunk)):
+                raise UnreadableFile(
+                    f"le fichier est encodé en {other}, que mixite ne lit pas. Fichier refusé.",
+                    _SAVE_AS,
+                )
+            _refuse_binary_bytes(chunk, lines)
             lines += chunk.count(b"\n")
             if first and chunk.startswith(codecs.BOM_UTF8):
                 chunk = chunk[len(codecs.BOM_UTF8) :]
@@ -92,6 +196,8 @@ def digest_and_encoding(path: Path) -> FileDigest:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
+    if not utf8:
+        _check_cp1252(path)
     return FileDigest(sha.hexdigest(), "utf-8-sig" if utf8 else "cp1252", lines, bom and utf8)
 
 
@@ -110,6 +216,9 @@ class Table:
     kind: str = "csv"
     separator: str = ";"
     encoding_label: str = ""  # for people: UTF-8, UTF-8 (BOM), Windows-1252, XLSX (Excel)
+    # The header's number of fields, which every row of a CSV file must have; None for XLSX,
+    # whose rows end at their last filled cell.
+    width: int | None = None
 
 
 def _match_header(
@@ -151,15 +260,42 @@ def _sniff_separator(first_line: str) -> str:
 
 
 def csv_rows(path: Path, encoding: str, separator: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) for each data row; a row that csv cannot read (a
+    cell over its limit: a quote never closed, a binary file) raises `UnreadableFile`."""
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=separator)
-        next(reader, None)  # header
-        for cells in reader:
+        try:
+            next(reader, None)  # header
+        except csv.Error as exc:
+            raise _unreadable_row(exc, 1) from None
+        while True:
+            # A row quoted over several lines is located where it starts, where its opening
+            # quote is, not where csv stops reading it.
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _unreadable_row(exc, start) from None
             # A blank line, or one of empty cells only (";;;;"); the first cell, usually
             # filled, spares scanning the whole row.
             if not (cells and (cells[0] or any(cells))):
                 continue
-            yield reader.line_num, cells
+            yield start, cells
+
+
+def _unreadable_row(error: csv.Error, line: int) -> UnreadableFile:
+    if "field limit" in str(error):
+        limit = f"{CSV_FIELD_LIMIT:,}".replace(",", "\u202f")
+        return UnreadableFile(
+            f"une cellule commençant sur cette ligne dépasse {limit} caractères : un guillemet "
+            "ouvert n'y est sans doute jamais refermé (ou le fichier n'est pas un export texte). "
+            "Fichier refusé.",
+            'Cherchez un guillemet (") isolé sur cette ligne.',
+            line=line,
+        )
+    return UnreadableFile("ligne illisible par le lecteur CSV. Fichier refusé.", line=line)
 
 
 def read_csv(
@@ -168,16 +304,20 @@ def read_csv(
     optional: tuple[str, ...] = (),
     aliases: dict[str, str] | None = None,
 ) -> Table:
+    check_size(path, MAX_TABLE_BYTES)
     digest = digest_and_encoding(path)
     try:
         with path.open(encoding=digest.encoding, newline="") as handle:
-            first_line = handle.readline()
+            first_line = handle.readline(CSV_FIELD_LIMIT)
     except OSError as exc:
         raise UnreadableFile(f"lecture impossible ({exc.strerror}).") from exc
     if not first_line.strip():
         raise UnreadableFile("le fichier est vide (pas de ligne d'en-tête).")
     separator = _sniff_separator(first_line)
-    header = next(csv.reader([first_line.rstrip("\r\n")], delimiter=separator))
+    try:
+        header = next(csv.reader([first_line.rstrip("\r\n")], delimiter=separator))
+    except csv.Error as exc:
+        raise _unreadable_row(exc, 1) from None
     columns, ignored = _match_header(path.name, header, required, optional, aliases or {})
     return Table(
         name=path.name,
@@ -190,6 +330,7 @@ def read_csv(
         path=path,
         separator=separator,
         encoding_label=digest.encoding_label,
+        width=len(header),
     )
 
 
@@ -233,7 +374,8 @@ def read_xlsx(
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    digest = digest_and_encoding(path)
+    check_size(path, MAX_TABLE_BYTES)
+    digest = FileDigest(file_sha256(path), "xlsx", 0)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:

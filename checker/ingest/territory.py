@@ -16,11 +16,11 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from checker.db.models import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
+from checker.db.codes import RESERVATAIRE_TYPES, ZONES_ABC, ZONES_PLAFONDS
 from checker.ingest import values
 from checker.ingest.problems import ProblemLog
 from checker.ingest.rows import french_errors
-from checker.ingest.tabular import encoding_label
+from checker.ingest.tabular import byte_place, encoding_label, file_size, wrong_encoding
 
 T = TypeVar("T")
 _Path = tuple[str | int, ...]
@@ -30,6 +30,30 @@ _Path = tuple[str | int, ...]
 # string but `yes` into a boolean), and the same French parsers as the CSV files read it.
 _ABSENT = frozenset({"", "null", "~"})
 _YAML_HINT = "structure YAML invalide : vérifiez l'indentation, les deux-points et les guillemets"
+# A territory is a few hundred lines; these bounds stop a wrong or hostile file quickly: a file
+# of several megabytes, or aliases (*nom) that repeat an anchored part until the document holds
+# billions of nodes (the "billion laughs"), which would take minutes and gigabytes to check.
+MAX_TERRITORY_BYTES = 1 << 20
+MAX_NODES = 100_000
+# PyYAML's problems, in French: (start of its English text, French text, use the mark of the
+# context: where a quote or bracket opens rather than the end of the file where it is missed).
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "deux-points inattendu : une valeur qui contient « : » "
+     "s'écrit entre guillemets, ou l'indentation de cette ligne est décalée", False),
+    ("expected <block end>", "indentation incohérente avec les lignes précédentes", False),
+    ("found unexpected end of stream", "guillemet ouvert ici et jamais refermé", True),
+    ("expected ',' or ']'", "crochet « [ » ouvert ici et jamais refermé", True),
+    ("expected ',' or '}'", "accolade « { » ouverte ici et jamais refermée", True),
+    ("found character '\\t'", "tabulation : indentez avec des espaces", False),
+    ("found character", "caractère interdit en début de valeur : mettez la valeur entre "
+     "guillemets", False),
+    ("found undefined alias", "alias (*nom) sans ancre (&nom) définie avant lui", False),
+    ("found duplicate anchor", "ancre (&nom) définie deux fois", False),
+    ("found unknown escape character", "séquence « \\ » inconnue dans une valeur entre "
+     "guillemets doubles (utilisez des guillemets simples)", False),
+    ("could not find expected ':'", "deux-points « : » attendu après la clé", True),
+    ("but found another document", "un seul document attendu (« --- » en trop)", False),
+)  # fmt: skip
 
 
 def _text_of(raw: Any) -> str:
@@ -98,7 +122,11 @@ class _Strict(BaseModel):
 class EpciSpec(_Strict):
     siren: Siren
     nom: Text
-    nom_arrete: Text
+    # The SIREN under which the yearly quartile arrêtés list the EPCI: its own by default; a
+    # fictitious territory (demo, tests) borrows a real one. Names change between arrêtés,
+    # SIRENs do not, so the thresholds are looked up by this.
+    siren_arrete: Annotated[str | None, _optional(values.parse_siren)] = None
+    nom_arrete: OptText = None  # display only (kept for older territory files)
     departement: Annotated[str, _required(values.parse_departement)]
     region: Text
     tenu_plh: Bool
@@ -115,7 +143,7 @@ class CommuneSpec(_Strict):
 
 
 class QpvSpec(_Strict):
-    code: Annotated[str, _required(str.upper)]
+    code: Annotated[str, _required(str.upper), Field(max_length=12)]  # qpv.code String(12)
     nom: Text
     communes: Annotated[list[Insee], BeforeValidator(_list)]
     valide_du: Date
@@ -128,7 +156,7 @@ class BailleurSpec(_Strict):
 
 
 class ReservataireSpec(_Strict):
-    id: Text
+    id: Annotated[Text, Field(max_length=40)]  # reservataire.id String(40)
     type: Annotated[str, _choice(RESERVATAIRE_TYPES)]
     nom: Text
 
@@ -215,23 +243,110 @@ def _duplicate_keys(node: yaml.Node, path: _Path, found: list[tuple[yaml.Node, s
             _duplicate_keys(item, (*path, index), found)
 
 
-def load_territory(path: Path, problems: ProblemLog) -> tuple[TerritorySpec | None, str]:
-    """The territory of a bundle, or None when it has problems (logged). Also its SHA-256."""
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None, str]:
+    """(line, column, French message) of a PyYAML error, never its English text."""
+    problem = exc.problem or ""
+    french, at_context = next(
+        ((text, context) for start, text, context in _YAML_PROBLEMS if problem.startswith(start)),
+        ("", False),
+    )
+    mark = (exc.context_mark if at_context else None) or exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    return line, column, f"{_YAML_HINT}" + (f" ({french})" if french else "")
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> tuple[int, int, str]:
+    """A character YAML does not allow (NUL, other control characters), located."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    code = f"U+{ord(character):04X}"
+    return line, column, f"caractère de contrôle {code} interdit dans un fichier YAML"
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> tuple[int, yaml.Node | None]:
+    """The number of nodes the document holds once aliases are expanded, stopping past
+    MAX_NODES; also the first node whose expansion passes the bound (a cycle counts as
+    unbounded). Sizes are remembered per node, so shared (aliased) parts are counted once."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known, None if known <= MAX_NODES else node
+    sizes[id(node)] = MAX_NODES + 1  # while it is counted: an alias back to it is a cycle
+    total = 1
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            children += (key_node, value_node)
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        size, culprit = _expanded_size(child, sizes)
+        if culprit is not None:
+            return size, culprit
+        total += size
+        if total > MAX_NODES:
+            return total, node
+    sizes[id(node)] = total
+    return total, None
+
+
+def _read_text(path: Path, problems: ProblemLog) -> tuple[str | None, str]:
+    """The file's text, or None when it is refused before parsing (size, encoding)."""
+    name = path.name
+    size = path.stat().st_size
+    if size > MAX_TERRITORY_BYTES:
+        problems.add(name, None, None, f"fichier trop volumineux ({file_size(size)} ; "
+                     f"{file_size(MAX_TERRITORY_BYTES)} au plus).")  # fmt: skip
+        return None, ""
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
+    other = wrong_encoding(raw)
+    if other:
+        problems.add(name, None, None, f"le fichier est encodé en {other}, que mixite ne lit "
+                     "pas : enregistrez-le en UTF-8.")  # fmt: skip
+        return None, sha256
+    try:
+        text, _ = decode(raw)
+    except UnicodeDecodeError as exc:  # not UTF-8, and a byte Windows-1252 does not define
+        line, column = byte_place(raw, exc.start, 0)
+        problems.add(name, line, column, f"octet 0x{raw[exc.start]:02X} : le fichier n'est ni "
+                     "en UTF-8 ni en Windows-1252 : enregistrez-le en UTF-8.")  # fmt: skip
+        return None, sha256
+    return text, sha256
+
+
+def load_territory(path: Path, problems: ProblemLog) -> tuple[TerritorySpec | None, str]:
+    """The territory of a bundle, or None when it has problems (logged). Also its SHA-256."""
     name = path.name
-    text, _ = decode(raw)
+    text, sha256 = _read_text(path, problems)
+    if text is None:
+        return None, sha256
     try:
         node, data = _compose(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        original = ", ".join(part for part in (exc.context, exc.problem) if part)
-        problems.add(name, line, column, f"{_YAML_HINT} ({original})")
+        problems.add(name, *_yaml_problem(exc))
         return None, sha256
-    except yaml.YAMLError as exc:  # a character YAML does not allow, with no line to show
-        problems.add(name, None, None, f"{_YAML_HINT} ({exc})")
+    except yaml.reader.ReaderError as exc:
+        problems.add(name, *_reader_problem(exc, text))
         return None, sha256
+    except yaml.YAMLError:  # no line to show
+        problems.add(name, None, None, _YAML_HINT)
+        return None, sha256
+    except RecursionError:
+        problems.add(name, None, None, "structure YAML imbriquée trop profondément")
+        return None, sha256
+    if node is not None:
+        _, culprit = _expanded_size(node, {})
+        if culprit is not None:
+            problems.add(
+                name,
+                culprit.start_mark.line + 1,
+                culprit.start_mark.column + 1,
+                f"les alias YAML (*nom) répètent ici le document au-delà de "
+                f"{MAX_NODES:,} éléments (ou en boucle) : fichier refusé".replace(",", "\u202f"),
+            )
+            return None, sha256
     if node is None or not isinstance(data, dict):
         problems.add(name, 1, 1, "le fichier doit décrire un territoire (clés epci, communes…)")
         return None, sha256

@@ -11,15 +11,38 @@ import re
 import unicodedata
 
 _NBSP = ("\u00a0", "\u202f")
-_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
-_INTEGER = re.compile(r"^-?\d+$")
-_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
+_INTEGER = re.compile(r"^-?\d+$", re.ASCII)
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
 # "1.500": a dot before groups of three digits, no comma. Thousands (1500) or decimals (1,50)?
 _DOTTED_GROUPS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 
 _TRUE = frozenset({"oui", "o", "1", "vrai", "true", "x", "yes", "y"})
 _FALSE = frozenset({"non", "n", "0", "faux", "false", "no", ""})
+
+
+def refuse_foreign_digits(raw: str) -> None:
+    """Refuse digits other than 0-9 (full-width １２３, Arabic-Indic ٣…): Python reads them as
+    numbers, but they come from a mistyped or converted cell and no export writes them."""
+    if raw.isascii():
+        return
+    for char in raw:
+        if char.isdigit() and not char.isascii():
+            raise ValueError(
+                f"« {raw.strip()} » contient un chiffre qui n'est pas 0 à 9 (« {char} », "
+                "chiffre pleine chasse ou d'un autre alphabet) : retapez la valeur"
+            )
+
+
+_MAX_DIGITS = 30  # far beyond any value of a column; keeps int() away from huge texts
+
+
+def _refuse_long_number(raw: str, text: str) -> None:
+    if len(text) > _MAX_DIGITS:
+        shown = raw.strip()
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        raise ValueError(f"« {shown} » : nombre trop long ({_MAX_DIGITS} chiffres au plus)")
 
 
 def strip_accents(text: str) -> str:
@@ -75,8 +98,14 @@ def parse_cents(raw: str) -> int:
     """An amount in euros ("1 234,50", "1234.5", "1 234 €") as integer cents."""
     # Fast path for the common shapes "1234" and "1234,5(0)": imports parse millions of these.
     whole, comma, fraction = raw.partition(",")
-    if whole.isdigit() and (not comma or (fraction.isdigit() and len(fraction) <= 2)):
+    if (
+        whole.isdigit()
+        and len(whole) <= _MAX_DIGITS
+        and whole.isascii()
+        and (not comma or (fraction.isdigit() and fraction.isascii() and len(fraction) <= 2))
+    ):
         return int(whole) * 100 + (int(fraction.ljust(2, "0")) if comma else 0)
+    refuse_foreign_digits(raw)
     text = _normalise_number(raw)
     if not _AMOUNT.match(text):
         raise ValueError(f"« {raw} » n'est pas un montant en euros")
@@ -85,6 +114,7 @@ def parse_cents(raw: str) -> int:
 
 def _hundredths(raw: str, text: str, unit: str) -> int:
     """A normalised number ("-12.5") in hundredths, exactly; more than two decimals refused."""
+    _refuse_long_number(raw, text)
     whole, _, fraction = text.partition(".")
     if len(fraction) > 2 and set(fraction[2:]) != {"0"}:
         raise ValueError(f"« {raw} » a plus de deux décimales : {unit}")
@@ -98,6 +128,7 @@ def parse_percent(raw: str) -> int:
 
     Integer hundredths, like cents, keep sums and comparisons of shares exact everywhere.
     """
+    refuse_foreign_digits(raw)
     text = _normalise_number(raw.strip().removesuffix("%"))
     if not _AMOUNT.match(text):
         raise ValueError(f"« {raw} » n'est pas un pourcentage (par exemple 30, 30 % ou 30,5)")
@@ -108,22 +139,27 @@ def parse_percent(raw: str) -> int:
 
 
 def parse_decimal(raw: str) -> float:
+    refuse_foreign_digits(raw)
     text = _normalise_number(raw)
     if not _AMOUNT.match(text):
         raise ValueError(f"« {raw} » n'est pas un nombre")
+    _refuse_long_number(raw, text)
     return float(text)
 
 
 def parse_int(raw: str) -> int:
+    refuse_foreign_digits(raw)
     text = _normalise_number(raw, whole_only=True)
     if text.endswith(".0"):  # Excel writes whole numbers as floats
         text = text[:-2]
     if not _INTEGER.match(text):
         raise ValueError(f"« {raw} » n'est pas un nombre entier")
+    _refuse_long_number(raw, text)
     return int(text)
 
 
 def parse_date(raw: str) -> dt.date:
+    refuse_foreign_digits(raw)
     text = raw.strip()
     match = _FR_DATE.match(text)
     if match:
@@ -155,6 +191,7 @@ def siren_is_valid(siren: str) -> bool:
 
 
 def parse_siren(raw: str) -> str:
+    refuse_foreign_digits(raw)
     text = raw.strip().replace(" ", "")
     for space in _NBSP:
         text = text.replace(space, "")
@@ -167,6 +204,7 @@ def parse_siren(raw: str) -> str:
 
 def parse_insee(raw: str) -> str:
     """A commune's INSEE code: 5 digits, or 2A/2B and 3 digits in Corsica."""
+    refuse_foreign_digits(raw)
     code = raw.strip().upper()
     if len(code) != 5 or not (code.isdigit() or (code[:2] in ("2A", "2B") and code[2:].isdigit())):
         raise ValueError(f"« {raw} » n'est pas un code commune INSEE (5 caractères)")
@@ -175,6 +213,7 @@ def parse_insee(raw: str) -> str:
 
 def parse_departement(raw: str) -> str:
     """A département code: 2 characters (01, 69, 2A, 2B), or 3 digits overseas (971…976)."""
+    refuse_foreign_digits(raw)
     code = raw.strip().upper()
     if not re.match(r"^(\d{2}|2[AB]|97\d)$", code) or code in ("00", "20"):
         raise ValueError(

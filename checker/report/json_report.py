@@ -7,7 +7,9 @@ from typing import Any
 
 from checker.evaluate.results import Result
 
-SCHEMA_VERSION = "1.1"  # 1.1: a document may hold several years side by side (`years`)
+# 1.1: a document may hold several years side by side (`years`);
+# 1.2: each result says whether its target is a floor or a cap (`bound`).
+SCHEMA_VERSION = "1.2"
 
 
 def results_block(results: list[Result]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from checker import frenchfmt
-from checker.evaluate.results import Result
+from checker.evaluate.results import Result, objective_missing
 from dsl import ast
 from dsl.rulebook import Rulebook
 
@@ -107,6 +107,8 @@ def shortfall_text(result: Result, bound: str | None, unit: tuple[str, str]) -> 
 def gap_phrase(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
     """The shortfall as a phrase: « manque 86 attributions », « 12 attributions de trop »,
     « 19 dossiers de CALEOL en défaut », « cible atteinte », « plafond respecté »."""
+    if objective_missing(result.status, result.target, result.target_source, result.denominator):
+        return "convention sans l'objectif requis"
     if result.shortfall is None:
         return "manque —"
     if result.shortfall == 0:

@@ -22,6 +22,7 @@ from checker.web import (
     pages_publications,
     pages_results,
     pages_runs,
+    pages_users,
 )
 from checker.web.config import WebConfig
 from checker.web.context import Denied, NotSignedIn, render
@@ -55,7 +56,7 @@ def create_app(config: WebConfig) -> FastAPI:
                        max_bytes=config.max_upload_bytes)  # fmt: skip
     app.mount("/static", StaticFiles(directory=str(files("checker.web") / "static")), name="static")
     for router in (pages_auth.router, pages_results.router, pages_data.router,
-                   pages_runs.router, pages_publications.router, api.router):  # fmt: skip
+                   pages_runs.router, pages_publications.router, pages_users.router, api.router):  # fmt: skip
         app.include_router(router)
 
     @app.exception_handler(NotSignedIn)

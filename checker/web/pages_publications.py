@@ -10,17 +10,15 @@ from checker.access import permissions
 from checker.errors import MixiteError
 from checker.report import json_report
 from checker.report.names import Names
+from checker.report.outputs import COMPLETE, render_complete
 from checker.report.tabular import to_csv, to_markdown
 from checker.web import publications
 from checker.web.context import log, page_actor, render, require, state, transaction
+from checker.web.pages_results import REPORT_FORMATS, restrict_report
 from checker.web.pages_runs import run_epcis
 
 router = APIRouter(include_in_schema=False)
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "tableau CSV (Excel)"),
-    "md": ("text/markdown; charset=utf-8", "texte Markdown"),
-    "json": ("application/json", "données JSON"),
-}
+FORMATS = REPORT_FORMATS  # every format of `mixite check`
 
 
 @router.get("/publications")
@@ -38,6 +36,10 @@ def publications_page(request: Request) -> Response:
 def publication_download(request: Request, run_id: int, fmt: str) -> Response:
     if fmt not in FORMATS:
         raise MixiteError(f"Format inconnu : {fmt}.", "Formats : " + ", ".join(FORMATS))
+    if fmt == "pdf":
+        from checker.report.pdf import find_chromium
+
+        find_chromium()  # before any work: the PDF needs the browser on the server
     with transaction(request) as connection:
         actor = page_actor(request, connection)
         run = runs.load_run(connection, run_id)
@@ -53,21 +55,21 @@ def publication_download(request: Request, run_id: int, fmt: str) -> Response:
         receipt = publications.receipt_of(run)
         rulebook = state(request).rulebook(connection)
         names = Names.load(connection)
-        log(
-            request,
-            connection,
-            actor,
-            "telecharger_publication",
-            f"rapport publié n° {run_id} ({fmt})",
-        )
-    year = run.period_end[:4]
-    if fmt == "json":
-        body = json_report.dumps(json_report.document(shown, receipt))
-    elif fmt == "md":
+        year = run.period_end[:4]
         title = f"Contrôle des attributions {year} (exécution n° {run_id})"
-        body = to_markdown(shown, receipt, title, rulebook, names)
-    else:
-        body = to_csv(shown, rulebook, names, int(year))
+        body: str | bytes
+        if fmt in COMPLETE:
+            data = publications.complete_report(connection, rulebook, run, shown, title)
+            restrict_report(actor, data)
+            body = render_complete(data, fmt)
+        elif fmt == "json":
+            body = json_report.dumps(json_report.document(shown, receipt))
+        elif fmt == "md":
+            body = to_markdown(shown, receipt, title, rulebook, names)
+        else:
+            body = to_csv(shown, rulebook, names, int(year))
+        log(request, connection, actor, "telecharger_publication",
+            f"rapport publié n° {run_id} ({fmt})")  # fmt: skip
     media, _ = FORMATS[fmt]
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="rapport-publie-{run_id}.{fmt}"'})  # fmt: skip

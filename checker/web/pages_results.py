@@ -19,11 +19,11 @@ from checker.evaluate.run import Options, Period
 from checker.report import json_report
 from checker.report.collect import YearRun, collect, years_held
 from checker.report.names import Names as ReportNames
-from checker.report.outputs import COMPLETE, render_complete
+from checker.report.outputs import COMPLETE, FAILING_SUFFIX, failing_listings, render_complete
 from checker.report.records import explain_csv, record_table
-from checker.report.tabular import to_csv, to_markdown
+from checker.report.tabular import failing_csv, to_csv, to_markdown
 from checker.web import services
-from checker.web.context import log, page_actor, render, state, transaction
+from checker.web.context import log, page_actor, render, require, state, transaction
 from checker.web.names import Names
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +39,7 @@ REPORT_FORMATS = {
     "md": ("text/markdown; charset=utf-8", "texte Markdown"),
     "json": ("application/json", "données JSON"),
 }
+RECORDS_PER_PAGE = 100  # the CSV holds them all
 _STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "conforme", "non_applicable")
 
 
@@ -116,7 +117,8 @@ def results_page(request: Request, annee: int | None = None, au: str | None = No
         groups.setdefault(row["result"].rule, []).append(row)
     return render(request, "resultats.html", {
         "annee": year, "au": to_date, "groupes": groups, "annees": held,
-        "formats": REPORT_FORMATS,
+        "formats": REPORT_FORMATS, "en_defaut": FAILING_SUFFIX,
+        "enregistrements": permissions.can(actor, "lire_enregistrements"),
     })  # fmt: skip
 
 
@@ -130,21 +132,46 @@ def _drilldown(request: Request, connection: Connection, rule_id: str, annee: in
 
 @router.get("/resultats/{rule_id}/enregistrements")
 def records_page(request: Request, rule_id: str, annee: int, au: str | None = None,
-                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
+                 perimetre: Annotated[list[str], Query()] = [],  # noqa: B006
+                 page: Annotated[int, Query(ge=1)] = 1) -> Response:  # fmt: skip
     with transaction(request) as connection:
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
         names = Names.load(connection)
         table = record_table(found.explanation, ReportNames.load(connection))
     shown = [i for i, key in enumerate(table.keys) if not key.endswith(":code")]
-    csv_query = urlencode([("annee", annee), *([("au", au)] if au else []),
-                           *(("perimetre", p) for p in perimetre)])  # fmt: skip
+    query = [
+        ("annee", annee),
+        *([("au", au)] if au else []),
+        *(("perimetre", p) for p in perimetre),
+    ]
+    rows = table.text_rows()
+    pages = max(1, -(-len(rows) // RECORDS_PER_PAGE))
+    page = min(page, pages)
+    first = (page - 1) * RECORDS_PER_PAGE
+
+    def page_link(number: int) -> str:
+        return f"{request.url.path}?{urlencode([*query, ('page', number)])}"
+
     return render(request, "enregistrements.html", {
-        "d": found, "perimetre": names.scope(found.scope), "csv": f"{request.url.path}.csv?{csv_query}",
+        "d": found, "perimetre": names.scope(found.scope),
+        "csv": f"{request.url.path}.csv?{urlencode(query)}",
         # On the page, names; the codes beside them are in the CSV, as on the terminal.
         "entetes": [table.headers[i] for i in shown],
-        "lignes": [[cells[i] for i in shown] for cells in table.text_rows()],
+        "lignes": [[cells[i] for i in shown] for cells in rows[first:first + RECORDS_PER_PAGE]],
         "pseudonymes": bool(table.keys) and table.keys[0] == "pseudonyme",
+        "pagination": {
+            "page": page, "pages": pages, "total": len(rows), "premier": first + 1,
+            "dernier": min(first + RECORDS_PER_PAGE, len(rows)),
+            "precedente": page_link(page - 1) if page > 1 else None,
+            "suivante": page_link(page + 1) if page < pages else None,
+            "liens": {number: page_link(number) for number in _page_numbers(page, pages)},
+        },
     })  # fmt: skip
+
+
+def _page_numbers(page: int, pages: int) -> list[int]:
+    """The pages linked by number: the first, the last, and two on each side of this one."""
+    return sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
 
 
 @router.get("/resultats/{rule_id}/enregistrements.csv")
@@ -154,6 +181,31 @@ def records_csv(request: Request, rule_id: str, annee: int, au: str | None = Non
         found = _drilldown(request, connection, rule_id, annee, au, perimetre)
         text = explain_csv(record_table(found.explanation, ReportNames.load(connection)))
     name = f"enregistrements-{rule_id}-{annee}.csv"
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+# Declared before the report's route, which would otherwise take "2025-en-defaut" for a year.
+@router.get("/rapports/{annee:int}" + FAILING_SUFFIX)
+def failing_download(request: Request, annee: int, au: str | None = None) -> Response:
+    """Every failing or undecidable record behind the year's results, as the CSV `mixite check`
+    writes beside its report: only the results whose records the actor may list."""
+    with transaction(request) as connection:
+        actor = page_actor(request, connection)
+        require(request, connection, actor, permissions.can(actor, "lire_enregistrements"),
+                "consulter_enregistrements", f"enregistrements en défaut {annee}",
+                "Votre compte ne permet pas de voir des enregistrements.")  # fmt: skip
+        year, to_date = services.parse_to_date(au, annee)
+        shown = services.visible_results(request, connection, actor, year, to_date)
+        rulebook = state(request).rulebook(connection)
+        found = failing_listings(connection, rulebook, Period.year(year, to_date), Options(), shown)
+        allowed = {index: listing for index, listing in found.items()
+                   if permissions.can_see_records(actor, shown[index].scope)}  # fmt: skip
+        text = failing_csv(allowed, ReportNames.load(connection), year)
+        count = sum(len(listing.rows) for listing in allowed.values())
+        log(request, connection, actor, "consulter_enregistrements",
+            f"enregistrements en défaut {year} ({count} enregistrement(s))")  # fmt: skip
+    name = f"rapport-{year}{FAILING_SUFFIX}"
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
@@ -192,7 +244,7 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
             ]  # fmt: skip
             data = collect(connection, rulebook, period, Options(), shown, receipt, title,
                            earlier, stem=f"rapport-{year}")  # fmt: skip
-            _restrict(actor, data)
+            restrict_report(actor, data)
             body = render_complete(data, fmt)
         elif fmt == "json":
             body = json_report.dumps(json_report.document(shown, receipt.as_json()))
@@ -207,7 +259,7 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
         "Content-Disposition": f'attachment; filename="rapport-{year}.{fmt}"'})  # fmt: skip
 
 
-def _restrict(actor: Actor, data: Any) -> None:
+def restrict_report(actor: Actor, data: Any) -> None:
     """Leave in a full report only what the actor may see: the records listed under a result
     only where it may list them, breakdowns and territories only where it may read them."""
     data.listings = {

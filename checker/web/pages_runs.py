@@ -116,7 +116,8 @@ def replay(request: Request, run_id: int) -> Response:
         results = evaluate(connection, rulebook, period,
                            Options(options.get("epci"), options.get("bailleur")), as_of)  # fmt: skip
         fresh = {
-            runs.canonical([r["rule"], r["scope"]]): r for r in json_report.results_block(results)
+            runs.canonical([r["rule"], r["scope"]]): r
+            for r in runs.as_stored(json_report.results_block(results), run.results)
         }
         stored = {runs.canonical([r["rule"], r["scope"]]): r for r in json.loads(run.results)}
         differences = [(key, stored.get(key), fresh.get(key)) for key in sorted(set(stored) | set(fresh))

@@ -14,10 +14,14 @@ from checker.access import permissions
 from checker.access.models import Publication
 from checker.access.roles import Actor
 from checker.evaluate.results import Result
+from checker.evaluate.run import Options, Period
+from checker.report.collect import ReportData, collect
+from dsl.rulebook import Rulebook
 
 _TABLE = Publication.__table__
 _FIELDS = ("rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
-           "shortfall", "unknown", "kind", "target_source", "versions", "message", "parameters")  # fmt: skip
+           "shortfall", "unknown", "kind", "bound", "target_source", "versions", "message",
+           "parameters")  # fmt: skip
 
 
 def result_of(document: dict[str, Any]) -> Result:
@@ -57,6 +61,29 @@ def is_published(connection: Connection, run_id: int) -> bool:
 def visible_results(connection: Connection, actor: Actor, run: Any) -> list[Result]:
     return [r for r in (result_of(d) for d in json.loads(run.results))
             if permissions.can_see_result(actor, r.scope)]  # fmt: skip
+
+
+def complete_report(connection: Connection, rulebook: Rulebook, run: Any, shown: list[Result],
+                    title: str) -> ReportData:  # fmt: skip
+    """The full report (HTML, PDF, XLSX, DOCX) of a published run, on its stored results.
+
+    A published report lists no record. What the report computes beside the results (the
+    breakdowns by commune and QPV, the data quality annex) comes from the database as it is
+    now: it is kept only while the data and the rules are still those of the run, so that
+    nothing in the report contradicts the receipt."""
+    start, end = dt.date.fromisoformat(run.period_start), dt.date.fromisoformat(run.period_end)
+    stored = runs.Receipt(run.id, run.created_at, run.tool_version, run.rulebook_digest,
+                          run.data_digest, run.period_start, run.period_end, run.as_of,
+                          json.loads(run.options), run.hash)  # fmt: skip
+    unchanged = (run.data_digest == runs.data_digest(connection)
+                 and run.rulebook_digest == rulebook.digest)  # fmt: skip
+    data = collect(connection, rulebook, Period(start, end), Options(), shown, stored,
+                   title if unchanged else title + " — données modifiées depuis : répartitions "
+                   "et qualité des données omises", [], stem=f"rapport-publie-{run.id}")  # fmt: skip
+    data.listings = {}
+    if not unchanged:
+        data.breakdowns, data.imports, data.missing, data.data_until = [], [], [], None
+    return data
 
 
 def receipt_of(run: Any) -> dict[str, Any]:

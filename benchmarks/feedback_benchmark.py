@@ -1,0 +1,319 @@
+"""Fast feedback, measured: every figure of the speed objectives, each against its baseline,
+in one run on this machine.
+
+    python benchmarks/feedback_benchmark.py [--attributions 500000] [--pg-url URL]
+                                            [--sans-postgres] [--sans-memoire]
+
+1. Start-up: CPU time of `mixite --version`, `--help` and `quartile` (rules already checked
+   and cached), next to the bare interpreter (`python -c pass`); best of five.
+2. Rule author: CPU time (the process and its workers) of `mixite rules test` on the national
+   rules, and of one rule's cases.
+3. Import: rows per second of the attributions file through mixite, next to the database's
+   own loader on the same file (benchmarks/import_benchmark.py), on SQLite and PostgreSQL.
+4. Check: the five main indicators (Q1 outside QPV, QPV objective, priority publics, ceilings,
+   CALEOL) through `mixite check --rules <those five>` as a whole process, next to a plain
+   Python + SQL process computing the same five on the raw tables (SQLite); and the whole
+   rulebook next to its hand-written SQL on both databases (benchmarks/check_benchmark.py).
+5. Memory: peak memory of the import and of the check at 100 000 and 1 000 000 attributions.
+
+Prints a table of ratios and writes benchmarks/out/feedback-<N>.json. A script, not a test:
+timings depend on the machine, whose description (and load) is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from check_benchmark import YEAR, _measure, _rules_for  # noqa: E402
+from import_benchmark import (  # noqa: E402
+    DEFAULT_PG,
+    OUT,
+    _bundle,
+    _mixite_import,
+    _pg_copy,
+    _pg_database,
+    _pg_drop,
+    _split,
+    _sqlite_bulk,
+)
+
+MIXITE = [sys.executable, "-m", "checker"]
+FIVE_RULES = ("L441-1.Q1-HORS-QPV", "L441-1-5.QPV-HORS-Q1", "L441-1.PRIORITAIRES-25",
+              "R441-1.PLAFONDS-RESSOURCES", "R441-3.CALEOL-TROIS-CANDIDATS")  # fmt: skip
+QUARTILE = ["quartile", "--epci", "CA Amiens Métropole", "--annee", "2025", "--titulaires", "1",
+            "--revenus-mensuels", "1200"]  # fmt: skip
+OBJECTIVES = {
+    "demarrage_s": 0.3, "tests_regles_nationales_cpu_s": 3.0, "tests_une_regle_cpu_s": 1.0,
+    "import_lignes_par_s": 250_000, "import_ratio_natif_max": 2.0, "cinq_indicateurs_ratio": 2.0,
+    "regles_completes_ratio": 1.2, "memoire_mio": 300,
+}  # fmt: skip
+
+
+def _machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))  # fmt: skip
+    return {"processeur": model, "coeurs": os.cpu_count(), "memoire_gio": round(int(memory) / 2**20),
+            "systeme": platform.platform(), "python": platform.python_version(),
+            "charge_au_depart": os.getloadavg()}  # fmt: skip
+
+
+def _cpu_of(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """User + system CPU seconds of a process and every process it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, check=True, capture_output=True, env=env, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _best_cpu(command: Sequence[str], env: dict[str, str], runs: int = 5) -> float:
+    return min(_cpu_of(command, env) for _ in range(runs))
+
+
+def _startup(env: dict[str, str]) -> dict[str, Any]:
+    _cpu_of([*MIXITE, *QUARTILE], env)  # checks the rules once and fills the cache
+    bare = _best_cpu([sys.executable, "-c", "pass"], env)
+    found: dict[str, Any] = {"python_nu_s": round(bare, 3)}
+    for name, arguments in (
+        ("version", ["--version"]),
+        ("aide", ["--help"]),
+        ("quartile", QUARTILE),
+    ):
+        seconds = _best_cpu([*MIXITE, *arguments], env)
+        found[name] = {"cpu_s": round(seconds, 3), "ratio_python_nu": round(seconds / bare, 1),
+                       "objectif_atteint": seconds < OBJECTIVES["demarrage_s"]}  # fmt: skip
+    return found
+
+
+def _rule_tests(env: dict[str, str]) -> dict[str, Any]:
+    national = ROOT / "rules"
+    whole = min(_cpu_of([*MIXITE, "rules", "test", str(national)], env) for _ in range(2))
+    one = min(_cpu_of([*MIXITE, "rules", "test", str(national), "--regle", "L441-1.Q1-HORS-QPV"], env)
+              for _ in range(2))  # fmt: skip
+    return {
+        "national_cpu_s": round(whole, 2),
+        "objectif_national_atteint": whole < OBJECTIVES["tests_regles_nationales_cpu_s"],
+        "une_regle_cpu_s": round(one, 2),
+        "objectif_une_regle_atteint": one < OBJECTIVES["tests_une_regle_cpu_s"],
+    }
+
+
+def _import(bundle: Path, rows: int, work: Path, pg_url: str | None) -> dict[str, Any]:
+    (work / "morceaux").mkdir()
+    reference, attributions = _split(bundle, work / "morceaux")
+    found: dict[str, Any] = {}
+    targets: list[tuple[str, str, Any]] = [("sqlite", f"sqlite:///{work / 'import.db'}", None)]
+    if pg_url:
+        targets.append(("postgresql", _pg_database(pg_url), pg_url))
+    for name, url, admin in targets:
+        try:
+            key = work / f"{name}.cle"
+            _mixite_import(reference, url, key)
+            run = _mixite_import(attributions, url, key)
+            if name == "sqlite":
+                native = _sqlite_bulk(attributions / "attributions.csv", work / "brut.db")
+                loader = "sqlite3 .import"
+            else:
+                native = _pg_copy(attributions / "attributions.csv", url)
+                loader = "COPY"
+            per_second = rows / run["seconds"]
+            found[name] = {
+                "mixite_s": round(run["seconds"], 2), "lignes_par_s": round(per_second),
+                "chargeur_natif": loader, "natif_s": round(native, 2),
+                "natif_lignes_par_s": round(rows / native),
+                "ratio_mixite_sur_natif": round(run["seconds"] / native, 2),
+                "memoire_max_mio": round(run["peak_mib"]),
+                "objectif_atteint": per_second >= OBJECTIVES["import_lignes_par_s"]
+                and run["seconds"] / native <= OBJECTIVES["import_ratio_natif_max"],
+            }  # fmt: skip
+        finally:
+            if admin:
+                _pg_drop(admin, url)
+    return found
+
+
+_PLAIN_FIVE = """
+import json, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+for query in json.load(open(sys.argv[2], encoding="utf-8")):
+    connection.execute(query).fetchall()
+"""
+
+
+def _five_rules_folder(work: Path) -> Path:
+    """The national rules folder with only the five main rules (definitions and parameters
+    kept), as a user would restrict a check."""
+    from checker.paths import rules_dir
+
+    folder = work / "cinq-regles"
+    shutil.copytree(rules_dir(), folder, ignore=shutil.ignore_patterns("tests"))
+    keep = {"q1_hors_qpv", "qpv_hors_q1", "prioritaires_25", "plafonds_ressources",
+            "caleol_trois_candidats", "definitions", "parametres"}  # fmt: skip
+    for file in folder.glob("*.regles"):
+        if file.stem not in keep:
+            file.unlink()
+    return folder
+
+
+def _wall(command: Sequence[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def _five_indicators(bundle: Path, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    url = f"sqlite:///{work / 'cinq.db'}"
+    subprocess.run([*MIXITE, "import", str(bundle), "--db", url], check=True, capture_output=True,
+                   env=env, cwd=ROOT)  # fmt: skip
+    queries = [rule.sql for rule in _rules_for(url) if rule.rule in FIVE_RULES]
+    if len(queries) != len(FIVE_RULES):
+        raise SystemExit("SQL à la main introuvable pour l'une des cinq règles")
+    script = work / "cinq.json"
+    script.write_text(json.dumps(queries), encoding="utf-8")
+    folder = _five_rules_folder(work)
+    mixite_command = [*MIXITE, "check", "--year", str(YEAR), "--rules", str(folder), "--db", url,
+                      "--format", "json", "--out", str(work / "cinq-resultats.json")]  # fmt: skip
+    plain_command = [sys.executable, "-c", _PLAIN_FIVE, str(work / "cinq.db"), str(script)]
+    _wall(mixite_command, env)  # fills the rulebook cache and warms the page cache
+    mixite = min(_wall(mixite_command, env) for _ in range(2))
+    plain = min(_wall(plain_command, env) for _ in range(2))
+    return {"mixite_processus_s": round(mixite, 2), "sql_simple_processus_s": round(plain, 2),
+            "ratio": round(mixite / plain, 2),
+            "objectif_atteint": mixite / plain <= OBJECTIVES["cinq_indicateurs_ratio"]}  # fmt: skip
+
+
+def _memory(sizes: Sequence[int], work: Path, env: dict[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for rows in sizes:
+        bundle = _bundle(rows)
+        url = f"sqlite:///{work / f'memoire-{rows}.db'}"
+        imported = _mixite_import(bundle, url, work / f"memoire-{rows}.cle")
+        check_env = {**env, "MIXITE_CLE_FICHIER": str(work / f"memoire-{rows}.cle")}
+        peak = _peak_of([*MIXITE, "check", "--year", str(YEAR), "--db", url, "--format", "json",
+                         "--out", str(work / f"memoire-{rows}.json")], check_env)  # fmt: skip
+        found[str(rows)] = {"import_mio": round(imported["peak_mib"]), "check_mio": round(peak)}
+    peaks = [max(entry.values()) for entry in found.values()]
+    found["objectif_atteint"] = max(peaks) < OBJECTIVES["memoire_mio"]
+    return found
+
+
+def _peak_of(command: Sequence[str], env: dict[str, str]) -> float:
+    """Peak resident memory (MiB) of a process, read from its own accounting once it ends."""
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+            "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, *command], check=True,
+                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+    return int(done.stdout.strip()) / 1024
+
+
+def _line(label: str, value: str, objective: str, reached: bool | None) -> str:
+    mark = "" if reached is None else ("atteint" if reached else "NON atteint")
+    return f"{label:44} {value:>22}  {objective:>14}  {mark}"
+
+
+def _summary(results: dict[str, Any]) -> list[str]:
+    lines = [_line("Mesure", "valeur (ratio)", "objectif", None), "-" * 96]
+    start = results["demarrage"]
+    for name in ("version", "aide", "quartile"):
+        entry = start[name]
+        lines.append(_line(f"Démarrage : mixite {name} (CPU)",
+                           f"{entry['cpu_s']} s (×{entry['ratio_python_nu']} python nu)",
+                           "< 0,3 s", entry["objectif_atteint"]))  # fmt: skip
+    tests = results["tests_de_regles"]
+    lines.append(_line("Tests des règles nationales (CPU)", f"{tests['national_cpu_s']} s",
+                       "< 3 s", tests["objectif_national_atteint"]))  # fmt: skip
+    lines.append(_line("Tests d'une règle (CPU)", f"{tests['une_regle_cpu_s']} s", "< 1 s",
+                       tests["objectif_une_regle_atteint"]))  # fmt: skip
+    for name, entry in results["import"].items():
+        lines.append(_line(f"Import {name} (lignes/s ; ratio au {entry['chargeur_natif']})",
+                           f"{entry['lignes_par_s']} (×{entry['ratio_mixite_sur_natif']})",
+                           "≥ 250 000", entry["objectif_atteint"]))  # fmt: skip
+    five = results["cinq_indicateurs_sqlite"]
+    lines.append(_line("Cinq indicateurs, processus entiers (SQLite)",
+                       f"{five['mixite_processus_s']} s (×{five['ratio']})", "≤ ×2",
+                       five["objectif_atteint"]))  # fmt: skip
+    for name, entry in results["regles_completes"].items():
+        lines.append(_line(f"Règles complètes / SQL à la main ({name})",
+                           f"{entry['mixite_regles_completes_s']} s (×{entry['ratio']})",
+                           "≤ ×1,2", entry["ratio"] <= OBJECTIVES["regles_completes_ratio"]))  # fmt: skip
+    if "memoire" in results:
+        memory = results["memoire"]
+        sizes = [key for key in memory if key.isdigit()]
+        text = " ; ".join(f"{int(k):,} : {memory[k]['import_mio']}/{memory[k]['check_mio']}".replace(",", " ")
+                          for k in sizes)  # fmt: skip
+        lines.append(
+            _line("Mémoire max import/check (Mio)", text, "< 300", memory["objectif_atteint"])
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attributions", type=int, default=500_000)
+    parser.add_argument("--pg-url", default=os.environ.get("MIXITE_TEST_PG_URL", DEFAULT_PG))
+    parser.add_argument("--sans-postgres", action="store_true")
+    parser.add_argument("--sans-memoire", action="store_true",
+                        help="sans la mesure de mémoire à 100 000 et 1 000 000 attributions")  # fmt: skip
+    args = parser.parse_args()
+    pg_url = None if args.sans_postgres else args.pg_url
+    results: dict[str, Any] = {"machine": _machine(), "attributions": args.attributions,
+                               "annee": YEAR, "objectifs": OBJECTIVES}  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"),
+               "MIXITE_CLE_FICHIER": str(work / "demarrage.cle")}  # fmt: skip
+        print("Démarrage…", flush=True)
+        results["demarrage"] = _startup(env)
+        print("Tests des règles…", flush=True)
+        results["tests_de_regles"] = _rule_tests(env)
+        bundle = _bundle(args.attributions)
+        print("Import…", flush=True)
+        results["import"] = _import(bundle, args.attributions, work, pg_url)
+        print("Cinq indicateurs…", flush=True)
+        results["cinq_indicateurs_sqlite"] = _five_indicators(bundle, work, env)
+        print("Règles complètes…", flush=True)
+        whole: dict[str, Any] = {}
+        whole["sqlite"] = _measure(f"sqlite:///{work / 'complet.db'}", bundle, work / "c.cle")
+        if pg_url:
+            url = _pg_database(pg_url)
+            try:
+                whole["postgresql"] = _measure(url, bundle, work / "c.cle")
+            finally:
+                _pg_drop(pg_url, url)
+        results["regles_completes"] = whole
+        if not args.sans_memoire:
+            print("Mémoire…", flush=True)
+            results["memoire"] = _memory((100_000, 1_000_000), work, env)
+    results["machine"]["charge_a_la_fin"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = OUT / f"feedback-{args.attributions}.json"
+    report.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    machine = results["machine"]
+    print(f"\nMachine : {machine['processeur']}, {machine['coeurs']} cœurs, {machine['memoire_gio']} Gio, "
+          f"charge {machine['charge_au_depart'][0]:.1f} au départ, {machine['charge_a_la_fin'][0]:.1f} à la fin")  # fmt: skip
+    print("\n".join(_summary(results)))
+    print(f"\nDétail : {report.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
