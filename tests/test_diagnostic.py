@@ -219,3 +219,22 @@ def test_every_format_is_written_and_an_unknown_one_is_refused(
     assert refused.returncode != 0
     assert "Format inconnu : pdf." in refused.stdout + refused.stderr
     assert "Traceback" not in refused.stdout + refused.stderr
+
+
+def test_the_demo_territory_rules_pass_their_own_tests() -> None:
+    """The CIL classification and the rehousing charter of the demo (fixtures/demo/cil), each
+    rule tested on each side of each threshold and date, in both engines."""
+    from checker.paths import rules_dir
+    from checker.rule_tests import run_rule_tests
+    from checker.rulebook_loader import require_rules
+
+    rulebook, _ = require_rules([rules_dir(), DEMO / "cil"])
+    outcomes = run_rule_tests(rulebook, [DEMO / "cil"], jobs=1)
+    assert {outcome.rule for outcome in outcomes} == {
+        "CIL-VAL-DE-LIZE.CLASSEMENT-DECLARE",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.HORS-QPV",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.LOGEMENT-RECENT",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.RESTE-A-CHARGE",
+    }
+    assert len(outcomes) == 22
+    assert [failure for outcome in outcomes for failure in outcome.failures] == []
