@@ -103,8 +103,8 @@ def _rules_for(url: str) -> list[HandRule]:
     engine = create_engine(url)
     dialect = engine.dialect.name
     with engine.connect() as connection:
-        epcis = [(str(row.siren), str(row.nom_arrete))
-                 for row in connection.execute(text("SELECT siren, nom_arrete FROM epci"))]  # fmt: skip
+        epcis = [(str(row.siren), str(row.siren_arrete or row.siren))
+                 for row in connection.execute(text("SELECT siren, siren_arrete FROM epci"))]  # fmt: skip
     engine.dispose()
     return hand_rules(rulebook, YEAR, epcis, dialect)
 

@@ -167,8 +167,8 @@ def _first_quartile(rulebook: Rulebook, start: dt.date, end: dt.date,
     uc = (f"({w1 * scale} + {w2 * scale} * (t.nb_titulaires - 1 + t.nb_personnes_14_plus)"
           f" + {w3 * scale} * t.nb_moins_14)")  # fmt: skip
     thresholds = []
-    for siren, name in epcis:
-        threshold = _in_force(rulebook, "seuil_q1", start, end, {"epci": name})
+    for siren, siren_arrete in epcis:  # thresholds are keyed by the arrêté's SIREN
+        threshold = _in_force(rulebook, "seuil_q1", start, end, {"epci": siren_arrete})
         if threshold is not None:
             thresholds.append(f"WHEN '{siren}' THEN {_cents(threshold)}")
     seuil = f"CASE c.epci_siren {' '.join(thresholds)} END" if thresholds else "NULL"

@@ -29,6 +29,7 @@ from checker.ingest.problems import Problem
 from checker.ingest.rows import AttributionRow, CaleolRow
 from checker.ingest.tabular import UnreadableFile, read_table
 from checker.schema import schema
+from checker.vocabulary import expression_label, value_label
 from dsl import ast
 from dsl.rulebook import Rulebook
 
@@ -100,6 +101,11 @@ class Dwelling:
     applications: int
     verdicts: list[tuple[str, str, str]] = field(default_factory=list)
     applicants: list[Applicant] = field(default_factory=list)
+
+    @property
+    def financement_label(self) -> str:
+        """The financing by its name (« PLAI adapté »), as every report names it."""
+        return value_label("financement", self.financement)
 
 
 def read_docket(path: Path) -> list[tuple[int, Any]]:
@@ -310,7 +316,8 @@ class DocketChecker:
         span = expr.span
         lines = self.rulebook.sources.get(span.file, "").splitlines()
         if span.line == span.end_line and 0 < span.line <= len(lines):
-            return lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
+            text = lines[span.line - 1][span.column - 1 : span.end_column - 1].strip()
+            return expression_label(text)  # names in French, as `mixite explain` shows them
         return "exemption"
 
     def _applicant(self, line: int, applicant: Any, facts: dict[str, Any]) -> Applicant:

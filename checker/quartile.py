@@ -4,14 +4,13 @@ definitions (consumption units, annual income per UC, first quartile) and thresh
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from checker.epci_keys import resolve
 from checker.errors import MixiteError
 from checker.evaluate.interpret import Interpreter
-from checker.ingest.values import strip_accents
 from checker.schema import schema
 from dsl import ast
 from dsl.rulebook import ParameterValue, Rulebook
@@ -25,7 +24,8 @@ class QuartileAnswer:
     uc: Fraction
     annual_income_per_uc: Fraction
     thresholds: dict[str, ParameterValue]
-    epci: str
+    epci: str  # the EPCI's name in that year's arrêté (its SIREN when it has no name)
+    siren: str
     year: int
 
     def as_json(self) -> dict[str, Any]:
@@ -34,16 +34,13 @@ class QuartileAnswer:
             "uc": float(self.uc),
             "revenu_annuel_par_uc": float(round(self.annual_income_per_uc, 2)),
             "epci": self.epci,
+            "siren": self.siren,
             "annee": self.year,
             "seuils": {name: int(value.value) if isinstance(value.value, Fraction) and value.value.denominator == 1
                        else float(value.value) for name, value in self.thresholds.items()},  # type: ignore[arg-type]
             "sources": {name: value.sources[0].title for name, value in self.thresholds.items()},
             "regle": "inférieur strictement au seuil (CCH L441-1 : « inférieur à »)",
         }  # fmt: skip
-
-
-def _loose(name: str) -> str:
-    return " ".join(strip_accents(name).lower().replace("-", " ").split())
 
 
 def _definition(rulebook: Rulebook, name: str) -> ast.Expr:
@@ -53,30 +50,27 @@ def _definition(rulebook: Rulebook, name: str) -> ast.Expr:
 def quartile(rulebook: Rulebook, epci: str, year: int, titulaires: int, plus_14: int, moins_14: int,
              monthly_income: Fraction) -> QuartileAnswer:  # fmt: skip
     day = dt.date(year, 1, 1)
-    known = {key[0] for key in rulebook.parameters["seuil_q1"].all_keys()}
-    loose = {_loose(name): name for name in known}
-    epci = loose.get(_loose(epci), epci)  # accents, case and spacing do not matter
-    if epci not in known:
-        close = difflib.get_close_matches(epci, sorted(known), n=3, cutoff=0.5)
-        raise MixiteError(
-            f"EPCI « {epci} » absent des arrêtés des seuils de quartiles.",
-            ("Vouliez-vous dire : " + " ; ".join(close) + " ?") if close else
-            "Écrivez le nom de l'EPCI tel que l'arrêté l'écrit (ex. « CA Amiens Métropole »).",
-        )  # fmt: skip
+    # A SIREN or a name from any year's arrêté: accents, case and spacing do not matter.
+    key = resolve(rulebook.parameters["seuil_q1"], epci, day)
+    display = key.name or key.siren
     if titulaires < 1 or plus_14 < 0 or moins_14 < 0 or monthly_income < 0:
         raise MixiteError(
             "Composition ou revenus impossibles (au moins un titulaire, nombres positifs)."
         )
     thresholds = {}
     for name in THRESHOLDS:
-        found = rulebook.parameters[name].value_at(day, {"epci": epci})
+        found = rulebook.parameters[name].value_at(day, {"epci": key.siren})
         if found is None:
-            raise MixiteError(f"Pas de seuil {name} publié pour {epci} en {year}.")
+            raise MixiteError(
+                f"Pas de seuil {name} publié pour {display} (SIREN {key.siren}) en {year}.",
+                "Un EPCI que l'arrêté de l'année ne liste pas n'est pas soumis à l'objectif de "
+                "25 % cette année-là. Seuils connus : 2024 à 2026.",
+            )
         thresholds[name] = found
     record = {
         "fact_date": day, "nb_titulaires": titulaires, "nb_personnes_14_plus": plus_14,
         "nb_moins_14": moins_14, "revenus_mensuels_centimes": int(monthly_income * 100),
-        "epci__nom_arrete": epci,
+        "epci__siren_arrete": key.siren,
     }  # fmt: skip
     interpreter = Interpreter(rulebook, schema().entities["attributions"])
     uc = interpreter.eval(_definition(rulebook, "unites_consommation"), record)
@@ -91,4 +85,4 @@ def quartile(rulebook: Rulebook, epci: str, year: int, titulaires: int, plus_14:
         rank = 3
     else:
         rank = 4
-    return QuartileAnswer(rank, uc, income, thresholds, epci, year)
+    return QuartileAnswer(rank, uc, income, thresholds, display, key.siren, year)

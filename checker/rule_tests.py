@@ -42,7 +42,7 @@ DEFAULT_TERRITORY: dict[str, Any] = {
     "epci": {
         "siren": "910000009",
         "nom": "Communauté de test",
-        "nom_arrete": "CA Amiens Métropole",
+        "siren_arrete": "248000531",  # CA Amiens Métropole: its published thresholds
         "departement": "80",
         "region": "Hauts-de-France",
         "tenu_plh": True,
@@ -98,6 +98,95 @@ EXPECTATION_KEYS = {
     "version": "version",
     "source_de_la_cible": "target_source",
 }
+
+
+# What a case may contain; any other key is a misspelling, which would otherwise be ignored
+# (a case with « atendu » checks nothing, data with « nb_enfants » is not the data meant).
+CASE_KEYS = ("nom", "description", "annee", "au", "territoire", "defauts", "logements",
+             "attributions", "caleol", "reservations", "baux", "attendu")  # fmt: skip
+_ATTRIBUTION_FIELDS = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
+ROW_FIELDS: dict[str, tuple[str, ...]] = {
+    "defauts": _ATTRIBUTION_FIELDS,
+    "attributions": _ATTRIBUTION_FIELDS,
+    "logements": (*LOGEMENTS_SPEC["required"], *LOGEMENTS_SPEC["optional"]),
+    "caleol": (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"]),
+    "reservations": (*RESERVATIONS_SPEC["required"], *RESERVATIONS_SPEC["optional"]),
+    "baux": (*BAUX_SPEC["required"], *BAUX_SPEC["optional"]),
+}
+_ROW_LABELS = {
+    "defauts": "les valeurs par défaut des attributions",
+    "attributions": "une attribution",
+    "logements": "un logement",
+    "caleol": "un examen de CALEOL",
+    "reservations": "une convention de réservation",
+    "baux": "un bail",
+}
+
+
+def _unknown(where: str, key: str, known: Sequence[str], what: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
+    return (
+        f"{where} : clé inconnue « {key} » dans {what}{hint} (clés possibles : {', '.join(known)})"
+    )
+
+
+def _keys(node: Any) -> list[tuple[str, Any]]:
+    """(key, key node) of a YAML mapping node; merge keys (`<<`) are expanded by the loader."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    return [
+        (str(k.value), k)
+        for k, _ in node.value
+        if isinstance(k, yaml.ScalarNode) and k.value != "<<"
+    ]
+
+
+def _value(node: Any, key: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def case_key_problems(file: str, text: str) -> list[str]:
+    """Misspelt keys in a test file's cases, each located (file:line:column)."""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []  # already reported by the loader
+    problems: list[str] = []
+    order: dict[str, tuple[int, int]] = {}
+
+    def where(node: Any) -> str:
+        order[f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"] = (
+            node.start_mark.line, node.start_mark.column)  # fmt: skip
+        return f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+    def rows(holder: Any, key: str, context: str) -> None:
+        value = _value(holder, key)
+        items = [value] if key == "defauts" else (
+            value.value if isinstance(value, yaml.SequenceNode) else [])  # fmt: skip
+        for item in items:
+            for name, key_node in _keys(item):
+                if name not in ROW_FIELDS[key]:
+                    problems.append(_unknown(where(key_node), name, ROW_FIELDS[key],
+                                             f"{_ROW_LABELS[key]}{context}"))  # fmt: skip
+
+    rows(root, "defauts", "")
+    cases = _value(root, "cas")
+    for case in cases.value if isinstance(cases, yaml.SequenceNode) else []:
+        for name, key_node in _keys(case):
+            if name not in CASE_KEYS:
+                problems.append(_unknown(where(key_node), name, CASE_KEYS, "un cas"))
+        for key in ROW_FIELDS:
+            rows(case, key, "")
+        # Expectation keys may name any result field: a wrong one fails the case when run
+        # (« n'est pas un champ de résultat »).
+    return sorted(problems, key=lambda problem: order[problem.split(" : ", 1)[0]])
 
 
 @dataclass
@@ -295,12 +384,18 @@ def run_case(
 def load_documents(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
     documents = []
     for path in rule_test_files(paths):
+        text = path.read_text(encoding="utf-8")
         try:
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            document = yaml.load(text, Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             raise RuleTestError(f"{path} : YAML illisible ({exc}).") from exc
         if not isinstance(document, dict) or "regle" not in document or "cas" not in document:
             raise RuleTestError(f"{path} : un fichier de tests contient « regle » et « cas ».")
+        problems = case_key_problems(path.as_posix(), text)
+        if problems:
+            shown = "\n".join(problems[:20])
+            more = f"\n… et {len(problems) - 20} autre(s)" if len(problems) > 20 else ""
+            raise RuleTestError(shown + more)
         documents.append((path.as_posix(), document))
     return documents
 

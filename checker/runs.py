@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -42,6 +44,30 @@ def data_digest(connection: Connection) -> str:
     return sha.hexdigest()
 
 
+# The tables a check reads, whose content a run's `content_digest` covers (not the runs, the
+# metadata, the accounts or the access log, which change without changing any result).
+DATA_TABLES = (
+    "import_batch", "epci", "commune", "qpv", "qpv_commune", "bailleur", "reservataire",
+    "logement", "logement_qpv", "attribution", "caleol_examen", "convention_reservation", "bail",
+)  # fmt: skip
+
+
+def content_digest(connection: Connection) -> str:
+    """Digest of the content of every data table, row by row in primary-key order.
+
+    The import digests (`data_digest`) say which imports a run read; this one says what the
+    tables held, so that an edit made directly in the database is detected."""
+    metadata = models.Base.metadata
+    sha = hashlib.sha256()
+    for name in DATA_TABLES:
+        table = metadata.tables[name]
+        sha.update(b"\x1e" + name.encode())
+        query = select(*table.c).order_by(*table.primary_key.columns)
+        for row in connection.execute(query.execution_options(yield_per=5000)):
+            sha.update(b"\n" + repr(tuple(row)).encode())
+    return sha.hexdigest()
+
+
 def _hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode()).hexdigest()
 
@@ -59,7 +85,7 @@ def _fields(row: Any) -> dict[str, Any]:
         "options": row.options,
         "results": row.results,
         "previous_hash": row.previous_hash,
-    }
+    } | ({"content_digest": row.content_digest} if row.content_digest is not None else {})
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "options": canonical(options),
         "results": canonical(results),
         "previous_hash": previous or GENESIS,
+        "content_digest": content_digest(connection),
     }
     digest = _hash(fields)
     connection.execute(insert(models.Run).values(**fields, hash=digest))
@@ -141,12 +168,25 @@ class AuditProblem:
     message: str
 
 
-def verify_chain(connection: Connection) -> tuple[int, list[AuditProblem]]:
-    """(runs checked, problems): edited runs, deleted runs (gaps, broken links, lost head)."""
+@dataclass(frozen=True)
+class KeptHead:
+    """A chain head kept outside the database: given with --tete, or a line of the heads file."""
+
+    hash: str
+    origin: str  # where it was kept, for the message
+    run_id: int | None = None
+
+
+def verify_chain(connection: Connection,
+                 kept: Sequence[KeptHead] = ()) -> tuple[int, list[AuditProblem]]:  # fmt: skip
+    """(runs checked, problems): edited runs, deleted runs (gaps, broken links, lost head, kept
+    heads no longer in the chain) and data edited without an import after a run."""
     problems: list[AuditProblem] = []
     previous = GENESIS
     expected_id = 1
     count = 0
+    ids_by_hash: dict[str, int] = {}
+    last: Any = None
     for row in connection.execute(select(*_RUN.c).order_by(_RUN.c.id)):
         count += 1
         if row.id != expected_id:
@@ -167,8 +207,12 @@ def verify_chain(connection: Connection) -> tuple[int, list[AuditProblem]]:
                     row.id, f"le n° {row.id} a été modifié après coup (empreinte différente)"
                 )
             )
+        if last is not None:
+            problems.extend(_edited_between(last, row))
+        ids_by_hash[row.hash] = row.id
         previous = row.hash
         expected_id = row.id + 1
+        last = row
     head = connection.execute(select(models.Meta.valeur).where(models.Meta.cle == _HEAD)).scalar()
     if head is not None and head != previous:
         problems.append(
@@ -176,7 +220,106 @@ def verify_chain(connection: Connection) -> tuple[int, list[AuditProblem]]:
         )
     if head is None and count:
         problems.append(AuditProblem(None, "l'empreinte de la dernière exécution a disparu"))
+    for anchor in kept:
+        found = ids_by_hash.get(anchor.hash)
+        if found is None or (anchor.run_id is not None and found != anchor.run_id):
+            number = f"n° {anchor.run_id}, " if anchor.run_id is not None else ""
+            problems.append(AuditProblem(anchor.run_id, (
+                f"l'exécution ({number}empreinte {anchor.hash[:16]}…) conservée dans "
+                f"{anchor.origin} n'est plus dans la chaîne : des exécutions ont été supprimées "
+                "ou remplacées")))  # fmt: skip
+    if (
+        last is not None
+        and last.content_digest is not None
+        and data_digest(connection) == last.data_digest
+        and content_digest(connection) != last.content_digest
+    ):
+        problems.append(AuditProblem(None, (
+            f"données modifiées depuis l'exécution n° {last.id} sans nouvel import "
+            "(les tables ont été changées directement dans la base)")))  # fmt: skip
     return count, problems
+
+
+def _edited_between(before: Any, after: Any) -> list[AuditProblem]:
+    """Two runs over the same imports must have read the same content."""
+    if before.content_digest is None or after.content_digest is None:
+        return []
+    if before.data_digest == after.data_digest and before.content_digest != after.content_digest:
+        return [AuditProblem(after.id, (
+            f"données modifiées entre les exécutions n° {before.id} et n° {after.id} sans "
+            "nouvel import (les tables ont été changées directement dans la base)"))]  # fmt: skip
+    return []
+
+
+# The heads file: one line per run, appended after its receipt is committed, beside the key.
+HEADS_SUFFIX = ".tetes"
+
+
+def heads_file(key_file: Path) -> Path:
+    """The heads file kept beside the pseudonymisation key file (`mixite.db.cle` gives
+    `mixite.db.tetes`)."""
+    stem = key_file.name.removesuffix(".cle")
+    return key_file.with_name(stem + HEADS_SUFFIX)
+
+
+def heads_path(db_url: str) -> Path:
+    """Where this database's heads file is: beside its key file."""
+    import os
+
+    from checker.ingest.pseudonym import KEY_FILE_ENV, default_key_file
+
+    return heads_file(Path(os.environ.get(KEY_FILE_ENV) or default_key_file(db_url)))
+
+
+def database_label(db_url: str) -> str:
+    """Which database a heads-file line belongs to: one key file (hence one heads file) may
+    serve several databases. A SQLite file by its name, so that moving it keeps its heads."""
+    from sqlalchemy.engine import make_url
+
+    from checker.db.engine import sqlite_file
+
+    path = sqlite_file(db_url)
+    if path is not None:
+        return f"sqlite:{path.name}"
+    parsed = make_url(db_url)
+    return (
+        f"{parsed.get_backend_name()}://{parsed.host or ''}:{parsed.port or ''}/{parsed.database}"
+    )
+
+
+def append_head(path: Path, receipt: Receipt, database: str) -> None:
+    """Append the run's head to the heads file (opened for appending only, never rewritten)."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{receipt.run_id}\t{receipt.hash}\t{receipt.created_at}\t{database}\n")
+
+
+def read_heads(path: Path, database: str) -> list[KeptHead]:
+    """The heads the file kept for `database`; a line that cannot be read is an error located
+    by line."""
+    from checker.errors import MixiteError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise MixiteError(f"{path} : fichier des têtes illisible.") from None
+    heads: list[KeptHead] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].isdigit() or not is_hash(parts[1]):
+            raise MixiteError(
+                f"{path}:{number}:1 : ligne illisible dans le fichier des têtes.",
+                "Forme attendue : numéro, tabulation, empreinte de 64 caractères hexadécimaux.",
+            )
+        if len(parts) >= 4 and parts[3] != database:
+            continue  # another database sharing the key file
+        heads.append(KeptHead(parts[1], f"{path}:{number}", int(parts[0])))
+    return heads
+
+
+def is_hash(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def load_run(connection: Connection, run_id: int) -> Any:

@@ -43,6 +43,7 @@ EPCI = Entity(
         "siren": _t(TEXT),
         "nom": _t(TEXT),
         "nom_arrete": _t(TEXT),
+        "siren_arrete": _t(TEXT),  # key of the quartile thresholds (see territory.EpciSpec)
         "departement": _t(TEXT),
         "region": _t(TEXT),
         "tenu_plh": _t(BOOL),

@@ -18,6 +18,7 @@ FIELD_LABELS: dict[str, str] = {
     "siren": "SIREN",
     "nom": "nom",
     "nom_arrete": "nom de l'EPCI dans l'arrêté des seuils",
+    "siren_arrete": "SIREN de l'EPCI dans l'arrêté des seuils",
     "departement": "département",
     "region": "région",
     "tenu_plh": "tenu d'avoir un PLH",

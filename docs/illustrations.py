@@ -6,11 +6,13 @@ they cannot go stale:
 - docs/images/rapport-demo.png: the 2025 HTML report at 1 024 px (its first screen);
 - docs/images/rapport-demo-pdf-1.png, -2.png: the first two pages of the 2025 PDF report;
 - docs/exemples-sortie/*.txt: terminal outputs at 80 columns (`mixite demo`, `mixite check`
-  for a year, for two years side by side, during the year for a bailleur, `mixite explain`).
+  for a year, for two years side by side, during the year for a bailleur, `mixite explain`,
+  `mixite caleol check` on the example docket, `mixite bilan-reservataires`).
 
 Needs Debian's Chromium (screenshot and PDF) and pypdfium2 (the `dev` extra). The guide pages
 include the text files with pymdownx.snippets; tests/test_report_documents.py checks that the
-`mixite check` sample is what the command prints today. A script, not a test.
+`mixite check`, `caleol check` and `bilan-reservataires` samples are what the commands print
+today. A script, not a test.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
 SAMPLES = ROOT / "docs" / "exemples-sortie"
 CIA = ROOT / "fixtures" / "demo" / "cia.regles"
+CALEOL = ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"
 # A run's number and digest change at every run: the samples show them masked.
 VOLATILE = re.compile(r"Exécution n° \d+ enregistrée \(empreinte [0-9a-f]+…\)")
 MASKED = "Exécution n° 1 enregistrée (empreinte 0123456789abcdef…)."
@@ -121,6 +124,10 @@ def main() -> None:
                                "bailleur=912001112", *rules),
             "explain-caleol.txt": ("explain", "R441-3.CALEOL-TROIS-CANDIDATS", "--year", "2025",
                                    "--scope", "bailleur=912001112", "--en-defaut", *rules),
+            # As the guides run them: the national rules only, paths relative to the folder.
+            "caleol-check.txt": ("caleol", "check", str(CALEOL), "--db", url),
+            "bilan-reservataires.txt": ("bilan-reservataires", "--year", "2025", "--out", "bilans",
+                                        "--db", url),
         }  # fmt: skip
         for name, args in samples.items():
             if name.startswith("explain"):  # a listing, shown as an excerpt: two records

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import PurePosixPath
 
 from dsl import ast
 from dsl.typecheck import Annotations
@@ -25,6 +26,9 @@ class ParameterValue:
     sources: tuple[ast.Source, ...]
     origin: str  # where it was written: "fichier:ligne"
     derived_from: tuple[str, ...] | None = None  # the key it was derived from, if any
+    # How a person names the key in this period (a table's `libelle` column): the EPCI's name
+    # in that year's arrêté when the key is its SIREN. Display only, never matched by a rule.
+    label: str | None = None
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -73,6 +77,11 @@ class CheckedParameter:
     def all_keys(self) -> list[tuple[str, ...]]:
         return sorted(self._index)
 
+    def labels(self) -> dict[tuple[str, ...], list[ParameterValue]]:
+        """Key -> its values that carry a label (a table's `libelle` column), oldest first."""
+        return {key: [v for v in values if v.label] for key, values in self._index.items()
+                if any(v.label for v in values)}  # fmt: skip
+
 
 def _key_text(value: object) -> str:
     if isinstance(value, Fraction) and value.denominator == 1:
@@ -102,10 +111,16 @@ class Rulebook:
 
     @property
     def digest(self) -> str:
-        """SHA-256 of every file the rulebook was built from, in a stable order."""
+        """SHA-256 of every file the rulebook was built from: each file's own name (its logical
+        name, which tables are known by) and content, never its folder, so that the same rules
+        give the same digest whichever folder they are read from or the command is run in."""
+        entries = sorted(
+            (PurePosixPath(name).name, hashlib.sha256(text.encode()).hexdigest())
+            for name, text in self.sources.items()
+        )
         sha = hashlib.sha256()
-        for name in sorted(self.sources):
-            sha.update(name.encode() + b"\0" + self.sources[name].encode() + b"\0")
+        for name, content in entries:
+            sha.update(name.encode() + b"\0" + content.encode() + b"\0")
         return sha.hexdigest()
 
     def version_at(self, rule_id: str, day: dt.date) -> ast.Version | None:

@@ -1,8 +1,9 @@
 """Loading a parameter's values from a data file kept beside the rules (CSV, with provenance).
 
 Columns: the parameter's keys, `en_vigueur_du`, optionally `en_vigueur_au`, the value column
-(`valeur` unless the declaration names another), `source_titre`, optionally `source_article`
-and `source_url`. Every row needs its source: a value without a source does not load.
+(`valeur` unless the declaration names another), `source_titre`, optionally `source_article`,
+`source_url` and `libelle` (how a person names the key in that period, e.g. the EPCI's name in
+that year's arrêté when the key is its SIREN: shown, never matched by a rule). Every row needs its source: a value without a source does not load.
 """
 
 from __future__ import annotations
@@ -135,5 +136,6 @@ def load_table(
             (row.get("source_url") or "").strip() or None,
             span=here,
         )
-        values.append(ParameterValue(start, end, key, value, (source,), origin))
+        label = (row.get("libelle") or "").strip() or None
+        values.append(ParameterValue(start, end, key, value, (source,), origin, label=label))
     return values, display, text

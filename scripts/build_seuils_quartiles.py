@@ -1,6 +1,8 @@
 """Rebuild rules/national/donnees/seuils_quartiles.csv from the transcribed arrêtés
 (quartiles_AAAA.json, copied from the URH Hauts-de-France "calculette LEC"), adding each
-year's source and period of validity.
+year's source and period of validity, keyed by the EPCI's SIREN (epci_siren_2024_2026.csv,
+same repository's montants_quartiles.xlsx): names change between arrêtés, SIRENs do not.
+Each year's name is kept in the `libelle` column, for display.
 
 Run from the repository root: python scripts/build_seuils_quartiles.py
 Cleaning, documented in PROVENANCE.md: doubled quotes in an EPCI name ("" → ") are a
@@ -29,6 +31,13 @@ SOURCES = {
 
 
 def main() -> None:
+    sirens: dict[tuple[str, int], tuple[str, tuple[int, int, int]]] = {}
+    with (DATA / "epci_siren_2024_2026.csv").open(encoding="utf-8", newline="") as handle:
+        for entry in csv.DictReader(handle):
+            key = (entry["epci"].replace('""', '"'), int(entry["annee"]))
+            values = (int(entry["q1"]), int(entry["q2"]), int(entry["q3"]))
+            if sirens.setdefault(key, (entry["siren"], values)) != (entry["siren"], values):
+                raise SystemExit(f"{key}: two SIRENs or values in epci_siren_2024_2026.csv")
     rows: dict[tuple[str, int], tuple[int, int, int]] = {}
     for year in sorted(SOURCES):
         for entry in json.loads((DATA / f"quartiles_{year}.json").read_text(encoding="utf-8")):
@@ -43,6 +52,7 @@ def main() -> None:
         writer.writerow(
             [
                 "epci",
+                "libelle",
                 "en_vigueur_du",
                 "en_vigueur_au",
                 "q1",
@@ -53,7 +63,16 @@ def main() -> None:
             ]
         )
         for (name, year), (q1, q2, q3) in sorted(rows.items()):
-            writer.writerow([name, f"{year}-01-01", f"{year}-12-31", q1, q2, q3, *SOURCES[year]])
+            siren, values = sirens[(name, year)]  # KeyError: a name without its SIREN, stop
+            if values != (q1, q2, q3):
+                raise SystemExit(f"{name} {year}: the SIREN file disagrees with the JSON file")
+            writer.writerow(
+                [siren, name, f"{year}-01-01", f"{year}-12-31", q1, q2, q3, *SOURCES[year]]
+            )
+    if len(sirens) != len(rows):
+        raise SystemExit(
+            f"{len(sirens)} EPCI-years in the SIREN file, {len(rows)} in the JSON files"
+        )
     print(f"{len(rows)} rows")
 
 

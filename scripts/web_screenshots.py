@@ -3,7 +3,7 @@
 Run from the repository root: .venv/bin/python scripts/web_screenshots.py
 Imports the demo into a scratch SQLite database, serves the application on 127.0.0.1 and takes
 the pictures with Debian's Chromium (Playwright): the home page of a bailleur, a result with its
-records, and the page of an import refused with its located errors.
+records, an EPCI's accounts page, and the page of an import refused with its located errors.
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ def main() -> None:
                 page.screenshot(path=str(IMAGES / "web-enregistrements.png"))
                 page.click("button:has-text('Se déconnecter')")
                 sign_in(page, base, "agent-epci")
+                page.goto(base + "/utilisateurs")
+                page.fill("#identifiant", "cil-lecteur")
+                page.select_option("#role", "lecteur")
+                page.fill("#mot_de_passe", PASSWORD)
+                page.fill("#confirmation", PASSWORD)
+                page.click("button:has-text('Créer le compte')")
+                page.screenshot(path=str(IMAGES / "web-comptes.png"))
                 page.goto(base + "/import")
                 broken = Path(scratch) / "attributions.csv"
                 lines = (
@@ -73,7 +80,8 @@ def main() -> None:
                 page.click("button:has-text('Importer')")
                 page.screenshot(path=str(IMAGES / "web-import-refuse.png"))
                 browser.close()
-    for name in ("web-accueil", "web-resultat", "web-enregistrements", "web-import-refuse"):
+    for name in ("web-accueil", "web-resultat", "web-enregistrements", "web-comptes",
+                 "web-import-refuse"):  # fmt: skip
         print(IMAGES / f"{name}.png")
 
 

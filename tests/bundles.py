@@ -21,7 +21,7 @@ TERRITORY = f"""
 epci:
   siren: "{EPCI}"
   nom: "Communauté de test"
-  nom_arrete: "CA Amiens Métropole"
+  siren_arrete: "248000531"
   departement: "80"
   region: "Hauts-de-France"
   tenu_plh: true

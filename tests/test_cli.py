@@ -137,7 +137,8 @@ def test_a_failing_command_exits_non_zero(tmp_path: Path) -> None:
 def test_check_without_data_says_what_to_do(tmp_path: Path) -> None:
     done = mixite("check", "--year", "2024", "--db", f"sqlite:///{tmp_path / 'vide.db'}")
     assert done.returncode != 0
-    assert "Importez d'abord" in done.stderr
+    assert "Base introuvable : lancez d'abord mixite import." in done.stderr
+    assert not (tmp_path / "vide.db").exists()
     assert "Traceback" not in done.stderr
 
 
@@ -159,7 +160,8 @@ def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: 
     assert "2 candidature(s)" in two and "R441-3.CALEOL-TROIS-CANDIDATS : non conforme" in two
     assert two.count("L441-1.Q1-HORS-QPV (bailleur)") == 2  # the effect of each applicant
     assert "cette attribution compte ; encore" in two
-    assert "exemption" in blocks["8012000317"]
+    assert "exemption : financement = PLAI adapté" in blocks["8012000317"]
+    assert "(PLAI adapté, en QPV)" in blocks["8012000317"] and "PLAI_ADAPTE" not in done.stdout
     assert "R441-3.CALEOL-TROIS-CANDIDATS : conforme" in blocks["8012000005"]
     assert "0801025900001GUI01" not in done.stdout  # applicants shown by the end of their number
     for fmt in ("html", "xlsx"):
@@ -169,6 +171,7 @@ def test_caleol_docket_check_flags_two_applications_and_shows_effects(tmp_path: 
         assert done.returncode == 0 and target.stat().st_size > 0
     page = (tmp_path / "dossier.html").read_text(encoding="utf-8")
     assert "8012000040" in page and "non conforme" in page and "<script" not in page
+    assert "PLAI adapté" in page and "PLAI_ADAPTE" not in page
 
 
 def test_a_bad_docket_gets_located_messages(tmp_path: Path) -> None:

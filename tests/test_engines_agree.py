@@ -44,8 +44,8 @@ INCOMES = ["", "0", "746,41", "746,42", "1343,55", "765", "1377", "3000"]
 ATOMS = [
     "premier_quartile",
     "relogement_urbain",
-    "revenus_mensuels * 12 / unites_consommation < seuil_q1[epci: epci.nom_arrete]",
-    "revenus_mensuels * 12 / unites_consommation >= seuil_q1[epci: epci.nom_arrete] * 2",
+    "revenus_mensuels * 12 / unites_consommation < seuil_q1[epci: epci.siren_arrete]",
+    "revenus_mensuels * 12 / unites_consommation >= seuil_q1[epci: epci.siren_arrete] * 2",
     "revenus_mensuels est renseigné",
     "nb_moins_14 >= 1",
     "dalo",

@@ -144,6 +144,52 @@ def test_the_guide_shows_what_mixite_check_prints_today(screen: str) -> None:
     assert mask(screen) == sample
 
 
+def test_the_caleol_guide_shows_what_caleol_check_prints_today(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """docs/illustrations.py wrote the sample; the figures the guide's prose quotes are in it."""
+    os.environ["COLUMNS"], previous = "80", os.environ.get("COLUMNS")
+    try:
+        done = mixite("caleol", "check", str(ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"),
+                      "--db", demo_db, cwd=tmp_path)  # fmt: skip
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+    assert done.returncode == 0, done.stderr
+    sample = (ROOT / "docs" / "exemples-sortie" / "caleol-check.txt").read_text(encoding="utf-8")
+    assert done.stdout == sample
+    guide = (ROOT / "docs" / "guide" / "caleol.md").read_text(encoding="utf-8")
+    prose = guide[guide.index("## Lire la réponse") :]
+    rates = re.findall(r"\d+,\d %", prose)
+    remaining = re.findall(r"(?:resterait|au\s+lieu\s+de)\s+(\d+)", prose)
+    assert len(rates) >= 2 and len(remaining) == 2
+    for figure in rates + [f"encore {n} à trouver" for n in remaining]:
+        assert figure in sample, figure
+
+
+def test_the_bilan_guide_shows_what_the_command_prints_today(demo_db: str, tmp_path: Path) -> None:
+    done = mixite("bilan-reservataires", "--year", str(YEAR), "--out", "bilans", "--db", demo_db,
+                  cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sample = (ROOT / "docs" / "exemples-sortie" / "bilan-reservataires.txt").read_text("utf-8")
+    assert done.stdout == sample
+    # The table a réservataire reads names what it counts; the codes are in their own columns.
+    text = (tmp_path / "bilans" / f"bilan-reservataires-{YEAR}.csv").read_text("utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines(), delimiter=";"))
+    pairs = {("Bailleur", "SIREN du bailleur"), ("Réservataire", "Identifiant du réservataire"),
+             ("Commune", "Code INSEE")}  # fmt: skip
+    for name, code in pairs:
+        assert all(row[name] != row[code] for row in rows), name
+    assert "Commune de Saint-Aubin-sur-Lize" in {row["Réservataire"] for row in rows}
+    assert {row["Contingent"] for row in rows} >= {"Action Logement", "Non réservé"}
+    assert not any(_offending(" ".join(v for k, v in row.items() if k not in {c for _, c in pairs}))
+                   for row in rows)  # fmt: skip
+    workbook = load_workbook(tmp_path / "bilans" / f"bilan-reservataires-{YEAR}.xlsx")
+    assert "SEM immobilière du Val de Lize" in workbook.sheetnames
+
+
 def _scope_key(scope: dict[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(scope.items()))
 

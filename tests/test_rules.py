@@ -182,3 +182,35 @@ def test_each_engine_alone_judges_the_cases(tmp_path: Path, engine: str) -> None
     outcomes = run_rule_tests(loaded.rulebook, [rules], "R441-3.CALEOL-TROIS-CANDIDATS",
                               engines=(engine,), jobs=1)  # fmt: skip
     assert any(not outcome.ok for outcome in outcomes)
+
+
+MISSPELT = """\
+regle: L441-1.Q1-HORS-QPV
+cas:
+  - nom: un cas
+    annee: 2024
+    logements:
+      - {rpls_id: L1, bailleur_siren: "910000017"}
+    attributions:
+      - {rpls_id: L1, date_bail: 2024-03-01, nb_enfants: 2, revenus_mensuels: 500}
+    atendu:
+      - {statut: conforme}
+"""
+
+
+def test_misspelt_keys_in_a_rule_test_are_located_errors(tmp_path: Path) -> None:
+    from checker.rule_tests import RuleTestError
+
+    file = tmp_path / "faute.tests.yaml"
+    file.write_text(MISSPELT, encoding="utf-8")
+    with pytest.raises(RuleTestError) as refused:
+        load_documents([file])
+    lines = refused.value.message.splitlines()
+    assert lines[0].startswith(
+        f"{file.as_posix()}:8:46 : clé inconnue « nb_enfants » dans une attribution"
+    )
+    assert lines[1].startswith(
+        f"{file.as_posix()}:9:5 : clé inconnue « atendu » dans un cas ; vouliez-vous dire "
+        "« attendu » ?"
+    )
+    assert len(lines) == 2

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, text, update
+import pytest
+from sqlalchemy import create_engine, delete, select, text, update
 
 from checker import runs
 from checker.checking import evaluate, run_check
 from checker.db import models
 from checker.db.engine import head_revision, make_engine, upgrade
+from checker.errors import MixiteError
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
 from checker.report.json_report import results_block
 from checker.rulebook_loader import require_rules
 from tests import bundles
 from tests.test_evaluate import ATTRIBUTIONS, DWELLINGS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _checked(db_url: str, tmp_path: Path, years: tuple[int, ...] = (2024, 2025)) -> None:
@@ -100,3 +105,119 @@ def test_audit_catches_a_deleted_run_in_the_middle_and_at_the_end(
         _, problems = runs.verify_chain(connection)
     engine.dispose()
     assert any("dernière exécution" in problem.message for problem in problems)
+
+
+def _problems(db_url: str, kept: list[runs.KeptHead] | None = None) -> list[str]:
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        _, problems = runs.verify_chain(connection, kept or [])
+    engine.dispose()
+    return [problem.message for problem in problems]
+
+
+def _receipt(db_url: str, run_id: int) -> runs.Receipt:
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        row = runs.load_run(connection, run_id)
+    engine.dispose()
+    return runs.Receipt(row.id, row.created_at, row.tool_version, row.rulebook_digest,
+                        row.data_digest, row.period_start, row.period_end, row.as_of, {}, row.hash)  # fmt: skip
+
+
+def _check_once(db_url: str, year: int = 2025) -> None:
+    rulebook, _ = require_rules()
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        run_check(connection, rulebook, Period.year(year), Options(), None)
+    engine.dispose()
+
+
+def test_a_kept_head_detects_the_deleted_last_run_even_after_a_new_run(
+    db_url: str, tmp_path: Path
+) -> None:
+    _checked(db_url, tmp_path)
+    kept = runs.KeptHead(_receipt(db_url, 2).hash, "--tete")
+    assert _problems(db_url, [kept]) == []
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        # The last run deleted and the stored head moved back: the database alone is coherent.
+        connection.execute(delete(models.Run).where(models.Run.id == 2))
+        first = connection.execute(select(models.Run.hash).where(models.Run.id == 1)).scalar()
+        connection.execute(
+            update(models.Meta).where(models.Meta.cle == runs._HEAD).values(valeur=first)
+        )
+    engine.dispose()
+    assert _problems(db_url) == []
+    assert any(
+        "conservée dans --tete n'est plus dans la chaîne" in p for p in _problems(db_url, [kept])
+    )
+    _check_once(db_url)  # a new run n° 2 takes the deleted one's place
+    assert _problems(db_url) == []
+    assert any("n'est plus dans la chaîne" in p for p in _problems(db_url, [kept]))
+
+
+def test_the_heads_file_detects_every_run_deleted(db_url: str, tmp_path: Path) -> None:
+    _checked(db_url, tmp_path)
+    heads = tmp_path / "mixite.tetes"
+    label = runs.database_label(db_url)
+    for run_id in (1, 2):
+        runs.append_head(heads, _receipt(db_url, run_id), label)
+    runs.append_head(heads, _receipt(db_url, 1), "sqlite:une-autre-base.db")  # ignored
+    assert _problems(db_url, runs.read_heads(heads, label)) == []
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(delete(models.Run))
+        connection.execute(delete(models.Meta).where(models.Meta.cle == runs._HEAD))
+    engine.dispose()
+    assert _problems(db_url) == []  # nothing left in the database to contradict
+    found = _problems(db_url, runs.read_heads(heads, label))
+    assert len(found) == 2 and f"{heads}:1" in found[0] and f"{heads}:2" in found[1]
+
+
+def test_a_heads_file_line_that_cannot_be_read_is_located(tmp_path: Path) -> None:
+    heads = tmp_path / "mixite.tetes"
+    heads.write_text("1\t" + "a" * 64 + "\n2\tpas-une-empreinte\n", encoding="utf-8")
+    with pytest.raises(MixiteError) as refused:
+        runs.read_heads(heads, "sqlite:mixite.db")
+    assert refused.value.message == f"{heads}:2:1 : ligne illisible dans le fichier des têtes."
+
+
+def test_data_edited_after_a_run_is_told_apart_from_a_new_import(
+    db_url: str, tmp_path: Path
+) -> None:
+    _checked(db_url, tmp_path)
+    assert _problems(db_url) == []
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(models.Attribution).values(nb_titulaires=models.Attribution.nb_titulaires + 1)
+        )
+    engine.dispose()
+    assert _problems(db_url) == [
+        "données modifiées depuis l'exécution n° 2 sans nouvel import (les tables ont été "
+        "changées directement dans la base)"
+    ]
+    _check_once(db_url)  # a run over the edited data: the edit stays visible between runs
+    assert _problems(db_url) == [
+        "données modifiées entre les exécutions n° 2 et n° 3 sans nouvel import (les tables ont "
+        "été changées directement dans la base)"
+    ]
+
+
+def test_the_rules_digest_does_not_depend_on_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker.paths import rules_dir
+
+    copy = tmp_path / "ailleurs" / "regles"
+    shutil.copytree(rules_dir(), copy)
+    digests = set()
+    for folder in (ROOT, tmp_path, copy):
+        monkeypatch.chdir(folder)
+        digests.add(require_rules([copy])[0].digest)
+        digests.add(require_rules([rules_dir()])[0].digest)
+    assert len(digests) == 1
+    (copy / "national" / "tests").mkdir(exist_ok=True)
+    first = next(copy.rglob("*.regles"))
+    first.write_text(first.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert require_rules([copy])[0].digest not in digests

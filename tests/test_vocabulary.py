@@ -37,8 +37,8 @@ def test_every_coded_value_has_a_name() -> None:
 
 
 def test_rule_text_reads_in_french() -> None:
-    assert expression_label("seuil_q1[epci: epci.nom_arrete]") == (
-        "seuil du premier quartile (nom de l'EPCI dans l'arrêté des seuils)"
+    assert expression_label("seuil_q1[epci: epci.siren_arrete]") == (
+        "seuil du premier quartile (SIREN de l'EPCI dans l'arrêté des seuils)"
     )
     assert expression_label("date_dernier_examen > debut_cycle") == (
         "date du dernier examen > début du cycle de trois ans"

@@ -104,6 +104,15 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         axe.check()
         first_pseudonym = page.locator("tbody tr td code").first.get_attribute("title")
         assert first_pseudonym is not None and len(first_pseudonym) == 64
+        # A page at a time: the count says how many pages, each reachable.
+        position = page.inner_text("#page-enregistrements")
+        total = int(position.split(" sur ")[1].split()[0].rstrip(".").replace("\u202f", ""))
+        pages = -(-total // 100)
+        assert page.locator("tbody tr").count() == min(total, 100)
+        assert pages > 1 and f"page 1 sur {pages}" in position  # the demo: several hundred
+        page.locator("nav[aria-label^='Pages'] >> text=Page suivante").first.click()
+        assert page.inner_text("#page-enregistrements").startswith("Enregistrements 101 à")
+        axe.check()
         # Download the XLSX report and open it.
         page.goto(base + "/resultats?annee=2025")
         with page.expect_download(timeout=300_000) as download:  # every year is evaluated
@@ -112,6 +121,13 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         download.value.save_as(saved)
         workbook = openpyxl.load_workbook(saved)
         assert len(workbook.sheetnames) >= 2
+        # And the CSV of every failing record, beside it.
+        with page.expect_download(timeout=300_000) as download:
+            page.click("text=Enregistrements en défaut 2025 en CSV")
+        assert download.value.suggested_filename == "rapport-2025-en-defaut.csv"
+        failing = folder / download.value.suggested_filename
+        download.value.save_as(failing)
+        assert len(failing.read_text(encoding="utf-8-sig").splitlines()) > 1
         # Upload a CIA with an error: the error is shown at its line.
         page.click("nav >> text=CIA")
         axe.check()
@@ -150,10 +166,23 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier la chaîne')")
         assert "Chaîne intègre" in page.inner_text("#audit-resultat")
         axe.check()
+        # Accounts: the bailleur's account is created in the page, with an API token.
+        page.click("nav >> text=Comptes")
+        axe.check()
+        page.fill("#identifiant", "lize-habitat")
+        page.select_option("#role", "bailleur")
+        page.select_option("#bailleur", "912000007")
+        page.fill("#mot_de_passe", PASSWORD)
+        page.fill("#confirmation", PASSWORD)
+        page.click("button:has-text('Créer le compte')")
+        assert "Compte « lize-habitat » créé" in page.inner_text("#compte-cree")
+        axe.check()
+        row = page.locator("tr", has=page.locator("th", has_text="lize-habitat"))
+        row.locator("button:has-text('Créer un jeton')").click()
+        assert page.inner_text("#jeton-valeur").startswith("mxt_")
+        axe.check()
         page.click("button:has-text('Se déconnecter')")
         # The CALEOL pre-check as a bailleur.
-        with site["engine"].begin() as connection:
-            accounts.create(connection, "lize-habitat", "bailleur", PASSWORD, bailleur="912000007")
         page.fill("#identifiant", "lize-habitat")
         page.fill("#mot_de_passe", PASSWORD)
         page.click("button:has-text('Se connecter')")
@@ -177,6 +206,19 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier le fichier')")
         assert "Situation au" in page.inner_text("#caleol-resultat")
         assert "Logement 8012000040" in page.inner_text("main")
+        axe.check()
+        # The same dwelling by the form: one application typed in.
+        page.click("nav >> text=Dossier CALEOL")
+        page.fill("#date_commission", "2025-10-15")
+        page.fill("#rpls_id", "8012000040")
+        page.fill("#numero_unique_1", "0801025900001GUI01")
+        page.fill("#nb_moins_14_1", "2")
+        page.fill("#revenus_mensuels_1", "950")
+        page.fill("#rfr_n2_1", "11000")
+        page.fill("#criteres_prioritaires_1", "c")
+        page.click("button:has-text('Vérifier ce dossier')")
+        assert "Situation au 15/10/2025" in page.inner_text("#caleol-resultat")
+        assert "1 candidature(s)" in page.inner_text("main")
         axe.check()
         page.goto(base + "/executions")  # refused to a bailleur: the error page is checked too
         assert "Accès refusé" in page.inner_text("h1")

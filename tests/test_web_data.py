@@ -231,3 +231,67 @@ def test_a_published_full_report_keeps_to_the_receipt_once_the_data_changed(
     assert "données modifiées depuis : répartitions et qualité des données omises" in after.text
     for fmt in ("xlsx", "docx"):
         assert client.get(f"/publications/{run_id}.{fmt}").content[:2] == b"PK"
+
+
+def test_an_epci_imports_a_bundle_without_territory_file_for_its_territory_only(
+    db_url: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    client, tokens = _site(db_url, tmp_path)
+    other = "200000172"
+    engine = make_engine(db_url)
+    with engine.begin() as connection:  # a second territory, with one dwelling of bailleur A
+        connection.execute(insert(models.Epci).values(
+            siren=other, nom="Autre communauté", nom_arrete="CC Autre", departement="80",
+            region="Hauts-de-France", tenu_plh=True, competent_habitat=True))  # fmt: skip
+        connection.execute(insert(models.Commune).values(
+            insee="80950", epci_siren=other, nom="Ailleurs", zone_plafonds="autres_regions"))  # fmt: skip
+        connection.execute(insert(models.Logement).values(
+            rpls_id="L900000001", bailleur_siren=A, commune_insee="80950", financement="PLUS"))  # fmt: skip
+    headers = {"Authorization": f"Bearer {tokens['epci']}"}
+    rows = (DATA / "mini" / "attributions.csv").read_text(encoding="utf-8").splitlines()
+    outside = tmp_path / "dehors"
+    outside.mkdir()
+    (outside / "attributions.csv").write_text("\n".join([
+        rows[0], rows[1].replace("15/02/2024", "16/02/2024"),
+        rows[2].replace("L000000002", "L900000001")]) + "\n", encoding="utf-8")  # fmt: skip
+    (outside / "logements.csv").write_text(
+        "rpls_id;bailleur_siren;commune_insee;qpv_code;financement\n"
+        "L000000077;910000017;80950;;PLUS\nL900000001;910000017;80901;;PLUS\n", encoding="utf-8")  # fmt: skip
+    before = _count(db_url)
+    refused = client.post("/api/imports", headers=headers,
+                          files={"bundle": ("lot.zip", _zip(outside), "application/zip")})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    located = {(p["file"], p["line"], p["column"]) for p in refused.json()["problems"]}
+    assert located == {("attributions.csv", 3, 3), ("logements.csv", 2, 3),
+                       ("logements.csv", 3, 1)}  # fmt: skip
+    assert all("autre territoire" in p["message"] for p in refused.json()["problems"])
+    assert _count(db_url) == before
+    # Its own rows, without territoire.yaml, conventions included: the territory is its own,
+    # though the database now holds two.
+    inside = tmp_path / "dedans"
+    inside.mkdir()
+    (inside / "attributions.csv").write_text(
+        "\n".join([rows[0], rows[1].replace("15/02/2024", "16/02/2024")]) + "\n", encoding="utf-8"
+    )
+    (inside / "reservations.csv").write_text(
+        "bailleur_siren;reservataire_id;mode;date_signature;motif_stock;part_flux\n"
+        f"{B};AL;flux;01/01/2024;;10\n", encoding="utf-8")  # fmt: skip
+    accepted = client.post("/api/imports", headers=headers,
+                           files={"bundle": ("lot.zip", _zip(inside), "application/zip")})  # fmt: skip
+    assert accepted.status_code == 201, accepted.text
+    with engine.connect() as connection:
+        batch = connection.execute(
+            select(models.ImportBatch.epci_siren).order_by(models.ImportBatch.id.desc())
+        ).scalar()
+        conventions = connection.execute(
+            select(models.ConventionReservation.epci_siren)
+            .where(models.ConventionReservation.bailleur_siren == B,
+                   models.ConventionReservation.date_signature == dt.date(2024, 1, 1))
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    assert batch == EPCI
+    assert conventions == [EPCI], conventions

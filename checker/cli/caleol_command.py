@@ -34,7 +34,7 @@ def print_dwellings(dwellings: list[Dwelling]) -> None:
 
     for dwelling in dwellings:
         place = "en QPV" if dwelling.in_qpv else "hors QPV"
-        out.print(f"\n[bold]Logement {dwelling.rpls_id}[/] ({dwelling.financement}, {place}) — commission du "
+        out.print(f"\n[bold]Logement {dwelling.rpls_id}[/] ({dwelling.financement_label}, {place}) — commission du "
                   f"{frenchfmt.date(dwelling.commission)} — {dwelling.applications} candidature(s)")  # fmt: skip
         for rule, status, detail in dwelling.verdicts:
             out.print(

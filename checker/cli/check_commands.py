@@ -11,13 +11,17 @@ import typer
 
 from checker.cli.console import err, out
 from checker.cli.options import DbOption, RulesOption
+from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
 
 # The modules that evaluate, store and render are imported inside the commands, where they
 # are used: every command of `mixite` would otherwise pay for them at start-up
 # (tests/test_startup.py keeps it so).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from checker.evaluate.run import Period
+    from checker.runs import Receipt
 
 # What `--format` accepts (checker.report.outputs.FORMATS, kept here so that the help needs no
 # report module).
@@ -74,13 +78,39 @@ def _check_years(values: list[str] | None) -> list[str] | None:
     return values
 
 
-def _write(text: str, destination: Path | None, encoding: str = "utf-8") -> None:
+def _write(text: str, destination: Path | None) -> None:
     if destination is None:
         out.print(text, markup=False, highlight=False, end="")
         return
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_text(text, encoding=encoding, newline="")
+    from checker.cli.out_guard import write_files
+
+    write_files({destination: text})
     err.print(f"Rapport écrit : {destination}", markup=False, highlight=False)
+
+
+def _keep_heads(url: str, receipts: list[Receipt]) -> None:
+    """Append each new run's head to the heads file beside the key, once committed."""
+    from checker import runs
+
+    path = runs.heads_path(url)
+    try:
+        for receipt in receipts:
+            runs.append_head(path, receipt, runs.database_label(url))
+    except OSError:
+        err.print(
+            f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
+            "notez-la vous-même (ci-dessous).",
+            markup=False,
+        )
+
+
+def _print_head(console: Console, receipt: Receipt) -> None:
+    from rich.text import Text
+
+    console.print(Text(
+        f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des exécutions, à "
+        f"conserver hors de la base : {receipt.hash}\n"
+        f"(plus tard : mixite audit verify --tete {receipt.hash})", style="dim"))  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -94,16 +124,24 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html, pdf, xlsx ou docx (par défaut : synthèse à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran, ou rapport-AAAA.html, .pdf, .xlsx, .docx).")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:  # fmt: skip
         """Vérifie les obligations pour une année (ou plusieurs côte à côte) : un résultat par règle et par périmètre."""
         from checker import frenchfmt
         from checker.checking import run_check
+        from checker.cli import out_guard
+        from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.run import Options, Period
         from checker.report import terminal
         from checker.report.names import Names
-        from checker.report.outputs import COMPLETE, FAILING_SUFFIX, Checked, report_files
-        from checker.report.outputs import write as write_files
+        from checker.report.outputs import (
+            COMPLETE,
+            FAILING_SUFFIX,
+            Checked,
+            failing_path,
+            report_files,
+        )
         from checker.rulebook_loader import require_rules
 
         if output_format is not None and output_format not in FORMATS:
@@ -124,19 +162,32 @@ def register(app: typer.Typer) -> None:
         periods = [Period.year(y) for y in years[:-1]] + [
             _period(years[-1] if years else None, as_of)
         ]
-        rulebook, _ = require_rules(rules)
-        engine = make_engine(resolve_url(db))
-        require_schema(engine)
         last = periods[-1]
+        url = resolve_url(db)
+        destination: Path | None = None
+        if output_format is not None and (out_path is not None or output_format in COMPLETE):
+            stem = "rapport" if output_format in COMPLETE else "resultats"
+            destination = out_path or Path(f"{stem}-{last.end.year}.{output_format}")
+            out_guard.guard([destination], output_format, url, force)
+            if output_format in ("csv", "html", "pdf"):  # the failing records' CSV beside it
+                out_guard.guard([failing_path(destination)], "csv", url, force)
+        rulebook, _ = require_rules(rules)
+        engine = make_engine(url)
+        require_schema(engine)
         title = f"Contrôle des attributions {last.end.year}"
         if as_of:
             title += f" au {frenchfmt.date(as_of)}"
         if len(periods) > 1:
             title += f" (évolution {periods[0].end.year}–{last.end.year})"
-        options = Options(epci, bailleur)
         checked: list[Checked] = []
         files: dict[Path, str | bytes] = {}
         with engine.begin() as connection:
+            # Refused before anything is evaluated or recorded: an argument naming nothing would
+            # give an empty result that reads like a compliant one, and a receipt for it.
+            options = Options(
+                resolve_epci(connection, epci), resolve_bailleur(connection, bailleur)
+            )
+            require_years(connection, [period.end.year for period in periods])
             for period in periods:
                 day = as_of if period is last else None
                 outcome = run_check(connection, rulebook, period, options, day)
@@ -144,24 +195,27 @@ def register(app: typer.Typer) -> None:
             names = Names.load(connection)
             if output_format is not None:
                 stem = "rapport" if output_format in COMPLETE else "resultats"
-                destination = out_path or Path(f"{stem}-{last.end.year}.{output_format}")
                 files = report_files(connection, rulebook, options, checked, title, output_format,
-                                     destination)  # fmt: skip
+                                     destination or Path(f"{stem}-{last.end.year}.{output_format}"))  # fmt: skip
+            if destination is not None:
+                # Written before the receipt is committed: a report that cannot be written
+                # (full disk, no right) leaves no receipt of a run nobody received.
+                out_guard.write_files(files)
         engine.dispose()
         current = checked[-1]
+        _keep_heads(url, [c.receipt for c in checked])
         if output_format is None:
             earlier = [c.as_run() for c in checked[:-1]]
             for printed in terminal.summary(current.results, title, rulebook, names, earlier,
                                             current.year, width=out.width):  # fmt: skip
                 out.print(printed, soft_wrap=True)
-            out.print(
-                f"[dim]Exécution n° {current.receipt.run_id} enregistrée (empreinte {current.receipt.hash[:16]}…).[/]"
-            )
+            _print_head(out, current.receipt)
             return
         if out_path is None and output_format not in COMPLETE:
             main = next(iter(files))
             text = files.pop(main)
             out.print(text, markup=False, highlight=False, end="")
+            _print_head(err, current.receipt)
             if files:
                 err.print(
                     "La liste des enregistrements en défaut s'écrit avec --out (fichier "
@@ -170,9 +224,9 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
             return
-        write_files(files)
         for path in files:
             err.print(f"Rapport écrit : {path}", markup=False, highlight=False)
+        _print_head(err, current.receipt)
 
     runs_app = typer.Typer(help="Les exécutions enregistrées (reçus).", invoke_without_command=True)
 
@@ -183,12 +237,13 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             stored = runs.list_runs(connection)
         engine.dispose()
         table = Table(title="Exécutions", title_justify="left")
@@ -203,6 +258,8 @@ def register(app: typer.Typer) -> None:
     def replay(run_id: Annotated[int, typer.Argument(help="Numéro de l'exécution")], rules: RulesOption = None,
                db: DbOption = None) -> None:  # fmt: skip
         """Refait une exécution et signale toute différence avec ses résultats enregistrés."""
+        from rich.text import Text
+
         from checker import run_guards, runs
         from checker.checking import evaluate
         from checker.db.engine import make_engine, require_schema, resolve_url
@@ -234,12 +291,17 @@ def register(app: typer.Typer) -> None:
                 as_of,
             )
             current_data = runs.data_digest(connection)
+            current_content = runs.content_digest(connection)
         engine.dispose()
         notes = []
         if rulebook.digest != run.rulebook_digest:
-            notes.append("les règles ont changé depuis cette exécution")
-        if current_data != run.data_digest:
-            notes.append("les données ont changé depuis cette exécution (nouvel import)")
+            notes.append(f"les règles ont changé depuis l'exécution n° {run_id}")
+        imported = current_data != run.data_digest
+        if imported:
+            notes.append(f"les données ont changé depuis l'exécution n° {run_id} (nouvel import)")
+        elif run.content_digest is not None and current_content != run.content_digest:
+            notes.append(f"les données ont changé depuis l'exécution n° {run_id} (modifiées "
+                         "directement dans la base, sans import)")  # fmt: skip
         recomputed = runs.canonical(runs.as_stored(json_report.results_block(results), run.results))
         if recomputed == run.results:
             out.print(f"Exécution n° {run_id} reproduite à l'identique ({len(results)} résultats).")
@@ -253,8 +315,11 @@ def register(app: typer.Typer) -> None:
                 err.print(f"Différence pour {label} :", markup=False)
                 err.print(f"  enregistré : {runs.canonical(before)}", markup=False)
                 err.print(f"  recalculé  : {runs.canonical(after)}", markup=False)
+        if not notes:
+            notes.append("ni les règles ni les données n'ont changé : le reçu enregistré ou "
+                         "le calcul diffère (voir mixite audit verify)")  # fmt: skip
         for note in notes:
-            err.print(f"[yellow]Cause probable : {note}.[/]")
+            err.print(Text(f"Cause probable : {note}.", style="yellow"))
         raise typer.Exit(1)
 
     app.add_typer(runs_app, name="runs")
@@ -264,22 +329,50 @@ def register(app: typer.Typer) -> None:
     )
 
     @audit_app.command("verify")
-    def verify(db: DbOption = None) -> None:
-        """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée."""
+    def verify(
+        head: Annotated[str | None, typer.Option("--tete", metavar="EMPREINTE", help="Tête de la chaîne notée après une exécution (affichée par mixite check) : la chaîne doit la contenir encore.")] = None,
+        db: DbOption = None,
+    ) -> None:  # fmt: skip
+        """Vérifie la chaîne des exécutions : aucune modifiée, aucune supprimée, données non retouchées."""
+        from rich.text import Text
+
         from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
-        engine = make_engine(resolve_url(db))
+        kept: list[runs.KeptHead] = []
+        if head is not None:
+            given = head.strip().lower()
+            if not runs.is_hash(given):
+                raise MixiteError(
+                    f"--tete « {head} » : une tête de chaîne s'écrit avec 64 caractères "
+                    "hexadécimaux (0-9, a-f).",
+                    "Copiez la tête affichée après mixite check.",
+                )
+            kept.append(runs.KeptHead(given, "--tete"))
+        url = resolve_url(db)
+        engine = make_engine(url)
         require_schema(engine)
+        heads = runs.heads_path(url)
+        if heads.exists():
+            kept.extend(runs.read_heads(heads, runs.database_label(url)))
         with engine.connect() as connection:
             run_guards.require_run_table(connection)
-            count, problems = runs.verify_chain(connection)
+            count, problems = runs.verify_chain(connection, kept)
         engine.dispose()
         if problems:
             for problem in problems:
-                err.print(f"[bold red]Atteinte à l'intégrité :[/] {problem.message}")
+                line = Text("Atteinte à l'intégrité : ", style="bold red")
+                line.append(problem.message)
+                err.print(line)
             raise typer.Exit(1)
-        out.print(f"Chaîne intègre : {count} exécution(s) vérifiée(s).")
+        out.print(f"Chaîne intègre : {count} exécution(s) vérifiée(s).", markup=False)
+        if head is not None:
+            out.print("La tête donnée avec --tete est dans la chaîne.", markup=False)
+        if heads.exists():
+            out.print(f"Têtes conservées dans {heads} : toutes présentes.", markup=False)
+        else:
+            out.print(f"Aucun fichier des têtes ({heads}) : la suppression des dernières "
+                      "exécutions ne peut être détectée qu'avec --tete.", markup=False)  # fmt: skip
 
     from checker.cli.users_commands import register_audit
 
@@ -297,10 +390,13 @@ def register_explain(app: typer.Typer) -> None:
         failing: Annotated[bool, typer.Option("--en-defaut", help="Seulement les enregistrements en défaut (pour un plafond : ceux comptés dans la part plafonnée).")] = False,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         rules: RulesOption = None,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Les enregistrements comptés dans un résultat, et pourquoi (identifiants pseudonymisés)."""
+        from checker.cli.arguments import check_year_form, require_years, resolve_scope
+        from checker.cli.out_guard import guard
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.explain import EN_DEFAUT
         from checker.evaluate.explain import explain as explain_records
@@ -311,6 +407,7 @@ def register_explain(app: typer.Typer) -> None:
 
         if output_format is not None and output_format != "csv":
             raise MixiteError(f"Format inconnu : {output_format}.", "Formats : csv")
+        check_year_form(year)
         as_of = _parse_date(to_date, "--to-date")
         period = _period(year, as_of)
         wanted: dict[str, str] = {}
@@ -321,10 +418,15 @@ def register_explain(app: typer.Typer) -> None:
                     f"Périmètre mal écrit : « {item} ».", "Forme attendue : --scope cle=valeur"
                 )
             wanted[key.strip()] = value.strip()
+        url = resolve_url(db)
+        if out_path is not None:
+            guard([out_path], output_format or "csv", url, force)
         rulebook, _ = require_rules(rules)
-        engine = make_engine(resolve_url(db))
+        engine = make_engine(url)
         require_schema(engine)
         with engine.connect() as connection:
+            wanted = resolve_scope(connection, wanted)
+            require_years(connection, [period.end.year])
             explanation = explain_records(connection, rulebook, rule_id, period, wanted)
             names = Names.load(connection)
         engine.dispose()
@@ -372,19 +474,19 @@ def register_bilan(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
-        from sqlalchemy import select as sql_select
-
-        from checker.db import models
+        from checker.cli.arguments import check_year_form, require_years, resolve_bailleur
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.report import bilan
+        from checker.report.names import Names
 
+        check_year_form(year)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            bailleur = resolve_bailleur(connection, bailleur)
+            require_years(connection, [year])
             rows = bilan.bilan(connection, year, bailleur)
-            names = dict(
-                connection.execute(sql_select(models.Bailleur.siren, models.Bailleur.nom)).all()
-            )
+            names = Names.load(connection)
         engine.dispose()
         if not rows:
             raise MixiteError(
@@ -393,7 +495,7 @@ def register_bilan(app: typer.Typer) -> None:
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows), encoding="utf-8", newline="")
+        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
         stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")

@@ -81,8 +81,8 @@ def register(app: typer.Typer) -> None:
                         files[stem.with_suffix(".pdf")] = pdf.to_pdf_bytes(page)
                     rows = bilan.bilan(connection, year)
                     table = out_dir / f"bilan-reservataires-{year}"
-                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names.bailleurs)
-                    files[table.with_suffix(".csv")] = bilan.to_csv(rows)
+                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names)
+                    files[table.with_suffix(".csv")] = bilan.to_csv(rows, names)
                     write_files(files)
                     written.extend(files)
                     if year == years[-1]:

@@ -17,7 +17,7 @@ from checker.errors import MixiteError
 def register(app: typer.Typer) -> None:
     @app.command("quartile")
     def quartile_command(
-        epci: Annotated[str, typer.Option("--epci", help="Nom de l'EPCI tel que l'arrêté l'écrit.")],
+        epci: Annotated[str, typer.Option("--epci", help="SIREN de l'EPCI, ou son nom tel qu'un arrêté l'écrit.")],
         annee: Annotated[int, typer.Option("--annee", help="Année (celle du seuil applicable).")],
         revenus_mensuels: Annotated[str, typer.Option("--revenus-mensuels", help="Revenus mensuels du ménage (€).")],
         titulaires: Annotated[int, typer.Option("--titulaires", help="Demandeur et cotitulaires.")] = 1,
@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             out.print_json(json.dumps(answer.as_json(), ensure_ascii=False))
             return
-        out.print(f"[bold]Quartile {answer.quartile}[/] pour {epci} en {annee}")
+        out.print(
+            f"[bold]Quartile {answer.quartile}[/] pour {answer.epci} (SIREN {answer.siren}) en {annee}"
+        )
         out.print(f"Unités de consommation : {frenchfmt.number(answer.uc)} ; revenu annuel par UC : "
                   f"{frenchfmt.euros(answer.annual_income_per_uc)}")  # fmt: skip
         for name, value in answer.thresholds.items():

@@ -269,6 +269,10 @@ def register_param(root: typer.Typer) -> None:
                 f"Date illisible : « {date} ».", "Forme attendue : AAAA-MM-JJ"
             ) from None
         keys = _parse_keys(parameter, key or [])
+        if [k for k, _ in parameter.keys] == ["epci"] and parameter.labels():
+            from checker.epci_keys import resolve
+
+            keys["epci"] = resolve(parameter, keys["epci"], day).siren  # a name or a SIREN
         found = parameter.value_at(day, keys)
         if found is None:
             known = parameter.series(keys)
@@ -300,6 +304,7 @@ def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date
         "source": _source_json(found.sources[0]),
         "sources": [_source_json(source) for source in found.sources],
         "origine": found.origin,
+        "libelle": found.label,
         "derive_de": list(found.derived_from) if found.derived_from else None,
     }
 
@@ -314,6 +319,8 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
     out.print(f"Le {frenchfmt.date(day)}" + (f" ({where})" if where else "") + " : "
               f"[bold]{frenchfmt.value(found.value, parameter.type)}[/]")  # fmt: skip
     out.print(f"En vigueur {_period(found.start, found.end)}")
+    if found.label:
+        out.print(f"Nom dans ce texte : {found.label}", soft_wrap=True)
     for source in found.sources:
         out.print(f"Source : {_source_line(source)}", soft_wrap=True)
     out.print(f"Écrit dans : {found.origin}")

@@ -44,6 +44,16 @@ SITUATIONS_OCCUPATION = (
     "handicap",
     "depassement_plafond",
 )
+# The situation of a household in an NPNRU rehousing, as of the extract (relogements.csv).
+STATUTS_RELOGEMENT = (
+    "a_reloger",
+    "reloge_definitif",
+    "reloge_temporaire",
+    "sorti_parc_social",
+    "autre_sortie",
+)
+# The statuses that require a destination dwelling and a date of rehousing.
+STATUTS_RELOGES = ("reloge_definitif", "reloge_temporaire")
 # The zones of the "zonage A/B/C" (CGI art. 31, CCH D304-1), as stored: "A bis" is written Abis.
 ZONES_ABC = ("Abis", "A", "B1", "B2", "C")
 

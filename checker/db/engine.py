@@ -162,7 +162,17 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def require_schema(engine: Engine) -> None:
-    """For read-only commands: the database must exist and be up to date."""
+    """For read-only commands: the database must exist and be up to date.
+
+    Checked before connecting: SQLite creates a missing file on connection, and a read command
+    must leave nothing behind.
+    """
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        raise DatabaseError(
+            "Base introuvable : lancez d'abord mixite import.",
+            f"Aucun fichier {path} ici ; sinon indiquez la base avec --db ou {ENV_VAR}.",
+        )
     revision = current_revision(engine)
     if revision is None:
         raise DatabaseError(

@@ -42,6 +42,7 @@ from checker.db.codes import (
     MOTIFS_STOCK,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    STATUTS_RELOGEMENT,
     ZONES_PLAFONDS,
 )
 
@@ -92,6 +93,8 @@ class Epci(Base):
     siren: Mapped[str] = mapped_column(String(9), primary_key=True)
     nom: Mapped[str] = mapped_column(Text)
     nom_arrete: Mapped[str] = mapped_column(Text)
+    # Filled at import (own SIREN by default); nullable only for rows migrated from 0003.
+    siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
     tenu_plh: Mapped[bool] = mapped_column(Boolean)
@@ -157,6 +160,8 @@ class Logement(Base):
     nb_pieces: Mapped[int | None] = mapped_column(Integer)
     surface_m2: Mapped[float | None] = mapped_column(Numeric(8, 2, asdecimal=False))
     annee_construction: Mapped[int | None] = mapped_column(Integer)
+    # The residence (programme) of the same bailleur, in `residence`; checked at import.
+    residence_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class LogementQpv(Base):
@@ -310,6 +315,101 @@ class Bail(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
 
 
+class Residence(Base):
+    """A residence (programme, ensemble immobilier) of a bailleur, with the class the CIA or
+    the CIL gave it, if any. Keyed by the bailleur and its own programme code."""
+
+    __tablename__ = "residence"
+    __table_args__ = (UniqueConstraint("bailleur_siren", "residence_id", name="uq_residence_cle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Indexed by the unique key, whose first column it is.
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"))
+    residence_id: Mapped[str] = mapped_column(String(40))
+    nom: Mapped[str] = mapped_column(Text)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), index=True)
+    # QPV codes the residence lies in, sorted and joined with "|"; "" when none.
+    qpv_code: Mapped[str] = mapped_column(String(60))
+    date_mise_en_service: Mapped[dt.date] = mapped_column(Date)
+    # The class given by the CIA or CIL, as an identifier (`tres_fragile`); None = not classed.
+    classe_enjeu: Mapped[str | None] = mapped_column(String(40))
+    operation_npnru: Mapped[str | None] = mapped_column(String(40))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Occupation(Base):
+    """The OPS survey aggregates of one residence for one survey year (CCH L442-5)."""
+
+    __tablename__ = "occupation"
+    __table_args__ = (
+        UniqueConstraint(
+            "bailleur_siren", "residence_id", "annee_enquete", name="uq_occupation_cle"
+        ),
+        ForeignKeyConstraint(
+            ["bailleur_siren", "residence_id"],
+            ["residence.bailleur_siren", "residence.residence_id"],
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bailleur_siren: Mapped[str] = mapped_column(String(9))  # leads the unique key
+    residence_id: Mapped[str] = mapped_column(String(40))
+    annee_enquete: Mapped[int] = mapped_column(Integer)
+    menages_repondants: Mapped[int] = mapped_column(Integer)
+    ressources_inf_20: Mapped[int] = mapped_column(Integer)
+    ressources_20_40: Mapped[int] = mapped_column(Integer)
+    ressources_40_60: Mapped[int] = mapped_column(Integer)
+    ressources_60_100: Mapped[int] = mapped_column(Integer)
+    ressources_sup_100: Mapped[int] = mapped_column(Integer)
+    familles_monoparentales: Mapped[int] = mapped_column(Integer)
+    personnes_seules: Mapped[int] = mapped_column(Integer)
+    familles_nombreuses: Mapped[int] = mapped_column(Integer)
+    titulaires_moins_30: Mapped[int] = mapped_column(Integer)
+    titulaires_plus_65: Mapped[int] = mapped_column(Integer)
+    beneficiaires_aide_logement: Mapped[int] = mapped_column(Integer)
+    titulaires_emploi_stable: Mapped[int] = mapped_column(Integer)
+    emmenages_recents: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Relogement(Base):
+    """One household's NPNRU rehousing in one operation, as of the extract.
+
+    `menage` is the pseudonym of the bailleur's household identifier and `menage_sne` that of
+    the demand's numéro unique, computed with the same key as `attribution.menage`: a household
+    rehoused through an attribution is the same pseudonym in both tables.
+    """
+
+    __tablename__ = "relogement"
+    __table_args__ = (
+        UniqueConstraint("operation_npnru", "menage", name="uq_relogement_cle"),
+        CheckConstraint(_in("statut", STATUTS_RELOGEMENT), name="statut"),
+        CheckConstraint(
+            "date_relogement IS NULL OR date_relogement >= date_entree_operation",
+            name="date_relogement",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_npnru: Mapped[str] = mapped_column(String(40))  # leads the unique key
+    menage: Mapped[str] = mapped_column(String(64))
+    bailleur_siren: Mapped[str] = mapped_column(ForeignKey("bailleur.siren"))
+    rpls_id_origine: Mapped[str] = mapped_column(ForeignKey("logement.rpls_id"))
+    date_entree_operation: Mapped[dt.date] = mapped_column(Date)
+    statut: Mapped[str] = mapped_column(String(20))
+    date_relogement: Mapped[dt.date | None] = mapped_column(Date)
+    # May belong to another bailleur of the territory.
+    rpls_id_destination: Mapped[str | None] = mapped_column(ForeignKey("logement.rpls_id"))
+    menage_sne: Mapped[str | None] = mapped_column(String(64), index=True)
+    loyer_charges_avant_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    loyer_charges_apres_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    aide_logement_avant_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    aide_logement_apres_centimes: Mapped[int | None] = mapped_column(BigInteger)
+    surface_avant_m2: Mapped[float | None] = mapped_column(Numeric(8, 2, asdecimal=False))
+    surface_apres_m2: Mapped[float | None] = mapped_column(Numeric(8, 2, asdecimal=False))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
 class Run(Base):
     """A stored check: what was run, on what, and what it found. Hash-chained: each run's
     `hash` covers its content and the previous run's hash, so an edited or deleted run
@@ -322,6 +422,9 @@ class Run(Base):
     tool_version: Mapped[str] = mapped_column(String(40))
     rulebook_digest: Mapped[str] = mapped_column(String(64))
     data_digest: Mapped[str] = mapped_column(String(64))
+    # Digest of the data tables' content (runs.content_digest); NULL for runs recorded before
+    # it existed, which the chain hash then leaves out.
+    content_digest: Mapped[str | None] = mapped_column(String(64))
     period_start: Mapped[str] = mapped_column(String(10))
     period_end: Mapped[str] = mapped_column(String(10))
     as_of: Mapped[str | None] = mapped_column(String(10))

@@ -180,11 +180,11 @@ def epci_population(period_start: dt.date, period_end: dt.date, epci_sirens: lis
     rows = epci_rows(period_start, period_end).subquery("epci_annee")
     query = select(
         rows.c.siren.label("epci"),
-        *(rows.c[name] for name in ("siren", "nom", "nom_arrete", "departement", "region", "tenu_plh",
+        *(rows.c[name] for name in ("siren", "nom", "nom_arrete", "siren_arrete", "departement", "region", "tenu_plh",
                                     "competent_habitat", "cotation_adoptee_le", "cia_signee_le", "nb_qpv")),
         literal(period_end, Date).label("date_controle"),
         literal(period_end, Date).label("fact_date"),
-        *(rows.c[name].label(LINK_PREFIX + name) for name in ("siren", "nom", "nom_arrete")),
+        *(rows.c[name].label(LINK_PREFIX + name) for name in ("siren", "nom", "nom_arrete", "siren_arrete")),
     ).where(rows.c.siren.in_(epci_sirens))  # fmt: skip
     return query.subquery("epci_population")
 

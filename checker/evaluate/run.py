@@ -468,7 +468,8 @@ class Evaluator:
 
         for version in versions:
             visit(version)
-        arrete_names = {str(epci["nom_arrete"]) for epci in self.epcis if epci["siren"] in epcis}
+        arrete_names = {str(epci["siren_arrete"] or epci["siren"]) for epci in self.epcis
+                        if epci["siren"] in epcis}  # fmt: skip
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]

@@ -9,7 +9,19 @@ from pathlib import Path
 from checker.errors import MixiteError
 from checker.ingest.tabular import normalise_header
 
-ROLES = ("territoire", "logements", "attributions", "caleol", "reservations", "baux")
+# In import order: residences before the dwellings that name them, rehousing after the
+# dwellings it leaves and enters.
+ROLES = (
+    "territoire",
+    "residences",
+    "logements",
+    "attributions",
+    "caleol",
+    "reservations",
+    "baux",
+    "occupation",
+    "relogements",
+)
 _TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 _YAML_SUFFIXES = (".yaml", ".yml")
 # The start of a table file's normalised name, per role. `bail` must be a word of its own:
@@ -22,10 +34,14 @@ _TABLE_NAMES = tuple(
         ("caleol", r"caleol"),
         ("reservations", r"reservation"),
         ("baux", r"baux|bails?(?:_|$)"),
+        ("residences", r"residence"),
+        ("occupation", r"occupation|ops(?:_|$)"),
+        ("relogements", r"relogement"),
     )
 )
 EXPECTED_NAMES = (
-    "territoire.yaml, logements.csv, attributions.csv, caleol.csv, reservations.csv, baux.csv"
+    "territoire.yaml, logements.csv, attributions.csv, caleol.csv, reservations.csv, baux.csv, "
+    "residences.csv, occupation.csv, relogements.csv"
 )
 
 

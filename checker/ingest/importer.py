@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 from sqlalchemy import Connection, Date, Table, delete, func, insert, select, tuple_, update
 
-from checker.db import models
+from checker.db import codes, models
 from checker.db.engine import (
     connection_errors,
     database_exists,
@@ -188,6 +188,11 @@ class _Importer:
         self.logements_unreadable = False  # logements refused whole: no dwelling is known
         self.epci: str | None = None  # the bundle's territory, when it has one
         self.logements_file: str | None = None
+        # Residences whose row was refused, so the rows citing them are not reported again.
+        # Keyed by code alone: a row refused for its bailleur still names the residence.
+        self.refused_residences: set[str] = set()
+        self.residences_unreadable = False
+        self.today = dt.date.today()
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -198,7 +203,13 @@ class _Importer:
             "EPCI",
             _table(models.Epci),
             ("siren",),
-            [epci.model_dump()],
+            [
+                {
+                    **epci.model_dump(),
+                    "siren_arrete": epci.siren_arrete or siren,
+                    "nom_arrete": epci.nom_arrete or epci.nom,
+                }
+            ],
         )
         self._upsert(
             "communes",
@@ -305,6 +316,7 @@ class _Importer:
                 self.problems.add(table.name, line, column, f"{error.field} : {error.message}")
             if refused is not None:
                 refused.update(parsed.refused_rpls.values())
+            self.refused_residences.update(parsed.refused_residences.values())
             pseudonyms: list[str | None] = (
                 list(parsed.pseudonyms) if parsed.pseudonyms else [None] * len(parsed.lines)
             )
@@ -379,6 +391,15 @@ class _Importer:
                         self._column(table, "qpv_code"),
                         f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
                     )
+            if row.residence_id is not None:
+                message = self._residence_problem(
+                    row.bailleur_siren, row.residence_id, "residences"
+                )
+                if message:
+                    ok = False
+                    self.problems.add(
+                        table.name, line, self._column(table, "residence_id"), message
+                    )
             if not ok:
                 refused.add(row.rpls_id)
                 continue
@@ -395,6 +416,7 @@ class _Importer:
                 "nb_pieces": row.nb_pieces,
                 "surface_m2": row.surface,
                 "annee_construction": row.annee_construction,
+                "residence_id": row.residence_id,
             }
             previous = existing.get(row.rpls_id)
             same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
@@ -424,6 +446,224 @@ class _Importer:
                 self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.LogementQpv), qpv_links)
+
+    def _residence_problem(self, bailleur: str, ident: str, file: str) -> str | None:
+        """Why a (bailleur, residence) pair cannot be referred to, or None when it can."""
+        if (bailleur, ident) in self.world.residences:
+            return None
+        if ident in self.refused_residences or self.residences_unreadable:
+            return None  # the residence's own problem is reported in residences already
+        owners = sorted(b for b, i in self.world.residences if i == ident)
+        if owners:
+            return f"la résidence « {ident} » appartient au bailleur {owners[0]}, pas à {bailleur}"
+        return f"résidence « {ident} » du bailleur {bailleur} inconnue (absente de {file} et de la base)"
+
+    def residences(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("résidences", Counts())
+        name = table.name
+        seen: dict[tuple[str, str], int] = {}
+        batch = _TupleBatch(_table(models.Residence), _RESIDENCE_COLUMNS, _RESIDENCE_KEY)
+        problems = self.problems
+        iso = _IsoDates()
+
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
+
+        for line, row, _ in self._validated(table, row_models.ResidenceRow, summary):
+            identity = (row.bailleur_siren, row.residence_id)
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
+                    line,
+                    "residence_id",
+                    f"même résidence (bailleur, code) que la ligne {first_line}",
+                )
+                continue
+            findings: list[tuple[str, str]] = []
+            if row.bailleur_siren not in self.world.bailleurs:
+                findings.append(("bailleur_siren", _unknown_bailleur(row.bailleur_siren)))
+            if row.commune_insee not in self.world.communes:
+                findings.append((
+                    "commune_insee",
+                    f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
+                ))  # fmt: skip
+            for code in row.qpv_code:
+                communes = self.world.qpv_communes.get(code)
+                if communes is None:
+                    findings.append(
+                        ("qpv_code", f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)")
+                    )
+                elif row.commune_insee not in communes:
+                    findings.append((
+                        "qpv_code",
+                        f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
+                    ))  # fmt: skip
+            for column, message in findings:
+                problem(line, column, message)
+            if findings:
+                self.refused_residences.add(row.residence_id)
+                continue
+            self.world.residences[identity] = row.commune_insee
+            if problems:
+                continue
+            batch.rows.append((
+                row.bailleur_siren, row.residence_id, row.nom, row.commune_insee,
+                "|".join(row.qpv_code), iso[row.date_mise_en_service], row.classe_enjeu,
+                row.operation_npnru, self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
+
+    def occupation(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("enquêtes d'occupation", Counts())
+        name = table.name
+        seen: dict[tuple[Any, ...], int] = {}
+        batch = _TupleBatch(_table(models.Occupation), _OCCUPATION_COLUMNS, _OCCUPATION_KEY)
+        problems = self.problems
+        this_year = self.today.year
+
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
+
+        for line, row, _ in self._validated(table, row_models.OccupationRow, summary):
+            findings: list[tuple[str, str]] = []
+            if row.annee_enquete > this_year:
+                findings.append((
+                    "annee_enquete",
+                    f"enquête {row.annee_enquete} : cette année n'est pas encore venue",
+                ))  # fmt: skip
+            message = self._residence_problem(row.bailleur_siren, row.residence_id, "residences")
+            if message:
+                findings.append(("residence_id", message))
+            respondents = row.menages_repondants
+            for column in row_models.OPS_COUNTS:
+                value = getattr(row, column)
+                if value > respondents:
+                    findings.append((
+                        column,
+                        f"{value} ménages pour {respondents} répondants : un effectif ne peut "
+                        "dépasser le nombre de ménages ayant répondu",
+                    ))  # fmt: skip
+            brackets = sum(getattr(row, column) for column in row_models.RESOURCE_BRACKETS)
+            if brackets > respondents:
+                findings.append((
+                    "ressources_inf_20",
+                    f"les tranches de ressources totalisent {brackets} ménages pour "
+                    f"{respondents} répondants",
+                ))  # fmt: skip
+            for column, text in findings:
+                problem(line, column, text)
+            identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
+                    line,
+                    "annee_enquete",
+                    f"même résidence et même enquête que la ligne {first_line}",
+                )
+                continue
+            if findings or problems:
+                continue
+            batch.rows.append((
+                row.bailleur_siren, row.residence_id, row.annee_enquete, respondents,
+                *(getattr(row, column) for column in row_models.OPS_COUNTS), self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
+
+    def relogements(self, table: InputTable, summary: FileSummary) -> None:
+        counts = self.counts.setdefault("relogements", Counts())
+        name = table.name
+        seen: dict[tuple[Any, ...], int] = {}
+        batch = _TupleBatch(_table(models.Relogement), _RELOGEMENT_COLUMNS, _RELOGEMENT_KEY)
+        problems = self.problems
+        iso = _IsoDates()
+        key = self.key
+
+        def problem(line: int, column: str, message: str) -> None:
+            problems.add(name, line, self._column(table, column), message)
+
+        def dwelling_problem(rpls: str) -> str | None:
+            if rpls in self.world.logements:
+                return None
+            if rpls in self.refused_logements or self.logements_unreadable:
+                return ""  # reported in logements already
+            return _unknown_dwelling(rpls)
+
+        for line, row, sne in self._validated(table, row_models.RelogementRow, summary):
+            findings: list[tuple[str, str]] = []
+            origin = dwelling_problem(row.rpls_id_origine)
+            if origin is None:
+                owner = self.world.logements[row.rpls_id_origine][0]
+                if owner != row.bailleur_siren:
+                    findings.append((
+                        "bailleur_siren",
+                        f"le logement {row.rpls_id_origine} appartient au bailleur {owner}, "
+                        f"pas à {row.bailleur_siren}",
+                    ))  # fmt: skip
+            elif origin:
+                findings.append(("rpls_id_origine", origin))
+            rehoused = row.statut in codes.STATUTS_RELOGES
+            if rehoused:
+                if row.date_relogement is None:
+                    findings.append((
+                        "date_relogement",
+                        f"statut {row.statut} : la date de relogement est obligatoire",
+                    ))  # fmt: skip
+                if row.rpls_id_destination is None:
+                    findings.append((
+                        "rpls_id_destination",
+                        f"statut {row.statut} : le logement de destination est obligatoire",
+                    ))  # fmt: skip
+            elif row.statut == "a_reloger" and (
+                row.date_relogement is not None or row.rpls_id_destination is not None
+            ):
+                findings.append((
+                    "statut",
+                    "statut a_reloger, mais une date ou un logement de relogement est donné : "
+                    "indiquez reloge_definitif ou reloge_temporaire",
+                ))  # fmt: skip
+            if row.rpls_id_destination is not None:
+                destination = dwelling_problem(row.rpls_id_destination)
+                if destination:
+                    findings.append(("rpls_id_destination", destination))
+                elif destination is None and row.rpls_id_destination == row.rpls_id_origine:
+                    findings.append((
+                        "rpls_id_destination",
+                        "le logement de destination est celui que le ménage quitte",
+                    ))  # fmt: skip
+            if row.date_relogement is not None and row.date_relogement < row.date_entree_operation:
+                findings.append((
+                    "date_relogement",
+                    f"le relogement ({row.date_relogement:%d/%m/%Y}) serait antérieur à l'entrée "
+                    f"dans l'opération ({row.date_entree_operation:%d/%m/%Y})",
+                ))  # fmt: skip
+            for column, message in findings:
+                problem(line, column, message)
+            menage = key.pseudonym(row.menage_id)
+            identity = (row.operation_npnru, menage)
+            first_line = seen.setdefault(identity, line)
+            if first_line != line:
+                problem(
+                    line,
+                    "menage_id",
+                    f"même ménage dans la même opération que la ligne {first_line}",
+                )
+                continue
+            if findings or problems or origin is not None:
+                continue
+            batch.rows.append((
+                row.operation_npnru, menage, row.bailleur_siren, row.rpls_id_origine,
+                iso[row.date_entree_operation], row.statut, iso[row.date_relogement],
+                row.rpls_id_destination, sne if row.numero_unique is not None else None,
+                row.loyer_charges_avant, row.loyer_charges_apres, row.aide_logement_avant,
+                row.aide_logement_apres, row.surface_avant, row.surface_apres, self.batch_id,
+            ))  # fmt: skip
+            if len(batch.rows) >= _CHUNK:
+                self._settle(batch, counts)
+        self._settle(batch, counts)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
         if not self.problems and records:
@@ -786,6 +1026,24 @@ _BAIL_COLUMNS = (
     "date_transmission_caleol", "date_fin", "batch_id",
 )  # fmt: skip
 _BAIL_KEY = (0, 1)  # rpls_id, date_signature
+_RESIDENCE_COLUMNS = (
+    "bailleur_siren", "residence_id", "nom", "commune_insee", "qpv_code",
+    "date_mise_en_service", "classe_enjeu", "operation_npnru", "batch_id",
+)  # fmt: skip
+_RESIDENCE_KEY = (0, 1)  # bailleur_siren, residence_id
+_OCCUPATION_COLUMNS = (
+    "bailleur_siren", "residence_id", "annee_enquete", "menages_repondants",
+    *row_models.OPS_COUNTS, "batch_id",
+)  # fmt: skip
+_OCCUPATION_KEY = (0, 1, 2)  # bailleur_siren, residence_id, annee_enquete
+_RELOGEMENT_COLUMNS = (
+    "operation_npnru", "menage", "bailleur_siren", "rpls_id_origine", "date_entree_operation",
+    "statut", "date_relogement", "rpls_id_destination", "menage_sne",
+    "loyer_charges_avant_centimes", "loyer_charges_apres_centimes",
+    "aide_logement_avant_centimes", "aide_logement_apres_centimes", "surface_avant_m2",
+    "surface_apres_m2", "batch_id",
+)  # fmt: skip
+_RELOGEMENT_KEY = (0, 1)  # operation_npnru, menage
 
 
 def _logement_values(row: Any) -> tuple[Any, ...]:
@@ -796,6 +1054,7 @@ def _logement_values(row: Any) -> tuple[Any, ...]:
         row["nb_pieces"],
         None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
         row["annee_construction"],
+        row["residence_id"],
     )
 
 
@@ -825,7 +1084,11 @@ def import_bundle(
     db_url: str,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    epci: str | None = None,
 ) -> ImportResult:
+    """Import a bundle, all or nothing. `epci`: the territory of a bundle without
+    territoire.yaml (the web passes an EPCI account's own), whose conventions name its
+    réservataires; ignored when the bundle has its territory file."""
     progress = progress or _NoProgress()
     bundle = find_bundle(paths)
     digest, _ = bundle_digest(bundle)
@@ -849,8 +1112,9 @@ def import_bundle(
     with import_lock(db_url) as lock_session:
         try:
             return _import_locked(
-                bundle, digest, db_url, problems, order, territory, territory_summary, progress, now
-            )
+                bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
+                epci,
+            )  # fmt: skip
         except BaseException:
             reset_sequences(lock_session)
             raise
@@ -866,6 +1130,7 @@ def _import_locked(
     territory_summary: FileSummary | None,
     progress: Progress,
     now: Callable[[], dt.datetime],
+    epci: str | None,
 ) -> ImportResult:
     """The import proper, under the database's import lock."""
     created_db = not database_exists(db_url)
@@ -882,7 +1147,7 @@ def _import_locked(
                 insert(models.ImportBatch).values(
                     imported_at=now(),
                     bundle_sha256=digest,
-                    epci_siren=territory.epci.siren if territory else None,
+                    epci_siren=territory.epci.siren if territory else epci,
                     files=[],
                     summary={},
                 )
@@ -892,12 +1157,17 @@ def _import_locked(
             importer.batch_id = int(primary_key[0])
             if territory is not None:
                 importer.territory(territory)
+            else:
+                importer.epci = epci
             specs = {
+                "residences": (row_models.RESIDENCES_SPEC, importer.residences),
                 "logements": (row_models.LOGEMENTS_SPEC, importer.logements),
                 "attributions": (row_models.ATTRIBUTIONS_SPEC, importer.attributions),
                 "caleol": (row_models.CALEOL_SPEC, importer.caleol),
                 "reservations": (row_models.RESERVATIONS_SPEC, importer.reservations),
                 "baux": (row_models.BAUX_SPEC, importer.baux),
+                "occupation": (row_models.OCCUPATION_SPEC, importer.occupation),
+                "relogements": (row_models.RELOGEMENTS_SPEC, importer.relogements),
             }
             for role, (spec, handler) in specs.items():
                 if role not in bundle.files:
@@ -914,6 +1184,7 @@ def _import_locked(
                 except UnreadableFile as exc:
                     problems.add(path.name, exc.line, exc.column, exc.message)
                     importer.logements_unreadable |= role == "logements"
+                    importer.residences_unreadable |= role == "residences"
                     continue
                 summary = FileSummary(
                     role,
@@ -975,7 +1246,7 @@ def _refresh_statistics(engine: Any) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(
                 "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen, "
-                "convention_reservation, bail"
+                "convention_reservation, bail, residence, occupation, relogement"
             )
 
 

@@ -15,7 +15,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
@@ -38,6 +38,9 @@ _MODELS: dict[str, type[BaseModel]] = {
         row_models.CaleolRow,
         row_models.ReservationRow,
         row_models.BailRow,
+        row_models.ResidenceRow,
+        row_models.OccupationRow,
+        row_models.RelogementRow,
     )
 }
 
@@ -55,6 +58,8 @@ class ParsedChunk:
     # of line breaks inside the row, which a quote left open produces). Their cells are shifted,
     # so they are refused without reporting their cells.
     misshapen: dict[int, tuple[int, int]]
+    # Likewise the residence (residence_id as typed) of each refused row of residences.csv.
+    refused_residences: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,8 +123,18 @@ def parse_chunks(
         if misshapen and "rpls_id" in by_field:
             dwellings = by_field["rpls_id"]
             refused_rpls.update((index, dwellings[index].strip()) for index in misshapen)
+        refused_residences: dict[int, str] = {}
+        if errors and model is row_models.ResidenceRow:
+            idents = by_field["residence_id"]
+            refused_residences = {error.row: idents[error.row].strip() for error in errors}
         yield ParsedChunk(
-            [line for line, _ in chunk], records, errors, pseudonyms, refused_rpls, misshapen
+            [line for line, _ in chunk],
+            records,
+            errors,
+            pseudonyms,
+            refused_rpls,
+            misshapen,
+            refused_residences,
         )
 
 
@@ -218,6 +233,7 @@ def _parse_in_worker(
                 item.pseudonyms,
                 item.refused_rpls,
                 item.misshapen,
+                item.refused_residences,
             )
     finally:
         if process.is_alive():
@@ -250,4 +266,5 @@ def _named(chunks_: Iterator[ParsedChunk], model: type[BaseModel]) -> Iterator[P
             parsed.pseudonyms,
             parsed.refused_rpls,
             parsed.misshapen,
+            parsed.refused_residences,
         )

@@ -18,6 +18,8 @@ class KnownWorld:
     reservataires: dict[tuple[str, str], str] = field(default_factory=dict)  # (epci, id) -> type
     logements: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     # rpls_id -> (bailleur SIREN, commune INSEE, financement)
+    residences: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (bailleur SIREN, residence_id) -> commune INSEE
 
     @classmethod
     def from_database(cls, connection: Connection) -> KnownWorld:
@@ -46,4 +48,12 @@ class KnownWorld:
             )
         ):
             world.logements[rpls] = (bailleur, commune, financement)
+        for bailleur, ident, commune in connection.execute(
+            select(
+                models.Residence.bailleur_siren,
+                models.Residence.residence_id,
+                models.Residence.commune_insee,
+            )
+        ):
+            world.residences[(bailleur, ident)] = commune
         return world

@@ -7,6 +7,7 @@ whether it comes from a parser or from a constraint, is reported the same way wi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, TypeVar
@@ -28,6 +29,7 @@ from checker.db.codes import (
     MOTIFS_STOCK,
     RELOGEMENTS,
     SITUATIONS_OCCUPATION,
+    STATUTS_RELOGEMENT,
 )
 from checker.ingest import values
 
@@ -141,6 +143,16 @@ OptCents = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OptText = Annotated[str | None, BeforeValidator(_optional(_text))]
 RplsId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
+OptRplsId = Annotated[
+    Annotated[str, StringConstraints(max_length=10)] | None, BeforeValidator(_optional(_text))
+]
+ResidenceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+OptCode = Annotated[
+    Annotated[str, StringConstraints(max_length=40)] | None, BeforeValidator(_optional(_text))
+]
+OptSurface = Annotated[
+    Annotated[float, Field(gt=0)] | None, BeforeValidator(_optional(values.parse_decimal))
+]
 
 
 class _Row(BaseModel):
@@ -180,6 +192,112 @@ class LogementRow(_Row):
         Annotated[int, Field(ge=1800, le=2100)] | None,
         BeforeValidator(_optional(values.parse_int)),
     ] = None
+    residence_id: Annotated[
+        Annotated[str, StringConstraints(max_length=40)] | None,
+        BeforeValidator(_optional(_text)),
+    ] = None
+
+
+def _class_code(raw: str) -> str:
+    """A class of residence as an identifier: « Très fragile » → tres_fragile."""
+    code = re.sub(r"[^a-z0-9]+", "_", values.strip_accents(raw).lower()).strip("_")
+    if not code:
+        raise ValueError(f"« {raw.strip()} » : une classe s'écrit avec des lettres ou des chiffres")
+    if len(code) > 40:
+        raise ValueError("classe trop longue (40 caractères au plus)")
+    return code
+
+
+class ResidenceRow(_Row):
+    residence_id: ResidenceId
+    bailleur_siren: Siren
+    nom: Text
+    commune_insee: Annotated[str, BeforeValidator(_required(values.parse_insee))]
+    qpv_code: Annotated[tuple[str, ...], BeforeValidator(lru_cache(_CACHE_SIZE)(_qpv_codes))] = ()
+    date_mise_en_service: Date
+    classe_enjeu: Annotated[str | None, BeforeValidator(_optional(_class_code))] = None
+    operation_npnru: OptCode = None
+
+
+# The OPS counts of occupation.csv, in file order; each is a number of households.
+OPS_COUNTS = (
+    "ressources_inf_20",
+    "ressources_20_40",
+    "ressources_40_60",
+    "ressources_60_100",
+    "ressources_sup_100",
+    "familles_monoparentales",
+    "personnes_seules",
+    "familles_nombreuses",
+    "titulaires_moins_30",
+    "titulaires_plus_65",
+    "beneficiaires_aide_logement",
+    "titulaires_emploi_stable",
+    "emmenages_recents",
+)
+RESOURCE_BRACKETS = OPS_COUNTS[:5]
+
+
+class OccupationRow(_Row):
+    annee_enquete: Annotated[
+        Annotated[int, Field(ge=1996, le=2100)], BeforeValidator(_required(values.parse_int))
+    ]
+    bailleur_siren: Siren
+    residence_id: ResidenceId
+    menages_repondants: Count
+    ressources_inf_20: Count
+    ressources_20_40: Count
+    ressources_40_60: Count
+    ressources_60_100: Count
+    ressources_sup_100: Count
+    familles_monoparentales: Count
+    personnes_seules: Count
+    familles_nombreuses: Count
+    titulaires_moins_30: Count
+    titulaires_plus_65: Count
+    beneficiaires_aide_logement: Count
+    titulaires_emploi_stable: Count
+    emmenages_recents: Count
+
+
+class RelogementRow(_Row):
+    operation_npnru: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ]
+    menage_id: Text
+    bailleur_siren: Siren
+    rpls_id_origine: RplsId
+    date_entree_operation: Date
+    statut: Annotated[
+        str,
+        BeforeValidator(
+            _required(
+                _choice(
+                    STATUTS_RELOGEMENT,
+                    {
+                        "reloge": "reloge_definitif",
+                        "relogement_definitif": "reloge_definitif",
+                        "relogement_temporaire": "reloge_temporaire",
+                        "relogement_provisoire": "reloge_temporaire",
+                        "reloge_provisoire": "reloge_temporaire",
+                        "sortie_parc_social": "sorti_parc_social",
+                        "sorti_du_parc_social": "sorti_parc_social",
+                        "en_attente": "a_reloger",
+                        "autre": "autre_sortie",
+                    },
+                )
+            )
+        ),
+    ]
+    date_relogement: OptDate = None
+    rpls_id_destination: OptRplsId = None
+    numero_unique: OptText = None
+    loyer_charges_avant: OptCents = None
+    loyer_charges_apres: OptCents = None
+    aide_logement_avant: OptCents = None
+    aide_logement_apres: OptCents = None
+    surface_avant: OptSurface = None
+    surface_apres: OptSurface = None
 
 
 class AttributionRow(_Row):
@@ -419,7 +537,7 @@ def _aliases(
 
 
 _LOGEMENTS_REQUIRED = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
-_LOGEMENTS_OPTIONAL = ("nb_pieces", "surface", "annee_construction")
+_LOGEMENTS_OPTIONAL = ("nb_pieces", "surface", "annee_construction", "residence_id")
 LOGEMENTS_SPEC = {
     "required": _LOGEMENTS_REQUIRED,
     "optional": _LOGEMENTS_OPTIONAL,
@@ -440,6 +558,10 @@ LOGEMENTS_SPEC = {
             "surface_habitable": "surface",
             "surfhab": "surface",
             "annee_de_construction": "annee_construction",
+            "residence": "residence_id",
+            "code_residence": "residence_id",
+            "programme": "residence_id",
+            "code_programme": "residence_id",
         },
     ),
 }
@@ -579,6 +701,130 @@ BAUX_SPEC = {
             "date_de_fin_du_bail": "date_fin",
             "date_resiliation": "date_fin",
             "date_de_resiliation": "date_fin",
+        },
+    ),
+}
+
+_RESIDENCES_REQUIRED = (
+    "residence_id",
+    "bailleur_siren",
+    "nom",
+    "commune_insee",
+    "date_mise_en_service",
+)
+_RESIDENCES_OPTIONAL = ("qpv_code", "classe_enjeu", "operation_npnru")
+RESIDENCES_SPEC = {
+    "required": _RESIDENCES_REQUIRED,
+    "optional": _RESIDENCES_OPTIONAL,
+    "aliases": _aliases(
+        _RESIDENCES_REQUIRED,
+        _RESIDENCES_OPTIONAL,
+        {
+            "residence": "residence_id",
+            "code_residence": "residence_id",
+            "programme": "residence_id",
+            "code_programme": "residence_id",
+            "nom_residence": "nom",
+            "nom_de_la_residence": "nom",
+            "nom_programme": "nom",
+            "code_insee": "commune_insee",
+            "insee": "commune_insee",
+            "depcom": "commune_insee",
+            "qpv": "qpv_code",
+            "code_qpv": "qpv_code",
+            "mise_en_service": "date_mise_en_service",
+            "date_de_mise_en_service": "date_mise_en_service",
+            "date_premiere_location": "date_mise_en_service",
+            "classe": "classe_enjeu",
+            "classe_de_fragilite": "classe_enjeu",
+            "classement": "classe_enjeu",
+            "operation": "operation_npnru",
+            "code_operation": "operation_npnru",
+            "operation_anru": "operation_npnru",
+        },
+    ),
+}
+
+_OCCUPATION_REQUIRED = (
+    "annee_enquete",
+    "bailleur_siren",
+    "residence_id",
+    "menages_repondants",
+    *OPS_COUNTS,
+)
+OCCUPATION_SPEC = {
+    "required": _OCCUPATION_REQUIRED,
+    "optional": (),
+    "aliases": _aliases(
+        _OCCUPATION_REQUIRED,
+        (),
+        {
+            "annee": "annee_enquete",
+            "annee_de_l_enquete": "annee_enquete",
+            "enquete": "annee_enquete",
+            "residence": "residence_id",
+            "code_residence": "residence_id",
+            "programme": "residence_id",
+            "code_programme": "residence_id",
+            "repondants": "menages_repondants",
+            "nb_repondants": "menages_repondants",
+            "menages_ayant_repondu": "menages_repondants",
+            "monoparentales": "familles_monoparentales",
+            "menages_monoparentaux": "familles_monoparentales",
+            "isoles": "personnes_seules",
+            "personnes_isolees": "personnes_seules",
+            "aide_logement": "beneficiaires_aide_logement",
+            "beneficiaires_apl": "beneficiaires_aide_logement",
+            "emploi_stable": "titulaires_emploi_stable",
+            "emmenagements_recents": "emmenages_recents",
+        },
+    ),
+}
+
+_RELOGEMENTS_REQUIRED = (
+    "operation_npnru",
+    "menage_id",
+    "bailleur_siren",
+    "rpls_id_origine",
+    "date_entree_operation",
+    "statut",
+    "date_relogement",
+    "rpls_id_destination",
+)
+_RELOGEMENTS_OPTIONAL = (
+    "numero_unique",
+    "loyer_charges_avant",
+    "loyer_charges_apres",
+    "aide_logement_avant",
+    "aide_logement_apres",
+    "surface_avant",
+    "surface_apres",
+)
+RELOGEMENTS_SPEC = {
+    "required": _RELOGEMENTS_REQUIRED,
+    "optional": _RELOGEMENTS_OPTIONAL,
+    "aliases": _aliases(
+        _RELOGEMENTS_REQUIRED,
+        _RELOGEMENTS_OPTIONAL,
+        {
+            "operation": "operation_npnru",
+            "code_operation": "operation_npnru",
+            "operation_anru": "operation_npnru",
+            "menage": "menage_id",
+            "identifiant_menage": "menage_id",
+            "id_menage": "menage_id",
+            "logement_origine": "rpls_id_origine",
+            "rpls_origine": "rpls_id_origine",
+            "date_entree": "date_entree_operation",
+            "date_d_entree": "date_entree_operation",
+            "statut_relogement": "statut",
+            "date_du_relogement": "date_relogement",
+            "logement_destination": "rpls_id_destination",
+            "rpls_destination": "rpls_id_destination",
+            "quittance_avant": "loyer_charges_avant",
+            "quittance_apres": "loyer_charges_apres",
+            "apl_avant": "aide_logement_avant",
+            "apl_apres": "aide_logement_apres",
         },
     ),
 }

@@ -122,7 +122,11 @@ class _Strict(BaseModel):
 class EpciSpec(_Strict):
     siren: Siren
     nom: Text
-    nom_arrete: Text
+    # The SIREN under which the yearly quartile arrêtés list the EPCI: its own by default; a
+    # fictitious territory (demo, tests) borrows a real one. Names change between arrêtés,
+    # SIRENs do not, so the thresholds are looked up by this.
+    siren_arrete: Annotated[str | None, _optional(values.parse_siren)] = None
+    nom_arrete: OptText = None  # display only (kept for older territory files)
     departement: Annotated[str, _required(values.parse_departement)]
     region: Text
     tenu_plh: Bool

@@ -15,10 +15,16 @@ from sqlalchemy import Connection, Date, String, case, cast, func, literal, sele
 
 from checker.db import models
 from checker.evaluate import base
+from checker.report.names import Names
 from checker.report.xlsx import _sheet_name, _table
+from checker.vocabulary import capitalized
 
-COLUMNS = ("Bailleur", "Contingent", "Réservataire", "Typologie", "Financement", "QPV", "Commune",
-           "Période de construction", "Attributions")  # fmt: skip
+# Names first, their code in the next column (as in every report), so that the réservataire
+# reading the table sees « Commune de Saint-Aubin-sur-Lize », and a spreadsheet can still join
+# on `80902`.
+COLUMNS = ("Bailleur", "SIREN du bailleur", "Contingent", "Réservataire",
+           "Identifiant du réservataire", "Typologie", "Financement", "QPV", "Commune",
+           "Code INSEE", "Période de construction", "Attributions")  # fmt: skip
 SOURCE = ("CCH R441-5-1 : bilan annuel des logements attribués, par réservataire et par typologie de "
           "logement, type de financement, localisation hors et en QPV, commune et période de construction")  # fmt: skip
 
@@ -35,9 +41,15 @@ class BilanRow:
     periode: str
     attributions: int
 
-    def cells(self) -> list[Any]:
-        return [self.bailleur, self.contingent, self.reservataire, self.typologie, self.financement,
-                self.qpv, self.commune, self.periode, self.attributions]  # fmt: skip
+    def cells(self, names: Names) -> list[Any]:
+        reservataire = (
+            "—" if self.reservataire == "—" else names.of("reservataire", self.reservataire)
+        )
+        return [names.of("bailleur", self.bailleur), self.bailleur,
+                capitalized(names.of("contingent", self.contingent)), reservataire, self.reservataire,
+                self.typologie, names.of("financement", self.financement), self.qpv,
+                names.of("commune", self.commune), self.commune, self.periode,
+                self.attributions]  # fmt: skip
 
 
 def bilan(connection: Connection, year: int, bailleur: str | None = None) -> list[BilanRow]:
@@ -82,15 +94,15 @@ def bilan(connection: Connection, year: int, bailleur: str | None = None) -> lis
     return found
 
 
-def to_csv(rows: list[BilanRow]) -> str:
+def to_csv(rows: list[BilanRow], names: Names) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(row.cells() for row in rows)
+    writer.writerows(row.cells(names) for row in rows)
     return "\ufeff" + buffer.getvalue()
 
 
-def to_xlsx(rows: list[BilanRow], year: int, names: dict[str, str]) -> bytes:
+def to_xlsx(rows: list[BilanRow], year: int, names: Names) -> bytes:
     workbook = Workbook()
     used: set[str] = set()
     summary = workbook.active
@@ -99,12 +111,13 @@ def to_xlsx(rows: list[BilanRow], year: int, names: dict[str, str]) -> bytes:
     totals: dict[str, int] = {}
     for row in rows:
         totals[row.bailleur] = totals.get(row.bailleur, 0) + row.attributions
-    _table(summary, ["Bailleur", "Nom", f"Attributions {year}"],
-           [[siren, names.get(siren, ""), count] for siren, count in sorted(totals.items())], set())  # fmt: skip
+    _table(summary, ["Bailleur", "SIREN du bailleur", f"Attributions {year}"],
+           [[names.of("bailleur", siren), siren, count] for siren, count in sorted(totals.items())],
+           set())  # fmt: skip
     summary.cell(row=len(totals) + 3, column=1, value=SOURCE)
     for siren in sorted(totals):
-        sheet = workbook.create_sheet(_sheet_name(f"{siren} {names.get(siren, '')}", used))
-        _table(sheet, list(COLUMNS), [row.cells() for row in rows if row.bailleur == siren], set())
+        sheet = workbook.create_sheet(_sheet_name(names.of("bailleur", siren), used))
+        _table(sheet, list(COLUMNS), [r.cells(names) for r in rows if r.bailleur == siren], set())
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -28,7 +28,7 @@ th, td { border: 1px solid #e0e0e0; padding: .3rem .5rem; text-align: left; vert
 <h1>Vérification du dossier de CALEOL</h1>
 <p class="note">Situation des objectifs au {{ day }} (attributions depuis le 1er janvier) — mixite {{ version }}. Candidats désignés par la fin de leur numéro unique.</p>
 {% for d in dwellings %}
-<h2>Logement {{ d.rpls_id }} — {{ d.financement }}, {{ "en QPV" if d.in_qpv else "hors QPV" }} — commission du {{ fmt_date(d.commission) }}</h2>
+<h2>Logement {{ d.rpls_id }} — {{ d.financement_label }}, {{ "en QPV" if d.in_qpv else "hors QPV" }} — commission du {{ fmt_date(d.commission) }}</h2>
 <p>{{ d.applications }} candidature(s). {% for rule, status, detail in d.verdicts %}<span class="{{ status }}">{{ rule }} : {{ label(status) }}</span> ({{ detail }}) {% endfor %}</p>
 <table><thead><tr><th>Candidature</th><th>Vérifications</th><th>Effet sur les objectifs du bailleur</th></tr></thead><tbody>
 {% for a in d.applicants %}
@@ -75,7 +75,7 @@ def to_xlsx(dwellings: list[Dwelling]) -> bytes:
     assert sheet is not None
     sheet.title = _sheet_name("Logements", used)
     _table(sheet, ["Logement", "Commission", "Financement", "QPV", "Candidatures", "Règle", "Statut", "Détail"],
-           [[d.rpls_id, d.commission, d.financement, "oui" if d.in_qpv else "non", d.applications, rule,
+           [[d.rpls_id, d.commission, d.financement_label, "oui" if d.in_qpv else "non", d.applications, rule,
              STATUS_LABELS.get(status, status), detail] for d in dwellings for rule, status, detail in d.verdicts],
            set())  # fmt: skip
     rows: list[list[Any]] = []

@@ -1,6 +1,8 @@
 """What an account may import, checked before the import reads anything into the database.
 
-An epci account imports its own territory only. A bailleur imports its own rows only: no
+An epci account imports its own territory only: its territory file, if the bundle has one, and
+rows on its own dwellings (a dwelling whose commune is one of its communes); without a territory
+file, the bundle is its territory's (`territory_of`). A bailleur imports its own rows only: no
 territory file, every row's bailleur SIREN its own, every lease on one of its dwellings. A row
 of another bailleur is a located problem, and the whole bundle is refused, as for any other
 problem.
@@ -27,6 +29,9 @@ _SPECS = {
     "caleol": row_models.CALEOL_SPEC,
     "reservations": row_models.RESERVATIONS_SPEC,
     "baux": row_models.BAUX_SPEC,
+    "residences": row_models.RESIDENCES_SPEC,
+    "occupation": row_models.OCCUPATION_SPEC,
+    "relogements": row_models.RELOGEMENTS_SPEC,
 }
 
 
@@ -47,12 +52,75 @@ def problems_for(connection: Connection, actor: Actor, bundle: Bundle) -> list[P
                                  "territoire : retirez ce fichier, l'EPCI le tient à jour"))  # fmt: skip
         found.extend(_other_bailleurs(connection, actor, bundle))
         return found
+    spec = None
     if territory is not None:
         spec, _ = load_territory(territory, ProblemLog())
         if spec is not None and not actor.covers_epci(spec.epci.siren):
             found.append(Problem(territory.name, 1, 1,
                                  f"le territoire {spec.epci.siren} n'est pas le vôtre : votre "
                                  "compte importe seulement les données de son territoire"))  # fmt: skip
+            return found
+    if actor.territories:
+        extra = {commune.insee for commune in spec.communes} if spec is not None else set()
+        found.extend(_other_territories(connection, actor, bundle, extra))
+    return found
+
+
+def territory_of(actor: Actor, bundle: Bundle) -> str | None:
+    """The territory of a bundle without territoire.yaml: an EPCI account's own."""
+    if "territoire" in bundle.files or actor.role != "epci" or len(actor.territories) != 1:
+        return None
+    return actor.territories[0]
+
+
+def _other_territories(connection: Connection, actor: Actor, bundle: Bundle,
+                       bundle_communes: set[str]) -> list[Problem]:  # fmt: skip
+    """Rows on a commune or a dwelling of another territory, located. A commune or dwelling
+    unknown everywhere is left to the import, which reports it."""
+    mine = set(actor.territories)
+    # dict(result) would take the result's keys() for a mapping's: pairs are read one by one.
+    commune_epci = {insee: epci for insee, epci in
+                    connection.execute(select(models.Commune.insee, models.Commune.epci_siren))}  # fmt: skip
+    for insee in bundle_communes:
+        commune_epci[insee] = next(iter(mine))
+    dwelling_epci = {rpls: epci for rpls, epci in connection.execute(
+        select(models.Logement.rpls_id, models.Commune.epci_siren)
+        .join(models.Commune, models.Commune.insee == models.Logement.commune_insee))}  # fmt: skip
+    found: list[Problem] = []
+    for role in ("logements", "attributions", "caleol", "baux"):
+        path = bundle.files.get(role)
+        if path is None:
+            continue
+        try:
+            table = _read(path, role)
+        except UnreadableFile:
+            continue  # the import itself reports it, located
+        columns = table.columns
+        for line, cells in table.rows:
+            position = columns["rpls_id"]
+            rpls = cells[position].strip() if position < len(cells) else ""
+            if role == "logements":
+                where = columns["commune_insee"]
+                insee = cells[where].strip() if where < len(cells) else ""
+                elsewhere = commune_epci.get(insee)
+                if elsewhere is not None and elsewhere not in mine:
+                    found.append(Problem(path.name, line, where + 1,
+                                         f"la commune {insee} est sur un autre territoire : votre "
+                                         "compte importe seulement les logements du sien"))  # fmt: skip
+                    continue
+                if dwelling_epci.get(rpls, next(iter(mine))) not in mine:
+                    found.append(Problem(path.name, line, position + 1,
+                                         f"le logement {rpls} est sur un autre territoire : votre "
+                                         "compte ne le modifie pas"))  # fmt: skip
+                    continue
+                if elsewhere is not None:
+                    dwelling_epci[rpls] = elsewhere
+                continue
+            held = dwelling_epci.get(rpls)
+            if held is not None and held not in mine:
+                found.append(Problem(path.name, line, position + 1,
+                                     f"le logement {rpls} est sur un autre territoire : votre "
+                                     "compte importe seulement les données du sien"))  # fmt: skip
     return found
 
 
@@ -61,7 +129,9 @@ def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> li
     found: list[Problem] = []
     dwellings = set(connection.scalars(
         select(models.Logement.rpls_id).where(models.Logement.bailleur_siren == own)))  # fmt: skip
-    for role in ("logements", "attributions", "caleol", "reservations", "baux"):
+    # Every file but baux names the bailleur of its rows (a rehousing's destination may be
+    # another bailleur's dwelling: the row is still the bailleur of the dwelling left).
+    for role in _SPECS:
         path = bundle.files.get(role)
         if path is None:
             continue

@@ -46,7 +46,9 @@ async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]
             # The import opens its own connection: ours is closed, so that SQLite's single
             # writer is free.
             try:
-                return ImportOutcome(import_bundle(paths, state(request).config.db_url), [], names)
+                imported = import_bundle(paths, state(request).config.db_url,
+                                         epci=import_guard.territory_of(actor, bundle))  # fmt: skip
+                return ImportOutcome(imported, [], names)
             except ImportRefused as error:
                 return ImportOutcome(None, error.problems, names)
 
