@@ -471,3 +471,21 @@ def test_a_territory_neither_utf8_nor_windows_1252_is_located(
         "territoire.yaml:1:1: octet 0x8D : le fichier n'est ni en UTF-8 ni en Windows-1252 : "
         "enregistrez-le en UTF-8."
     ]
+
+
+def test_a_caleol_docket_row_with_shifted_fields_is_refused(tmp_path: Path) -> None:
+    from checker.caleol_check import DocketRefused, read_docket
+
+    docket = tmp_path / "dossier.csv"
+    docket.write_text(
+        "date_commission;bailleur_siren;rpls_id;numero_unique;nb_titulaires;revenus_mensuels;"
+        "rfr_n2\n"
+        "03/02/2025;912000007;8012000040;X1;1;950;11000\n"
+        "03/02/2025;912000007;8012000040;X2;1;950;11000;\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DocketRefused) as refused:
+        read_docket(docket)
+    assert [problem.render() for problem in refused.value.problems] == [
+        "dossier.csv:3: la ligne a 8 champ(s), l'en-tête en a 7 : valeurs décalées, ligne refusée"
+    ]

@@ -80,7 +80,11 @@ def _folder_lock(folder: str | None) -> Iterator[None]:
     if folder is None:
         yield
         return
-    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # a folder we may write in but not list: SQLite's own locking remains
+        yield
+        return
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
