@@ -489,3 +489,32 @@ def test_a_caleol_docket_row_with_shifted_fields_is_refused(tmp_path: Path) -> N
     assert [problem.render() for problem in refused.value.problems] == [
         "dossier.csv:3: la ligne a 8 champ(s), l'en-tête en a 7 : valeurs décalées, ligne refusée"
     ]
+
+
+def test_the_reading_process_reports_shifted_rows_and_unreadable_cells_too(
+    mini_bundle: Path, tmp_path: Path
+) -> None:
+    """Files of more than WORKER_THRESHOLD_ROWS lines are parsed in a second process: the same
+    refusals come back from it, located."""
+    from checker.ingest.parsing import WORKER_THRESHOLD_ROWS
+
+    url = f"sqlite:///{tmp_path / 'gros.db'}"
+    path = mini_bundle / "attributions.csv"
+    rows = _rows(path)
+    header, first = rows[0], rows[1]
+    generated = [header]
+    for number in range(WORKER_THRESHOLD_ROWS + 10):
+        generated.append([f"08001240{number:07d}GRO01", *first[1:]])
+    generated[3] = [*generated[3], "en trop"]  # line 4
+    generated[-1][header.index("derogation_plafonds")] = '"' + "x" * 140_000  # never closed
+    _write_raw(path, generated)
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([mini_bundle], url)
+    assert [problem.render() for problem in refused.value.problems] == [
+        "attributions.csv:4: la ligne a 21 champ(s), l'en-tête en a 20 : valeurs décalées, "
+        "ligne refusée",
+        f"attributions.csv:{len(generated)}: une cellule commençant sur cette ligne dépasse "
+        f"131{NBSP}072 caractères : un guillemet ouvert n'y est sans doute jamais refermé (ou le "
+        "fichier n'est pas un export texte). Fichier refusé.",
+    ]
+    assert not (tmp_path / "gros.db").exists()
