@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -518,3 +519,44 @@ def test_the_reading_process_reports_shifted_rows_and_unreadable_cells_too(
         "fichier n'est pas un export texte). Fichier refusé.",
     ]
     assert not (tmp_path / "gros.db").exists()
+
+
+BROKEN_WORKBOOK = (
+    "logements.xlsx: classeur Excel illisible : ce n'est pas un fichier XLSX intact (fichier "
+    "abîmé, ou d'un autre format renommé en .xlsx). Fichier refusé."
+)
+
+
+def _as_workbook(bundle: Path) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in _rows(bundle / "logements.csv"):
+        sheet.append(row)
+    (bundle / "logements.csv").unlink()
+    target = bundle / "logements.xlsx"
+    workbook.save(target)
+    return target
+
+
+@pytest.mark.parametrize("damage", ["pas une archive", "feuille coupée"])
+def test_a_broken_workbook_is_refused_in_french(
+    db_url: str, mini_bundle: Path, tmp_path: Path, damage: str
+) -> None:
+    target = _as_workbook(mini_bundle)
+    if damage == "pas une archive":
+        target.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
+    else:  # a sound archive whose sheet's XML stops in the middle of the data
+        damaged = tmp_path / "abime.xlsx"
+        with zipfile.ZipFile(target) as source, zipfile.ZipFile(damaged, "w") as copy:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data[: int(len(data) * 0.6)]
+                copy.writestr(item, data)
+        target.write_bytes(damaged.read_bytes())
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([mini_bundle], db_url)
+    assert [problem.render() for problem in refused.value.problems] == [BROKEN_WORKBOOK]
