@@ -253,12 +253,13 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             stored = runs.list_runs(connection)
         engine.dispose()
         table = Table(title="Exécutions", title_justify="left")
