@@ -293,6 +293,17 @@ def append_head(path: Path, receipt: Receipt, database: str) -> None:
         handle.write(f"{receipt.run_id}\t{receipt.hash}\t{receipt.created_at}\t{database}\n")
 
 
+def keep_head(db_url: str, receipt: Receipt) -> Path | None:
+    """Append a committed run's head to this database's heads file; the file, or None when it
+    could not be written (the caller tells the user)."""
+    path = heads_path(db_url)
+    try:
+        append_head(path, receipt, database_label(db_url))
+    except OSError:
+        return None
+    return path
+
+
 def read_heads(path: Path, database: str) -> list[KeptHead]:
     """The heads the file kept for `database`; a line that cannot be read is an error located
     by line."""

@@ -88,10 +88,7 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
     from checker import runs
 
     path = runs.heads_path(url)
-    try:
-        for receipt in receipts:
-            runs.append_head(path, receipt, runs.database_label(url))
-    except OSError:
+    if not all(runs.keep_head(url, receipt) for receipt in receipts):
         err.print(
             f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
             "notez-la vous-même (ci-dessous).",
