@@ -61,10 +61,18 @@ def content_digest(connection: Connection) -> str:
     sha = hashlib.sha256()
     for name in DATA_TABLES:
         table = metadata.tables[name]
+        columns = ", ".join(column.name for column in table.columns)
+        order = ", ".join(column.name for column in table.primary_key.columns)
         sha.update(b"\x1e" + name.encode())
-        query = select(*table.c).order_by(*table.primary_key.columns)
-        for row in connection.execute(query.execution_options(yield_per=5000)):
-            sha.update(b"\n" + repr(tuple(row)).encode())
+        # Read through the driver's cursor, a chunk at a time, and hashed as the chunk's text:
+        # row objects and type conversion cost ten times more on 500 000 attributions. The
+        # digest is compared only with digests of the same database, read the same way.
+        result = connection.exec_driver_sql(f"SELECT {columns} FROM {name} ORDER BY {order}")
+        cursor = result.cursor
+        assert cursor is not None
+        while chunk := cursor.fetchmany(10_000):
+            sha.update(repr(chunk).encode())
+        result.close()
     return sha.hexdigest()
 
 
