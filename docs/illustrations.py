@@ -35,7 +35,17 @@ VOLATILE = re.compile(r"Exécution n° \d+ enregistrée \(empreinte [0-9a-f]+…
 MASKED = "Exécution n° 1 enregistrée (empreinte 0123456789abcdef…)."
 
 
+# Since the run log is chained (i12b), the line gives the chain's head instead of the digest.
+VOLATILE_HEAD = re.compile(
+    r"Exécution n° \d+ enregistrée\. (.*?) : [0-9a-f]{64}\n(\(plus tard : .*?--tete )[0-9a-f]{64}\)"
+)
+HEAD = "0123456789abcdef" * 4
+
+
 def mask(text: str) -> str:
+    text = VOLATILE_HEAD.sub(
+        lambda m: f"Exécution n° 1 enregistrée. {m[1]} : {HEAD}\n{m[2]}{HEAD})", text
+    )
     return VOLATILE.sub(MASKED[:-1], text)
 
 
