@@ -30,13 +30,15 @@ IMAGES = ROOT / "docs" / "images"
 SAMPLES = ROOT / "docs" / "exemples-sortie"
 CIA = ROOT / "fixtures" / "demo" / "cia.regles"
 CALEOL = ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"
-# A run's number and digest change at every run: the samples show them masked.
-VOLATILE = re.compile(r"Exécution n° \d+ enregistrée \(empreinte [0-9a-f]+…\)")
-MASKED = "Exécution n° 1 enregistrée (empreinte 0123456789abcdef…)."
+# A run's number and digest (the head of the chain) change at every run: the samples show
+# them masked.
+RUN_NUMBER = re.compile(r"Exécution n° \d+ enregistrée")
+DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+MASKED_DIGEST = "0123456789abcdef" * 4
 
 
 def mask(text: str) -> str:
-    return VOLATILE.sub(MASKED[:-1], text)
+    return DIGEST.sub(MASKED_DIGEST, RUN_NUMBER.sub("Exécution n° 1 enregistrée", text))
 
 
 def excerpt(text: str, head: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dsl.ast import Span
 
@@ -40,14 +41,25 @@ CODES: dict[str, str] = {
     "E407": "table de paramètre illisible ou incomplète",
     "E408": "valeurs d'un paramètre datées deux fois du même jour",
     "E409": "version par différence : un retrait ou une reprise qui ne désigne rien",
+    "E410": "valeur fournie localement qui contredit une valeur nationale",
     "E501": "engagement local hors des bornes fixées par la loi",
     "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
     "E503": "engagement incomplet",
+    "E504": "deux objectifs pour le même périmètre",
+    "E505": "objectif impossible : part au-delà de 100 % ou nombre négatif",
+    "E506": "périmètre d'objectif que les données ne permettent pas de compter",
+    "E507": "objectif dont le périmètre nomme un bailleur, une commune… inconnus de la base",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
     "W103": "source sans adresse (url)",
     "W104": "version par différence : une clause identique à celle reprise",
+    "W105": "exception « sauf si » écrite deux fois dans une version",
+    "W501": "objectif local d'une partie du territoire (un bailleur…) hors de la borne du territoire",
+    "W502": "engagement sans objectif",
+    "W503": "objectif sans source",
+    "W504": "engagement qualitatif incomplet : sans « par », ou fait sans référence",
+    "W505": "engagement d'un territoire absent de la base",
 }
 
 
@@ -89,11 +101,18 @@ class Diagnostic:
         return "\n".join(lines)
 
 
+@lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    """A file's lines, split once however many diagnostics it has (a string's hash is cached,
+    so looking a 40 000-line file up again costs nothing)."""
+    return tuple(text.split("\n"))  # as Lark counts lines: \n only
+
+
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.file)
     if text is None or span.line < 1:
         return []
-    source_lines = text.split("\n")  # as Lark counts lines: \n only
+    source_lines = _lines(text)
     if span.line > len(source_lines):
         return []
     line_text = source_lines[span.line - 1].expandtabs(1)

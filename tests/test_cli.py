@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,21 @@ def test_command_line_mistakes_are_told_in_french(
     assert "Conseil : voir mixite" in done.stderr
     for english in ("Error:", "Try '", "No such", "Missing", "Usage:"):
         assert english not in done.stderr, done.stderr
+
+
+def test_user_text_is_never_read_as_markup_or_emoji(tmp_path: Path) -> None:
+    # A file name with markup and an emoji code: printed as written, not styled or replaced.
+    bundle = tmp_path / "lot"
+    shutil.copytree(ROOT / "tests" / "data" / "mini", bundle)
+    odd = "[red]notes:100:.txt"
+    (bundle / odd).write_text("rien\n", encoding="utf-8")
+    done = mixite("import", str(bundle), "--db", f"sqlite:///{tmp_path / 'm.db'}")
+    assert done.returncode == 0, done.stderr
+    assert f"Fichier ignoré (hors format d'import) : {odd}" in done.stdout
+    assert "💯" not in done.stdout + done.stderr
+    # A rules file whose error is at line 100, column 1: no emoji for « :100: ».
+    rules = tmp_path / "regles"
+    rules.mkdir()
+    (rules / "ligne100.regles").write_text("\n" * 99 + "???\n", encoding="utf-8")
+    done = mixite("rules", "lint", str(rules))
+    assert "ligne100.regles:100:1" in done.stderr and "💯" not in done.stderr, done.stderr

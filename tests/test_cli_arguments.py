@@ -229,3 +229,81 @@ def test_a_report_that_cannot_be_written_leaves_no_receipt(db: Path, tmp_path: P
     finally:
         locked.chmod(0o700)
     assert _receipts(db) == 0
+
+
+def test_help_screens_show_french_kinds_not_python_types() -> None:
+    import typer
+
+    from checker.cli.app import app
+    from checker.cli.french_cli import set_french_help_option
+
+    command = typer.main.get_command(app)
+    set_french_help_option(command)
+    pending = [("mixite", command)]
+    screens = 0
+    while pending:
+        path, current = pending.pop()
+        pending.extend(
+            (f"{path} {name}", sub) for name, sub in getattr(current, "commands", {}).items()
+        )
+        done = mixite(*path.split()[1:], "--help")
+        assert done.returncode == 0, (path, done.stderr)
+        for python_type in (
+            "<list[",
+            "<bool>",
+            "<str>",
+            "<int>",
+            "<float>",
+            "<Path>",
+            "<path>",
+            "<text>",
+        ):
+            assert python_type not in done.stdout, (path, done.stdout)
+        screens += 1
+    assert screens > 20
+
+
+def test_dates_in_french_or_iso_and_epci_by_siren_in_quartile(db: Path) -> None:
+    url = f"sqlite:///{db}"
+    french = mixite("check", "--to-date", "30/09/2025", "--format", "json", "--db", url)
+    iso = mixite("check", "--to-date", "2025-09-30", "--format", "json", "--db", url)
+    assert french.returncode == 0 and iso.returncode == 0, french.stderr
+    assert '"as_of": "2025-09-30"' in french.stdout and '"as_of": "2025-09-30"' in iso.stdout
+    _refused(mixite("check", "--to-date", "31/02/2025", "--db", url),
+             "--to-date : date illisible « 31/02/2025 ».", "JJ/MM/AAAA ou AAAA-MM-JJ")  # fmt: skip
+    # The SIREN the arrêtés give CA Amiens Métropole (rules/national/donnees/seuils_quartiles.csv).
+    by_siren = mixite("quartile", "--epci", "248000531", "--annee", "2024", "--revenus-mensuels",
+                      "1000", "--json")  # fmt: skip
+    assert by_siren.returncode == 0, by_siren.stderr
+    assert '"epci": "CA Amiens Métropole"' in by_siren.stdout
+
+
+def test_rule_ids_are_whole_at_80_columns(db: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "check", "--year", "2025", "--db", f"sqlite:///{db}"],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    from checker.rulebook_loader import require_rules
+
+    for rule_id in require_rules()[0].rules:
+        assert rule_id in done.stdout, rule_id
+
+
+def test_bilan_and_caleol_reports_are_guarded_too(db: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{db}"
+    folder = tmp_path / "bilan"
+    folder.mkdir()
+    sheet = folder / "bilan-reservataires-2025.xlsx"
+    sheet.write_text("pas un classeur\n", encoding="utf-8")
+    _refused(mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--db", url),
+             f"--out {sheet} : ce fichier existe et n'est pas un rapport XLSX")  # fmt: skip
+    assert sheet.read_text(encoding="utf-8") == "pas un classeur\n"
+    done = mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--force",
+                  "--db", url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sheet.read_bytes()[:2] == b"PK"
+    docket = ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"
+    _refused(mixite("caleol", "check", str(docket), "--format", "html", "--out", str(db),
+                    "--force", "--db", url), "ce fichier est la base de données")  # fmt: skip

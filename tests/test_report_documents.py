@@ -502,6 +502,9 @@ def test_the_workbook_is_typed_and_has_named_sheets(reports: Path) -> None:
     header = [c.value for c in failing[1]]
     date = failing.cell(row=2, column=header.index("Date du bail") + 1)
     assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
+    synthesis = workbook["Synthèse"]
+    version = synthesis.cell(row=2, column=[c.value for c in synthesis[1]].index("Version") + 1)
+    assert isinstance(version.value, dt.datetime) and version.number_format == "DD/MM/YYYY"
     rule = workbook["R441-1.PLAFONDS-RESSOURCES"]
     header = [c.value for c in rule[1]]
     assert rule.cell(row=2, column=header.index("Taux") + 1).number_format == "0.0%"
@@ -519,6 +522,27 @@ def test_the_word_document_has_the_synthesis_and_boxes_for_observations(reports:
     assert len(synthesis.rows) == 1 + 10  # one line per obligation of the demo
     boxes = [t for t in document.tables if t.rows[0].cells[0].text == "Observations de la CIL"]
     assert len(boxes) == 10 + 1
+
+
+def test_the_word_tables_fit_the_page_and_give_the_words_room(reports: Path) -> None:
+    """Equal columns cut the rule ids inside words (checked in LibreOffice): the synthesis and
+    the CIA's objectives have set widths, within the A4 text width, the obligation widest."""
+    from docx.shared import Mm
+
+    document = Document(str(reports / "rapport.docx"))
+    synthesis = document.tables[0]
+    objectives = next(t for t in document.tables if t.rows[0].cells[0].text == "Objectif")
+    for table in (synthesis, objectives):
+        widths = [column.width for column in table.columns]
+        assert None not in widths and sum(widths) <= Mm(174.5)  # twips round up
+        assert widths[0] == max(widths)
+        for row in table.rows:
+            assert [cell.width for cell in row.cells] == widths
+    first = synthesis.rows[1].cells
+    rule, _, title = first[0].text.partition("\n")
+    assert rule.startswith(("L", "R")) and " " not in rule and title
+    owed = first[5].text.split("\n")
+    assert all(" : " in line for line in owed)
 
 
 # ------------------------------------------------------------------ several years

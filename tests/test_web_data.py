@@ -215,6 +215,9 @@ def test_a_published_full_report_keeps_to_the_receipt_once_the_data_changed(
     recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
                            follow_redirects=False)  # fmt: skip
     run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    # The run's head is kept beside the key, as after mixite check (#12).
+    heads = (tmp_path / "cle-de-test.tetes").read_text(encoding="utf-8").splitlines()
+    assert heads[-1].startswith(f"{run_id}\t") and heads[-1].endswith("\tsqlite:publie.db")
     client.post(f"/executions/{run_id}/publier", data={"csrf_token": token})
     before = client.get(f"/publications/{run_id}.html").text
     assert f"(exécution n° {run_id})" in before and "données modifiées" not in before
@@ -261,13 +264,31 @@ def test_an_epci_imports_a_bundle_without_territory_file_for_its_territory_only(
     (outside / "logements.csv").write_text(
         "rpls_id;bailleur_siren;commune_insee;qpv_code;financement\n"
         "L000000077;910000017;80950;;PLUS\nL900000001;910000017;80901;;PLUS\n", encoding="utf-8")  # fmt: skip
+    with engine.begin() as connection:  # and a residence there
+        connection.execute(insert(models.Residence).values(
+            bailleur_siren=A, residence_id="LOIN", nom="Résidence lointaine",
+            commune_insee="80950", qpv_code="", date_mise_en_service=dt.date(1990, 1, 1),
+            batch_id=connection.scalar(select(func.max(models.ImportBatch.id)))))  # fmt: skip
+    peuplement = DATA / "peuplement"
+    residences = (peuplement / "residences.csv").read_text(encoding="utf-8").splitlines()
+    (outside / "residences.csv").write_text("\n".join([
+        residences[0], residences[1].replace(";80901;QN08001M;", ";80950;;")]) + "\n",
+        encoding="utf-8")  # fmt: skip
+    occupation = (peuplement / "occupation.csv").read_text(encoding="utf-8").splitlines()
+    (outside / "occupation.csv").write_text("\n".join([
+        occupation[0], occupation[1].replace(";TIL;", ";LOIN;")]) + "\n", encoding="utf-8")  # fmt: skip
+    rehousing = (peuplement / "relogements.csv").read_text(encoding="utf-8").splitlines()
+    (outside / "relogements.csv").write_text("\n".join([
+        rehousing[0], rehousing[1].replace(";L000000001;", ";L900000001;")]) + "\n",
+        encoding="utf-8")  # fmt: skip
     before = _count(db_url)
     refused = client.post("/api/imports", headers=headers,
                           files={"bundle": ("lot.zip", _zip(outside), "application/zip")})  # fmt: skip
     assert refused.status_code == 422, refused.text
     located = {(p["file"], p["line"], p["column"]) for p in refused.json()["problems"]}
     assert located == {("attributions.csv", 3, 3), ("logements.csv", 2, 3),
-                       ("logements.csv", 3, 1)}  # fmt: skip
+                       ("logements.csv", 3, 1), ("residences.csv", 2, 4),
+                       ("occupation.csv", 2, 3), ("relogements.csv", 2, 4)}  # fmt: skip
     assert all("autre territoire" in p["message"] for p in refused.json()["problems"])
     assert _count(db_url) == before
     # Its own rows, without territoire.yaml, conventions included: the territory is its own,

@@ -7,6 +7,8 @@ account per role; the application is driven in-process.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -243,9 +245,15 @@ def test_the_failing_records_csv_is_restricted(site: dict[str, Any]) -> None:
     own = site["clients"]["bailleur-a"].get("/rapports/2024-en-defaut.csv").text
     assert "Office public de test" in own and "ESH de test" not in own and B not in own
     assert len(own.splitlines()) < len(everything.text.splitlines())
-    for login in ("lecteur",):
-        refused = site["clients"][login].get("/rapports/2024-en-defaut.csv")
-        assert refused.status_code == 403 and "Accès refusé" in refused.text
+    refused = site["clients"]["lecteur"].get("/rapports/2024-en-defaut.csv")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text
+    other = site["clients"]["bailleur-b"].get("/rapports/2024-en-defaut.csv").text
+    assert "Office public de test" not in other and A not in other
+    for login in ("epci", "etat"):
+        assert site["clients"][login].get("/rapports/2024-en-defaut.csv").text == everything.text
+    flow = site["clients"]["al"].get("/rapports/2024-en-defaut.csv")
+    assert flow.status_code == 200
+    assert "Ville d'Aval" not in flow.text and "Préfet" not in flow.text
     page = site["clients"]["admin"].get("/resultats?annee=2024").text
     assert 'href="/rapports/2024-en-defaut.csv"' in page
 
@@ -360,3 +368,8 @@ def test_the_lecteur_reads_the_published_reports_only(site: dict[str, Any]) -> N
         answer = lecteur.get(f"/publications/{run_id}.{fmt}")
         assert answer.status_code == 200 and answer.content[:2] == magic, fmt
     assert lecteur.get(f"/publications/{run_id}.exe").status_code == 400
+    if shutil.which("chromium") or os.environ.get("MIXITE_CHROMIUM"):  # the PDF's printer
+        for client, path in ((lecteur, f"/publications/{run_id}.pdf"),
+                             (bailleur, "/rapports/2024.pdf")):  # fmt: skip
+            answer = client.get(path)
+            assert answer.status_code == 200 and answer.content[:5] == b"%PDF-", path

@@ -82,7 +82,7 @@ def test_only_admin_and_epci_reach_the_accounts_page(site: dict[str, Any]) -> No
         expected = 200 if login in ("admin", "epci", "epci-autre") else 403
         assert answer.status_code == expected, login
         assert ('href="/utilisateurs"' in client.get("/").text) == (expected == 200), login
-    for login in ("bailleur-a", "etat", "lecteur"):
+    for login in ("bailleur-a", "etat", "lecteur", "al"):
         client = site["clients"][login]
         for path, data in (("/utilisateurs", new_account("x-" + login, "lecteur")),
                            ("/utilisateurs/al/desactiver", {}), ("/utilisateurs/al/jeton", {})):  # fmt: skip

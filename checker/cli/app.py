@@ -13,6 +13,7 @@ from checker.cli import (
     check_commands,
     db_commands,
     demo_command,
+    diagnostic_command,
     import_command,
     new_command,
     quartile_command,
@@ -20,7 +21,7 @@ from checker.cli import (
     serve_command,
     users_commands,
 )
-from checker.cli.console import err
+from checker.cli.console import err, styled
 from checker.cli.french_cli import (
     french_usage_error,
     set_french_help_option,
@@ -66,6 +67,7 @@ check_commands.register(app)
 check_commands.register_explain(app)
 check_commands.register_bilan(app)
 demo_command.register(app)
+diagnostic_command.register(app)
 quartile_command.register(app)
 app.add_typer(caleol_command.app, name="caleol")
 app.add_typer(users_commands.app, name="users")
@@ -126,8 +128,7 @@ def main() -> None:
             "w", prefix="mixite-erreur-", suffix=".log", delete=False, encoding="utf-8"
         ) as log:
             traceback.print_exc(file=log)
-        err.print(
-            "[bold red]Erreur interne inattendue[/] : mixite n'a pas pu terminer. "
-            f"Le détail technique est dans {log.name} ; merci de le transmettre à l'équipe mixite."
-        )
+        err.print(styled(
+            "[bold red]Erreur interne inattendue[/] : mixite n'a pas pu terminer. Le détail "
+            "technique est dans {log} ; merci de le transmettre à l'équipe mixite.", log=log.name))  # fmt: skip
         sys.exit(70)

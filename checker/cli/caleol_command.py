@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checker.cli.console import err, out
+from checker.cli.console import err, out, styled
 from checker.cli.options import DbOption, RulesOption
+from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
 
 # The docket checker, the database and the rules are imported inside the command: every command
@@ -34,20 +34,22 @@ def print_dwellings(dwellings: list[Dwelling]) -> None:
 
     for dwelling in dwellings:
         place = "en QPV" if dwelling.in_qpv else "hors QPV"
-        out.print(f"\n[bold]Logement {dwelling.rpls_id}[/] ({dwelling.financement_label}, {place}) — commission du "
-                  f"{frenchfmt.date(dwelling.commission)} — {dwelling.applications} candidature(s)")  # fmt: skip
+        out.print(styled("\n[bold]Logement {rpls}[/] ({financement}, {place}) — commission du {day} — "
+                         "{count} candidature(s)", rpls=dwelling.rpls_id, financement=dwelling.financement_label,
+                         place=place, day=frenchfmt.date(dwelling.commission),
+                         count=dwelling.applications))  # fmt: skip
         for rule, status, detail in dwelling.verdicts:
-            out.print(
-                f"  {rule} : [{_STYLE.get(status, 'white')}]{STATUS_LABELS.get(status, status)}[/] ({detail})"
-            )
+            out.print(styled(f"  {{rule}} : [{_STYLE.get(status, 'white')}]{{status}}[/] ({{detail}})",
+                             rule=rule, status=STATUS_LABELS.get(status, status), detail=detail))  # fmt: skip
         for applicant in dwelling.applicants:
             rank = f"rang {applicant.rank}" if applicant.rank else "sans rang"
             out.print(f"  Candidature {rank} (n° {applicant.reference}) :")
             for topic, verdict, detail in applicant.checks:
                 shown = STATUS_LABELS.get(verdict, verdict)
                 style = _STYLE.get(verdict)
-                text = f"[{style}]{shown}[/]" if style else shown
-                out.print(f"    {topic} : {text}" + (f" ({detail})" if detail else ""))
+                text = f"[{style}]{{shown}}[/]" if style else "{shown}"
+                out.print(styled("    {topic} : " + text + "{detail}", topic=topic, shown=shown,
+                                 detail=f" ({detail})" if detail else ""))  # fmt: skip
             for effect in applicant.effects:
                 if effect.target is None or effect.after is None:
                     continue  # no target, or this attribution is outside the rule's population
@@ -66,11 +68,12 @@ def print_dwellings(dwellings: list[Dwelling]) -> None:
 @app.command("check")
 def check_command(
     docket: Annotated[Path, typer.Argument(help="Le dossier de la commission (CSV ou XLSX).")],
-    date: Annotated[str | None, typer.Option("--date", help="Date de la situation (AAAA-MM-JJ ; par défaut : la commission).")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE", help="Date de la situation (JJ/MM/AAAA ou AAAA-MM-JJ ; par défaut : la commission).")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
     output_format: Annotated[str | None, typer.Option("--format", help="html ou xlsx (par défaut : l'écran).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:  # fmt: skip
     """Vérifie un dossier de CALEOL : trois candidatures, plafonds, quartile, priorités, effet sur les objectifs."""
     from checker import frenchfmt
@@ -88,10 +91,10 @@ def check_command(
         raise
     if not records:
         raise MixiteError(f"{docket} : aucune candidature.")
+    from checker.cli.dates import parse_day
+
     day = (
-        dt.date.fromisoformat(date)
-        if date
-        else max(record.date_commission for _, record in records)
+        parse_day(date, "--date") if date else max(record.date_commission for _, record in records)
     )
     rulebook, _ = require_rules(rules)
     engine = make_engine(resolve_url(db))
@@ -100,14 +103,18 @@ def check_command(
         dwellings = DocketChecker(connection, rulebook, day).check(records)
     engine.dispose()
     if output_format in ("html", "xlsx"):
+        from checker.cli import out_guard
         from checker.report import caleol_report
 
         destination = out_path or Path(f"dossier-caleol-{day.isoformat()}.{output_format}")
-        if output_format == "html":
-            destination.write_text(caleol_report.to_html(dwellings, day), encoding="utf-8")
-        else:
-            destination.write_bytes(caleol_report.to_xlsx(dwellings))
-        err.print(f"Rapport écrit : {destination}")
+        out_guard.guard([destination], output_format, resolve_url(db), force)
+        content: str | bytes = (
+            caleol_report.to_html(dwellings, day)
+            if output_format == "html"
+            else caleol_report.to_xlsx(dwellings)
+        )
+        out_guard.write_files({destination: content})
+        err.print(f"Rapport écrit : {destination}", markup=False)
     elif output_format is not None:
         raise MixiteError(f"Format inconnu : {output_format}.", "Formats : html, xlsx")
     out.print(
@@ -120,4 +127,6 @@ def check_command(
         or any(verdict == "non_conforme" for a in d.applicants for _, verdict, _ in a.checks)
     ]  # fmt: skip
     if flagged:
-        out.print(f"\n[bold red]{len(flagged)} logement(s) à revoir avant la commission.[/]")
+        out.print(
+            styled("\n[bold red]{n} logement(s) à revoir avant la commission.[/]", n=len(flagged))
+        )

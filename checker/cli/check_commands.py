@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checker.cli.console import err, out
+from checker.cli.console import err, out, styled
 from checker.cli.options import DbOption, RulesOption
 from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
@@ -29,21 +29,16 @@ FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 
 
 def _parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise MixiteError(
-            f"{option} : date illisible « {text} ».", "Forme attendue : AAAA-MM-JJ"
-        ) from None
+    from checker.cli.dates import parse_day
+
+    return None if text is None else parse_day(text, option)
 
 
 def _period(year: int | None, to_date: dt.date | None) -> Period:
     from checker.evaluate.run import Period
 
     if year is None and to_date is None:
-        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date AAAA-MM-JJ).")
+        raise MixiteError("Indiquez l'année à vérifier : --year AAAA (ou --to-date JJ/MM/AAAA).")
     if to_date is not None and year is not None and to_date.year != year:
         raise MixiteError(f"--to-date {to_date.isoformat()} n'est pas dans l'année {year}.")
     return Period.year(year or to_date.year, to_date)  # type: ignore[union-attr]
@@ -93,10 +88,7 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
     from checker import runs
 
     path = runs.heads_path(url)
-    try:
-        for receipt in receipts:
-            runs.append_head(path, receipt, runs.database_label(url))
-    except OSError:
+    if not all(runs.keep_head(url, receipt) for receipt in receipts):
         err.print(
             f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
             "notez-la vous-même (ci-dessous).",
@@ -107,19 +99,23 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
 def _print_head(console: Console, receipt: Receipt) -> None:
     from rich.text import Text
 
-    console.print(Text(
-        f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des exécutions, à "
-        f"conserver hors de la base : {receipt.hash}\n"
-        f"(plus tard : mixite audit verify --tete {receipt.hash})", style="dim"))  # fmt: skip
+    from checker.report.explain_screen import wrapped
+
+    # The digest alone on its line: 64 characters, it fits a terminal of 80 columns and is
+    # copied whole.
+    sentence = wrapped(f"Exécution n° {receipt.run_id} enregistrée. Tête de la chaîne des "
+                       "exécutions, à conserver hors de la base (pour mixite audit verify "
+                       "--tete) :", console.width)  # fmt: skip
+    console.print(Text(f"{sentence.plain}\n{receipt.hash}", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_command(
         year: Annotated[list[str] | None, typer.Option("--year", help="Année vérifiée (baux signés cette année-là) ; se répète, ou un intervalle (2023-2025), pour plusieurs années côte à côte.", metavar="AAAA", callback=_check_years)] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ), depuis le 1er janvier.")] = None,
-        epci: Annotated[str | None, typer.Option("--epci", help="SIREN de l'EPCI (par défaut : tous).")] = None,
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur : ses résultats et ceux de l'EPCI.")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ), depuis le 1er janvier.")] = None,
+        epci: Annotated[str | None, typer.Option("--epci", metavar="NOM|SIREN", help="L'EPCI, par son nom ou son SIREN (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN : ses résultats et ceux de l'EPCI.")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
         output_format: Annotated[str | None, typer.Option("--format", help="json, md, csv, html, pdf, xlsx ou docx (par défaut : synthèse à l'écran).")] = None,
@@ -132,7 +128,9 @@ def register(app: typer.Typer) -> None:
         from checker.cli import out_guard
         from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
         from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.commitments import database_diagnostics
         from checker.evaluate.run import Options, Period
+        from checker.paths import rules_dir
         from checker.report import terminal
         from checker.report.names import Names
         from checker.report.outputs import (
@@ -143,6 +141,7 @@ def register(app: typer.Typer) -> None:
             report_files,
         )
         from checker.rulebook_loader import require_rules
+        from checker.territory_cia import CiaVersion, latest_versions, load_with_cia
 
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
@@ -171,9 +170,15 @@ def register(app: typer.Typer) -> None:
             out_guard.guard([destination], output_format, url, force)
             if output_format in ("csv", "html", "pdf"):  # the failing records' CSV beside it
                 out_guard.guard([failing_path(destination)], "csv", url, force)
-        rulebook, _ = require_rules(rules)
         engine = make_engine(url)
         require_schema(engine)
+        cia: list[CiaVersion] = []
+        if rules:
+            rulebook, _ = require_rules(rules)
+        else:  # the national rules and the CIA stored with each territory
+            with engine.connect() as connection:
+                cia = latest_versions(connection)
+            rulebook = load_with_cia([rules_dir()], cia)
         title = f"Contrôle des attributions {last.end.year}"
         if as_of:
             title += f" au {frenchfmt.date(as_of)}"
@@ -188,9 +193,12 @@ def register(app: typer.Typer) -> None:
                 resolve_epci(connection, epci), resolve_bailleur(connection, bailleur)
             )
             require_years(connection, [period.end.year for period in periods])
+            for warning in database_diagnostics(connection, rulebook, last):
+                if not warning.is_error:  # the errors refuse the check, in run_check
+                    err.print(warning.render(rulebook.sources), markup=False, highlight=False)
             for period in periods:
                 day = as_of if period is last else None
-                outcome = run_check(connection, rulebook, period, options, day)
+                outcome = run_check(connection, rulebook, period, options, day, cia)
                 checked.append(Checked(period, outcome.results, outcome.receipt))
             names = Names.load(connection)
             if output_format is not None:
@@ -209,6 +217,11 @@ def register(app: typer.Typer) -> None:
             for printed in terminal.summary(current.results, title, rulebook, names, earlier,
                                             current.year, width=out.width):  # fmt: skip
                 out.print(printed, soft_wrap=True)
+            for version in cia:
+                out.print(styled("[dim]CIA appliquée : {name}, version {number} (territoire "
+                                 "{epci}), empreinte {digest}….[/]", name=version.name,
+                                 number=version.number, epci=version.epci,
+                                 digest=version.sha256[:16]))  # fmt: skip
             _print_head(out, current.receipt)
             return
         if out_path is None and output_format not in COMPLETE:
@@ -385,8 +398,8 @@ def register_explain(app: typer.Typer) -> None:
     def explain_command(
         rule_id: Annotated[str, typer.Argument(help="Identifiant de la règle, ex. L441-1.Q1-HORS-QPV")],
         year: Annotated[int | None, typer.Option("--year", help="Année vérifiée.")] = None,
-        to_date: Annotated[str | None, typer.Option("--to-date", help="Situation à cette date (AAAA-MM-JJ).")] = None,
-        scope: Annotated[list[str] | None, typer.Option("--scope", help="Périmètre, ex. --scope bailleur=912000379")] = None,
+        to_date: Annotated[str | None, typer.Option("--to-date", metavar="DATE", help="Situation à cette date (JJ/MM/AAAA ou AAAA-MM-JJ).")] = None,
+        scope: Annotated[list[str] | None, typer.Option("--scope", metavar="CLE=VALEUR", help="Périmètre, ex. --scope bailleur=912000379 (EPCI et bailleur : nom ou SIREN) ; se répète.")] = None,
         failing: Annotated[bool, typer.Option("--en-defaut", help="Seulement les enregistrements en défaut (pour un plafond : ceux comptés dans la part plafonnée).")] = False,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
@@ -469,8 +482,9 @@ def register_bilan(app: typer.Typer) -> None:
     @app.command("bilan-reservataires")
     def bilan_command(
         year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
-        bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur (par défaut : tous).")] = None,
+        bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN (par défaut : tous).")] = None,
         out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
@@ -493,10 +507,16 @@ def register_bilan(app: typer.Typer) -> None:
                 f"Aucune attribution avec un bail signé en {year}"
                 + (f" pour le bailleur {bailleur}." if bailleur else ".")
             )
-        out_dir.mkdir(parents=True, exist_ok=True)
+        from checker.cli import out_guard
+
+        if out_dir.exists() and not out_dir.is_dir():
+            raise MixiteError(f"--out {out_dir} : ce n'est pas un dossier.",
+                              "Indiquez le dossier où écrire le bilan.")  # fmt: skip
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
-        stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
+        out_guard.guard([stem.with_suffix(".csv")], "csv", resolve_url(db), force)
+        out_guard.guard([stem.with_suffix(".xlsx")], "xlsx", resolve_url(db), force)
+        out_guard.write_files({stem.with_suffix(".csv"): bilan.to_csv(rows, names),
+                               stem.with_suffix(".xlsx"): bilan.to_xlsx(rows, year, names)})  # fmt: skip
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
         out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
+    from rich.text import Text
 
 
 class _LazyConsole:
@@ -24,11 +25,23 @@ class _LazyConsole:
     def console(self) -> Console:
         from rich.console import Console
 
-        # User text (file names, rule ids, values) is never read as emoji codes (`:100:`).
-        return Console(highlight=False, soft_wrap=True, emoji=False, **self._settings)
+        # User text (file names, rule ids, values) is never read as emoji codes (`:100:`) nor
+        # as markup (`[bold]`): styles go through `styled`, which escapes the values it inserts.
+        return Console(highlight=False, soft_wrap=True, emoji=False, markup=False,
+                       **self._settings)  # fmt: skip
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
+
+
+def styled(template: str, **values: object) -> Text:
+    """Markup written by mixite (`template`, with `{name}` fields) around user values, which
+    are inserted as plain text: never read as markup or as emoji codes."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    safe = {name: escape(str(value)) for name, value in values.items()}
+    return Text.from_markup(template.format(**safe), emoji=False)
 
 
 out: Console = _LazyConsole()  # type: ignore[assignment]

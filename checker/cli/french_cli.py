@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args, get_origin
 
 HELP_OPTION_TEXT = "Affiche cette aide et s'arrête."
 
@@ -93,12 +93,52 @@ def set_french_texts() -> None:
         sys.meta_path.insert(0, _FrenchOnImport())
 
 
+# What a value is, by its annotation, where an option or argument names none itself: help
+# screens otherwise show Python types (`<list[Path]>`, `<bool>`, `<int>`).
+_FRENCH_METAVARS = {"Path": "CHEMIN", "str": "TEXTE", "int": "N", "float": "NOMBRE",
+                    "bool": "OUI|NON", "datetime": "DATE", "date": "DATE"}  # fmt: skip
+
+
+def _french_metavar(param: Any) -> str | None:
+    if getattr(param, "is_flag", False):
+        return ""  # a flag takes no value
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(descriptor, "is_choice", False):
+        return None  # a choice: Typer lists the values
+    annotation = descriptor.annotation
+    many = get_origin(annotation) is list
+    if many:
+        annotation = get_args(annotation)[0]
+    label = _FRENCH_METAVARS.get(getattr(annotation, "__name__", ""))
+    if label is None:
+        return None
+    return label + ("..." if many or param.nargs != 1 else "")
+
+
+def _set_french_metavars(command: Any) -> None:
+    for param in getattr(command, "params", []):
+        if param.metavar is not None:
+            continue
+        label = _french_metavar(param)
+        if label is None:
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            # An argument's help shows its name from `metavar` and its type from
+            # display_type_rich, which ignores `metavar`: the type is set on the instance.
+            param.display_type_rich = lambda ctx, label=label: label
+        else:
+            param.metavar = label
+
+
 def set_french_help_option(command: Any) -> None:
-    """The `--help` option of `command` and of its subcommands, described in French."""
+    """The `--help` option of `command` and of its subcommands, described in French, and
+    every value's kind in French rather than as a Python type."""
     context = command.context_class(command, info_name=command.name, **command.context_settings)
     option = command.get_help_option(context)
     if option is not None:
         option.help = HELP_OPTION_TEXT
+        option.metavar = ""
+    _set_french_metavars(command)
     for subcommand in getattr(command, "commands", {}).values():
         set_french_help_option(subcommand)
 

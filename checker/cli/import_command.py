@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from checker.cli.console import RichProgress, err, out
+from checker.cli.console import RichProgress, err, out, styled
 from checker.cli.options import DbOption
 
 # The importer (SQLAlchemy, openpyxl, pydantic) is imported inside the command: every command
@@ -66,18 +66,18 @@ def _print_result(result: ImportResult) -> None:
         imported_at = paris_time(result.already_imported_at)
         out.print(
             f"Ce lot a déjà été importé le {imported_at:%d/%m/%Y à %H:%M} "
-            "(même contenu) : rien n'a changé."
+            "(même contenu) : " + ("données inchangées." if result.cia else "rien n'a changé.")
         )
+        _print_cia(result)
         return
     if result.key is not None and result.key.warning:
         err.print(f"Attention : {result.key.warning}", markup=False, soft_wrap=True)
     if result.key is not None and result.key.created:
-        err.print(
-            f"[yellow]Clé de pseudonymisation créée : {result.key.origin}[/]. Gardez-en une copie "
+        err.print(styled(
+            "[yellow]Clé de pseudonymisation créée : {origin}[/]. Gardez-en une copie "
             "en lieu sûr et ne la transmettez jamais avec la base : elle seule permet de "
             "retrouver un ménage à partir de son pseudonyme, et sans elle les prochains imports "
-            "seront refusés."
-        )
+            "seront refusés.", origin=result.key.origin))  # fmt: skip
     files = Table(title=f"Import n° {result.batch_id}", title_justify="left")
     files.add_column("Fichier")
     files.add_column("Lignes lues", justify="right")
@@ -100,10 +100,28 @@ def _print_result(result: ImportResult) -> None:
         counts.add_row(label, str(count.added), str(count.replaced), str(count.unchanged))
     out.print(counts)
     for skipped in result.skipped:
-        out.print(f"[dim]Fichier ignoré (hors format d'import) : {skipped.name}[/]")
+        if skipped.name not in result.cia_files:
+            out.print(
+                styled("[dim]Fichier ignoré (hors format d'import) : {name}[/]", name=skipped.name)
+            )
+    _print_cia(result)
     replaced = sum(count.replaced for count in result.counts.values())
     if replaced:
         out.print(
             f"{replaced} enregistrement(s) remplacé(s) par leur version plus récente "
             "(même clé, contenu modifié)."
         )
+
+
+def _print_cia(result: ImportResult) -> None:
+    """The CIA territoire.yaml declares: a new version stored, or the stored one unchanged."""
+    files = ", ".join(result.cia_files)
+    if result.cia is not None:
+        out.print(
+            f"CIA du territoire ({files}) enregistrée : version {result.cia.number}, empreinte "
+            f"{result.cia.sha256[:16]}… ; « mixite check » l'applique sans --rules.",
+            markup=False, highlight=False,
+        )  # fmt: skip
+    elif result.cia_files:
+        out.print(f"CIA du territoire ({files}) : identique à la version enregistrée.",
+                  markup=False, highlight=False)  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from checker.cli.console import out
+from checker.cli.console import out, styled
 from checker.errors import MixiteError
 
 # The scaffold (YAML, the rule tests' territory) is imported inside the commands: a help screen
@@ -48,7 +48,7 @@ class _Answers:
                 try:
                     check(value)
                 except MixiteError as problem:
-                    out.print(f"[red]{problem.message}[/]")
+                    out.print(styled("[red]{m}[/]", m=problem.message))
                     value = None
         return value
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from checker.cli.console import out
+from checker.cli.console import out, styled
 from checker.cli.options import RulesOption
 from checker.errors import MixiteError
 
@@ -17,7 +17,7 @@ from checker.errors import MixiteError
 def register(app: typer.Typer) -> None:
     @app.command("quartile")
     def quartile_command(
-        epci: Annotated[str, typer.Option("--epci", help="SIREN de l'EPCI, ou son nom tel qu'un arrêté l'écrit.")],
+        epci: Annotated[str, typer.Option("--epci", metavar="NOM|SIREN", help="SIREN de l'EPCI, ou son nom tel qu'un arrêté l'écrit.")],
         annee: Annotated[int, typer.Option("--annee", help="Année (celle du seuil applicable).")],
         revenus_mensuels: Annotated[str, typer.Option("--revenus-mensuels", help="Revenus mensuels du ménage (€).")],
         titulaires: Annotated[int, typer.Option("--titulaires", help="Demandeur et cotitulaires.")] = 1,
@@ -45,12 +45,20 @@ def register(app: typer.Typer) -> None:
             out.print_json(json.dumps(answer.as_json(), ensure_ascii=False))
             return
         out.print(
-            f"[bold]Quartile {answer.quartile}[/] pour {answer.epci} (SIREN {answer.siren}) en {annee}"
+            styled(
+                "[bold]Quartile {q}[/] pour {epci} (SIREN {siren}) en {annee}",
+                q=answer.quartile,
+                epci=answer.epci,
+                siren=answer.siren,
+                annee=annee,
+            )
         )
         out.print(f"Unités de consommation : {frenchfmt.number(answer.uc)} ; revenu annuel par UC : "
                   f"{frenchfmt.euros(answer.annual_income_per_uc)}")  # fmt: skip
         for name, value in answer.thresholds.items():
             out.print(f"  {name} : {frenchfmt.euros(value.value)} — {value.sources[0].title}")  # type: ignore[arg-type]
         out.print(
-            "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
+            styled(
+                "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
+            )
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from checker.cli.console import err, out
+from checker.cli.console import err, out, styled
 from checker.cli.options import RulesOption
 from checker.errors import MixiteError
 
@@ -42,7 +42,7 @@ def lint_command(paths: PathsArgument = None) -> None:
     warnings = len(loaded.diagnostics) - errors
     summary = f"{errors} erreur(s), {warnings} avertissement(s)"
     if errors:
-        err.print(f"[bold red]{summary}[/]")
+        err.print(styled("[bold red]{summary}[/]", summary=summary))
         raise typer.Exit(1)
     rules = len(loaded.rulebook.rules) if loaded.rulebook else 0
     out.print(f"Règles valides ({rules} règle(s)) — {summary}.")
@@ -91,7 +91,7 @@ def _excerpt(sources: dict[str, str], span: ast.Span) -> str:
 @app.command("show")
 def show_command(
     rule_id: Annotated[str, typer.Argument(help="Identifiant, ex. L441-1.Q1-HORS-QPV")],
-    date: Annotated[str | None, typer.Option("--date", help="Date AAAA-MM-JJ : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE", help="Date (JJ/MM/AAAA ou AAAA-MM-JJ) : affiche la règle telle qu'en vigueur ce jour-là, en entier (versions écrites par différence résolues).")] = None,
     rules: RulesOption = None,
 ) -> None:  # fmt: skip
     """Affiche une règle : ses sources, ses versions et leurs dates, ses paramètres."""
@@ -110,17 +110,17 @@ def show_command(
     if date is not None:
         _show_in_force(rulebook, rule, parse_day(date))
         return
-    out.print(f"[bold]{rule.rule_id}[/] — {rule.meta.title or ''}")
+    out.print(styled("[bold]{id}[/] — {title}", id=rule.rule_id, title=rule.meta.title or ""))
     out.print(f"Fichier : {rulebook.rule_files[rule_id]}")
     for source in rule.meta.sources:
         out.print(f"Source : {_source_line(source)}", soft_wrap=True)
     for text in rule.meta.uncertain:
-        out.print(f"[yellow]Incertain :[/] {text}", soft_wrap=True)
+        out.print(styled("[yellow]Incertain :[/] {text}", text=text), soft_wrap=True)
     for text in rule.meta.notes:
         out.print(f"Note : {text}", soft_wrap=True)
     for version in rule.versions:
         out.print()
-        out.print(f"[bold]Version {_period(version.start, version.end)}[/]")
+        out.print(styled("[bold]Version {p}[/]", p=_period(version.start, version.end)))
         if version.amends:
             out.print(
                 "  Écrite par différence avec la version précédente : "
@@ -137,10 +137,9 @@ def show_command(
 
 
 def parse_day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise MixiteError(f"Date illisible : « {text} ».", "Forme attendue : AAAA-MM-JJ") from None
+    from checker.cli.dates import parse_day as parse
+
+    return parse(text, "--date")
 
 
 def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
@@ -155,9 +154,9 @@ def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
             f"{rule.rule_id} : aucune version en vigueur le {frenchfmt.date(day)}.",
             f"Versions : {periods}.",
         )
-    out.print(f"[bold]{rule.rule_id}[/] en vigueur le {frenchfmt.date(day)} : "
-              f"version {_period(version.start, version.end)}"
-              + (" (écrite par différence, résolue ici)" if version.amends else ""),
+    out.print(styled("[bold]{id}[/] en vigueur le {day} : version {period}{amends}",
+                     id=rule.rule_id, day=frenchfmt.date(day), period=_period(version.start, version.end),
+                     amends=" (écrite par différence, résolue ici)" if version.amends else ""),
               soft_wrap=True)  # fmt: skip
     out.print(f"Fichier : {rulebook.rule_files[rule.rule_id]}")
     out.print()
@@ -238,7 +237,12 @@ def register_param(root: typer.Typer) -> None:
     def param_command(
         name: Annotated[str, typer.Argument(help="Nom du paramètre, ex. seuil_q1")],
         date: Annotated[
-            str | None, typer.Option("--date", help="Date AAAA-MM-JJ (par défaut : aujourd'hui).")
+            str | None,
+            typer.Option(
+                "--date",
+                metavar="DATE",
+                help="Date, JJ/MM/AAAA ou AAAA-MM-JJ (par défaut : aujourd'hui).",
+            ),
         ] = None,
         key: Annotated[
             list[str] | None,
@@ -262,12 +266,7 @@ def register_param(root: typer.Typer) -> None:
                 f"Vouliez-vous dire {close[0]} ?" if close else
                 "Paramètres : " + ", ".join(sorted(rulebook.parameters)),
             )  # fmt: skip
-        try:
-            day = dt.date.fromisoformat(date) if date else dt.date.today()
-        except ValueError:
-            raise MixiteError(
-                f"Date illisible : « {date} ».", "Forme attendue : AAAA-MM-JJ"
-            ) from None
+        day = parse_day(date) if date else dt.date.today()
         keys = _parse_keys(parameter, key or [])
         if [k for k, _ in parameter.keys] == ["epci"] and parameter.labels():
             from checker.epci_keys import resolve
@@ -305,6 +304,7 @@ def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date
         "sources": [_source_json(source) for source in found.sources],
         "origine": found.origin,
         "libelle": found.label,
+        "fourni_localement": found.local,
         "derive_de": list(found.derived_from) if found.derived_from else None,
     }
 
@@ -315,17 +315,22 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
 
     label = parameter.decl.meta.title or parameter.name
     where = ", ".join(f"{k} = {v}" for k, v in keys.items())
-    out.print(f"[bold]{parameter.name}[/] — {label}", soft_wrap=True)
-    out.print(f"Le {frenchfmt.date(day)}" + (f" ({where})" if where else "") + " : "
-              f"[bold]{frenchfmt.value(found.value, parameter.type)}[/]")  # fmt: skip
+    out.print(styled("[bold]{name}[/] — {label}", name=parameter.name, label=label), soft_wrap=True)
+    out.print(styled("Le {day}{where} : [bold]{value}[/]", day=frenchfmt.date(day),
+                     where=f" ({where})" if where else "",
+                     value=frenchfmt.value(found.value, parameter.type)))  # fmt: skip
     out.print(f"En vigueur {_period(found.start, found.end)}")
+    if found.local:
+        out.print(
+            "[bold]Valeur fournie localement[/] (fichier de paramètres locaux, pas les règles nationales)"
+        )
     if found.label:
         out.print(f"Nom dans ce texte : {found.label}", soft_wrap=True)
     for source in found.sources:
         out.print(f"Source : {_source_line(source)}", soft_wrap=True)
     out.print(f"Écrit dans : {found.origin}")
     for text in parameter.decl.meta.uncertain:
-        out.print(f"[yellow]Incertain :[/] {text}", soft_wrap=True)
+        out.print(styled("[yellow]Incertain :[/] {text}", text=text), soft_wrap=True)
 
 
 @app.command("test")
@@ -360,8 +365,7 @@ def test_command(
     failed = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
         mark = "[green]réussi[/]" if outcome.ok else "[bold red]ÉCHEC[/] "
-        out.print(f"{mark} {outcome.rule} — ", end="")
-        out.print(outcome.name, markup=False)
+        out.print(styled(mark + " {rule} — {name}", rule=outcome.rule, name=outcome.name))
         for failure in outcome.failures:
             out.print(f"         {failure}", markup=False)
     if not outcomes:

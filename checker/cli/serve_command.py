@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from checker.cli.console import err
+from checker.cli.console import err, styled
 from checker.cli.options import DbOption, RulesOption
 
 
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             os.environ[ENV_RULES] = os.pathsep.join(str(path) for path in rules)
         build()  # refuse to start (in French) on a database or rules that do not load
         if workers > 1 and url.startswith("sqlite"):
-            err.print("[yellow]SQLite : un seul processus de service (--workers 1).[/]")
+            err.print(styled("[yellow]SQLite : un seul processus de service (--workers 1).[/]"))
             workers = 1
         err.print(f"mixite sert http://{host}:{port}/ — arrêt : Ctrl+C")
         uvicorn.run("checker.web.asgi:app", host=host, port=port, workers=workers,

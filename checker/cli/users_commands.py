@@ -139,7 +139,7 @@ def token(
 def register_audit(audit_app: typer.Typer) -> None:
     @audit_app.command("acces")
     def access_log(
-        since: Annotated[str | None, typer.Option("--depuis", help="Depuis cette date (AAAA-MM-JJ).")] = None,
+        since: Annotated[str | None, typer.Option("--depuis", metavar="DATE", help="Depuis cette date (JJ/MM/AAAA ou AAAA-MM-JJ).")] = None,
         login: Annotated[str | None, typer.Option("--utilisateur", help="Seulement ce compte.")] = None,
         output_format: Annotated[str | None, typer.Option("--format", help="csv (par défaut : tableau à l'écran).")] = None,
         db: DbOption = None,
@@ -154,11 +154,9 @@ def register_audit(audit_app: typer.Typer) -> None:
 
         start = None
         if since is not None:
-            try:
-                start = dt.datetime.combine(dt.date.fromisoformat(since), dt.time(), dt.UTC)
-            except ValueError:
-                raise MixiteError(f"--depuis : date illisible « {since} ».",
-                                  "Forme attendue : AAAA-MM-JJ") from None  # fmt: skip
+            from checker.cli.dates import parse_day
+
+            start = dt.datetime.combine(parse_day(since, "--depuis"), dt.time(), dt.UTC)
         if output_format not in (None, "csv"):
             raise MixiteError(f"Format inconnu : {output_format}.", "Formats : csv")
         engine = make_engine(resolve_url(db))

@@ -12,6 +12,20 @@ NON_CONFORME = "non_conforme"
 NON_APPLICABLE = "non_applicable"
 DONNEES_INSUFFISANTES = "donnees_insuffisantes"
 STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE, DONNEES_INSUFFISANTES)
+# A rule whose target the CIA must set, and the CIA sets none: the convention failed, not the
+# attributions. Same status (non conforme), its own wording everywhere it is shown.
+MISSING_OBJECTIVE = (
+    "convention incomplète : la convention intercommunale d'attribution ne fixe pas l'objectif "
+    "que la loi lui impose ; ce ne sont pas les attributions qui sont en défaut"
+)
+
+
+def objective_missing(
+    status: str, target: object, target_source: object, denominator: object
+) -> bool:
+    """True for the result of a rule whose target the CIA must set and does not."""
+    return status == NON_CONFORME and target is None and target_source is None and bool(denominator)
+
 
 RATE_PLACES = 6  # rates are reported rounded to 6 decimals, identically on every database
 

@@ -12,7 +12,12 @@ from sqlalchemy import Connection, extract, func, select
 
 from checker.db import models
 from checker.evaluate.explain import EN_DEFAUT, INDECIDABLE, Explainer, Explanation
-from checker.evaluate.results import DONNEES_INSUFFISANTES, NON_CONFORME, Result
+from checker.evaluate.results import (
+    DONNEES_INSUFFISANTES,
+    NON_CONFORME,
+    Result,
+    objective_missing,
+)
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.report import present
 from checker.report.names import Names
@@ -190,6 +195,10 @@ def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
             continue
         if result.denominator is None:
             continue
+        if objective_missing(
+            result.status, result.target, result.target_source, result.denominator
+        ):
+            continue  # the convention lacks its objective: no attribution is at fault
         key = (result.rule, result.scope.get("epci", ""))
         if key not in widest:
             widest[key] = explainer.explain(result.rule, {"epci": key[1]} if key[1] else {})
@@ -244,7 +253,8 @@ def _commitments(rulebook: Rulebook, results: list[Result], names: Names,
             period=f"du {start} au {end}",
             signatories=list(commitment.signatories),
             sources=[source.title for source in commitment.meta.sources],
-            qualitative=list(commitment.meta.notes),
+            qualitative=[present.qualitative_text(q) for q in commitment.qualitatives]
+            + list(commitment.meta.notes),
         )
         for objective in commitment.objectives:
             scope = {item.name: item.value for item in objective.scope}

@@ -34,7 +34,17 @@ def _page_number(paragraph: object) -> None:
         run._r.append(element)
 
 
-def _table(document: object, headers: list[str], rows: list[list[str]]) -> Table:
+# The text width of an A4 page with 18 mm margins.
+TEXT_WIDTH_MM = 174
+# Column widths (mm) of the synthesis and of the CIA's objectives: the words get the room, the
+# figures what they need; equal columns cut « L441-1.PRIORITAIRES-25 » in the middle.
+SYNTHESIS_WIDTHS = (48, 20, 25, 19, 26, 36)
+COMMITMENT_WIDTHS = (50, 46, 26, 22, 30)
+TABLE_FONT = Pt(9)
+
+
+def _table(document: object, headers: list[str], rows: list[list[str]],
+           widths: tuple[int, ...] | None = None) -> Table:  # fmt: skip
     table: Table = document.add_table(rows=1, cols=len(headers))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -42,10 +52,20 @@ def _table(document: object, headers: list[str], rows: list[list[str]]) -> Table
         cell.text = header
         for run in cell.paragraphs[0].runs:
             run.bold = True
+            run.font.size = TABLE_FONT
     for row in rows:
         cells = table.add_row().cells  # type: ignore[no-untyped-call]
         for cell, text in zip(cells, row, strict=True):
             cell.text = text
+            for run in cell.paragraphs[0].runs:
+                run.font.size = TABLE_FONT
+    if widths is not None:
+        # Word reads the cells' widths, LibreOffice the grid's: both are set.
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Mm(width)
+            for cell in column.cells:
+                cell.width = Mm(width)
     return table
 
 
@@ -91,11 +111,12 @@ def render(data: ReportData) -> bytes:
 
     document.add_heading(f"Synthèse {data.period.end.year}", level=1)
     rows = [
-        [f"{line.rule} — {line.title}", line.status_label, line.achieved, line.target,
-         line.shortfall, " ; ".join(f"{o.label} : {o.shortfall}" for o in line.owed_by) or "—"]
+        [f"{line.rule}\n{line.title}", line.status_label, line.achieved, line.target,
+         line.shortfall, "\n".join(f"{o.label} : {o.shortfall}" for o in line.owed_by) or "—"]
         for line in data.lines
     ]  # fmt: skip
-    _table(document, ["Obligation", "Statut", "Réalisé", "Cible", "Manque", "Qui doit"], rows)
+    _table(document, ["Obligation", "Statut", "Réalisé", "Cible", "Manque", "Qui doit"], rows,
+           SYNTHESIS_WIDTHS)  # fmt: skip
     document.add_paragraph(
         "Cible : ≥ plancher, ≤ plafond, « chaque cas » pour une obligation par attribution ou par "
         "dossier ; entre parenthèses, sa source (loi ou CIA). Le détail de chaque chiffre, les "
@@ -128,9 +149,8 @@ def render(data: ReportData) -> bytes:
             for o in commitment.quantified
         ]  # fmt: skip
         if quantified:
-            _table(
-                document, ["Objectif", "Périmètre", "Cible (CIA)", "Réalisé", "Statut"], quantified
-            )
+            _table(document, ["Objectif", "Périmètre", "Cible (CIA)", "Réalisé", "Statut"],
+                   quantified, COMMITMENT_WIDTHS)  # fmt: skip
         if commitment.qualitative:
             document.add_paragraph("Engagements qualitatifs (non vérifiés par mixite) :")
             for text in commitment.qualitative:

@@ -14,7 +14,7 @@ from jinja2 import Environment, select_autoescape
 
 from checker import __version__, frenchfmt
 from checker.evaluate.explain import EN_DEFAUT, Column, show
-from checker.evaluate.results import Result
+from checker.evaluate.results import Result, objective_missing
 from checker.report import charts, present
 from checker.report.collect import Listing, ReportData
 from checker.report.labels import STATUS_LABELS
@@ -60,7 +60,10 @@ def _scope_row(data: ReportData, index: int, result: Result) -> dict[str, Any]:
         "achieved": present.achieved_text(result),
         "target": present.target_text(result, bound),
         "shortfall": present.shortfall_text(result, bound, unit),
-        "note": result.message if result.status in ("non_applicable", "donnees_insuffisantes") else "",
+        "note": result.message
+        if result.status in ("non_applicable", "donnees_insuffisantes")
+        or objective_missing(result.status, result.target, result.target_source, result.denominator)
+        else "",
         "listed": index in data.listings,
     }  # fmt: skip
 

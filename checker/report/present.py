@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from checker import frenchfmt
-from checker.evaluate.results import Result
+from checker.evaluate.results import Result, objective_missing
 from dsl import ast
 from dsl.rulebook import Rulebook
 
@@ -107,6 +107,8 @@ def shortfall_text(result: Result, bound: str | None, unit: tuple[str, str]) -> 
 def gap_phrase(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
     """The shortfall as a phrase: « manque 86 attributions », « 12 attributions de trop »,
     « 19 dossiers de CALEOL en défaut », « cible atteinte », « plafond respecté »."""
+    if objective_missing(result.status, result.target, result.target_source, result.denominator):
+        return "convention sans l'objectif requis"
     if result.shortfall is None:
         return "manque —"
     if result.shortfall == 0:
@@ -124,6 +126,31 @@ def shortfall_meaning(result: Result, bound: str | None) -> str:
     if bound == "max":
         return "au-delà du plafond"
     return "manquantes pour atteindre la cible"
+
+
+def qualitative_text(item: ast.Qualitative) -> str:
+    """A qualitative commitment in one sentence: what, who owes it, by when, declared done."""
+    parts = [item.text]
+    if item.owed_by:
+        parts.append(f"dû par : {item.owed_by}")
+    if item.due:
+        parts.append(f"échéance : {item.due:%d/%m/%Y}")
+    if item.done:
+        reference = "; ".join(source.title for source in item.sources)
+        parts.append(
+            f"déclaré fait le {item.done:%d/%m/%Y}" + (f" ({reference})" if reference else "")
+        )
+    else:
+        parts.append("non déclaré fait")
+    return " — ".join(parts)
+
+
+def cia_versions(receipt: dict[str, Any]) -> list[str]:
+    """The stored CIA versions a run applied (`mixite check` without --rules), for people."""
+    return [
+        f"{cia['fichier']}, version {cia['version']} (territoire {cia['epci']}), empreinte {cia['sha256']}"
+        for cia in (receipt.get("options") or {}).get("cia", [])
+    ]
 
 
 def french_date(value: Any) -> str:

@@ -127,6 +127,11 @@ def _target_number(result: Result) -> float | None:
     return result.target if result.kind in ("share", "each") else None
 
 
+def _version_date(version: str) -> dt.date | None:
+    """A rule version is named by its start date: a date cell, shown in the French way."""
+    return dt.date.fromisoformat(version) if version else None
+
+
 def _synthesis(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     sheet = workbook.active
     assert sheet is not None
@@ -150,7 +155,7 @@ def _synthesis(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             " ; ".join(f"{o.label} : {o.shortfall}" for o in line.owed_by),
             reference[-1][1] if reference else None,
             data.names.of("epci", line.epci), line.epci,
-            (whole or line.scopes[0][1]).version if (whole or line.scopes) else None,
+            _version_date((whole or line.scopes[0][1]).version) if (whole or line.scopes) else None,
         ])  # fmt: skip
     write_table(sheet, headers, rows, {4: PERCENT_FORMAT, 9: PERCENT_FORMAT, 15: PERCENT_FORMAT},
                 code_columns={16}, wrap={2, 14})  # fmt: skip

@@ -11,6 +11,7 @@ problem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -75,19 +76,33 @@ def territory_of(actor: Actor, bundle: Bundle) -> str | None:
 
 def _other_territories(connection: Connection, actor: Actor, bundle: Bundle,
                        bundle_communes: set[str]) -> list[Problem]:  # fmt: skip
-    """Rows on a commune or a dwelling of another territory, located. A commune or dwelling
+    """Rows on a commune, a dwelling or a residence of another territory, located. What is
     unknown everywhere is left to the import, which reports it."""
     mine = set(actor.territories)
+    own = next(iter(sorted(mine)))
     # dict(result) would take the result's keys() for a mapping's: pairs are read one by one.
     commune_epci = {insee: epci for insee, epci in
                     connection.execute(select(models.Commune.insee, models.Commune.epci_siren))}  # fmt: skip
     for insee in bundle_communes:
-        commune_epci[insee] = next(iter(mine))
+        commune_epci[insee] = own
     dwelling_epci = {rpls: epci for rpls, epci in connection.execute(
         select(models.Logement.rpls_id, models.Commune.epci_siren)
         .join(models.Commune, models.Commune.insee == models.Logement.commune_insee))}  # fmt: skip
+    residence_epci = {(siren, ident): epci for siren, ident, epci in connection.execute(
+        select(models.Residence.bailleur_siren, models.Residence.residence_id,
+               models.Commune.epci_siren)
+        .join(models.Commune, models.Commune.insee == models.Residence.commune_insee))}  # fmt: skip
     found: list[Problem] = []
-    for role in ("logements", "attributions", "caleol", "baux"):
+
+    def cell(cells: list[str], position: int) -> str:
+        return cells[position].strip() if position < len(cells) else ""
+
+    def refuse(path: Path, line: int, position: int, message: str) -> None:
+        found.append(Problem(path.name, line, position + 1, message))
+
+    # Places first (dwellings, residences), so that the rows citing them know where they are.
+    for role in ("logements", "residences", "attributions", "caleol", "baux", "relogements",
+                 "occupation"):  # fmt: skip
         path = bundle.files.get(role)
         if path is None:
             continue
@@ -97,31 +112,54 @@ def _other_territories(connection: Connection, actor: Actor, bundle: Bundle,
             continue  # the import itself reports it, located
         columns = table.columns
         for line, cells in table.rows:
-            position = columns["rpls_id"]
-            rpls = cells[position].strip() if position < len(cells) else ""
-            if role == "logements":
+            if role in ("logements", "residences"):
                 where = columns["commune_insee"]
-                insee = cells[where].strip() if where < len(cells) else ""
-                elsewhere = commune_epci.get(insee)
-                if elsewhere is not None and elsewhere not in mine:
-                    found.append(Problem(path.name, line, where + 1,
-                                         f"la commune {insee} est sur un autre territoire : votre "
-                                         "compte importe seulement les logements du sien"))  # fmt: skip
+                insee = cell(cells, where)
+                place = commune_epci.get(insee)
+                if place is not None and place not in mine:
+                    refuse(path, line, where, f"la commune {insee} est sur un autre territoire : "
+                           "votre compte importe seulement les données du sien")  # fmt: skip
                     continue
-                if dwelling_epci.get(rpls, next(iter(mine))) not in mine:
-                    found.append(Problem(path.name, line, position + 1,
-                                         f"le logement {rpls} est sur un autre territoire : votre "
-                                         "compte ne le modifie pas"))  # fmt: skip
+                if role == "logements":
+                    key_column = columns["rpls_id"]
+                    key: Any = cell(cells, key_column)
+                    known: dict[Any, str] = dwelling_epci
+                else:
+                    key_column = columns["residence_id"]
+                    key = (parse_siren_or_text(cell(cells, columns["bailleur_siren"])),
+                           cell(cells, key_column))  # fmt: skip
+                    known = residence_epci
+                if known.get(key, own) not in mine:
+                    name = "le logement" if role == "logements" else "la résidence"
+                    refuse(path, line, key_column, f"{name} {cell(cells, key_column)} est sur un "
+                           "autre territoire : votre compte ne le modifie pas")  # fmt: skip
                     continue
-                if elsewhere is not None:
-                    dwelling_epci[rpls] = elsewhere
+                if place is not None:
+                    known[key] = place
                 continue
-            held = dwelling_epci.get(rpls)
+            if role == "occupation":
+                position = columns["residence_id"]
+                key = (parse_siren_or_text(cell(cells, columns["bailleur_siren"])),
+                       cell(cells, position))  # fmt: skip
+                held = residence_epci.get(key)
+                what = f"la résidence {cell(cells, position)}"
+            else:
+                position = columns["rpls_id_origine" if role == "relogements" else "rpls_id"]
+                held = dwelling_epci.get(cell(cells, position))
+                what = f"le logement {cell(cells, position)}"
             if held is not None and held not in mine:
-                found.append(Problem(path.name, line, position + 1,
-                                     f"le logement {rpls} est sur un autre territoire : votre "
-                                     "compte importe seulement les données du sien"))  # fmt: skip
+                refuse(path, line, position, f"{what} est sur un autre territoire : votre "
+                       "compte importe seulement les données du sien")  # fmt: skip
     return found
+
+
+def parse_siren_or_text(raw: str) -> str:
+    """A SIREN as the import stores it (spaces dropped), or the text when it is unreadable
+    (the import reports it)."""
+    try:
+        return parse_siren(raw)
+    except ValueError:
+        return raw
 
 
 def _other_bailleurs(connection: Connection, actor: Actor, bundle: Bundle) -> list[Problem]:
