@@ -289,3 +289,21 @@ def test_rule_ids_are_whole_at_80_columns(db: Path) -> None:
 
     for rule_id in require_rules()[0].rules:
         assert rule_id in done.stdout, rule_id
+
+
+def test_bilan_and_caleol_reports_are_guarded_too(db: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{db}"
+    folder = tmp_path / "bilan"
+    folder.mkdir()
+    sheet = folder / "bilan-reservataires-2025.xlsx"
+    sheet.write_text("pas un classeur\n", encoding="utf-8")
+    _refused(mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--db", url),
+             f"--out {sheet} : ce fichier existe et n'est pas un rapport XLSX")  # fmt: skip
+    assert sheet.read_text(encoding="utf-8") == "pas un classeur\n"
+    done = mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--force",
+                  "--db", url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sheet.read_bytes()[:2] == b"PK"
+    docket = ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"
+    _refused(mixite("caleol", "check", str(docket), "--format", "html", "--out", str(db),
+                    "--force", "--db", url), "ce fichier est la base de données")  # fmt: skip

@@ -215,6 +215,9 @@ def test_a_published_full_report_keeps_to_the_receipt_once_the_data_changed(
     recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
                            follow_redirects=False)  # fmt: skip
     run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    # The run's head is kept beside the key, as after mixite check (#12).
+    heads = (tmp_path / "cle-de-test.tetes").read_text(encoding="utf-8").splitlines()
+    assert heads[-1].startswith(f"{run_id}\t") and heads[-1].endswith("\tsqlite:publie.db")
     client.post(f"/executions/{run_id}/publier", data={"csrf_token": token})
     before = client.get(f"/publications/{run_id}.html").text
     assert f"(exécution n° {run_id})" in before and "données modifiées" not in before

@@ -304,6 +304,7 @@ def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date
         "sources": [_source_json(source) for source in found.sources],
         "origine": found.origin,
         "libelle": found.label,
+        "fourni_localement": found.local,
         "derive_de": list(found.derived_from) if found.derived_from else None,
     }
 
@@ -319,6 +320,10 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
                      where=f" ({where})" if where else "",
                      value=frenchfmt.value(found.value, parameter.type)))  # fmt: skip
     out.print(f"En vigueur {_period(found.start, found.end)}")
+    if found.local:
+        out.print(
+            "[bold]Valeur fournie localement[/] (fichier de paramètres locaux, pas les règles nationales)"
+        )
     if found.label:
         out.print(f"Nom dans ce texte : {found.label}", soft_wrap=True)
     for source in found.sources:

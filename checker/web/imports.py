@@ -47,7 +47,8 @@ async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]
             # writer is free.
             try:
                 imported = import_bundle(paths, state(request).config.db_url,
-                                         epci=import_guard.territory_of(actor, bundle))  # fmt: skip
+                                         epci=import_guard.territory_of(actor, bundle),
+                                         cia_required=False)  # fmt: skip
                 return ImportOutcome(imported, [], names)
             except ImportRefused as error:
                 return ImportOutcome(None, error.problems, names)
