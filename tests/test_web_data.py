@@ -92,6 +92,9 @@ def test_import_page_shows_the_located_errors(db_url: str, tmp_path: Path) -> No
     assert page.status_code == 422
     assert "Import refusé" in page.text and "attributions.csv" in page.text
     assert "rien n'a été écrit" in page.text
+    alone = client.post("/import", data={"csrf_token": token},
+                        files=[("fichiers", ("cia.regles", b"# CIA", "text/plain"))])  # fmt: skip
+    assert alone.status_code == 400 and "la page CIA" in alone.text
 
 
 def test_a_bailleur_imports_its_rows_only(db_url: str, tmp_path: Path) -> None:
