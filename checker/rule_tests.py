@@ -32,7 +32,10 @@ from checker.ingest.rows import (
     BAUX_SPEC,
     CALEOL_SPEC,
     LOGEMENTS_SPEC,
+    OCCUPATION_SPEC,
+    RELOGEMENTS_SPEC,
     RESERVATIONS_SPEC,
+    RESIDENCES_SPEC,
 )
 from checker.report.json_report import results_block
 from checker.rulebook_loader import rule_test_files
@@ -249,9 +252,13 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
             examens.append(merged)
         all_caleol_columns = (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"])
         _write_csv(target / "caleol.csv", all_caleol_columns, examens)
-    # Reservation conventions and leases are written as the case gives them, whole.
+    # Reservation conventions, leases, residences, OPS surveys and rehousing are written as the
+    # case gives them, whole.
     for key, spec, name in (("reservations", RESERVATIONS_SPEC, "reservations.csv"),
-                            ("baux", BAUX_SPEC, "baux.csv")):  # fmt: skip
+                            ("baux", BAUX_SPEC, "baux.csv"),
+                            ("residences", RESIDENCES_SPEC, "residences.csv"),
+                            ("occupation", OCCUPATION_SPEC, "occupation.csv"),
+                            ("relogements", RELOGEMENTS_SPEC, "relogements.csv")):  # fmt: skip
         if case.get(key):
             _write_csv(target / name, (*spec["required"], *spec["optional"]), case[key])
     return target

@@ -23,6 +23,9 @@ from sqlalchemy import (
 from checker.db import models
 from checker.db.codes import LINK_PREFIX
 
+# Fields of an attribution read from the residence of its dwelling (joined only when read).
+RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
+
 
 def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> bool:
     """Whether every QPV on the list at some day of the period is on it for the whole period.
@@ -87,13 +90,17 @@ def attributions(
     period: tuple[dt.date, dt.date] | None = None,
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
+    with_residence: bool = True,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
     With a period, only the leases signed in it: rules judge nothing else, and filtering here
     lets the database use the index on date_bail and skip the QPV look-ups of other years.
     Without `with_qpv`, `en_qpv` and `qpv` are NULL and the QPV look-up is left out: SQLite
-    computes a joined subquery even when no column of it is read.
+    computes a joined subquery even when no column of it is read. Without
+    `with_residence`, the columns `residence` and `classe_residence` (the residence of the
+    dwelling and the class the CIA or CIL gave it) are left out, and the residence is not
+    joined: rules that do not read them get the same SQL as before they existed.
     """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
@@ -107,6 +114,15 @@ def attributions(
     )
     if with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
+    residence = models.Residence.__table__
+    if with_residence:
+        joined = joined.outerjoin(
+            residence,
+            and_(
+                residence.c.bailleur_siren == logement.c.bailleur_siren,
+                residence.c.residence_id == logement.c.residence_id,
+            ),
+        )
     query = select(
         a.c.id.label("id"),
         a.c.menage.label("menage"),
@@ -143,6 +159,14 @@ def attributions(
         a.c.rfr_n1_centimes.label("rfr_n1_centimes"),
         a.c.categorie_menage.label("categorie_menage"),
         a.c.derogation_plafonds.label("derogation_plafonds"),
+        *(
+            (
+                residence.c.residence_id.label("residence"),
+                residence.c.classe_enjeu.label("classe_residence"),
+            )
+            if with_residence
+            else ()
+        ),
         *(column.label(LINK_PREFIX + column.name) for column in epci.c),
     ).select_from(joined)
     if epci_sirens:
@@ -249,11 +273,12 @@ def population(
     period: tuple[dt.date, dt.date],
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
+    with_residence: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`: see `attributions()`."""
+    `with_qpv` and `with_residence`: see `attributions()`."""
     if entity == "attributions":
-        return attributions(epci_sirens, period, qpv_list_fixed, with_qpv)
+        return attributions(epci_sirens, period, qpv_list_fixed, with_qpv, with_residence)
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)
     if entity == "epci":
@@ -266,4 +291,12 @@ def population(
         return conventions_reservation(epci_sirens, period)
     if entity == "baux":
         return baux(epci_sirens, period)
+    from checker.evaluate import peuplement
+
+    if entity == "residences":
+        return peuplement.residences(epci_sirens, period)
+    if entity == "occupations":
+        return peuplement.occupations(epci_sirens, period)
+    if entity == "relogements":
+        return peuplement.relogements(epci_sirens, period)
     raise ValueError(entity)

@@ -15,6 +15,8 @@ SCOPE_LABELS = {
     "commune": "commune",
     "qpv": "QPV",
     "financement": "financement",
+    "operation": "opération NPNRU",
+    "residence": "résidence",
 }
 
 
