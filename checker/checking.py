@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
 from checker import runs
+from checker.errors import MixiteError
+from checker.evaluate.commitments import database_diagnostics
 from checker.evaluate.results import Result
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.report.json_report import results_block
+from checker.territory_cia import CiaVersion
 from dsl.rulebook import Rulebook
+
+
+def refuse_unknown_commitments(connection: Connection, rulebook: Rulebook, period: Period) -> None:
+    """An engagement naming a territory, bailleur, commune… the database does not know would
+    be silently ignored: refuse to check, saying where (E507)."""
+    errors = [d for d in database_diagnostics(connection, rulebook, period) if d.is_error]
+    if errors:
+        rendered = "\n\n".join(d.render(rulebook.sources) for d in errors[:20])
+        raise MixiteError(
+            f"Les engagements ne correspondent pas à la base ({len(errors)} erreur(s)) :\n\n{rendered}",
+            "Corrigez la convention encodée, ou importez les données du territoire qu'elle vise.",
+        )
 
 
 @dataclass
@@ -21,17 +37,22 @@ class CheckOutcome:
     receipt: runs.Receipt
 
 
-def options_document(period: Period, options: Options, to_date: dt.date | None) -> dict[str, Any]:
-    return {
+def options_document(period: Period, options: Options, to_date: dt.date | None,
+                     cia: Sequence[CiaVersion] = ()) -> dict[str, Any]:  # fmt: skip
+    document: dict[str, Any] = {
         "annee": period.end.year,
         "au": to_date.isoformat() if to_date else None,
         "epci": options.epci,
         "bailleur": options.bailleur,
     }
+    if cia:  # the stored CIA versions applied: their digests are part of the receipt
+        document["cia"] = [version.document() for version in cia]
+    return document
 
 
 def evaluate(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
              to_date: dt.date | None) -> list[Result]:  # fmt: skip
+    refuse_unknown_commitments(connection, rulebook, period)
     results = Evaluator(connection, rulebook, period, options).evaluate()
     if to_date is not None:
         for result in results:
@@ -42,14 +63,14 @@ def evaluate(connection: Connection, rulebook: Rulebook, period: Period, options
 
 
 def run_check(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
-              to_date: dt.date | None) -> CheckOutcome:  # fmt: skip
+              to_date: dt.date | None, cia: Sequence[CiaVersion] = ()) -> CheckOutcome:  # fmt: skip
     results = evaluate(connection, rulebook, period, options, to_date)
     receipt = runs.record_run(
         connection,
         rulebook_digest=rulebook.digest,
         period=(period.start, period.end),
         as_of=to_date,
-        options=options_document(period, options, to_date),
+        options=options_document(period, options, to_date, cia),
         results=results_block(results),
     )
     return CheckOutcome(results, receipt)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from dsl import ast
+from dsl import ast, local_parameters
 from dsl.diagnostics import Diagnostic, Related, has_errors, sort_key
 from dsl.parser import parse
 from dsl.reading import Unreadable, read_utf8
@@ -101,6 +101,7 @@ class _Analyser:
         self.definition_types: dict[tuple[str, str], Type | None] = {}
         self.in_progress: set[tuple[str, str]] = set()
         self.extra_sources: dict[str, str] = {}
+        self.local_rows: list[local_parameters.LocalRow] = []
 
     def error(self, code: str, message: str, span: ast.Span | None, hint: str | None = None,
               related: tuple[Related, ...] = ()) -> None:  # fmt: skip
@@ -181,6 +182,9 @@ class _Analyser:
             if display is not None and text is not None:
                 self.extra_sources[display] = text
             checked.values.extend(values)
+        local_rows = [row for row in self.local_rows if row.parameter == decl.name]
+        if local_rows:
+            local_parameters.apply(checked, local_rows, self.diagnostics)
         checked.values = self.deduplicate(decl, checked.values)
         for derivation in decl.derivations:
             self.derive(checked, derivation)
@@ -436,17 +440,48 @@ class _Analyser:
         if commitment.start is None:
             self.error("E503", f"engagement {name} : période manquante", commitment.span,
                        hint="ajoutez : du JJ/MM/AAAA au JJ/MM/AAAA")  # fmt: skip
+        elif commitment.end is not None and commitment.end < commitment.start:
+            self.error("E405", f"engagement {name} : période à l'envers (du {commitment.start:%d/%m/%Y} "
+                       f"au {commitment.end:%d/%m/%Y})", commitment.span,
+                       hint="« du » est le premier jour de l'engagement, « au » le dernier, inclus")  # fmt: skip
         if not commitment.signatories:
             self.error("E503", f"engagement {name} : signataires manquants", commitment.span)
         if not commitment.meta.sources:
             self.error(
                 "E401", f"engagement {name} sans source (le document signé)", commitment.span
             )
+        if not commitment.objectives and not commitment.qualitatives:
+            self.error("W502", f"engagement {name} sans objectif : mixite n'y vérifie rien", commitment.span,
+                       hint="ajoutez une ligne par objectif de la convention : objectif RÈGLE : 25 %")  # fmt: skip
+        for qualitative in commitment.qualitatives:
+            if qualitative.owed_by is None:
+                self.error("W504", "engagement qualitatif sans « par » : qui le doit ?", qualitative.head,
+                           hint='ajoutez sous lui : par "Bailleurs signataires"')  # fmt: skip
+            if qualitative.done is not None and not qualitative.sources:
+                self.error("W504", "engagement qualitatif déclaré fait sans référence", qualitative.head,
+                           hint='ajoutez sous lui la pièce qui l\'atteste : source "Bilan 2025 de la CIL"')  # fmt: skip
         day = commitment.start or dt.date.max
+        first: dict[tuple[str, frozenset[tuple[str, str]]], ast.Objective] = {}
         for objective in commitment.objectives:
             self.objective(objective, day)
+            key = (objective.rule_id, frozenset((i.name, i.value) for i in objective.scope))
+            if key in first:
+                self.error("E504", f"deux objectifs de {objective.rule_id} pour {_scope_text(objective)} "
+                           "dans le même engagement", objective.span,
+                           related=(Related(first[key].span, "premier objectif pour ce périmètre"),))  # fmt: skip
+            else:
+                first[key] = objective
 
     def objective(self, objective: ast.Objective, day: dt.date) -> None:
+        if not objective.sources:
+            self.error("W503", f"objectif de {objective.rule_id} sans source (l'article de la convention)",
+                       objective.span, hint='ajoutez sous l\'objectif : source "CIA …, article 4"')  # fmt: skip
+        names: dict[str, ast.ScopeItem] = {}
+        for item in objective.scope:
+            if item.name in names:
+                self.error("E504", f"« {item.name} » nommé deux fois dans le périmètre de l'objectif",
+                           item.span, related=(Related(names[item.name].span, "première mention"),))  # fmt: skip
+            names.setdefault(item.name, item)
         rule = self.rules.get(objective.rule_id)
         if rule is None:
             self.expressions._unknown(objective.rule_id, objective.span, list(self.rules), "règle")
@@ -456,15 +491,30 @@ class _Analyser:
                 "E502", f"la règle {objective.rule_id} n'admet pas d'objectif local", objective.span
             )
             return
+        version = self.rules_version_at(rule, day)
+        kind = version.requirement.kind if version and version.requirement else "share"
+        wanted = INT if kind == "count" else PERCENT
         value_type = self.expressions.infer(objective.value, self.context(None))
-        if value_type is not None and value_type.kind != PERCENT:
+        if value_type is not None and value_type.kind != wanted:
             self.error(
                 "E302",
-                f"un objectif local est un pourcentage, pas un(e) {value_type}",
+                f"un objectif de {objective.rule_id} est un(e) {wanted}, pas un(e) {value_type}",
                 objective.value.span,
             )
             return
         value = constant(objective.value, self.parameters, day)
+        impossible = (
+            isinstance(value, Fraction | int)
+            and not isinstance(value, bool)
+            and (value < 0 or (kind == "share" and value > 1))
+        )
+        if impossible:
+            assert isinstance(value, Fraction | int)
+            shown = _percent(Fraction(value)) if kind == "share" else str(value)
+            self.error("E505", f"objectif impossible : {shown} ("
+                       + ("une part est entre 0 et 100 %" if kind == "share" else "un nombre n'est pas négatif")
+                       + ")", objective.value.span)  # fmt: skip
+            return
         bounds = rule.local_bounds
         for bound, label, lower in (
             (bounds.lower, "au moins", True),
@@ -499,15 +549,28 @@ class _Analyser:
                 objective.value.span,
                 related=(Related(bound.span, "borne fixée par la règle"),),
             )
-        version = self.rules_version_at(rule, day)
         entity = (
             self.schema.entities.get(version.population.entity)
             if version and version.population
             else None
         )
         for item in objective.scope:
-            if entity is not None and item.name not in entity.dimensions:
-                self.expressions._unknown(item.name, item.span, list(entity.dimensions), "portée")
+            if item.name == "epci":
+                self.error("E506", "le périmètre d'un objectif ne nomme pas l'EPCI : c'est le territoire "
+                           "de l'engagement", item.span,
+                           hint="retirez « epci = … » ; un objectif sans « pour » vaut pour tout l'EPCI")  # fmt: skip
+            elif entity is not None and item.name not in entity.dimensions:
+                self.error("E506", f"« {item.name} » : les {entity.label} ne se comptent pas par ce périmètre",
+                           item.span, hint="périmètres possibles : "
+                           + ", ".join(d for d in entity.dimensions if d != "epci"))  # fmt: skip
+            elif (
+                entity is not None
+                and (field := entity.fields.get(item.name)) is not None
+                and field.values
+                and item.value not in field.values
+            ):
+                self.error("E304", f"« {item.value} » n'est pas un(e) {item.name} : "
+                           + ", ".join(field.values), item.span)  # fmt: skip
 
     @staticmethod
     def rules_version_at(rule: ast.Rule, day: dt.date) -> ast.Version | None:
@@ -515,6 +578,12 @@ class _Analyser:
             if version.start <= day and (version.end is None or day <= version.end):
                 return version
         return rule.versions[-1] if rule.versions else None
+
+
+def _scope_text(objective: ast.Objective) -> str:
+    if not objective.scope:
+        return "tout l'EPCI"
+    return ", ".join(f'{item.name} = "{item.value}"' for item in objective.scope)
 
 
 def _percent(value: Fraction) -> str:
@@ -534,14 +603,24 @@ def load_rulebook(
     `texts` gives the text of files as an editor holds them (unsaved): it is read instead of
     the file, and a file of `texts` not under `paths` is checked too."""
     diagnostics: list[Diagnostic] = []
-    files = rule_files(paths)
+    paths = list(paths)
+    files = [path for path in rule_files(paths) if not local_parameters.is_local_file(path)]
     known = {path.resolve() for path in files}
     files += [path for path in texts or {} if path.resolve() not in known]
     loaded = _parse_all(files, diagnostics, texts)
     analyser = _Analyser(schema, diagnostics)
+    # Local parameters files (*.parametres.csv) beside the rules: values the national rules lack.
+    locals_ = local_parameters.local_files(paths)
+    analyser.local_rows, local_texts = local_parameters.read_rows(
+        locals_, {path: display_name(path) for path in locals_}, diagnostics
+    )
+    analyser.extra_sources.update(local_texts)
     parameters = analyser.collect(loaded.modules)
     for path, parameter in parameters:
         analyser.parameter(path, parameter)
+    local_parameters.unknown_parameters(
+        analyser.local_rows, {decl.name for _, decl in parameters}, diagnostics
+    )
     for by_name in analyser.definitions.values():
         for definition in by_name.values():
             analyser.definition(definition)

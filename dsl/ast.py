@@ -393,6 +393,21 @@ class Objective(Node):
 
 
 @dataclass(frozen=True)
+class Qualitative(Node):
+    """« qualitatif "…" » : a commitment mixite lists in every report and does not check: who
+    owes it (« par »), by when (« échéance »), declared done on a day (« fait ») with its
+    reference as a source."""
+
+    text: str
+    owed_by: str | None
+    due: dt.date | None
+    done: dt.date | None
+    sources: tuple[Source, ...]
+    # The commitment's own text, without its sources (for the formatter); not part of its meaning.
+    head: Span = field(compare=False, repr=False, default=NOWHERE)
+
+
+@dataclass(frozen=True)
 class Commitment(Node):
     commitment_id: str
     meta: Metadata
@@ -401,6 +416,7 @@ class Commitment(Node):
     start: dt.date | None
     end: dt.date | None
     objectives: tuple[Objective, ...]
+    qualitatives: tuple[Qualitative, ...] = ()
 
 
 Declaration = Parameter | Definition | Rule | Commitment

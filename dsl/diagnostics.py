@@ -41,9 +41,14 @@ CODES: dict[str, str] = {
     "E407": "table de paramètre illisible ou incomplète",
     "E408": "valeurs d'un paramètre datées deux fois du même jour",
     "E409": "version par différence : un retrait ou une reprise qui ne désigne rien",
+    "E410": "valeur fournie localement qui contredit une valeur nationale",
     "E501": "engagement local hors des bornes fixées par la loi",
     "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
     "E503": "engagement incomplet",
+    "E504": "deux objectifs pour le même périmètre",
+    "E505": "objectif impossible : part au-delà de 100 % ou nombre négatif",
+    "E506": "périmètre d'objectif que les données ne permettent pas de compter",
+    "E507": "objectif dont le périmètre nomme un bailleur, une commune… inconnus de la base",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
@@ -51,6 +56,10 @@ CODES: dict[str, str] = {
     "W104": "version par différence : une clause identique à celle reprise",
     "W105": "exception « sauf si » écrite deux fois dans une version",
     "W501": "objectif local d'une partie du territoire (un bailleur…) hors de la borne du territoire",
+    "W502": "engagement sans objectif",
+    "W503": "objectif sans source",
+    "W504": "engagement qualitatif incomplet : sans « par », ou fait sans référence",
+    "W505": "engagement d'un territoire absent de la base",
 }
 
 

@@ -651,6 +651,18 @@ class _Layout:
             block.head_end = _end(objective.value.span)
             block.children = self.sources(objective.sources, 4)
             clauses.append(block)
+        for index, qualitative in enumerate(commitment.qualitatives):
+            lines = _fill(2, [f"qualitatif {quote(qualitative.text)}"])
+            if qualitative.owed_by is not None:
+                lines.append(f"    par {quote(qualitative.owed_by)}")
+            if qualitative.due is not None:
+                lines.append(f"    échéance {date_text(qualitative.due)}")
+            if qualitative.done is not None:
+                lines.append(f"    fait {date_text(qualitative.done)}")
+            block = _spanned(lines, 2, (8, index), qualitative.span, takes_sources=True)
+            block.head_end = _end(qualitative.head)
+            block.children = self.sources(qualitative.sources, 4)
+            clauses.append(block)
         header = f"engagement {commitment.commitment_id}"
         return self._declaration([header], commitment.span, clauses)
 

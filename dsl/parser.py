@@ -53,7 +53,7 @@ _KEYWORDS = (
     "par", "exiger", "une", "un", "part", "nombre", "d'au", "moins", "plus", "vérifiant",
     "pour", "chacune", "sauf", "l'objectif", "aussi", "territoire", "signataires", "où", "ou", "et", "non",
     "est", "renseigné", "dans", "contient", "vrai", "faux", "reprend", "précédente",
-    "soit", "retirer", "l'un",
+    "soit", "retirer", "l'un", "qualitatif", "échéance", "fait",
 )  # fmt: skip
 _KEYWORD_SPELLING = {
     "PARAMETRE": "paramètre",
@@ -72,6 +72,7 @@ _KEYWORD_SPELLING = {
     "PRECEDENTE": "précédente",
     "L_UN": "l'un",
     "A_TO": "à",
+    "ECHEANCE": "échéance",
 }
 _DECLARATION_KEYWORDS = ("paramètre", "définition", "règle", "engagement")
 
@@ -495,6 +496,37 @@ class _Builder(Transformer[Token, Any]):
         )
 
     @v_args(meta=True)
+    def owed_by(self, meta: Any, items: list[Any]) -> tuple[str, str, ast.Span]:
+        return ("owed_by", _string(items[1]), _span(self.file, meta))
+
+    @v_args(meta=True)
+    def due(self, meta: Any, items: list[Any]) -> tuple[str, dt.date, ast.Span]:
+        return ("due", items[1].value, _span(self.file, meta))
+
+    @v_args(meta=True)
+    def done(self, meta: Any, items: list[Any]) -> tuple[str, dt.date, ast.Span]:
+        return ("done", items[1].value, _span(self.file, meta))
+
+    @v_args(meta=True)
+    def qualitative(self, meta: Any, items: list[Any]) -> ast.Qualitative:
+        clauses = items[2:]
+        span = _span(self.file, meta)
+        own = [c for c in clauses if isinstance(c, tuple)]
+        last = max((c[2] for c in own), key=lambda s: (s.end_line, s.end_column), default=None)
+        text_end = _token_span(self.file, items[1])
+        end = last or text_end
+        head = ast.Span(self.file, span.line, span.column, end.end_line, end.end_column)
+        return ast.Qualitative(
+            _string(items[1]),
+            owed_by=next((c[1] for c in own if c[0] == "owed_by"), None),
+            due=next((c[1] for c in own if c[0] == "due"), None),
+            done=next((c[1] for c in own if c[0] == "done"), None),
+            sources=tuple(c for c in clauses if isinstance(c, ast.Source)),
+            head=head,
+            span=span,
+        )
+
+    @v_args(meta=True)
     def commitment(self, meta: Any, items: list[Any]) -> ast.Commitment:
         clauses = items[2:]
         period = next((c for c in clauses if _tagged(c, "period")), None)
@@ -510,6 +542,7 @@ class _Builder(Transformer[Token, Any]):
             start=period[1] if period else None,
             end=period[2] if period else None,
             objectives=tuple(c for c in clauses if isinstance(c, ast.Objective)),
+            qualitatives=tuple(c for c in clauses if isinstance(c, ast.Qualitative)),
             span=_span(self.file, meta),
         )
 

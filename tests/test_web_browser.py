@@ -28,8 +28,8 @@ pytestmark = [
     ),
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-BUNDLE_FILES = ("territoire.yaml", "logements.csv", "attributions.csv", "caleol.csv",
-                "reservations.csv", "baux.csv")  # fmt: skip
+# The whole demo bundle, the CIA its territoire.yaml declares included.
+BUNDLE_FILES = tuple(sorted(path.name for path in demo_bundle_dir().iterdir()))
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.set_input_files("#fichiers", [str(demo_bundle_dir() / name) for name in BUNDLE_FILES])
         page.click("button:has-text('Importer')")
         assert "Import n° 1 réussi" in page.inner_text("main")
+        assert "CIA déclarée par territoire.yaml : version n° 1" in page.inner_text("main")
         axe.check()
         # Read a result and drill down to its records.
         page.click("nav >> text=Résultats")
@@ -148,9 +149,9 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         axe.check()
         page.set_input_files("#fichier", str(demo_bundle_dir() / "cia.regles"))
         page.click("button:has-text('Vérifier et déposer')")
-        assert "Version n° 1 enregistrée" in page.inner_text("main")
+        assert "Version n° 2 enregistrée" in page.inner_text("main")  # n° 1: the import's
         axe.check()
-        page.click("text=n° 1")
+        page.click("text=n° 2")
         axe.check()
         # Runs: record, replay, audit.
         page.click("nav >> text=Exécutions")

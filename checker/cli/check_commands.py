@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checker.cli.console import err, out
+from checker.cli.console import err, out, styled
 from checker.cli.options import DbOption, RulesOption
 from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
@@ -88,10 +88,7 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
     from checker import runs
 
     path = runs.heads_path(url)
-    try:
-        for receipt in receipts:
-            runs.append_head(path, receipt, runs.database_label(url))
-    except OSError:
+    if not all(runs.keep_head(url, receipt) for receipt in receipts):
         err.print(
             f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
             "notez-la vous-même (ci-dessous).",
@@ -131,7 +128,9 @@ def register(app: typer.Typer) -> None:
         from checker.cli import out_guard
         from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
         from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.evaluate.commitments import database_diagnostics
         from checker.evaluate.run import Options, Period
+        from checker.paths import rules_dir
         from checker.report import terminal
         from checker.report.names import Names
         from checker.report.outputs import (
@@ -142,6 +141,7 @@ def register(app: typer.Typer) -> None:
             report_files,
         )
         from checker.rulebook_loader import require_rules
+        from checker.territory_cia import CiaVersion, latest_versions, load_with_cia
 
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
@@ -170,9 +170,15 @@ def register(app: typer.Typer) -> None:
             out_guard.guard([destination], output_format, url, force)
             if output_format in ("csv", "html", "pdf"):  # the failing records' CSV beside it
                 out_guard.guard([failing_path(destination)], "csv", url, force)
-        rulebook, _ = require_rules(rules)
         engine = make_engine(url)
         require_schema(engine)
+        cia: list[CiaVersion] = []
+        if rules:
+            rulebook, _ = require_rules(rules)
+        else:  # the national rules and the CIA stored with each territory
+            with engine.connect() as connection:
+                cia = latest_versions(connection)
+            rulebook = load_with_cia([rules_dir()], cia)
         title = f"Contrôle des attributions {last.end.year}"
         if as_of:
             title += f" au {frenchfmt.date(as_of)}"
@@ -187,9 +193,12 @@ def register(app: typer.Typer) -> None:
                 resolve_epci(connection, epci), resolve_bailleur(connection, bailleur)
             )
             require_years(connection, [period.end.year for period in periods])
+            for warning in database_diagnostics(connection, rulebook, last):
+                if not warning.is_error:  # the errors refuse the check, in run_check
+                    err.print(warning.render(rulebook.sources), markup=False, highlight=False)
             for period in periods:
                 day = as_of if period is last else None
-                outcome = run_check(connection, rulebook, period, options, day)
+                outcome = run_check(connection, rulebook, period, options, day, cia)
                 checked.append(Checked(period, outcome.results, outcome.receipt))
             names = Names.load(connection)
             if output_format is not None:
@@ -208,6 +217,11 @@ def register(app: typer.Typer) -> None:
             for printed in terminal.summary(current.results, title, rulebook, names, earlier,
                                             current.year, width=out.width):  # fmt: skip
                 out.print(printed, soft_wrap=True)
+            for version in cia:
+                out.print(styled("[dim]CIA appliquée : {name}, version {number} (territoire "
+                                 "{epci}), empreinte {digest}….[/]", name=version.name,
+                                 number=version.number, epci=version.epci,
+                                 digest=version.sha256[:16]))  # fmt: skip
             _print_head(out, current.receipt)
             return
         if out_path is None and output_format not in COMPLETE:
@@ -236,12 +250,13 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             stored = runs.list_runs(connection)
         engine.dispose()
         table = Table(title="Exécutions", title_justify="left")
@@ -469,6 +484,7 @@ def register_bilan(app: typer.Typer) -> None:
         year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
         bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN (par défaut : tous).")] = None,
         out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
@@ -491,10 +507,16 @@ def register_bilan(app: typer.Typer) -> None:
                 f"Aucune attribution avec un bail signé en {year}"
                 + (f" pour le bailleur {bailleur}." if bailleur else ".")
             )
-        out_dir.mkdir(parents=True, exist_ok=True)
+        from checker.cli import out_guard
+
+        if out_dir.exists() and not out_dir.is_dir():
+            raise MixiteError(f"--out {out_dir} : ce n'est pas un dossier.",
+                              "Indiquez le dossier où écrire le bilan.")  # fmt: skip
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
-        stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
+        out_guard.guard([stem.with_suffix(".csv")], "csv", resolve_url(db), force)
+        out_guard.guard([stem.with_suffix(".xlsx")], "xlsx", resolve_url(db), force)
+        out_guard.write_files({stem.with_suffix(".csv"): bilan.to_csv(rows, names),
+                               stem.with_suffix(".xlsx"): bilan.to_xlsx(rows, year, names)})  # fmt: skip
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
         out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

@@ -36,12 +36,10 @@ def register(app: typer.Typer) -> None:
         from checker.report.outputs import write as write_files
         from checker.report.tabular import failing_csv, to_csv, to_markdown
         from checker.rulebook_loader import require_rules
+        from checker.territory_cia import latest_versions, load_with_cia
 
         bundle = demo_bundle_dir()
-        rule_paths = [rules_dir()]
-        if (bundle / DEMO_CIA).exists():
-            rule_paths.append(bundle / DEMO_CIA)
-        rulebook, _ = require_rules(rule_paths)
+        require_rules([rules_dir(), bundle / DEMO_CIA])  # before any work: the CIA must load
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
             printer: str | None = pdf.find_chromium()
@@ -55,13 +53,17 @@ def register(app: typer.Typer) -> None:
             engine = make_engine(url)
             written: list[Path] = []
             with engine.begin() as connection:
+                # The CIA territoire.yaml declares, stored with the territory at import: the
+                # demo applies it as `mixite check` does without --rules.
+                cia = latest_versions(connection)
+                rulebook = load_with_cia([rules_dir()], cia)
                 years = years_held(connection)
                 names = Names.load(connection)
                 checked: list[Checked] = []
                 for year in years:
                     period = Period.year(year)
                     title = f"Contrôle des attributions {year} — territoire de démonstration"
-                    outcome = run_check(connection, rulebook, period, Options(), None)
+                    outcome = run_check(connection, rulebook, period, Options(), None, cia)
                     earlier = [c.as_run() for c in checked]
                     checked.append(Checked(period, outcome.results, outcome.receipt))
                     data = collect(connection, rulebook, period, Options(), outcome.results,

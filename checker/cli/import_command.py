@@ -66,8 +66,9 @@ def _print_result(result: ImportResult) -> None:
         imported_at = paris_time(result.already_imported_at)
         out.print(
             f"Ce lot a déjà été importé le {imported_at:%d/%m/%Y à %H:%M} "
-            "(même contenu) : rien n'a changé."
+            "(même contenu) : " + ("données inchangées." if result.cia else "rien n'a changé.")
         )
+        _print_cia(result)
         return
     if result.key is not None and result.key.warning:
         err.print(f"Attention : {result.key.warning}", markup=False, soft_wrap=True)
@@ -99,12 +100,28 @@ def _print_result(result: ImportResult) -> None:
         counts.add_row(label, str(count.added), str(count.replaced), str(count.unchanged))
     out.print(counts)
     for skipped in result.skipped:
-        out.print(
-            styled("[dim]Fichier ignoré (hors format d'import) : {name}[/]", name=skipped.name)
-        )
+        if skipped.name not in result.cia_files:
+            out.print(
+                styled("[dim]Fichier ignoré (hors format d'import) : {name}[/]", name=skipped.name)
+            )
+    _print_cia(result)
     replaced = sum(count.replaced for count in result.counts.values())
     if replaced:
         out.print(
             f"{replaced} enregistrement(s) remplacé(s) par leur version plus récente "
             "(même clé, contenu modifié)."
         )
+
+
+def _print_cia(result: ImportResult) -> None:
+    """The CIA territoire.yaml declares: a new version stored, or the stored one unchanged."""
+    files = ", ".join(result.cia_files)
+    if result.cia is not None:
+        out.print(
+            f"CIA du territoire ({files}) enregistrée : version {result.cia.number}, empreinte "
+            f"{result.cia.sha256[:16]}… ; « mixite check » l'applique sans --rules.",
+            markup=False, highlight=False,
+        )  # fmt: skip
+    elif result.cia_files:
+        out.print(f"CIA du territoire ({files}) : identique à la version enregistrée.",
+                  markup=False, highlight=False)  # fmt: skip

@@ -3,6 +3,7 @@ GROUP BY query per rule and scope level, run in the database."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from sqlalchemy import Date as SqlDate
 
 from checker.errors import MixiteError
 from checker.evaluate import base
+from checker.evaluate.commitments import in_force
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
@@ -48,7 +50,7 @@ from checker.evaluate.results import (
 from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from checker.schema import schema
 from dsl import ast
-from dsl.rulebook import Rulebook
+from dsl.rulebook import CheckedParameter, Rulebook
 
 DIMENSION_COLUMNS = {
     "epci": "epci",
@@ -87,6 +89,11 @@ class _Prepared:
     population: Any
     condition: Any
     also: dict[str, Any] = field(default_factory=dict)
+
+
+def _scope_key(scope: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A scope as a hashable value, in the order of DIMENSION_COLUMNS."""
+    return tuple((d, scope[d]) for d in DIMENSION_COLUMNS if d in scope)
 
 
 def _bound(version: ast.Version) -> str | None:
@@ -176,7 +183,15 @@ class Evaluator:
         latest = versions[-1]
         results: list[Result] = []
         applicable: list[str] = []
+        territories = self._territories_of(rule_id)
         for epci in self.epcis:
+            if territories and epci["siren"] not in territories:
+                owners = ", ".join(
+                    f"{cid} (territoire {siren})" for siren, cid in territories.items()
+                )
+                results.append(self._not_applicable(rule_id, _version_label(latest), epci,
+                    f"règle locale de l'engagement {owners} : elle ne s'applique pas à cet EPCI"))  # fmt: skip
+                continue
             verdict = self._applicable(latest, epci)
             if verdict is False:
                 results.append(self._not_applicable(rule_id, _version_label(latest), epci,
@@ -256,21 +271,102 @@ class Evaluator:
         dimension_sets = [
             g.dimensions if "epci" in g.dimensions else ("epci", *g.dimensions) for g in groupings
         ]
+        # A local objective on a scope the rule does not group by (a commune, a QPV, a
+        # réservataire, bailleur × commune…) is computed at that scope too, for that scope only.
+        objective_scopes = self._objective_scopes(rule_id, epcis, set(dimension_sets))
+        dimension_sets += list(objective_scopes)
         counted = self._count(versions, latest, epcis, dimension_sets)
         results: list[Result] = []
         for dimensions in dimension_sets:
             seen_epcis: set[str] = set()
+            wanted = objective_scopes.get(dimensions)
             for scope, counts in counted[dimensions]:
                 seen_epcis.add(scope["epci"])
+                if wanted is not None:
+                    if _scope_key(scope) not in wanted:
+                        continue
+                    wanted = wanted - {_scope_key(scope)}
                 results.append(
                     self._result(rule_id, versions, latest, scope, counts, target, parameters)
                 )
+            for missing in sorted(wanted or ()):  # an objective's scope with no attribution
+                results.append(self._result(rule_id, versions, latest, dict(missing),
+                                            Counts(0, 0, 0), target, parameters))  # fmt: skip
             if dimensions == ("epci",):
                 for epci in epcis:
                     if epci not in seen_epcis:
                         results.append(self._result(rule_id, versions, latest, {"epci": epci},
                                                     Counts(0, 0, 0), target, parameters))  # fmt: skip
+        if any(result.status == DONNEES_INSUFFISANTES for result in results):
+            hint = self._missing_values_hint(versions, epcis)
+            if hint:
+                results = [
+                    dataclasses.replace(r, message=f"{r.message} ; {hint}" if r.message else hint)
+                    if r.status == DONNEES_INSUFFISANTES
+                    else r
+                    for r in results
+                ]
         return results
+
+    def _missing_values_hint(self, versions: list[ast.Version], epcis: list[str]) -> str:
+        """Which values of the law the rule reads have no value in the period, and how to supply
+        them (a local parameters file): « données insuffisantes » then says what is missing."""
+        start, end = self.period.start, self.period.end
+        arrete = {str(e["siren_arrete"] or e["siren"]) for e in self.epcis if e["siren"] in epcis}
+        missing: list[str] = []
+        for name in sorted(self._parameter_names(versions)):
+            parameter = self.rulebook.parameters[name]
+
+            def in_period(key: tuple[str, ...], parameter: CheckedParameter = parameter) -> bool:
+                keyed = dict(zip([k for k, _ in parameter.keys], key, strict=True))
+                return any(v.start <= end and (v.end is None or v.end >= start)
+                           for v in parameter.series(keyed))  # fmt: skip
+
+            if not parameter.keys:
+                if not in_period(()):
+                    missing.append(name)
+                continue
+            names = [k for k, _ in parameter.keys]
+            keys = (
+                [(siren,) for siren in sorted(arrete)]
+                if names == ["epci"]
+                else parameter.all_keys()
+            )
+            absent = [key for key in keys if not in_period(key)]
+            by_first: dict[str, int] = {}
+            for key in absent:
+                by_first[key[0]] = by_first.get(key[0], 0) + 1
+            for first, number in by_first.items():
+                rest = f" ({number} combinaisons de clés)" if len(names) > 1 else ""
+                missing.append(f"{name} pour {names[0]} = {first}{rest}")
+        if not missing:
+            return ""
+        return (
+            "valeur du droit absente pour la période : "
+            + " ; ".join(missing)
+            + ". Si vous avez le texte (arrêté, annexe), fournissez-la dans un fichier "
+            "*.parametres.csv placé à côté des règles, une ligne par valeur avec sa source "
+            "(voir « Paramètres locaux » dans la documentation des règles)"
+        )
+
+    def _parameter_names(self, versions: list[ast.Version]) -> set[str]:
+        names: set[str] = set()
+        resolutions = self.rulebook.annotations.resolutions
+        definitions = self.rulebook.definitions
+
+        def visit(node: object) -> None:
+            resolution = resolutions.get(id(node))
+            if resolution is not None:
+                if resolution.kind == "parameter":
+                    names.add(resolution.name)
+                elif resolution.kind == "definition" and resolution.entity:
+                    visit(definitions[resolution.entity][resolution.name].expr)
+            for child in ast.children(node):
+                visit(child)
+
+        for version in versions:
+            visit(version)
+        return names
 
     def _count(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
                dimension_sets: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]]:  # fmt: skip
@@ -360,12 +456,27 @@ class Evaluator:
         requirement = latest.requirement
         assert requirement is not None
         target: Fraction | None = law_target
-        target_source: str | None = "loi"
+        # A local rule's own target (a value, or a parameter of its file) comes from its
+        # convention, not from the law.
+        territories = self._territories_of(rule_id)
+        target_source: str | None = territories.get(scope["epci"], "loi")
         local = self._local_objective(rule_id, scope)
         if local is not None:
             target, target_source = local
         elif isinstance(requirement.target, ast.LocalObjective):
             target_source = None
+            if territories and set(scope) != {"epci"}:
+                # A local rule counted per commune (or per bailleur…) judges the scopes its
+                # convention sets an objective for; the others are reported, not judged.
+                rate = (
+                    rounded(Fraction(counts.numerator, counts.denominator))
+                    if counts.denominator
+                    else None
+                )
+                return Result(rule_id, _version_label(latest), scope, NON_APPLICABLE, counts.numerator,
+                              counts.denominator, rate, None, None, counts.unknown, requirement.kind, None,
+                              [_version_label(v) for v in versions], {}, parameters,
+                              "aucun objectif fixé par la convention pour ce périmètre")  # fmt: skip
         if (
             target is None
             and isinstance(requirement.target, ast.LocalObjective)
@@ -428,13 +539,49 @@ class Evaluator:
         )
         return value if isinstance(value, Fraction) else None
 
-    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
-        for commitment in sorted(self.rulebook.commitments.values(), key=lambda c: c.commitment_id):
-            if commitment.territory != scope.get("epci") or commitment.start is None:
+    def _territories_of(self, rule_id: str) -> dict[str, str]:
+        """A local rule (written in a file with an engagement) belongs to the territories of
+        that file's engagements: EPCI SIREN -> engagement identifier. Empty for the others."""
+        file = self.rulebook.rule_files.get(rule_id)
+        return {
+            commitment.territory: commitment.commitment_id
+            for commitment in sorted(
+                self.rulebook.commitments.values(), key=lambda c: c.commitment_id
+            )
+            if commitment.span.file == file and commitment.territory is not None
+        }
+
+    def _commitments_in_force(self) -> list[ast.Commitment]:
+        """The engagements whose period meets the checked period, by identifier."""
+        return [
+            commitment
+            for commitment in sorted(
+                self.rulebook.commitments.values(), key=lambda c: c.commitment_id
+            )
+            if in_force(commitment, self.period)
+        ]
+
+    def _objective_scopes(self, rule_id: str, epcis: list[str],
+                          grouped: set[tuple[str, ...]]) -> dict[tuple[str, ...], frozenset[tuple[tuple[str, str], ...]]]:  # fmt: skip
+        """The scope levels that local objectives of `rule_id` name and the rule does not
+        group by, each with the scopes (epci and values) that have an objective."""
+        levels: dict[tuple[str, ...], set[tuple[tuple[str, str], ...]]] = {}
+        for commitment in self._commitments_in_force():
+            if commitment.territory not in epcis:
                 continue
-            if commitment.start > self.period.end or (
-                commitment.end and commitment.end < self.period.start
-            ):
+            for objective in commitment.objectives:
+                if objective.rule_id != rule_id:
+                    continue
+                scope = {"epci": commitment.territory, **{i.name: i.value for i in objective.scope}}
+                dimensions = tuple(d for d in DIMENSION_COLUMNS if d in scope)
+                if dimensions in grouped or len(dimensions) != len(scope):
+                    continue
+                levels.setdefault(dimensions, set()).add(_scope_key(scope))
+        return {dimensions: frozenset(scopes) for dimensions, scopes in levels.items()}
+
+    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
+        for commitment in self._commitments_in_force():
+            if commitment.territory != scope.get("epci"):
                 continue
             for objective in commitment.objectives:
                 wanted = {item.name: item.value for item in objective.scope}
@@ -443,8 +590,8 @@ class Evaluator:
                 value = Interpreter(self.rulebook, None, self._bounds()).eval(
                     objective.value, {"fact_date": self.period.end}
                 )
-                if isinstance(value, Fraction):
-                    return value, commitment.commitment_id
+                if isinstance(value, Fraction | int) and not isinstance(value, bool):
+                    return Fraction(value), commitment.commitment_id
         return None
 
     def _key_domain(self, expr: ast.Expr, epcis: list[str]) -> set[str] | None:
@@ -486,7 +633,7 @@ class Evaluator:
                     and value.key[0] not in arrete_names
                 ):
                     continue
-                if parameter.keys and len(parameter.keys) > 1:
+                if parameter.keys and len(parameter.keys) > 1 and not value.local:
                     continue  # large tables: listed by `mixite param`, not in every result
                 source = value.sources[0]
                 used.append({
@@ -497,6 +644,7 @@ class Evaluator:
                     "to": value.end.isoformat() if value.end else None,
                     "source": source.title,
                     "url": source.url,
+                    **({"fourni_localement": True} if value.local else {}),
                 })  # fmt: skip
         return used
 

@@ -9,6 +9,7 @@ whose content changed (same dwelling, household and decision date).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import sqlite3
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Date, Table, delete, func, insert, select, tuple_, update
@@ -41,6 +42,9 @@ from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
+
+if TYPE_CHECKING:
+    from checker.territory_cia import CiaVersion
 
 _CHUNK = 5000
 
@@ -138,6 +142,8 @@ class ImportResult:
     counts: dict[str, Counts]
     key: PseudonymKey | None
     skipped: tuple[Path, ...]
+    cia: CiaVersion | None = None  # the territory's CIA version stored by this import
+    cia_files: list[str] = field(default_factory=list)  # the CIA files territoire.yaml declares
 
 
 def _unknown_bailleur(siren: str) -> str:
@@ -1085,12 +1091,48 @@ def import_bundle(
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     epci: str | None = None,
+    cia_required: bool = True,
+) -> ImportResult:
+    """Import the bundle's data (`epci`: see `_import_data`), then store the CIA its territoire.yaml declares (a new version
+    when its text changed, even if the data were already imported). The CIA is checked with the
+    rules before anything is imported. Without `cia_required`, a declared CIA file absent from
+    the bundle is left out (the web uploads a CIA on its own page)."""
+    from checker.paths import rules_dir
+    from checker.territory_cia import (
+        check_declared,
+        declared_files,
+        store_declared,
+        territory_siren,
+    )
+
+    bundle = find_bundle(paths)
+    territory = bundle.files.get("territoire")
+    cia_files = declared_files(territory, cia_required) if territory else []
+    check_declared(cia_files, [rules_dir()])
+    result = _import_data(bundle, db_url, progress, now, epci)
+    territory_epci = territory_siren(territory) if territory else None
+    if cia_files and territory_epci:
+        engine = make_engine(db_url)
+        try:
+            with engine.begin() as connection:
+                result.cia = store_declared(connection, territory_epci, cia_files, [rules_dir()])
+                result.cia_files = [path.name for path in cia_files]
+        finally:
+            engine.dispose()
+    return result
+
+
+def _import_data(
+    bundle: Bundle,
+    db_url: str,
+    progress: Progress | None,
+    now: Callable[[], dt.datetime],
+    epci: str | None = None,
 ) -> ImportResult:
     """Import a bundle, all or nothing. `epci`: the territory of a bundle without
     territoire.yaml (the web passes an EPCI account's own), whose conventions name its
     réservataires; ignored when the bundle has its territory file."""
     progress = progress or _NoProgress()
-    bundle = find_bundle(paths)
     digest, _ = bundle_digest(bundle)
     already = _already_imported(db_url, digest)
     if already is not None:
@@ -1116,7 +1158,9 @@ def import_bundle(
                 epci,
             )  # fmt: skip
         except BaseException:
-            reset_sequences(lock_session)
+            # If the session is gone (server stopped), the first error is the one to show.
+            with contextlib.suppress(Exception):
+                reset_sequences(lock_session)
             raise
 
 

@@ -167,6 +167,9 @@ class TerritorySpec(_Strict):
     qpv: Annotated[list[QpvSpec], BeforeValidator(_list)] = []
     bailleurs: Annotated[list[BailleurSpec], BeforeValidator(_list), Field(min_length=1)]
     reservataires: Annotated[list[ReservataireSpec], BeforeValidator(_list)] = []
+    # The territory's CIA files (names relative to territoire.yaml), stored with it at import
+    # (checker.territory_cia) and applied by `mixite check` without --rules.
+    cia: Annotated[list[str], BeforeValidator(_list)] = []
 
 
 def decode(raw: bytes) -> tuple[str, str]:

@@ -253,7 +253,8 @@ def _commitments(rulebook: Rulebook, results: list[Result], names: Names,
             period=f"du {start} au {end}",
             signatories=list(commitment.signatories),
             sources=[source.title for source in commitment.meta.sources],
-            qualitative=list(commitment.meta.notes),
+            qualitative=[present.qualitative_text(q) for q in commitment.qualitatives]
+            + list(commitment.meta.notes),
         )
         for objective in commitment.objectives:
             scope = {item.name: item.value for item in objective.scope}

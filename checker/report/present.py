@@ -128,6 +128,31 @@ def shortfall_meaning(result: Result, bound: str | None) -> str:
     return "manquantes pour atteindre la cible"
 
 
+def qualitative_text(item: ast.Qualitative) -> str:
+    """A qualitative commitment in one sentence: what, who owes it, by when, declared done."""
+    parts = [item.text]
+    if item.owed_by:
+        parts.append(f"dû par : {item.owed_by}")
+    if item.due:
+        parts.append(f"échéance : {item.due:%d/%m/%Y}")
+    if item.done:
+        reference = "; ".join(source.title for source in item.sources)
+        parts.append(
+            f"déclaré fait le {item.done:%d/%m/%Y}" + (f" ({reference})" if reference else "")
+        )
+    else:
+        parts.append("non déclaré fait")
+    return " — ".join(parts)
+
+
+def cia_versions(receipt: dict[str, Any]) -> list[str]:
+    """The stored CIA versions a run applied (`mixite check` without --rules), for people."""
+    return [
+        f"{cia['fichier']}, version {cia['version']} (territoire {cia['epci']}), empreinte {cia['sha256']}"
+        for cia in (receipt.get("options") or {}).get("cia", [])
+    ]
+
+
 def french_date(value: Any) -> str:
     """A date, an ISO date or an ISO timestamp (UTC) in French."""
     if value is None or value == "":

@@ -121,6 +121,16 @@ def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rule
         "- Convention (CIA) : "
         + (", ".join(c for c in commitments if c) or "aucune, cibles de la loi")
     )
+    qualitative = [
+        present.qualitative_text(item)
+        for commitment in sorted(rulebook.commitments.values(), key=lambda c: c.commitment_id)
+        if commitment.commitment_id in commitments
+        for item in commitment.qualitatives
+    ]
+    if qualitative:
+        out += ["", "## Engagements qualitatifs de la CIA", "",
+                "mixite les rappelle sans les vérifier : leur suivi relève de la CIL.", ""]  # fmt: skip
+        out += [f"- {text}" for text in qualitative]
     out += ["", "## Synthèse : une ligne par obligation", ""]
     out.append("| Obligation | Statut | Réalisé | Cible | Manque | Qui doit |")
     out.append("| --- | --- | ---: | ---: | ---: | --- |")
@@ -162,6 +172,7 @@ def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rule
         f"- Exécution n° {receipt['run_id']} du {present.french_date(receipt['created_at'])} (mixite {receipt['tool_version']})"
     )
     out.append(f"- Empreinte des règles : `{receipt['rulebook_digest']}`")
+    out += [f"- CIA appliquée : {line}" for line in present.cia_versions(receipt)]
     out.append(f"- Empreinte des données : `{receipt['data_digest']}`")
     out.append(f"- Empreinte de l'exécution : `{receipt['hash']}`")
     out.append("")

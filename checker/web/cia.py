@@ -3,19 +3,18 @@ with the rules in force before it is stored."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, select
 
 from checker.access.models import VersionCia
 from checker.errors import MixiteError
 from checker.rulebook_loader import load_rules
-from checker.web.state import AppState, cia_file_name, latest_cia_versions
+from checker.territory_cia import cia_file_name, store_version
+from checker.web.state import AppState, latest_cia_versions
 from dsl.diagnostics import Diagnostic
 
 _TABLE = VersionCia.__table__
@@ -66,14 +65,7 @@ def check(state: AppState, connection: Connection, epci: str, name: str, text: s
 
 
 def store(connection: Connection, epci: str, name: str, text: str, login: str) -> int:
-    number = (connection.scalar(select(func.max(_TABLE.c.numero)).where(_TABLE.c.epci_siren == epci))
-              or 0) + 1  # fmt: skip
-    connection.execute(insert(VersionCia).values(
-        epci_siren=epci, numero=number, nom_fichier=Path(name).name[:200], texte=text,
-        sha256=hashlib.sha256(text.encode()).hexdigest(), deposee_le=dt.datetime.now(dt.UTC),
-        deposee_par=login,
-    ))  # fmt: skip
-    return number
+    return store_version(connection, epci, name, text, login)
 
 
 def versions(connection: Connection, epci: str) -> list[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, insert, select
 
 from checker import runs
-from checker.access.models import VersionCia
 from checker.checking import evaluate
 from checker.db import models
 from checker.db.engine import make_engine, require_schema
@@ -21,7 +19,7 @@ from checker.evaluate.explain import Explanation, explain
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.paths import rules_dir
-from checker.rulebook_loader import require_rules
+from checker.territory_cia import latest_versions, load_with_cia
 from checker.web.config import WebConfig
 from dsl.rulebook import Rulebook
 
@@ -32,17 +30,7 @@ _CACHED_EXPLANATIONS = 64
 
 def latest_cia_versions(connection: Connection) -> list[tuple[str, int, str, str]]:
     """(EPCI, number, file name, text) of the newest version of each territory's CIA."""
-    table = VersionCia.__table__
-    rows = connection.execute(select(table).order_by(table.c.epci_siren, table.c.numero)).all()
-    latest: dict[str, tuple[str, int, str, str]] = {}
-    for row in rows:
-        latest[row.epci_siren] = (row.epci_siren, row.numero, row.nom_fichier, row.texte)
-    return list(latest.values())
-
-
-def cia_file_name(epci: str, name: str) -> str:
-    stem = Path(name).stem or "cia"
-    return f"cia-{epci}-{stem}.regles"
+    return [(v.epci, v.number, v.name, v.text) for v in latest_versions(connection)]
 
 
 class AppState:
@@ -76,13 +64,7 @@ class AppState:
         with self._lock:
             if self._rulebook is not None and self._rulebook[0] == key:
                 return self._rulebook[1]
-            with tempfile.TemporaryDirectory(prefix="mixite-cia-") as scratch:
-                paths = self.base_paths()
-                for epci, _, name, text in versions:
-                    path = Path(scratch) / cia_file_name(epci, name)
-                    path.write_text(text, encoding="utf-8")
-                    paths.append(path)
-                rulebook, _ = require_rules(paths)
+            rulebook = load_with_cia(self.base_paths(), latest_versions(connection))
             self._rulebook = (key, rulebook)
             self._results.clear()
             return rulebook
