@@ -79,17 +79,20 @@ def build(db_file: Path, residences: int, per_residence: int, attributions: int,
     con.execute("PRAGMA synchronous = OFF")
     con.execute("INSERT INTO import_batch (id, imported_at, bundle_sha256, epci_siren, files, "
                 "summary) VALUES (1, '2025-01-01', 'bench', ?, '[]', '{}')", (EPCI,))  # fmt: skip
-    con.execute("INSERT INTO epci VALUES (?, 'EPCI de mesure', 'CA Amiens Métropole', '80', "
-                "'Hauts-de-France', 1, 1, NULL, NULL)", (EPCI,))  # fmt: skip
+    con.execute("INSERT INTO epci (siren, nom, nom_arrete, departement, region, tenu_plh, "
+                "competent_habitat) VALUES (?, 'EPCI de mesure', 'CA Amiens Métropole', '80', "
+                "'Hauts-de-France', 1, 1)", (EPCI,))  # fmt: skip
     communes = [f"{80000 + i:05d}" for i in range(COMMUNES)]
-    con.executemany("INSERT INTO commune VALUES (?, ?, ?, 'autres_regions', 'B1')",
+    con.executemany("INSERT INTO commune (insee, epci_siren, nom, zone_plafonds, zone_abc) "
+                    "VALUES (?, ?, ?, 'autres_regions', 'B1')",
                     [(c, EPCI, f"Commune {c}") for c in communes])  # fmt: skip
     qpv = [(f"QN{i:06d}", communes[i]) for i in range(0, COMMUNES, 4)]
-    con.executemany("INSERT INTO qpv VALUES (?, ?, '2024-01-01', NULL)",
+    con.executemany("INSERT INTO qpv (code, nom, valide_du, valide_au) "
+                    "VALUES (?, ?, '2024-01-01', NULL)",
                     [(code, f"Quartier {code}") for code, _ in qpv])  # fmt: skip
-    con.executemany("INSERT INTO qpv_commune VALUES (?, ?)", qpv)
+    con.executemany("INSERT INTO qpv_commune (qpv_code, commune_insee) VALUES (?, ?)", qpv)
     bailleurs = [_siren(i + 1) for i in range(BAILLEURS)]
-    con.executemany("INSERT INTO bailleur VALUES (?, ?)",
+    con.executemany("INSERT INTO bailleur (siren, nom) VALUES (?, ?)",
                     [(s, f"Bailleur {s}") for s in bailleurs])  # fmt: skip
     qpv_of = dict((c, code) for code, c in qpv)
     residence_rows, dwelling_rows, link_rows, survey_rows = [], [], [], []
@@ -123,7 +126,7 @@ def build(db_file: Path, residences: int, per_residence: int, attributions: int,
     con.executemany("INSERT INTO logement (rpls_id, bailleur_siren, commune_insee, financement, "
                     "nb_pieces, surface_m2, annee_construction, residence_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", dwelling_rows)  # fmt: skip
-    con.executemany("INSERT INTO logement_qpv VALUES (?, ?)", link_rows)
+    con.executemany("INSERT INTO logement_qpv (rpls_id, qpv_code) VALUES (?, ?)", link_rows)
     con.executemany("INSERT INTO occupation (bailleur_siren, residence_id, annee_enquete, "
                     "menages_repondants, ressources_inf_20, ressources_20_40, ressources_40_60, "
                     "ressources_60_100, ressources_sup_100, familles_monoparentales, "

@@ -106,7 +106,8 @@ EXPECTATION_KEYS = {
 # What a case may contain; any other key is a misspelling, which would otherwise be ignored
 # (a case with « atendu » checks nothing, data with « nb_enfants » is not the data meant).
 CASE_KEYS = ("nom", "description", "annee", "au", "territoire", "defauts", "logements",
-             "attributions", "caleol", "reservations", "baux", "attendu")  # fmt: skip
+             "attributions", "caleol", "reservations", "baux", "residences", "occupation",
+             "relogements", "attendu")  # fmt: skip
 _ATTRIBUTION_FIELDS = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "defauts": _ATTRIBUTION_FIELDS,
@@ -115,6 +116,9 @@ ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "caleol": (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"]),
     "reservations": (*RESERVATIONS_SPEC["required"], *RESERVATIONS_SPEC["optional"]),
     "baux": (*BAUX_SPEC["required"], *BAUX_SPEC["optional"]),
+    "residences": (*RESIDENCES_SPEC["required"], *RESIDENCES_SPEC["optional"]),
+    "occupation": (*OCCUPATION_SPEC["required"], *OCCUPATION_SPEC["optional"]),
+    "relogements": (*RELOGEMENTS_SPEC["required"], *RELOGEMENTS_SPEC["optional"]),
 }
 _ROW_LABELS = {
     "defauts": "les valeurs par défaut des attributions",
@@ -123,6 +127,9 @@ _ROW_LABELS = {
     "caleol": "un examen de CALEOL",
     "reservations": "une convention de réservation",
     "baux": "un bail",
+    "residences": "une résidence",
+    "occupation": "une enquête d'occupation",
+    "relogements": "un relogement",
 }
 
 

@@ -204,14 +204,37 @@ def test_rehousing_follow_up_is_that_of_the_rehousing_file(diagnostic: dict[str,
 def test_every_format_is_written_and_an_unknown_one_is_refused(
     demo_db: str, tmp_path: Path
 ) -> None:
-    for output_format in ("html", "md", "csv", "json"):
+    for output_format in ("html", "xlsx", "md", "csv", "json"):
         target = tmp_path / f"diagnostic.{output_format}"
         done = _run(demo_db, "--format", output_format, "--out", str(target))
         assert done.returncode == 0, done.stderr
         assert target.stat().st_size > 1000
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(tmp_path / "diagnostic.xlsx", read_only=True)
+    assert workbook.sheetnames == ["Profils", "Classes", "Entrants", "Relogements"]
     page = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 3 and "Résidence Les Marronniers" in page and "@page" in page
     refused = _run(demo_db, "--format", "pdf")
     assert refused.returncode != 0
     assert "Format inconnu : pdf." in refused.stdout + refused.stderr
     assert "Traceback" not in refused.stdout + refused.stderr
+
+
+def test_the_demo_territory_rules_pass_their_own_tests() -> None:
+    """The CIL classification and the rehousing charter of the demo (fixtures/demo/cil), each
+    rule tested on each side of each threshold and date, in both engines."""
+    from checker.paths import rules_dir
+    from checker.rule_tests import run_rule_tests
+    from checker.rulebook_loader import require_rules
+
+    rulebook, _ = require_rules([rules_dir(), DEMO / "cil"])
+    outcomes = run_rule_tests(rulebook, [DEMO / "cil"], jobs=1)
+    assert {outcome.rule for outcome in outcomes} == {
+        "CIL-VAL-DE-LIZE.CLASSEMENT-DECLARE",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.HORS-QPV",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.LOGEMENT-RECENT",
+        "CHARTE-RELOGEMENT-VAL-DE-LIZE.RESTE-A-CHARGE",
+    }
+    assert len(outcomes) == 22
+    assert [failure for outcome in outcomes for failure in outcome.failures] == []

@@ -123,6 +123,7 @@ def _diagnostics(connection: Any, bundle: Path, years: list[int], out_dir: Path)
         diagnostic = compute(connection, rulebook, year)
         stem = out_dir / f"diagnostic-{year}"
         files[stem.with_suffix(".html")] = render.to_html(diagnostic)
+        files[stem.with_suffix(".xlsx")] = render.to_xlsx(diagnostic)
         files[stem.with_suffix(".json")] = render.to_json(diagnostic)
         files[stem.with_suffix(".md")] = render.to_markdown(diagnostic)
         files[stem.with_suffix(".csv")] = render.to_csv(diagnostic)

@@ -12,8 +12,7 @@ from checker.cli.console import out
 from checker.cli.options import DbOption, RulesOption
 from checker.errors import MixiteError
 
-FORMATS = ("terminal", "html", "md", "json", "csv")
-SUFFIXES = {"html": ".html", "md": ".md", "json": ".json", "csv": ".csv"}
+FORMATS = ("terminal", "html", "xlsx", "md", "json", "csv")
 
 
 def register(app: typer.Typer) -> None:
@@ -24,8 +23,8 @@ def register(app: typer.Typer) -> None:
         bailleur: Annotated[str | None, typer.Option("--bailleur", help="SIREN du bailleur (par défaut : tous).")] = None,
         rules: RulesOption = None,
         db: DbOption = None,
-        output_format: Annotated[str, typer.Option("--format", help="terminal, html, md, json ou csv.")] = "terminal",
-        out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran, ou diagnostic-AAAA.html).")] = None,
+        output_format: Annotated[str, typer.Option("--format", help="terminal, html, xlsx, md, json ou csv.")] = "terminal",
+        out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie (par défaut : l'écran, ou diagnostic-AAAA.html, .xlsx).")] = None,
     ) -> None:  # fmt: skip
         """Diagnostic de l'occupation sociale : profils OPS, classes des résidences, entrants, relogements NPNRU."""
         from checker.db.engine import make_engine, require_schema, resolve_url
@@ -50,6 +49,11 @@ def register(app: typer.Typer) -> None:
                 "Aucune résidence en base pour ce périmètre.",
                 "Importez residences.csv (et occupation.csv) avec le lot : voir « Préparer un export ».",
             )
+        if output_format == "xlsx":
+            target = out_path or Path(f"diagnostic-{year}.xlsx")
+            target.write_bytes(render.to_xlsx(diagnostic))
+            out.print(f"Écrit : {target}")
+            return
         if output_format == "terminal":
             text = render.to_terminal(diagnostic)
             if out_path is None:

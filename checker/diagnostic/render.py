@@ -274,3 +274,70 @@ def _markdown_tables_to_html(lines: list[str]) -> str:
     if in_table:
         parts.append("</table>")
     return "\n".join(parts)
+
+
+def to_xlsx(diagnostic: dict[str, Any]) -> bytes:
+    """A workbook: the profiles (one row per group, one column per indicator and its change),
+    the classes, the entrants and the rehousing follow-up, one sheet each."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    bold = Font(bold=True)
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Profils"
+    sheet.append([_title(diagnostic)])
+    sheet.append([_survey_line(diagnostic)])
+    header = ["niveau", "code", "nom", "répondants", "sans réponse (ressources)"]
+    for _, label, _ in INDICATORS:
+        header += [f"{label} (%)", "évolution (points)", "écart à l'EPCI (points)"]
+    sheet.append(header)
+    for cell in sheet[3]:
+        cell.font = bold
+    for key, level in GROUPS:
+        for item in diagnostic["profils"][key]:
+            profile = item["profil"]
+            if profile is None:
+                continue
+            row: list[Any] = [level, item["code"], item["nom"], profile["repondants"],
+                              profile["sans_reponse_ressources"]]  # fmt: skip
+            for indicator, _, _ in INDICATORS:
+                row += [profile["parts"][indicator], (item["evolution"] or {}).get(indicator),
+                        (item["ecart_epci"] or {}).get(indicator)]  # fmt: skip
+            sheet.append(row)
+    classes = workbook.create_sheet("Classes")
+    classes.append(
+        ["résidence", "nom", "bailleur", "classe déclarée", "classe calculée", "à revoir"]
+    )
+    for item in diagnostic["classes"]:
+        classes.append([item["residence"], item["nom"], item["bailleur"], _class(item["declaree"]),
+                        _class(item["calculee"]), "oui" if item["differe"] else ""])  # fmt: skip
+    entrants = workbook.create_sheet("Entrants")
+    entrants.append(["résidence", "nom", "classe", "entrants", "ressources connues",
+                     "entrants sous 40 % (%)", "occupants sous 40 % (%)"])  # fmt: skip
+    for item in diagnostic["entrants"]["residences"]:
+        entrants.append([item["residence"], item["nom"], _class(item["classe"]), item["entrants"],
+                         item["entrants_ressources_connues"], item["part_sous_40_entrants"],
+                         item["part_sous_40_occupants"]])  # fmt: skip
+    for item in diagnostic["entrants"]["classes"]:
+        entrants.append(["", "toutes les résidences de la classe", _class(item["classe"]),
+                         item["entrants"], item["entrants_ressources_connues"],
+                         item["part_sous_40_entrants"], item["part_sous_40_occupants"]])  # fmt: skip
+    rehousing = workbook.create_sheet("Relogements")
+    rehousing.append(["opération", "bailleur", *(label for _, label in STATUS_COLUMNS),
+                      "hors QPV (%)", "logement récent (%)", "autre commune (%)",
+                      "reste à charge avant (€/mois)", "reste à charge après (€/mois)",
+                      "délai moyen (jours)"])  # fmt: skip
+    for item in diagnostic["relogements"]:
+        rehousing.append([item["operation"], item["bailleur_nom"],
+                          *(item[key] for key, _ in STATUS_COLUMNS), item["part_hors_qpv"],
+                          item["part_logement_recent"], item["part_autre_commune"],
+                          item["reste_a_charge_avant_moyen"], item["reste_a_charge_apres_moyen"],
+                          item["delai_moyen_jours"]])  # fmt: skip
+    for other in (classes, entrants, rehousing):
+        for cell in other[1]:
+            cell.font = bold
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

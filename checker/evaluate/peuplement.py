@@ -35,8 +35,8 @@ from sqlalchemy import (
     select,
 )
 
-from checker.db import codes, models
-from checker.db.codes import LINK_PREFIX
+from checker.db import models
+from checker.db.codes import LINK_PREFIX, STATUTS_RELOGES
 from checker.evaluate.leases import _day_from_parts
 
 # The OPS counts, as in occupation.csv; each also summed over the EPCI as `<name>_epci`.
@@ -56,7 +56,7 @@ OPS_FIELDS = (
     "titulaires_emploi_stable",
     "emmenages_recents",
 )
-RELOGES = codes.STATUTS_RELOGES
+RELOGES = STATUTS_RELOGES
 
 
 def _part(field: str, day: Any) -> Any:

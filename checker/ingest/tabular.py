@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import hashlib
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -376,6 +378,10 @@ _BROKEN_WORKBOOK: tuple[type[Exception], ...] = (
     TypeError,
     IndexError,
     EOFError,
+    zlib.error,  # a compressed member damaged
+    struct.error,
+    NotImplementedError,  # an unknown compression method
+    RuntimeError,  # an encrypted member
 )
 
 
