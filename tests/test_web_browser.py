@@ -29,7 +29,7 @@ pytestmark = [
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 # The whole demo bundle, the CIA its territoire.yaml declares included.
-BUNDLE_FILES = tuple(sorted(path.name for path in demo_bundle_dir().iterdir()))
+BUNDLE_FILES = tuple(sorted(path.name for path in demo_bundle_dir().iterdir() if path.is_file()))
 
 
 @pytest.fixture
@@ -167,6 +167,16 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier la chaîne')")
         assert "Chaîne intègre" in page.inner_text("#audit-resultat")
         axe.check()
+        # The occupation diagnostic of the demo (residences and OPS surveys), and a download.
+        page.click("nav >> text=Diagnostic")
+        page.fill("#annee", "2024")
+        page.click("button:has-text('Afficher')")
+        assert "Diagnostic de l'occupation sociale 2024" in page.inner_text("h1")
+        assert "Les Toits du Val" in page.inner_text("main")
+        axe.check()
+        with page.expect_download(timeout=300_000) as download:
+            page.click("text=Diagnostic 2024 en HTML")
+        assert download.value.suggested_filename == "diagnostic-2024.html"
         # Accounts: the bailleur's account is created in the page, with an API token.
         page.click("nav >> text=Comptes")
         axe.check()
@@ -220,6 +230,11 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier ce dossier')")
         assert "Situation au 15/10/2025" in page.inner_text("#caleol-resultat")
         assert "1 candidature(s)" in page.inner_text("main")
+        axe.check()
+        page.goto(base + "/diagnostic?annee=2024")  # its own residences only
+        assert "Lize Habitat" in page.inner_text("main")
+        for other in ("Les Toits du Val", "Foyer picard", "SEM immobilière"):
+            assert other not in page.inner_text("main"), other
         axe.check()
         page.goto(base + "/executions")  # refused to a bailleur: the error page is checked too
         assert "Accès refusé" in page.inner_text("h1")
