@@ -244,8 +244,9 @@ WITH rec AS (
 
 
 def contingent_etat(start: dt.date, end: dt.date) -> HandRule:
-    """R441-5-2.CONTINGENT-ETAT: every lease, per bailleur; on the prefect's reservations
-    (priority households or State agents); also the State agents alone."""
+    """R441-5-2.CONTINGENT-ETAT: every lease of the annual flow (internal mutations and urban
+    renewal rehousing taken out), per bailleur; on the prefect's reservations (priority
+    households or State agents); also the State agents alone."""
     sql = f"""
 WITH rec AS (
   SELECT c.epci_siren AS epci, t.bailleur_siren AS bailleur,
@@ -253,6 +254,7 @@ WITH rec AS (
          CASE WHEN t.contingent = 'etat_fonctionnaires' THEN 1 ELSE 0 END AS e0
   {_ATTRIBUTIONS}
   WHERE t.date_bail BETWEEN '{start}' AND '{end}'
+    AND NOT t.mutation AND (t.relogement IS NULL OR t.relogement NOT IN ('anru', 'orcod'))
 ),{_levels([("epci", "bailleur")], 1)}"""
     return HandRule("R441-5-2.CONTINGENT-ETAT", sql, ("state_agents",))
 

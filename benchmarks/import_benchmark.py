@@ -66,7 +66,10 @@ def _split(bundle: Path, work: Path) -> tuple[Path, Path]:
     attributions.mkdir()
     for name in ("territoire.yaml", "logements.csv"):
         shutil.copy(bundle / name, reference / name)
-    for name in ("reservations.csv", "baux.csv"):  # optional files of a bundle
+    # Optional files of a bundle: conventions, leases, and the peuplement files (dwellings name
+    # their residence, so residences.csv must come with logements.csv).
+    for name in ("reservations.csv", "baux.csv", "residences.csv", "occupation.csv",
+                 "relogements.csv"):  # fmt: skip
         if (bundle / name).exists():
             shutil.copy(bundle / name, reference / name)
     shutil.copy(bundle / "attributions.csv", attributions / "attributions.csv")

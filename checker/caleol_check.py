@@ -25,7 +25,8 @@ from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import Counts
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.columnar import ColumnValidator, chunks
-from checker.ingest.problems import Problem
+from checker.ingest.parsing import line_breaks
+from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.rows import AttributionRow, CaleolRow
 from checker.ingest.tabular import UnreadableFile, read_table
 from checker.schema import schema
@@ -135,7 +136,20 @@ def _read_docket_rows(
     problems: list[Problem],
     records: list[tuple[int, Any]],
 ) -> None:
-    for chunk in chunks(table.rows, 5000):
+    # Rows with more or fewer fields than the header have shifted values: refused, as in an
+    # import, and told once when most rows share the shift.
+    misshapen = MisshapenRows(path.name, table.width, table.separator)
+    total = 0
+    for whole_chunk in chunks(table.rows, 5000):
+        total += len(whole_chunk)
+        chunk = []
+        for line, cells in whole_chunk:
+            if table.width is None or len(cells) == table.width:
+                chunk.append((line, cells))
+            else:
+                misshapen.add(line, len(cells), line_breaks(cells))
+        if not chunk:
+            continue
         by_field: dict[str, list[str]] = {}
         for name in validator.fields:
             position = table.columns.get(name)
@@ -152,6 +166,9 @@ def _read_docket_rows(
         for (line, _), row in zip(chunk, rows, strict=True):
             if row is not None:
                 records.append((line, validator.record_type._make(row)))
+    shapes = ProblemLog()
+    misshapen.report(total, shapes)
+    problems.extend(shapes.problems)
 
 
 def _dwelling_facts(connection: Connection, rpls_id: str, day: dt.date) -> dict[str, Any] | None:

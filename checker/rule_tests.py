@@ -32,6 +32,8 @@ from checker.ingest.rows import (
     BAUX_SPEC,
     CALEOL_SPEC,
     LOGEMENTS_SPEC,
+    OCCUPATION_SPEC,
+    RELOGEMENTS_SPEC,
     RESERVATIONS_SPEC,
     RESIDENCES_SPEC,
 )
@@ -103,26 +105,31 @@ EXPECTATION_KEYS = {
 
 # What a case may contain; any other key is a misspelling, which would otherwise be ignored
 # (a case with « atendu » checks nothing, data with « nb_enfants » is not the data meant).
-CASE_KEYS = ("nom", "description", "annee", "au", "territoire", "defauts", "residences",
-             "logements", "attributions", "caleol", "reservations", "baux", "attendu")  # fmt: skip
+CASE_KEYS = ("nom", "description", "annee", "au", "territoire", "defauts", "logements",
+             "attributions", "caleol", "reservations", "baux", "residences", "occupation",
+             "relogements", "attendu")  # fmt: skip
 _ATTRIBUTION_FIELDS = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "defauts": _ATTRIBUTION_FIELDS,
     "attributions": _ATTRIBUTION_FIELDS,
-    "residences": (*RESIDENCES_SPEC["required"], *RESIDENCES_SPEC["optional"]),
     "logements": (*LOGEMENTS_SPEC["required"], *LOGEMENTS_SPEC["optional"]),
     "caleol": (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"]),
     "reservations": (*RESERVATIONS_SPEC["required"], *RESERVATIONS_SPEC["optional"]),
     "baux": (*BAUX_SPEC["required"], *BAUX_SPEC["optional"]),
+    "residences": (*RESIDENCES_SPEC["required"], *RESIDENCES_SPEC["optional"]),
+    "occupation": (*OCCUPATION_SPEC["required"], *OCCUPATION_SPEC["optional"]),
+    "relogements": (*RELOGEMENTS_SPEC["required"], *RELOGEMENTS_SPEC["optional"]),
 }
 _ROW_LABELS = {
     "defauts": "les valeurs par défaut des attributions",
     "attributions": "une attribution",
-    "residences": "une résidence",
     "logements": "un logement",
     "caleol": "un examen de CALEOL",
     "reservations": "une convention de réservation",
     "baux": "un bail",
+    "residences": "une résidence",
+    "occupation": "une enquête d'occupation",
+    "relogements": "un relogement",
 }
 
 
@@ -252,10 +259,13 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
             examens.append(merged)
         all_caleol_columns = (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"])
         _write_csv(target / "caleol.csv", all_caleol_columns, examens)
-    # Residences, reservation conventions and leases are written as the case gives them, whole.
-    for key, spec, name in (("residences", RESIDENCES_SPEC, "residences.csv"),
-                            ("reservations", RESERVATIONS_SPEC, "reservations.csv"),
-                            ("baux", BAUX_SPEC, "baux.csv")):  # fmt: skip
+    # Reservation conventions, leases, residences, OPS surveys and rehousing are written as the
+    # case gives them, whole.
+    for key, spec, name in (("reservations", RESERVATIONS_SPEC, "reservations.csv"),
+                            ("baux", BAUX_SPEC, "baux.csv"),
+                            ("residences", RESIDENCES_SPEC, "residences.csv"),
+                            ("occupation", OCCUPATION_SPEC, "occupation.csv"),
+                            ("relogements", RELOGEMENTS_SPEC, "relogements.csv")):  # fmt: skip
         if case.get(key):
             _write_csv(target / name, (*spec["required"], *spec["optional"]), case[key])
     return target

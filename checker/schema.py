@@ -15,6 +15,7 @@ from checker.db.codes import (
     MOTIFS_STOCK,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    STATUTS_RELOGEMENT,
     ZONES_ABC,
     ZONES_PLAFONDS,
 )
@@ -30,6 +31,7 @@ MODE_RESERVATION = enum("mode_reservation", MODES_RESERVATION)
 MOTIF_STOCK = enum("motif_stock", MOTIFS_STOCK)
 TYPE_RESERVATAIRE = enum("type_reservataire", RESERVATAIRE_TYPES)
 ZONE_ABC = enum("zone_abc", ZONES_ABC)
+STATUT_RELOGEMENT = enum("statut_relogement", STATUTS_RELOGEMENT)
 
 
 def _t(kind: str, nullable: bool = False) -> Type:
@@ -89,10 +91,6 @@ ATTRIBUTIONS = Entity(
         "financement": FINANCEMENT,
         "en_qpv": _t(BOOL),  # the dwelling lies in a QPV of the list in force at the lease date
         "qpv": _t(TEXT, nullable=True),
-        # The dwelling's residence (its identifier at its bailleur) and the class the CIA or
-        # the CIL gives that residence (residences.csv), when declared.
-        "residence": _t(TEXT, nullable=True),
-        "classe_residence": _t(TEXT, nullable=True),
         "contingent": CONTINGENT,
         "reservataire": _t(TEXT, nullable=True),
         "mutation": _t(BOOL),
@@ -108,6 +106,9 @@ ATTRIBUTIONS = Entity(
         "rfr_n1": _t(MONEY, nullable=True),
         "categorie_menage": _t(INT, nullable=True),
         "derogation_plafonds": _t(TEXT, nullable=True),
+        # The residence of the dwelling (residences.csv) and the class the CIA or CIL gave it.
+        "residence": _t(TEXT, nullable=True),
+        "classe_residence": _t(TEXT, nullable=True),
     },
     links={"epci": "epci"},
     dimensions=(
@@ -176,12 +177,102 @@ BAUX = Entity(
 )
 
 
+# The OPS counts (numbers of households) of a survey, as in occupation.csv; `menages_repondants`
+# is the base of every share. Each is also given summed over the EPCI for the same survey.
+OPS_COUNTS = (
+    "menages_repondants", "ressources_inf_20", "ressources_20_40", "ressources_40_60",
+    "ressources_60_100", "ressources_sup_100", "familles_monoparentales", "personnes_seules",
+    "familles_nombreuses", "titulaires_moins_30", "titulaires_plus_65",
+    "beneficiaires_aide_logement", "titulaires_emploi_stable", "emmenages_recents",
+)  # fmt: skip
+
+
+def _residence_fields(surveyed: bool) -> dict[str, Type]:
+    """A residence's own fields and its survey's counts (unknown when it was never surveyed,
+    in the `residences` population)."""
+    return {
+        "residence": _t(TEXT),
+        "nom": _t(TEXT),
+        "bailleur": _t(TEXT),
+        "commune": _t(TEXT),
+        "qpv": _t(TEXT, nullable=True),  # of the list in force at the end of the period
+        "en_qpv": _t(BOOL),
+        "classe_declaree": _t(TEXT, nullable=True),  # the CIA's or CIL's class, if any
+        "operation": _t(TEXT, nullable=True),  # the NPNRU operation concerning it
+        "date_mise_en_service": _t(DATE),
+        "nb_logements": _t(INT),
+        "annee_enquete": _t(INT, nullable=not surveyed),
+        **{name: _t(INT, nullable=not surveyed) for name in OPS_COUNTS},
+        **{f"{name}_epci": _t(INT, nullable=not surveyed) for name in OPS_COUNTS},
+    }
+
+
+RESIDENCES = Entity(
+    name="residences",
+    label="résidences",
+    fields={**_residence_fields(surveyed=False), "date_controle": _t(DATE)},
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "commune", "qpv", "residence"),
+    fact_date="date_controle",
+)
+
+OCCUPATIONS = Entity(
+    name="occupations",
+    label="enquêtes d'occupation (OPS) par résidence",
+    fields={**_residence_fields(surveyed=True), "date_enquete": _t(DATE)},
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "commune", "qpv", "residence"),
+    fact_date="date_enquete",
+)
+
+RELOGEMENTS_NPNRU = Entity(
+    name="relogements",
+    label="ménages à reloger (NPNRU)",
+    fields={
+        "operation": _t(TEXT),
+        "bailleur": _t(TEXT),  # of the dwelling left
+        "commune": _t(TEXT),  # of the dwelling left
+        "statut": STATUT_RELOGEMENT,  # as of the extract
+        "date_entree_operation": _t(DATE),
+        # Rehoused (definitively or temporarily) by the control date, and when.
+        "reloge": _t(BOOL),
+        "reloge_definitif": _t(BOOL),
+        "date_relogement": _t(DATE, nullable=True),
+        # What is derived from the destination, unknown until rehoused.
+        "bailleur_destination": _t(TEXT, nullable=True),
+        "commune_destination": _t(TEXT, nullable=True),
+        "autre_commune": _t(BOOL, nullable=True),
+        "destination_en_qpv": _t(BOOL, nullable=True),  # list in force on the rehousing day
+        # Full years from the first letting of the destination's residence to the rehousing.
+        "anciennete_destination": _t(INT, nullable=True),
+        # The numéro unique links the household to an attribution of the destination dwelling.
+        "par_attribution": _t(BOOL),
+        # Rent and charges minus housing benefit, € a month.
+        "reste_a_charge_avant": _t(MONEY, nullable=True),
+        "reste_a_charge_apres": _t(MONEY, nullable=True),
+        "date_controle": _t(DATE),
+    },
+    links={"epci": "epci"},
+    dimensions=("epci", "bailleur", "commune", "operation"),
+    fact_date="date_controle",
+)
+
+
 @cache
 def schema() -> Schema:
     return Schema(
         entities={
             entity.name: entity
-            for entity in (EPCI, ATTRIBUTIONS, DOSSIERS_CALEOL, CONVENTIONS_RESERVATION, BAUX)
+            for entity in (
+                EPCI,
+                ATTRIBUTIONS,
+                DOSSIERS_CALEOL,
+                CONVENTIONS_RESERVATION,
+                BAUX,
+                RESIDENCES,
+                OCCUPATIONS,
+                RELOGEMENTS_NPNRU,
+            )
         },
         enums={
             "contingent": CONTINGENT,
@@ -193,6 +284,7 @@ def schema() -> Schema:
             "motif_stock": MOTIF_STOCK,
             "type_reservataire": TYPE_RESERVATAIRE,
             "zone_abc": ZONE_ABC,
+            "statut_relogement": STATUT_RELOGEMENT,
         },
         territory_entity="epci",
         territory_extras={"annee": Type(INT)},

@@ -44,8 +44,6 @@ FIELD_LABELS: dict[str, str] = {
     "zone_plafonds": "zone de plafonds",
     "en_qpv": "logement en QPV",
     "qpv": "QPV",
-    "residence": "résidence",
-    "classe_residence": "classe de la résidence",
     "contingent": "contingent",
     "reservataire": "réservataire",
     "mutation": "mutation",
@@ -110,6 +108,43 @@ FIELD_LABELS: dict[str, str] = {
     "taux_max_contingent_etat": "part maximale réservée au préfet",
     "taux_max_agents_etat": "part maximale réservée aux agents de l'État",
     "nb_min_candidatures_caleol": "nombre minimal de candidatures",
+    # residences, OPS surveys (occupations) and NPNRU rehousing (relogements)
+    "residence": "résidence",
+    "classe_residence": "classe de la résidence",
+    "classe_declaree": "classe déclarée par la CIA ou la CIL",
+    "operation": "opération NPNRU",
+    "date_mise_en_service": "date de mise en service",
+    "nb_logements": "nombre de logements",
+    "annee_enquete": "année de l'enquête OPS",
+    "date_enquete": "date de l'enquête OPS",
+    "menages_repondants": "ménages ayant répondu",
+    "ressources_inf_20": "ménages sous 20 % des plafonds",
+    "ressources_20_40": "ménages entre 20 et 40 % des plafonds",
+    "ressources_40_60": "ménages entre 40 et 60 % des plafonds",
+    "ressources_60_100": "ménages entre 60 et 100 % des plafonds",
+    "ressources_sup_100": "ménages au-dessus des plafonds",
+    "familles_monoparentales": "familles monoparentales",
+    "personnes_seules": "personnes seules",
+    "familles_nombreuses": "familles nombreuses",
+    "titulaires_moins_30": "titulaires de moins de 30 ans",
+    "titulaires_plus_65": "titulaires de plus de 65 ans",
+    "beneficiaires_aide_logement": "bénéficiaires d'une aide au logement",
+    "titulaires_emploi_stable": "titulaires en emploi stable",
+    "emmenages_recents": "emménagés récents",
+    "statut": "situation du ménage",
+    "date_entree_operation": "entrée dans l'opération",
+    "reloge": "relogé",
+    "reloge_definitif": "relogé définitivement",
+    "date_relogement": "date du relogement",
+    "logement_destination": "logement de destination (RPLS)",
+    "bailleur_destination": "bailleur de destination",
+    "commune_destination": "commune de destination",
+    "autre_commune": "relogé dans une autre commune",
+    "destination_en_qpv": "relogé en QPV",
+    "anciennete_destination": "ancienneté du logement de destination (ans)",
+    "par_attribution": "relogé par une attribution",
+    "reste_a_charge_avant": "reste à charge avant",
+    "reste_a_charge_apres": "reste à charge après",
     # columns of a listing (mixite explain, reports)
     "pseudonyme": "pseudonyme du ménage",
     "logement": "logement (RPLS)",
@@ -128,6 +163,19 @@ FIELD_LABELS: dict[str, str] = {
     "situation_constatee": "situation constatée",
     "needed_by_year_end": "à trouver d'ici le 31 décembre",
 }
+# The OPS counts summed over the EPCI (populations residences and occupations).
+FIELD_LABELS.update(
+    {
+        f"{name}_epci": f"{FIELD_LABELS[name]} (total de l'EPCI)"
+        for name in (
+            "menages_repondants", "ressources_inf_20", "ressources_20_40", "ressources_40_60",
+            "ressources_60_100", "ressources_sup_100", "familles_monoparentales",
+            "personnes_seules", "familles_nombreuses", "titulaires_moins_30",
+            "titulaires_plus_65", "beneficiaires_aide_logement", "titulaires_emploi_stable",
+            "emmenages_recents",
+        )
+    }
+)  # fmt: skip
 # Indicators whose name is also a field's, and that read differently as an indicator.
 INDICATOR_LABELS: dict[str, str] = {"dalo": "ménages DALO"}
 
@@ -171,6 +219,13 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autre": "autre",
     },
     "categorie_menage": {"personne_supplementaire": "personne supplémentaire"},
+    "statut": {
+        "a_reloger": "à reloger",
+        "reloge_definitif": "relogé définitivement",
+        "reloge_temporaire": "relogé temporairement",
+        "sorti_parc_social": "sorti du parc social",
+        "autre_sortie": "autre sortie",
+    },
 }
 _ALL_VALUES = {code: label for table in VALUE_LABELS.values() for code, label in table.items()}
 _IDENTIFIER = re.compile(r"([A-Za-z_][A-Za-z0-9_'.]*)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from dsl import ast
+from dsl import ast, local_parameters
 from dsl.diagnostics import Diagnostic, Related, has_errors, sort_key
 from dsl.parser import parse
 from dsl.reading import Unreadable, read_utf8
@@ -101,6 +101,7 @@ class _Analyser:
         self.definition_types: dict[tuple[str, str], Type | None] = {}
         self.in_progress: set[tuple[str, str]] = set()
         self.extra_sources: dict[str, str] = {}
+        self.local_rows: list[local_parameters.LocalRow] = []
 
     def error(self, code: str, message: str, span: ast.Span | None, hint: str | None = None,
               related: tuple[Related, ...] = ()) -> None:  # fmt: skip
@@ -181,6 +182,9 @@ class _Analyser:
             if display is not None and text is not None:
                 self.extra_sources[display] = text
             checked.values.extend(values)
+        local_rows = [row for row in self.local_rows if row.parameter == decl.name]
+        if local_rows:
+            local_parameters.apply(checked, local_rows, self.diagnostics)
         checked.values = self.deduplicate(decl, checked.values)
         for derivation in decl.derivations:
             self.derive(checked, derivation)
@@ -599,14 +603,24 @@ def load_rulebook(
     `texts` gives the text of files as an editor holds them (unsaved): it is read instead of
     the file, and a file of `texts` not under `paths` is checked too."""
     diagnostics: list[Diagnostic] = []
-    files = rule_files(paths)
+    paths = list(paths)
+    files = [path for path in rule_files(paths) if not local_parameters.is_local_file(path)]
     known = {path.resolve() for path in files}
     files += [path for path in texts or {} if path.resolve() not in known]
     loaded = _parse_all(files, diagnostics, texts)
     analyser = _Analyser(schema, diagnostics)
+    # Local parameters files (*.parametres.csv) beside the rules: values the national rules lack.
+    locals_ = local_parameters.local_files(paths)
+    analyser.local_rows, local_texts = local_parameters.read_rows(
+        locals_, {path: display_name(path) for path in locals_}, diagnostics
+    )
+    analyser.extra_sources.update(local_texts)
     parameters = analyser.collect(loaded.modules)
     for path, parameter in parameters:
         analyser.parameter(path, parameter)
+    local_parameters.unknown_parameters(
+        analyser.local_rows, {decl.name for _, decl in parameters}, diagnostics
+    )
     for by_name in analyser.definitions.values():
         for definition in by_name.values():
             analyser.definition(definition)

@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "E407": "table de paramètre illisible ou incomplète",
     "E408": "valeurs d'un paramètre datées deux fois du même jour",
     "E409": "version par différence : un retrait ou une reprise qui ne désigne rien",
+    "E410": "valeur fournie localement qui contredit une valeur nationale",
     "E501": "engagement local hors des bornes fixées par la loi",
     "E502": "engagement sur une règle inconnue ou qui n'admet pas d'objectif local",
     "E503": "engagement incomplet",

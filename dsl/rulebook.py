@@ -29,6 +29,9 @@ class ParameterValue:
     # How a person names the key in this period (a table's `libelle` column): the EPCI's name
     # in that year's arrêté when the key is its SIREN. Display only, never matched by a rule.
     label: str | None = None
+    # Supplied by a user's local parameters file (dsl/local_parameters.py), not by the national
+    # rules: shown as « valeur fournie localement ».
+    local: bool = False
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)

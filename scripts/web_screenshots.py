@@ -40,8 +40,9 @@ def main() -> None:
         url = f"sqlite:///{Path(scratch) / 'demo.db'}"
         with key_setting(KEY_FILE_ENV, str(Path(scratch) / "demo.cle")):
             populate(url, demo_bundle_dir(), PEOPLE)
-            rules = (ROOT / "rules", demo_bundle_dir() / "cia.regles")
-            with serving(WebConfig(url, rule_paths=rules)) as base, sync_playwright() as playwright:
+            # The demo's CIA is stored by the import (territoire.yaml declares it): the national
+            # rules and the stored version, as mixite check applies them.
+            with serving(WebConfig(url)) as base, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                                      args=["--no-sandbox", "--lang=fr-FR"])  # fmt: skip
                 page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="fr-FR")

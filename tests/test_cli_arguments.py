@@ -289,3 +289,45 @@ def test_rule_ids_are_whole_at_80_columns(db: Path) -> None:
 
     for rule_id in require_rules()[0].rules:
         assert rule_id in done.stdout, rule_id
+
+
+def test_bilan_and_caleol_reports_are_guarded_too(db: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{db}"
+    folder = tmp_path / "bilan"
+    folder.mkdir()
+    sheet = folder / "bilan-reservataires-2025.xlsx"
+    sheet.write_text("pas un classeur\n", encoding="utf-8")
+    _refused(mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--db", url),
+             f"--out {sheet} : ce fichier existe et n'est pas un rapport XLSX")  # fmt: skip
+    assert sheet.read_text(encoding="utf-8") == "pas un classeur\n"
+    done = mixite("bilan-reservataires", "--year", "2025", "--out", str(folder), "--force",
+                  "--db", url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sheet.read_bytes()[:2] == b"PK"
+    docket = ROOT / "fixtures" / "exemples" / "dossier-caleol.csv"
+    _refused(mixite("caleol", "check", str(docket), "--format", "html", "--out", str(db),
+                    "--force", "--db", url), "ce fichier est la base de données")  # fmt: skip
+
+
+def test_audit_verify_detects_a_deleted_last_run_with_the_kept_heads(
+    db: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{db}"
+    first = mixite("check", "--year", "2025", "--db", url)
+    second = mixite("check", "--year", "2024", "--db", url)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    kept = second.stdout.strip().splitlines()[-1]  # the head, alone on the last line
+    assert len(kept) == 64
+    heads = tmp_path / "cle-de-test.tetes"  # beside the key file (MIXITE_CLE_FICHIER)
+    assert len(heads.read_text(encoding="utf-8").splitlines()) == 2
+    assert mixite("audit", "verify", "--tete", kept, "--db", url).returncode == 0
+    with sqlite3.connect(db) as connection:  # the last run deleted, the stored head moved back
+        connection.execute("DELETE FROM run WHERE id = 2")
+        connection.execute("UPDATE mixite_meta SET valeur = (SELECT hash FROM run WHERE id = 1) "
+                           "WHERE cle = 'empreinte_derniere_execution'")  # fmt: skip
+    message = f"conservée dans {heads}:2 n'est plus dans la chaîne"
+    _refused(mixite("audit", "verify", "--db", url), message)
+    assert mixite("check", "--year", "2024", "--db", url).returncode == 0  # a new n° 2
+    _refused(mixite("audit", "verify", "--db", url), message)
+    _refused(mixite("audit", "verify", "--tete", kept, "--db", url),
+             "conservée dans --tete n'est plus dans la chaîne")  # fmt: skip

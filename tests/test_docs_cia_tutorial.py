@@ -65,14 +65,14 @@ def test_the_figures_the_page_quotes(demo: str) -> None:
     )  # type: ignore[call-overload]
     qpv = result("L441-1-5.QPV-HORS-Q1")
     assert (qpv["status"], qpv["target"]) == ("conforme", 0.55)
-    fragile = result("TUTO.Q1-TRES-FRAGILES", bailleur="912000007", residence="P0007-011")
+    fragile = result("TUTO.Q1-TRES-FRAGILES", bailleur="912000007", residence="P0007-024")
     assert (fragile["status"], fragile["numerator"], fragile["denominator"]) == (
         "non_conforme",
-        23,
-        61,
+        13,
+        34,
     )
     page = PAGE.read_text(encoding="utf-8")
-    assert "29 %, sous les **30 %**" in page and "37,7 %, 23 sur 61" in page
+    assert "29 %, sous les **30 %**" in page and "38,2 %, 13 sur 34" in page
 
 
 def test_the_report_lists_the_qualitative_commitments(demo: str) -> None:

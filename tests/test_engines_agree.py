@@ -179,3 +179,190 @@ def _assert_agree(rows: list[dict[str, str]], where: str, condition: str, except
         finally:
             engine.dispose()
         assert fast == slow
+
+
+# The peuplement populations: residences (with their latest survey), OPS surveys and NPNRU
+# rehousing, on random surveys and rehousing rows around their boundaries (a survey of the
+# year or not, no respondent, rehousing at the end of the year or after it, a destination in
+# a QPV that left the list, first letting exactly five years before, missing amounts).
+RESIDENCES = (
+    # residence, bailleur, commune, dwellings
+    ("RA", BAILLEUR_A, "80901", ("L1", "L2")),
+    ("RB", BAILLEUR_B, "80902", ("L3",)),
+    ("RC", BAILLEUR_C, "80902", ("L4",)),
+)
+FIRST_LETTINGS = ["01/01/1970", "15/06/2019", "16/06/2019", "01/01/2024"]
+CLASSES = ["", "fragile", "tres_fragile", "equilibree"]
+OPS_HEADER = (
+    "annee_enquete;bailleur_siren;residence_id;menages_repondants;ressources_inf_20;"
+    "ressources_20_40;ressources_40_60;ressources_60_100;ressources_sup_100;"
+    "familles_monoparentales;personnes_seules;familles_nombreuses;titulaires_moins_30;"
+    "titulaires_plus_65;beneficiaires_aide_logement;titulaires_emploi_stable;emmenages_recents"
+)
+REHOUSING_HEADER = (
+    "operation_npnru;menage_id;bailleur_siren;rpls_id_origine;date_entree_operation;statut;"
+    "date_relogement;rpls_id_destination;numero_unique;loyer_charges_avant;loyer_charges_apres;"
+    "aide_logement_avant;aide_logement_apres"
+)
+PEUPLEMENT_ATOMS = {
+    "residences": [
+        "en_qpv",
+        'classe_declaree = "fragile"',
+        "classe_declaree est renseigné",
+        "menages_repondants > 0",
+        "annee_enquete = 2024",
+        "(ressources_inf_20 + ressources_20_40) / menages_repondants >= 0,4",
+        "(ressources_inf_20 + ressources_20_40) / menages_repondants"
+        " - (ressources_inf_20_epci + ressources_20_40_epci) / menages_repondants_epci > 0,05",
+        "familles_monoparentales * 4 >= menages_repondants",
+        "nb_logements >= 2",
+        "date_mise_en_service >= 01/01/2019",
+    ],
+    "occupations": [
+        "en_qpv",
+        "annee_enquete = 2024",
+        "ressources_inf_20 * 5 > menages_repondants",
+        "(ressources_inf_20 + ressources_20_40) / menages_repondants"
+        " > (ressources_inf_20_epci + ressources_20_40_epci) / menages_repondants_epci",
+        "personnes_seules >= familles_monoparentales",
+        'classe_declaree = "tres_fragile"',
+    ],
+    "relogements": [
+        "reloge",
+        "reloge_definitif",
+        "destination_en_qpv",
+        "non destination_en_qpv",
+        "autre_commune",
+        "anciennete_destination < 5",
+        "reste_a_charge_apres <= reste_a_charge_avant",
+        "reste_a_charge_apres <= reste_a_charge_avant * 110 %",
+        "par_attribution",
+        "statut = sorti_parc_social",
+        "date_relogement <= 31/12/2024",
+        'operation = "OP1"',
+    ],
+}
+PEUPLEMENT_TEMPLATE = """
+règle TEST.PEUPLEMENT
+  titre "règle tirée au hasard"
+  source "test" url "https://exemple.invalid"
+  version du 01/01/2017
+    source "test" url "https://exemple.invalid"
+    parmi les {entity} où {where}
+    par epci
+    par epci, {dimension}
+    exiger une part d'au moins 50 % vérifiant {condition}
+    aussi "variante" : {also}
+"""
+
+
+@st.composite
+def peuplement_conditions(draw: st.DrawFn, entity: str, depth: int = 2) -> str:
+    atoms = PEUPLEMENT_ATOMS[entity]
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from(atoms))
+    kind = draw(st.sampled_from(["et", "ou", "non"]))
+    if kind == "non":
+        return f"non ({draw(peuplement_conditions(entity, depth - 1))})"
+    left = draw(peuplement_conditions(entity, depth - 1))
+    return f"({left}) {kind} ({draw(peuplement_conditions(entity, depth - 1))})"
+
+
+@st.composite
+def peuplement_files(draw: st.DrawFn) -> dict[str, str]:
+    residences = ["residence_id;bailleur_siren;nom;commune_insee;date_mise_en_service;classe_enjeu"]
+    for ident, bailleur, commune, _ in RESIDENCES:
+        residences.append(
+            f"{ident};{bailleur};Résidence {ident};{commune};"
+            f"{draw(st.sampled_from(FIRST_LETTINGS))};{draw(st.sampled_from(CLASSES))}"
+        )
+    surveys = [OPS_HEADER]
+    for year in (2022, 2024, 2025):
+        for ident, bailleur, _, _ in RESIDENCES:
+            if not draw(st.booleans()):
+                continue
+            respondents = draw(st.integers(0, 6))
+            counts = [draw(st.integers(0, respondents)) for _ in range(13)]
+            low, mid = draw(st.integers(0, respondents)), 0
+            mid = draw(st.integers(0, respondents - low))
+            counts[0:5] = [low, mid, 0, 0, 0]
+            surveys.append(";".join(map(str, [year, bailleur, ident, respondents, *counts])))
+    rehousing = [REHOUSING_HEADER]
+    for number in range(draw(st.integers(0, 8))):
+        origin = draw(st.sampled_from(["L1", "L2", "L3"]))
+        owner = BAILLEUR_B if origin == "L3" else BAILLEUR_A
+        status = draw(st.sampled_from(["a_reloger", "reloge_definitif", "reloge_temporaire",
+                                       "sorti_parc_social"]))  # fmt: skip
+        date = destination = ""
+        if status.startswith("reloge"):
+            date = draw(st.sampled_from(["01/01/2024", "31/12/2024", "01/01/2025", "15/06/2024"]))
+            destination = draw(
+                st.sampled_from([d for d in ("L1", "L2", "L3", "L4") if d != origin])
+            )
+        link = draw(st.sampled_from(["", f"080012400{number:06d}TST01"]))
+        amounts = [draw(st.sampled_from(["", "400", "450,50", "500"])) for _ in range(4)]
+        rehousing.append(";".join([
+            draw(st.sampled_from(["OP1", "OP2"])), f"M{number}", owner, origin, "01/03/2022",
+            status, date, destination, link, *amounts,
+        ]))  # fmt: skip
+    return {
+        "residences.csv": "\n".join(residences) + "\n",
+        "occupation.csv": "\n".join(surveys) + "\n",
+        "relogements.csv": "\n".join(rehousing) + "\n",
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    files=peuplement_files(),
+    rows=households(),
+    entity=st.sampled_from(["residences", "occupations", "relogements"]),
+    year=st.sampled_from([2024, 2025]),
+)
+def test_sql_and_interpreter_agree_on_the_peuplement_populations(
+    data: st.DataObject, files: dict[str, str], rows: list[dict[str, str]], entity: str,
+    year: int,
+) -> None:  # fmt: skip
+    dimension = {"residences": "residence", "occupations": "bailleur",
+                 "relogements": "operation"}[entity]  # fmt: skip
+    text = PEUPLEMENT_TEMPLATE.format(
+        entity=entity,
+        where=data.draw(peuplement_conditions(entity, depth=1)),
+        dimension=dimension,
+        condition=data.draw(peuplement_conditions(entity)),
+        also=data.draw(peuplement_conditions(entity, depth=1)),
+    )
+    attribution_rule = RULE_TEMPLATE.format(
+        where='classe_residence = "fragile"', condition='residence = "RA"',
+        exception="mutation", also="classe_residence est renseigné", target="25 %",
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        rules = work / "regles"
+        rules.mkdir()
+        (rules / "aleatoire.regles").write_text(text + attribution_rule, encoding="utf-8")
+        rulebook, _ = require_rules([rules])
+        bundle = bundles.write_bundle(work / "lot", DWELLINGS, rows)
+        of_dwelling = {rpls: ident for ident, _, _, rpls_ids in RESIDENCES for rpls in rpls_ids}
+        lines = (bundle / "logements.csv").read_text(encoding="utf-8").splitlines()
+        lines = [lines[0].strip() + ";residence_id"] + [
+            f"{line.strip()};{of_dwelling[line.split(';')[0]]}" for line in lines[1:]
+        ]
+        (bundle / "logements.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for name, content in files.items():
+            (bundle / name).write_text(content, encoding="utf-8")
+        url = f"sqlite:///{work / 'test.db'}"
+        import_bundle([bundle], url)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                period = Period.year(year)
+                fast = results_block(Evaluator(connection, rulebook, period, Options()).evaluate())
+                slow = results_block(
+                    ReferenceEvaluator(connection, rulebook, period, Options()).evaluate()
+                )
+        finally:
+            engine.dispose()
+        assert fast == slow
+        assert any(result["rule"] == "TEST.PEUPLEMENT" for result in fast)

@@ -4,6 +4,7 @@ with pseudonyms only, French dates and no "None" for an absent value."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -86,3 +87,35 @@ def test_explain_csv_has_pseudonyms_only(tmp_path: Path) -> None:
     with (demo_bundle_dir() / "attributions.csv").open(encoding="utf-8") as handle:
         clear = {row["numero_unique"] for row in csv.DictReader(handle, delimiter=";")}
     assert not any(number in text for number in clear)
+
+
+def _printed(parts: list[object], width: int) -> list[str]:
+    from rich.console import Console
+
+    # As the CLI's console: soft wrap, so that only what the listing wraps is wrapped.
+    console = Console(width=width, no_color=True, record=True, file=io.StringIO(), soft_wrap=True)
+    for part in parts:
+        console.print(part)
+    return console.export_text().splitlines()
+
+
+def test_the_screen_listing_fits_its_width_whole_words() -> None:
+    """A long name in a record's identity is wrapped at a word, like every other line; a
+    narrow listing is a table; a value shared by every record is said once."""
+    from checker.report.explain_screen import listing
+
+    headers = ["Pseudonyme du ménage", "Bailleur", "Date du bail", "Remplit la condition",
+               "Seuil du premier quartile"]  # fmt: skip
+    long_name = "Société anonyme d'habitations à loyer modéré du Val de Lize et des environs"
+    rows = [["ab12…", long_name, "01/01/2025", "non", "9 180 €"],
+            ["cd34…", "Lize Habitat", "02/01/2025", "oui", "9 180 €"]]  # fmt: skip
+    identity = [True, True, True, False, False]
+    lines = _printed(listing(headers, rows, identity, 60), 60)
+    assert max(len(line) for line in lines) <= 60
+    flat = " ".join(" ".join(lines).split())
+    assert long_name in flat and flat.count("9 180 €") == 1
+    assert "Remplit la condition : non" in flat and "Remplit la condition : oui" in flat
+    table = _printed(listing(headers[:1] + headers[2:4], [[r[0], r[2], r[3]] for r in rows],
+                             [True, True, False], 60), 60)  # fmt: skip
+    assert any(line.startswith("Pseudonyme du ménage") for line in table)
+    assert any(line.startswith("ab12…") and "non" in line for line in table)

@@ -4,14 +4,16 @@ located, and a refused import changes nothing (#12).
 Bounded: a few dozen mutations per database, each one import of the small bundle. The
 mutations are those that met internal errors or silent readings: hostile cell texts (huge
 numbers, look-alike digits, quotes, separators, NUL), raw bytes inserted anywhere, truncated
-files, YAML tokens dropped into the territory.
+files, YAML tokens dropped into the territory, damaged workbooks.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import shutil
+from functools import cache
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -53,10 +55,44 @@ def _mutate_cell(path: Path, data: st.DataObject) -> None:
             csv.writer(handle, delimiter=";").writerows(rows)
 
 
+@cache
+def _workbook_bytes() -> bytes:
+    """The small bundle's logements as an XLSX workbook, built once: a workbook saved twice
+    differs (its creation time), and hypothesis needs the same bytes for the same draws."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    with (DATA / "mini" / "logements.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter=";"):
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _mutate_workbook(bundle: Path, data: st.DataObject) -> None:
+    """logements as an XLSX workbook, then bytes of the archive overwritten or cut."""
+    (bundle / "logements.csv").unlink()
+    target = bundle / "logements.xlsx"
+    raw = _workbook_bytes()
+    offset = data.draw(st.integers(0, len(raw) - 1), label="position")
+    if data.draw(st.booleans(), label="coupe"):
+        target.write_bytes(raw[:offset])
+    else:
+        patch = data.draw(st.binary(min_size=1, max_size=16), label="octets")
+        target.write_bytes(raw[:offset] + patch + raw[offset + len(patch) :])
+
+
 def _mutate(bundle: Path, data: st.DataObject) -> None:
-    kind = data.draw(st.sampled_from(("cellule", "octets", "coupe", "yaml")), label="mutation")
+    kinds = ("cellule", "octets", "coupe", "yaml", "classeur")
+    kind = data.draw(st.sampled_from(kinds), label="mutation")
     if kind == "cellule":
         _mutate_cell(bundle / data.draw(st.sampled_from(TABLES), label="fichier"), data)
+        return
+    if kind == "classeur":
+        _mutate_workbook(bundle, data)
         return
     path = bundle / data.draw(st.sampled_from(FILES), label="fichier")
     raw = path.read_bytes()

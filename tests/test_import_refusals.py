@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -297,10 +298,10 @@ def test_a_raw_nul_in_the_territory_is_located_in_french(db_url: str, mini_bundl
 def test_a_stray_quote_is_reported_where_it_opens(db_url: str, mini_bundle: Path) -> None:
     def text(original: str) -> str:
         lines = original.split("\n")
-        assert lines[4] == '  nom_arrete: "CA Amiens Métropole"'
+        assert lines[4].endswith('"'), lines[4]  # line 5: a quoted value
         # Line 5 opens a quote never closed; no other quote follows.
         rest = [line.replace('"', "") for line in lines[5:]]
-        return "\n".join([*lines[:4], '  nom_arrete: "CA Amiens Métropole', *rest] + ["#"] * 2600)
+        return "\n".join([*lines[:4], lines[4][:-1], *rest] + ["#"] * 2600)
 
     rendered = _refused_unchanged(mini_bundle, db_url, _territory_edit(text))
     assert len(rendered) == 1
@@ -471,3 +472,91 @@ def test_a_territory_neither_utf8_nor_windows_1252_is_located(
         "territoire.yaml:1:1: octet 0x8D : le fichier n'est ni en UTF-8 ni en Windows-1252 : "
         "enregistrez-le en UTF-8."
     ]
+
+
+def test_a_caleol_docket_row_with_shifted_fields_is_refused(tmp_path: Path) -> None:
+    from checker.caleol_check import DocketRefused, read_docket
+
+    docket = tmp_path / "dossier.csv"
+    docket.write_text(
+        "date_commission;bailleur_siren;rpls_id;numero_unique;nb_titulaires;revenus_mensuels;"
+        "rfr_n2\n"
+        "03/02/2025;912000007;8012000040;X1;1;950;11000\n"
+        "03/02/2025;912000007;8012000040;X2;1;950;11000;\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DocketRefused) as refused:
+        read_docket(docket)
+    assert [problem.render() for problem in refused.value.problems] == [
+        "dossier.csv:3: la ligne a 8 champ(s), l'en-tête en a 7 : valeurs décalées, ligne refusée"
+    ]
+
+
+def test_the_reading_process_reports_shifted_rows_and_unreadable_cells_too(
+    mini_bundle: Path, tmp_path: Path
+) -> None:
+    """Files of more than WORKER_THRESHOLD_ROWS lines are parsed in a second process: the same
+    refusals come back from it, located."""
+    from checker.ingest.parsing import WORKER_THRESHOLD_ROWS
+
+    url = f"sqlite:///{tmp_path / 'gros.db'}"
+    path = mini_bundle / "attributions.csv"
+    rows = _rows(path)
+    header, first = rows[0], rows[1]
+    generated = [header]
+    for number in range(WORKER_THRESHOLD_ROWS + 10):
+        generated.append([f"08001240{number:07d}GRO01", *first[1:]])
+    generated[3] = [*generated[3], "en trop"]  # line 4
+    generated[-1][header.index("derogation_plafonds")] = '"' + "x" * 140_000  # never closed
+    _write_raw(path, generated)
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([mini_bundle], url)
+    assert [problem.render() for problem in refused.value.problems] == [
+        "attributions.csv:4: la ligne a 21 champ(s), l'en-tête en a 20 : valeurs décalées, "
+        "ligne refusée",
+        f"attributions.csv:{len(generated)}: une cellule commençant sur cette ligne dépasse "
+        f"131{NBSP}072 caractères : un guillemet ouvert n'y est sans doute jamais refermé (ou le "
+        "fichier n'est pas un export texte). Fichier refusé.",
+    ]
+    assert not (tmp_path / "gros.db").exists()
+
+
+BROKEN_WORKBOOK = (
+    "logements.xlsx: classeur Excel illisible : ce n'est pas un fichier XLSX intact (fichier "
+    "abîmé, ou d'un autre format renommé en .xlsx). Fichier refusé."
+)
+
+
+def _as_workbook(bundle: Path) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in _rows(bundle / "logements.csv"):
+        sheet.append(row)
+    (bundle / "logements.csv").unlink()
+    target = bundle / "logements.xlsx"
+    workbook.save(target)
+    return target
+
+
+@pytest.mark.parametrize("damage", ["pas une archive", "feuille coupée"])
+def test_a_broken_workbook_is_refused_in_french(
+    db_url: str, mini_bundle: Path, tmp_path: Path, damage: str
+) -> None:
+    target = _as_workbook(mini_bundle)
+    if damage == "pas une archive":
+        target.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
+    else:  # a sound archive whose sheet's XML stops in the middle of the data
+        damaged = tmp_path / "abime.xlsx"
+        with zipfile.ZipFile(target) as source, zipfile.ZipFile(damaged, "w") as copy:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data[: int(len(data) * 0.6)]
+                copy.writestr(item, data)
+        target.write_bytes(damaged.read_bytes())
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([mini_bundle], db_url)
+    assert [problem.render() for problem in refused.value.problems] == [BROKEN_WORKBOOK]

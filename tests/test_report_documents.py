@@ -188,6 +188,7 @@ def test_the_bilan_guide_shows_what_the_command_prints_today(demo_db: str, tmp_p
                    for row in rows)  # fmt: skip
     workbook = load_workbook(tmp_path / "bilans" / f"bilan-reservataires-{YEAR}.xlsx")
     assert "SEM immobilière du Val de Lize" in workbook.sheetnames
+    assert all(name == name.rstrip(" ,") for name in workbook.sheetnames), workbook.sheetnames
 
 
 def _scope_key(scope: dict[str, str]) -> str:

@@ -78,6 +78,21 @@ def test_json_says_whether_a_target_is_a_floor_or_a_cap(demo_reports: Path) -> N
         assert (result["bound"] is None) == (result["kind"] == "each")
 
 
+def test_the_json_reference_shows_a_real_result(demo_reports: Path) -> None:
+    """The example of docs/reference/rapport-json.md is the demo's, field for field and in
+    order (its parameters are a part of the real list)."""
+    page = (ROOT / "docs" / "reference" / "rapport-json.md").read_text(encoding="utf-8")
+    section = page[page.index("## Un résultat") :]
+    shown = json.loads(section[section.index("```json") + 7 : section.index("```\n", 8)])
+    real = next(r for r in _json(demo_reports, 2025)["results"]  # type: ignore[attr-defined]
+                if r["rule"] == shown["rule"] and r["scope"] == shown["scope"])  # fmt: skip
+    assert list(shown) == list(real)
+    assert {k: v for k, v in shown.items() if k != "parameters"} == {
+        k: v for k, v in real.items() if k != "parameters"
+    }
+    assert all(parameter in real["parameters"] for parameter in shown["parameters"])
+
+
 def test_xlsx_figures_are_the_json_figures(demo_reports: Path) -> None:
     for year in YEARS:
         results = _json(demo_reports, year)["results"]

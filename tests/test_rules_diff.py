@@ -41,7 +41,7 @@ def test_new_year_2024_names_the_quartile_thresholds_and_the_cotation_deadline()
     assert any("aucune valeur → " in detail for detail in seuil_q1.details)
     assert seuil_q1.sources and all(source.url for source in seuil_q1.sources)
     cotation = changes.rules[[r.rule_id for r in changes.rules].index("L441-2-8.COTATION")]
-    assert any("date_controle >= 31/12/2023" in d for d in cotation.changes[0].details)
+    assert any("soit date_limite = 31/12/2023" in d for d in cotation.changes[0].details)
     assert "3DS" in cotation.changes[0].sources[0].title
     # Nothing else takes effect that night: the other rules' versions are unchanged.
     assert set(what) - {"paramètres"} == {"L441-2-8.COTATION"}
@@ -50,17 +50,25 @@ def test_new_year_2024_names_the_quartile_thresholds_and_the_cotation_deadline()
 def test_elan_on_25_november_2018() -> None:
     changes = _between("2018-11-24", "2018-11-25")
     what = _what(changes)
-    assert what["L441-1.Q1-HORS-QPV"] == [
+    # ELAN: the new version, which counts ORCOD rehousing too (issue #13).
+    assert what["L441-1.Q1-HORS-QPV"][0] == (
         "nouvelle version du 25/11/2018 au 22/02/2022 (remplace celle du 29/01/2017 au 24/11/2018)"
-    ]
+    )
     assert what["L441-2-8.COTATION"] == ["entre en vigueur : version du 25/11/2018 au 18/12/2019"]
     assert what["L441-1.GESTION-EN-FLUX"] == [
         "entre en vigueur : version du 25/11/2018 au 22/02/2022"
     ]
     assert "R441-3.CALEOL-TROIS-CANDIDATS" in what
     for rule in changes.rules:
-        assert all("ELAN" in change.sources[0].title for change in rule.changes)
-    assert what["paramètres"] == []
+        # Each change is sourced to ELAN, except an uncertain point of the version left behind.
+        sourced = [change for change in rule.changes if change.sources]
+        assert sourced and all("ELAN" in change.sources[0].title for change in sourced)
+        assert all(c.sources or c.what.startswith("point incertain levé") for c in rule.changes)
+    # ELAN turned the 25 % outside QPV and the 50 % in QPV into floors of the CIA's objectives.
+    assert sorted(what["paramètres"]) == [
+        "plancher_objectif_q1_hors_qpv",
+        "plancher_objectif_qpv_hors_q1",
+    ]
 
 
 def test_no_change_and_intermediate_versions() -> None:
@@ -100,7 +108,7 @@ def test_cli_between_dates_and_refusals() -> None:
                 "--du",
                 "2024-13-01",
             ),
-            "Date illisible",
+            "--du : date illisible « 2024-13-01 »",
         ),
         ((), "Indiquez --du"),
         (("--depuis", "pas-une-revision"), "Révision git inconnue"),

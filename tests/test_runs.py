@@ -221,3 +221,11 @@ def test_the_rules_digest_does_not_depend_on_the_folder(
     first = next(copy.rglob("*.regles"))
     first.write_text(first.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert require_rules([copy])[0].digest not in digests
+
+
+def test_the_content_digest_covers_every_data_table_and_no_other() -> None:
+    tables = set(runs.data_tables())
+    assert {"attribution", "logement", "caleol_examen", "bail", "residence", "relogement",
+            "occupation", "import_batch"} <= tables  # fmt: skip
+    assert not tables & {"run", "mixite_meta", "utilisateur", "journal_acces", "publication"}
+    assert tables | runs.NOT_DATA == set(models.Base.metadata.tables)

@@ -24,6 +24,7 @@ COMMANDS = (
     ["runs"], ["audit", "verify"], ["caleol", "check"], ["audit", "acces"], ["users", "add"],
     ["users", "list"], ["users", "token"], ["users", "disable"], ["serve"],
     ["rules", "diff"], ["rules", "new", "regle"], ["rules", "new", "engagement"], ["lsp"],
+    ["diagnostic"],
 )  # fmt: skip
 
 

@@ -233,7 +233,8 @@ def test_the_national_rules_rewritten_by_difference_give_the_same_sql(tmp_path: 
     rewritten = tmp_path / "rules"
     assert _rewritten_national_rules(rewritten) >= 5
     q1 = (rewritten / "national" / "q1_hors_qpv.regles").read_text(encoding="utf-8")
-    assert q1.count("reprend la version précédente") == 2 and q1.count("exiger") == 1
+    # ELAN's version changes the requirement (ORCOD rehousing counted): two « exiger ».
+    assert q1.count("reprend la version précédente") == 2 and q1.count("exiger") == 2
     paths = [rewritten, ROOT / "fixtures/demo/cia.regles", ROOT / "docs/regles/exemple"]
     taken = sql_snapshot.digests(sql_snapshot.snapshot(paths))
     recorded = sql_snapshot.GOLDEN.read_text(encoding="utf-8")
@@ -361,3 +362,19 @@ def test_sets_and_named_deadlines_in_the_national_rules_give_the_same_sql(tmp_pa
     taken = sql_snapshot.digests(sql_snapshot.snapshot(paths))
     recorded = json.loads(sql_snapshot.GOLDEN.read_text(encoding="utf-8"))
     assert sql_snapshot.differences(recorded, taken) == []
+
+
+def test_the_national_rules_are_written_by_difference() -> None:
+    """The shipped rules themselves use the language's economy (issue #19): a version that
+    repeats its predecessor's body says `reprend la version précédente`, a deadline is named
+    once with `soit date_limite`, the priority criteria are a set."""
+    national = ROOT / "rules" / "national"
+    expected_reprises = {"q1_hors_qpv.regles": 2, "caleol_trois_candidats.regles": 2,
+                         "cotation.regles": 3, "gestion_en_flux.regles": 1}  # fmt: skip
+    for name, count in expected_reprises.items():
+        text = (national / name).read_text(encoding="utf-8")
+        assert text.count("reprend la version précédente") == count, name
+    for name in ("cotation.regles", "gestion_en_flux.regles"):
+        assert "soit date_limite = " in (national / name).read_text(encoding="utf-8"), name
+    definitions = (national / "definitions.regles").read_text(encoding="utf-8")
+    assert "contient l'un de (" in definitions and 'contient "a" ou' not in definitions

@@ -28,8 +28,8 @@ pytestmark = [
     ),
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-BUNDLE_FILES = ("territoire.yaml", "logements.csv", "attributions.csv", "caleol.csv",
-                "reservations.csv", "baux.csv")  # fmt: skip
+# The whole demo bundle, the CIA its territoire.yaml declares included.
+BUNDLE_FILES = tuple(sorted(path.name for path in demo_bundle_dir().iterdir() if path.is_file()))
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.set_input_files("#fichiers", [str(demo_bundle_dir() / name) for name in BUNDLE_FILES])
         page.click("button:has-text('Importer')")
         assert "Import n° 1 réussi" in page.inner_text("main")
+        assert "CIA déclarée par territoire.yaml : version n° 1" in page.inner_text("main")
         axe.check()
         # Read a result and drill down to its records.
         page.click("nav >> text=Résultats")
@@ -148,9 +149,9 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         axe.check()
         page.set_input_files("#fichier", str(demo_bundle_dir() / "cia.regles"))
         page.click("button:has-text('Vérifier et déposer')")
-        assert "Version n° 1 enregistrée" in page.inner_text("main")
+        assert "Version n° 2 enregistrée" in page.inner_text("main")  # n° 1: the import's
         axe.check()
-        page.click("text=n° 1")
+        page.click("text=n° 2")
         axe.check()
         # Runs: record, replay, audit.
         page.click("nav >> text=Exécutions")
@@ -166,6 +167,16 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier la chaîne')")
         assert "Chaîne intègre" in page.inner_text("#audit-resultat")
         axe.check()
+        # The occupation diagnostic of the demo (residences and OPS surveys), and a download.
+        page.click("nav >> text=Diagnostic")
+        page.fill("#annee", "2024")
+        page.click("button:has-text('Afficher')")
+        assert "Diagnostic de l'occupation sociale 2024" in page.inner_text("h1")
+        assert "Les Toits du Val" in page.inner_text("main")
+        axe.check()
+        with page.expect_download(timeout=300_000) as download:
+            page.click("text=Diagnostic 2024 en HTML")
+        assert download.value.suggested_filename == "diagnostic-2024.html"
         # Accounts: the bailleur's account is created in the page, with an API token.
         page.click("nav >> text=Comptes")
         axe.check()
@@ -219,6 +230,11 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Vérifier ce dossier')")
         assert "Situation au 15/10/2025" in page.inner_text("#caleol-resultat")
         assert "1 candidature(s)" in page.inner_text("main")
+        axe.check()
+        page.goto(base + "/diagnostic?annee=2024")  # its own residences only
+        assert "Lize Habitat" in page.inner_text("main")
+        for other in ("Les Toits du Val", "Foyer picard", "SEM immobilière"):
+            assert other not in page.inner_text("main"), other
         axe.check()
         page.goto(base + "/executions")  # refused to a bailleur: the error page is checked too
         assert "Accès refusé" in page.inner_text("h1")

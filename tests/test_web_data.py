@@ -92,6 +92,9 @@ def test_import_page_shows_the_located_errors(db_url: str, tmp_path: Path) -> No
     assert page.status_code == 422
     assert "Import refusé" in page.text and "attributions.csv" in page.text
     assert "rien n'a été écrit" in page.text
+    alone = client.post("/import", data={"csrf_token": token},
+                        files=[("fichiers", ("cia.regles", b"# CIA", "text/plain"))])  # fmt: skip
+    assert alone.status_code == 400 and "la page CIA" in alone.text
 
 
 def test_a_bailleur_imports_its_rows_only(db_url: str, tmp_path: Path) -> None:
@@ -215,6 +218,9 @@ def test_a_published_full_report_keeps_to_the_receipt_once_the_data_changed(
     recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
                            follow_redirects=False)  # fmt: skip
     run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    # The run's head is kept beside the key, as after mixite check (#12).
+    heads = (tmp_path / "cle-de-test.tetes").read_text(encoding="utf-8").splitlines()
+    assert heads[-1].startswith(f"{run_id}\t") and heads[-1].endswith("\tsqlite:publie.db")
     client.post(f"/executions/{run_id}/publier", data={"csrf_token": token})
     before = client.get(f"/publications/{run_id}.html").text
     assert f"(exécution n° {run_id})" in before and "données modifiées" not in before
@@ -313,3 +319,35 @@ def test_an_epci_imports_a_bundle_without_territory_file_for_its_territory_only(
     engine.dispose()
     assert batch == EPCI
     assert conventions == [EPCI], conventions
+
+
+def test_the_cia_uploaded_in_the_web_is_the_one_mixite_check_applies(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'cia.db'}"
+    client, tokens = _site(url, tmp_path)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/cia").text)
+    for value in ("30 %", "35 %"):  # the newest version applies
+        answer = client.post("/cia", data={"csrf_token": token, "epci": EPCI}, files={
+            "fichier": ("cia.regles", CIA.format(valeur=value).encode(), "text/plain")})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "check", "--db", url, "--year", "2024", "--format",
+         "json"], capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    scope = {"bailleur": A, "epci": EPCI}
+    by_check = [r for r in json.loads(done.stdout)["results"]
+                if r["rule"] == "L441-1.Q1-HORS-QPV" and r["scope"] == scope]  # fmt: skip
+    by_web = [r for r in client.get("/api/results?year=2024", headers={
+        "Authorization": f"Bearer {tokens['epci']}"}).json()["results"]
+        if r["rule"] == "L441-1.Q1-HORS-QPV" and r["scope"] == scope]  # fmt: skip
+    assert len(by_check) == len(by_web) == 1
+    assert by_check[0]["target"] == by_web[0]["target"] == 0.35
+    assert by_check[0]["target_source"] == by_web[0]["target_source"] == "CIA-TEST"

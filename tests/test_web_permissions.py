@@ -199,6 +199,7 @@ PAGES = {  # path -> roles answered 200 (others: 403)
     "/caleol": ["admin", "epci", "bailleur-a", "bailleur-b"],
     "/executions": ["admin", "epci", "etat"],
     "/utilisateurs": ["admin", "epci"],
+    "/diagnostic?annee=2024": ["admin", "epci", "etat", "bailleur-a", "bailleur-b"],
 }
 
 

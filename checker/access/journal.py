@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "desactiver_utilisateur": "désactivation d'un compte",
     "creer_jeton": "création d'un jeton d'API",
     "consulter_utilisateurs": "consultation des comptes",
+    "consulter_diagnostic": "consultation du diagnostic de l'occupation",
 }
 OUTCOME_LABELS = {"autorise": "autorisé", "refuse": "refusé", "echec": "échec"}
 

@@ -30,7 +30,13 @@ ACTIONS = {
     "verifier_caleol": ("admin", "epci", "bailleur"),
     "lire_executions": ("admin", "epci", "etat"),
     "enregistrer_execution": ("admin", "epci"),
-    "gerer_utilisateurs": ("admin", "epci"),  # which accounts: checker.access.management
+    "gerer_utilisateurs": ("admin", "epci"),
+    "lire_diagnostic": (
+        "admin",
+        "epci",
+        "etat",
+        "bailleur",
+    ),  # which accounts: checker.access.management
 }
 
 

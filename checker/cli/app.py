@@ -13,6 +13,7 @@ from checker.cli import (
     check_commands,
     db_commands,
     demo_command,
+    diagnostic_command,
     import_command,
     new_command,
     quartile_command,
@@ -66,6 +67,7 @@ check_commands.register(app)
 check_commands.register_explain(app)
 check_commands.register_bilan(app)
 demo_command.register(app)
+diagnostic_command.register(app)
 quartile_command.register(app)
 app.add_typer(caleol_command.app, name="caleol")
 app.add_typer(users_commands.app, name="users")

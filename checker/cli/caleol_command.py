@@ -10,6 +10,7 @@ import typer
 
 from checker.cli.console import err, out, styled
 from checker.cli.options import DbOption, RulesOption
+from checker.cli.out_guard import FORCE_HELP
 from checker.errors import MixiteError
 
 # The docket checker, the database and the rules are imported inside the command: every command
@@ -72,6 +73,7 @@ def check_command(
     rules: RulesOption = None,
     output_format: Annotated[str | None, typer.Option("--format", help="html ou xlsx (par défaut : l'écran).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Fichier de sortie.")] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:  # fmt: skip
     """Vérifie un dossier de CALEOL : trois candidatures, plafonds, quartile, priorités, effet sur les objectifs."""
     from checker import frenchfmt
@@ -101,14 +103,18 @@ def check_command(
         dwellings = DocketChecker(connection, rulebook, day).check(records)
     engine.dispose()
     if output_format in ("html", "xlsx"):
+        from checker.cli import out_guard
         from checker.report import caleol_report
 
         destination = out_path or Path(f"dossier-caleol-{day.isoformat()}.{output_format}")
-        if output_format == "html":
-            destination.write_text(caleol_report.to_html(dwellings, day), encoding="utf-8")
-        else:
-            destination.write_bytes(caleol_report.to_xlsx(dwellings))
-        err.print(f"Rapport écrit : {destination}")
+        out_guard.guard([destination], output_format, resolve_url(db), force)
+        content: str | bytes = (
+            caleol_report.to_html(dwellings, day)
+            if output_format == "html"
+            else caleol_report.to_xlsx(dwellings)
+        )
+        out_guard.write_files({destination: content})
+        err.print(f"Rapport écrit : {destination}", markup=False)
     elif output_format is not None:
         raise MixiteError(f"Format inconnu : {output_format}.", "Formats : html, xlsx")
     out.print(

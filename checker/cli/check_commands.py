@@ -88,10 +88,7 @@ def _keep_heads(url: str, receipts: list[Receipt]) -> None:
     from checker import runs
 
     path = runs.heads_path(url)
-    try:
-        for receipt in receipts:
-            runs.append_head(path, receipt, runs.database_label(url))
-    except OSError:
+    if not all(runs.keep_head(url, receipt) for receipt in receipts):
         err.print(
             f"Attention : la tête de la chaîne n'a pas pu être ajoutée à {path} ; "
             "notez-la vous-même (ci-dessous).",
@@ -253,12 +250,13 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from checker import runs
+        from checker import run_guards, runs
         from checker.db.engine import make_engine, require_schema, resolve_url
 
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         with engine.connect() as connection:
+            run_guards.require_run_table(connection)
             stored = runs.list_runs(connection)
         engine.dispose()
         table = Table(title="Exécutions", title_justify="left")
@@ -486,6 +484,7 @@ def register_bilan(app: typer.Typer) -> None:
         year: Annotated[int, typer.Option("--year", help="Année des attributions (baux signés).")],
         bailleur: Annotated[str | None, typer.Option("--bailleur", metavar="NOM|SIREN", help="Le bailleur, par son nom ou son SIREN (par défaut : tous).")] = None,
         out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(),
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
@@ -508,10 +507,16 @@ def register_bilan(app: typer.Typer) -> None:
                 f"Aucune attribution avec un bail signé en {year}"
                 + (f" pour le bailleur {bailleur}." if bailleur else ".")
             )
-        out_dir.mkdir(parents=True, exist_ok=True)
+        from checker.cli import out_guard
+
+        if out_dir.exists() and not out_dir.is_dir():
+            raise MixiteError(f"--out {out_dir} : ce n'est pas un dossier.",
+                              "Indiquez le dossier où écrire le bilan.")  # fmt: skip
         stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        stem.with_suffix(".csv").write_text(bilan.to_csv(rows, names), encoding="utf-8", newline="")
-        stem.with_suffix(".xlsx").write_bytes(bilan.to_xlsx(rows, year, names))
+        out_guard.guard([stem.with_suffix(".csv")], "csv", resolve_url(db), force)
+        out_guard.guard([stem.with_suffix(".xlsx")], "xlsx", resolve_url(db), force)
+        out_guard.write_files({stem.with_suffix(".csv"): bilan.to_csv(rows, names),
+                               stem.with_suffix(".xlsx"): bilan.to_xlsx(rows, year, names)})  # fmt: skip
         total = sum(row.attributions for row in rows)
         out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
         out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +12,7 @@ from checker.cli.console import err, out
 from checker.errors import MixiteError
 
 DEMO_CIA = "cia.regles"
+DEMO_TERRITORY_RULES = "cil"  # the CIL's classification and the NPNRU rehousing charter
 
 
 def register(app: typer.Typer) -> None:
@@ -92,6 +93,7 @@ def register(app: typer.Typer) -> None:
                                                      rulebook, names, earlier, year, scopes=False,
                                                      width=out.width):  # fmt: skip
                             out.print(text, soft_wrap=True)
+                written.extend(_diagnostics(connection, bundle, years, out_dir))
             engine.dispose()
         if printer is None:
             err.print(
@@ -101,3 +103,29 @@ def register(app: typer.Typer) -> None:
         for path in written:
             out.print(f"  {path}")
         out.print(f"Ouvrez {out_dir / f'rapport-{years[-1]}.html'} dans un navigateur.")
+
+
+def _diagnostics(connection: Any, bundle: Path, years: list[int], out_dir: Path) -> list[Path]:
+    """The occupation diagnostic of each year, with the territory's own rules (the CIL's
+    classification and the rehousing charter, in the bundle's cil/ folder)."""
+    from checker.diagnostic import render
+    from checker.diagnostic.compute import compute
+    from checker.paths import rules_dir
+    from checker.report.outputs import write as write_files
+    from checker.rulebook_loader import require_rules
+
+    territory_rules = bundle / DEMO_TERRITORY_RULES
+    if not territory_rules.is_dir():
+        return []
+    rulebook, _ = require_rules([rules_dir(), territory_rules])
+    files: dict[Path, str | bytes] = {}
+    for year in years:
+        diagnostic = compute(connection, rulebook, year)
+        stem = out_dir / f"diagnostic-{year}"
+        files[stem.with_suffix(".html")] = render.to_html(diagnostic)
+        files[stem.with_suffix(".xlsx")] = render.to_xlsx(diagnostic)
+        files[stem.with_suffix(".json")] = render.to_json(diagnostic)
+        files[stem.with_suffix(".md")] = render.to_markdown(diagnostic)
+        files[stem.with_suffix(".csv")] = render.to_csv(diagnostic)
+    write_files(files)
+    return list(files)

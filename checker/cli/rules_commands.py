@@ -136,10 +136,10 @@ def show_command(
         out.print("Paramètres : " + ", ".join(names) + " (détail : mixite param NOM)")
 
 
-def parse_day(text: str) -> dt.date:
+def parse_day(text: str, option: str = "--date") -> dt.date:
     from checker.cli.dates import parse_day as parse
 
-    return parse(text, "--date")
+    return parse(text, option)
 
 
 def _show_in_force(rulebook: Rulebook, rule: ast.Rule, day: dt.date) -> None:
@@ -304,6 +304,7 @@ def _param_json(parameter: CheckedParameter, found: ParameterValue, day: dt.date
         "sources": [_source_json(source) for source in found.sources],
         "origine": found.origin,
         "libelle": found.label,
+        "fourni_localement": found.local,
         "derive_de": list(found.derived_from) if found.derived_from else None,
     }
 
@@ -319,6 +320,10 @@ def _print_param(parameter: CheckedParameter, found: ParameterValue, day: dt.dat
                      where=f" ({where})" if where else "",
                      value=frenchfmt.value(found.value, parameter.type)))  # fmt: skip
     out.print(f"En vigueur {_period(found.start, found.end)}")
+    if found.local:
+        out.print(
+            "[bold]Valeur fournie localement[/] (fichier de paramètres locaux, pas les règles nationales)"
+        )
     if found.label:
         out.print(f"Nom dans ce texte : {found.label}", soft_wrap=True)
     for source in found.sources:
@@ -419,7 +424,7 @@ def fmt_command(
 
 @app.command("diff")
 def diff_command(
-    du: Annotated[str | None, typer.Option("--du", help="Date de départ AAAA-MM-JJ (par défaut : la date --au).")] = None,
+    du: Annotated[str | None, typer.Option("--du", help="Date de départ JJ/MM/AAAA ou AAAA-MM-JJ (par défaut : la date --au).")] = None,
     au: Annotated[str | None, typer.Option("--au", help="Date d'arrivée AAAA-MM-JJ (par défaut : aujourd'hui).")] = None,
     depuis: Annotated[str | None, typer.Option("--depuis", help="Révision git du dossier de règles à comparer avec son état actuel (ex. HEAD~3, v0.1.0).")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Sortie en Markdown.")] = False,
@@ -432,8 +437,8 @@ def diff_command(
     from checker.rules_diff import as_markdown, as_text, changes_between
     from checker.rules_history import rules_at_revision
 
-    after = parse_day(au) if au else dt.date.today()
-    before = parse_day(du) if du else after
+    after = parse_day(au, "--au") if au else dt.date.today()
+    before = parse_day(du, "--du") if du else after
     if du is None and depuis is None:
         raise MixiteError("Indiquez --du (et --au), ou --depuis.",
                           "Exemple : mixite rules diff --du 2023-12-31 --au 2024-01-01")  # fmt: skip

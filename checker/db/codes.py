@@ -62,6 +62,8 @@ MONEY_COLUMNS = {
     "revenus_mensuels": "revenus_mensuels_centimes",
     "rfr_n2": "rfr_n2_centimes",
     "rfr_n1": "rfr_n1_centimes",
+    "reste_a_charge_avant": "reste_a_charge_avant_centimes",
+    "reste_a_charge_apres": "reste_a_charge_apres_centimes",
 }
 # Columns of the EPCI joined to a record, as the evaluator names them.
 LINK_PREFIX = "epci__"

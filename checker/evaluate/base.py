@@ -23,6 +23,9 @@ from sqlalchemy import (
 from checker.db import models
 from checker.db.codes import LINK_PREFIX
 
+# Fields of an attribution read from the residence of its dwelling (joined only when read).
+RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
+
 
 def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> bool:
     """Whether every QPV on the list at some day of the period is on it for the whole period.
@@ -94,8 +97,10 @@ def attributions(
     With a period, only the leases signed in it: rules judge nothing else, and filtering here
     lets the database use the index on date_bail and skip the QPV look-ups of other years.
     Without `with_qpv`, `en_qpv` and `qpv` are NULL and the QPV look-up is left out: SQLite
-    computes a joined subquery even when no column of it is read. Likewise `residence` and
-    `classe_residence` without `with_residence`.
+    computes a joined subquery even when no column of it is read. Without
+    `with_residence`, the columns `residence` and `classe_residence` (the residence of the
+    dwelling and the class the CIA or CIL gave it) are left out, and the residence is not
+    joined: rules that do not read them get the same SQL as before they existed.
     """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
@@ -110,11 +115,14 @@ def attributions(
     if with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
     residence = models.Residence.__table__
-    if with_residence:  # the dwelling's residence and the class the CIA gives it, when known
-        joined = joined.outerjoin(residence, and_(
-            residence.c.bailleur_siren == logement.c.bailleur_siren,
-            residence.c.residence_id == logement.c.residence_id,
-        ))  # fmt: skip
+    if with_residence:
+        joined = joined.outerjoin(
+            residence,
+            and_(
+                residence.c.bailleur_siren == logement.c.bailleur_siren,
+                residence.c.residence_id == logement.c.residence_id,
+            ),
+        )
     query = select(
         a.c.id.label("id"),
         a.c.menage.label("menage"),
@@ -133,8 +141,6 @@ def attributions(
             else null()
         ).label("en_qpv"),
         (at_lease.c.qpv if with_qpv else null()).label("qpv"),
-        (logement.c.residence_id if with_residence else null()).label("residence"),
-        (residence.c.classe_enjeu if with_residence else null()).label("classe_residence"),
         a.c.contingent.label("contingent"),
         func.coalesce(
             a.c.reservataire_id,
@@ -153,6 +159,14 @@ def attributions(
         a.c.rfr_n1_centimes.label("rfr_n1_centimes"),
         a.c.categorie_menage.label("categorie_menage"),
         a.c.derogation_plafonds.label("derogation_plafonds"),
+        *(
+            (
+                residence.c.residence_id.label("residence"),
+                residence.c.classe_enjeu.label("classe_residence"),
+            )
+            if with_residence
+            else ()
+        ),
         *(column.label(LINK_PREFIX + column.name) for column in epci.c),
     ).select_from(joined)
     if epci_sirens:
@@ -262,7 +276,7 @@ def population(
     with_residence: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`, `with_residence`: see `attributions()`."""
+    `with_qpv` and `with_residence`: see `attributions()`."""
     if entity == "attributions":
         return attributions(epci_sirens, period, qpv_list_fixed, with_qpv, with_residence)
     if entity == "dossiers_caleol":
@@ -277,4 +291,12 @@ def population(
         return conventions_reservation(epci_sirens, period)
     if entity == "baux":
         return baux(epci_sirens, period)
+    from checker.evaluate import peuplement
+
+    if entity == "residences":
+        return peuplement.residences(epci_sirens, period)
+    if entity == "occupations":
+        return peuplement.occupations(epci_sirens, period)
+    if entity == "relogements":
+        return peuplement.relogements(epci_sirens, period)
     raise ValueError(entity)

@@ -41,6 +41,15 @@ IDENTITY_COLUMNS = {
     "baux": (("logement", "rpls_id"), ("bailleur", "bailleur"), ("commune", "commune"),
              ("signe_le", "date_signature"), ("dernier_examen", "date_dernier_examen"),
              ("echeance", "echeance_examen")),
+    "residences": (("residence", "residence"), ("nom", "nom"), ("bailleur", "bailleur"),
+                   ("commune", "commune"), ("annee_enquete", "annee_enquete"),
+                   ("menages_repondants", "menages_repondants")),
+    "occupations": (("residence", "residence"), ("nom", "nom"), ("bailleur", "bailleur"),
+                    ("commune", "commune"), ("annee_enquete", "annee_enquete"),
+                    ("menages_repondants", "menages_repondants")),
+    "relogements": (("pseudonyme", "menage"), ("operation", "operation"), ("bailleur", "bailleur"),
+                    ("statut", "statut"), ("date_relogement", "date_relogement"),
+                    ("logement_destination", "logement_destination")),
 }  # fmt: skip
 
 # What a listed record is, for the result it is listed under.

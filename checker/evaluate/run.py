@@ -3,6 +3,7 @@ GROUP BY query per rule and scope level, run in the database."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ from checker.evaluate.results import (
 from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from checker.schema import schema
 from dsl import ast
-from dsl.rulebook import Rulebook
+from dsl.rulebook import CheckedParameter, Rulebook
 
 DIMENSION_COLUMNS = {
     "epci": "epci",
@@ -59,6 +60,7 @@ DIMENSION_COLUMNS = {
     "commune": "commune",
     "qpv": "qpv",
     "financement": "financement",
+    "operation": "operation",
     "residence": "residence",
     "classe_residence": "classe_residence",
 }
@@ -296,7 +298,76 @@ class Evaluator:
                     if epci not in seen_epcis:
                         results.append(self._result(rule_id, versions, latest, {"epci": epci},
                                                     Counts(0, 0, 0), target, parameters))  # fmt: skip
+        if any(result.status == DONNEES_INSUFFISANTES for result in results):
+            hint = self._missing_values_hint(versions, epcis)
+            if hint:
+                results = [
+                    dataclasses.replace(r, message=f"{r.message} ; {hint}" if r.message else hint)
+                    if r.status == DONNEES_INSUFFISANTES
+                    else r
+                    for r in results
+                ]
         return results
+
+    def _missing_values_hint(self, versions: list[ast.Version], epcis: list[str]) -> str:
+        """Which values of the law the rule reads have no value in the period, and how to supply
+        them (a local parameters file): « données insuffisantes » then says what is missing."""
+        start, end = self.period.start, self.period.end
+        arrete = {str(e["siren_arrete"] or e["siren"]) for e in self.epcis if e["siren"] in epcis}
+        missing: list[str] = []
+        for name in sorted(self._parameter_names(versions)):
+            parameter = self.rulebook.parameters[name]
+
+            def in_period(key: tuple[str, ...], parameter: CheckedParameter = parameter) -> bool:
+                keyed = dict(zip([k for k, _ in parameter.keys], key, strict=True))
+                return any(v.start <= end and (v.end is None or v.end >= start)
+                           for v in parameter.series(keyed))  # fmt: skip
+
+            if not parameter.keys:
+                if not in_period(()):
+                    missing.append(name)
+                continue
+            names = [k for k, _ in parameter.keys]
+            keys = (
+                [(siren,) for siren in sorted(arrete)]
+                if names == ["epci"]
+                else parameter.all_keys()
+            )
+            absent = [key for key in keys if not in_period(key)]
+            by_first: dict[str, int] = {}
+            for key in absent:
+                by_first[key[0]] = by_first.get(key[0], 0) + 1
+            for first, number in by_first.items():
+                rest = f" ({number} combinaisons de clés)" if len(names) > 1 else ""
+                missing.append(f"{name} pour {names[0]} = {first}{rest}")
+        if not missing:
+            return ""
+        return (
+            "valeur du droit absente pour la période : "
+            + " ; ".join(missing)
+            + ". Si vous avez le texte (arrêté, annexe), fournissez-la dans un fichier "
+            "*.parametres.csv placé à côté des règles, une ligne par valeur avec sa source "
+            "(voir « Paramètres locaux » dans la documentation des règles)"
+        )
+
+    def _parameter_names(self, versions: list[ast.Version]) -> set[str]:
+        names: set[str] = set()
+        resolutions = self.rulebook.annotations.resolutions
+        definitions = self.rulebook.definitions
+
+        def visit(node: object) -> None:
+            resolution = resolutions.get(id(node))
+            if resolution is not None:
+                if resolution.kind == "parameter":
+                    names.add(resolution.name)
+                elif resolution.kind == "definition" and resolution.entity:
+                    visit(definitions[resolution.entity][resolution.name].expr)
+            for child in ast.children(node):
+                visit(child)
+
+        for version in versions:
+            visit(version)
+        return names
 
     def _count(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
                dimension_sets: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]]:  # fmt: skip
@@ -319,7 +390,7 @@ class Evaluator:
         uses = definitions_named(versions, self.rulebook, entity.name, read)
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
-                               with_residence=bool(read & {"residence", "classe_residence"}))  # fmt: skip
+                               with_residence=bool(read & base.RESIDENCE_FIELDS))  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
@@ -563,7 +634,7 @@ class Evaluator:
                     and value.key[0] not in arrete_names
                 ):
                     continue
-                if parameter.keys and len(parameter.keys) > 1:
+                if parameter.keys and len(parameter.keys) > 1 and not value.local:
                     continue  # large tables: listed by `mixite param`, not in every result
                 source = value.sources[0]
                 used.append({
@@ -574,6 +645,7 @@ class Evaluator:
                     "to": value.end.isoformat() if value.end else None,
                     "source": source.title,
                     "url": source.url,
+                    **({"fourni_localement": True} if value.local else {}),
                 })  # fmt: skip
         return used
 

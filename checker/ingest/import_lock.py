@@ -22,8 +22,20 @@ from checker.errors import MixiteError
 # The advisory lock's number: any fixed 64-bit value; derived from a name to avoid colliding
 # with another application's lock on a shared server.
 _LOCK_ID = int.from_bytes(hashlib.sha256(b"mixite:import").digest()[:8], "big", signed=True)
-# Tables whose ids come from a sequence an import advances.
-_SEQUENCED = ("import_batch", "attribution", "caleol_examen", "convention_reservation", "bail")
+
+
+def _sequenced() -> list[str]:
+    """Tables only imports write to (their rows carry the import's batch_id), with an id drawn
+    from a sequence. Only these are put back: another table may be drawing ids meanwhile."""
+    from checker.db.models import Base
+
+    return [
+        table.name
+        for table in Base.metadata.sorted_tables
+        if ("batch_id" in table.c or table.name == "import_batch")
+        and "id" in table.c
+        and table.c.id.primary_key
+    ]
 
 
 class ImportInProgress(MixiteError):
@@ -80,7 +92,11 @@ def _folder_lock(folder: str | None) -> Iterator[None]:
     if folder is None:
         yield
         return
-    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # a folder we may write in but not list: SQLite's own locking remains
+        yield
+        return
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -102,7 +118,7 @@ def reset_sequences(connection: Connection | None) -> None:
             text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         )
     )
-    for table in _SEQUENCED:
+    for table in _sequenced():
         if table not in existing:
             continue
         connection.execute(

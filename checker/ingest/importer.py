@@ -9,6 +9,7 @@ whose content changed (same dwelling, household and decision date).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import sqlite3
@@ -1157,7 +1158,9 @@ def _import_data(
                 epci,
             )  # fmt: skip
         except BaseException:
-            reset_sequences(lock_session)
+            # If the session is gone (server stopped), the first error is the one to show.
+            with contextlib.suppress(Exception):
+                reset_sequences(lock_session)
             raise
 
 

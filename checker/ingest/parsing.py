@@ -99,7 +99,7 @@ def parse_chunks(
         misshapen: dict[int, tuple[int, int]] = {}
         if expected_width is not None:
             misshapen = {
-                index: (len(cells), _line_breaks(cells))
+                index: (len(cells), line_breaks(cells))
                 for index, cells in enumerate(cells_of_rows)
                 if len(cells) != expected_width
             }
@@ -138,7 +138,7 @@ def parse_chunks(
         )
 
 
-def _line_breaks(cells: list[str]) -> int:
+def line_breaks(cells: list[str]) -> int:
     """Line breaks inside a row's cells (a quote left open swallows the lines after it), not
     counting the file's last one."""
     breaks = sum(cell.count("\n") for cell in cells)

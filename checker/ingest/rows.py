@@ -151,7 +151,8 @@ OptCode = Annotated[
     Annotated[str, StringConstraints(max_length=40)] | None, BeforeValidator(_optional(_text))
 ]
 OptSurface = Annotated[
-    Annotated[float, Field(gt=0)] | None, BeforeValidator(_optional(values.parse_decimal))
+    Annotated[float, Field(gt=0, le=SURFACE_MAX)] | None,
+    BeforeValidator(_optional(values.parse_decimal)),
 ]
 
 

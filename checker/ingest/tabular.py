@@ -11,6 +11,9 @@ import csv
 import datetime as dt
 import hashlib
 import re
+import struct
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -363,6 +366,34 @@ def _percent_cell_text(cell: Any) -> str:
     return _cell_text(value)
 
 
+# What openpyxl raises on a file that is not a sound workbook: not a ZIP archive, a member
+# missing, XML cut or malformed.
+_BROKEN_WORKBOOK: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    SyntaxError,  # XML parse errors, ElementTree's and lxml's
+    OSError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    EOFError,
+    zlib.error,  # a compressed member damaged
+    struct.error,
+    NotImplementedError,  # an unknown compression method
+    RuntimeError,  # an encrypted member
+)
+
+
+def _broken_workbook() -> UnreadableFile:
+    # Not openpyxl's own text: it is English and speaks of ZIP members and XML.
+    return UnreadableFile(
+        "classeur Excel illisible : ce n'est pas un fichier XLSX intact (fichier abîmé, ou "
+        "d'un autre format renommé en .xlsx). Fichier refusé.",
+        "Rouvrez-le dans Excel et enregistrez-le à nouveau au format « Classeur Excel (.xlsx) ».",
+    )
+
+
 def read_xlsx(
     path: Path,
     required: tuple[str, ...],
@@ -376,14 +407,18 @@ def read_xlsx(
 
     check_size(path, MAX_TABLE_BYTES)
     digest = FileDigest(file_sha256(path), "xlsx", 0)
+    broken: tuple[type[Exception], ...] = (InvalidFileException, *_BROKEN_WORKBOOK)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise UnreadableFile(f"classeur Excel illisible ({exc}).") from exc
+    except broken as exc:
+        raise _broken_workbook() from exc
     sheet_names = {normalise_header(name): name for name in workbook.sheetnames}
     sheet = workbook[sheet_names.get(normalise_header(path.stem), workbook.sheetnames[0])]
     rows = sheet.iter_rows(values_only=True)
-    header_cells = next(rows, None)
+    try:
+        header_cells = next(rows, None)
+    except _BROKEN_WORKBOOK as exc:
+        raise _broken_workbook() from exc
     if header_cells is None:
         raise UnreadableFile("la feuille est vide (pas de ligne d'en-tête).")
     header = [_cell_text(cell) for cell in header_cells]
@@ -411,11 +446,17 @@ def read_xlsx(
                 yield line, texts
         workbook.close()
 
+    def guarded(inner: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        try:
+            yield from inner
+        except _BROKEN_WORKBOOK as exc:  # the sheet's XML breaks off after the header
+            raise _broken_workbook() from exc
+
     return Table(
         name=path.name,
         columns=columns,
         ignored_columns=ignored,
-        rows=iterate_with_formats() if percent_positions else iterate(),
+        rows=guarded(iterate_with_formats() if percent_positions else iterate()),
         sha256=digest.sha256,
         encoding="xlsx",
         approximate_rows=max((sheet.max_row or 1) - 1, 0),

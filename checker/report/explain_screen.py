@@ -29,7 +29,6 @@ def listing(
     that say which record it is (kept in the table or on the record's first line)."""
     from rich import box
     from rich.table import Table
-    from rich.text import Text as RichText
 
     shown = list(range(len(headers)))
     common: list[str] = []
@@ -59,7 +58,9 @@ def listing(
     out.append(wrapped("Un enregistrement par bloc : " + " · ".join(headers[i] for i in first)
                        + ", puis ses raisons et ses valeurs.", width))  # fmt: skip
     for row in rows:
-        out.append(RichText(" · ".join(row[i] for i in first) or "—", style="bold"))
+        identity_line = wrapped(" · ".join(row[i] for i in first) or "—", width, INDENT * 2)
+        identity_line.stylize("bold")
+        out.append(identity_line)
         for index in rest:
             out.append(wrapped(f"{INDENT}{headers[index]} : {row[index]}", width, INDENT * 2))
     return out

@@ -15,6 +15,7 @@ SCOPE_LABELS = {
     "commune": "commune",
     "qpv": "QPV",
     "financement": "financement",
+    "operation": "opération NPNRU",
     "residence": "résidence",
     "classe_residence": "classe de résidence",
 }

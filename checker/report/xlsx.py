@@ -50,7 +50,9 @@ BOUND_LABELS = {"min": "plancher (au moins)", "max": "plafond (au plus)", None: 
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
-    name = "".join("-" if char in "[]:*?/\\" else char for char in text)[:31]
+    # Cut to Excel's 31 characters, without a dangling space or comma (« Lize Habitat, office
+    # public de »).
+    name = "".join("-" if char in "[]:*?/\\" else char for char in text)[:31].rstrip(" ,;")
     base, number = name, 2
     while name in used:
         name = f"{base[:28]} {number}"

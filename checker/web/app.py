@@ -19,6 +19,7 @@ from checker.web import (
     api,
     pages_auth,
     pages_data,
+    pages_diagnostic,
     pages_publications,
     pages_results,
     pages_runs,
@@ -56,7 +57,7 @@ def create_app(config: WebConfig) -> FastAPI:
                        max_bytes=config.max_upload_bytes)  # fmt: skip
     app.mount("/static", StaticFiles(directory=str(files("checker.web") / "static")), name="static")
     for router in (pages_auth.router, pages_results.router, pages_data.router,
-                   pages_runs.router, pages_publications.router, pages_users.router, api.router):  # fmt: skip
+                   pages_runs.router, pages_publications.router, pages_users.router, pages_diagnostic.router, api.router):  # fmt: skip
         app.include_router(router)
 
     @app.exception_handler(NotSignedIn)

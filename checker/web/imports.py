@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from checker.access import permissions
 from checker.access.roles import Actor
+from checker.errors import MixiteError
 from checker.ingest.bundle import find_bundle
 from checker.ingest.importer import ImportRefused, ImportResult, import_bundle
 from checker.ingest.problems import Problem
@@ -28,14 +29,27 @@ class ImportOutcome:
     names: list[str]
 
 
+def _tables(saved: list[Path]) -> list[Path]:
+    """The files of the bundle proper. A rules file sent with them is the CIA territoire.yaml
+    declares: it stays in the folder, where the import finds it beside territoire.yaml."""
+    rules = [path for path in saved if path.suffix.lower() == ".regles"]
+    if rules and not any(path.suffix.lower() in (".yaml", ".yml") for path in saved):
+        raise MixiteError(
+            f"{rules[0].name} : un fichier de règles accompagne le territoire.yaml qui le déclare.",
+            "Pour déposer une nouvelle version de la CIA seule : la page CIA.",
+        )
+    return [path for path in saved if path not in rules]
+
+
 async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]) -> ImportOutcome:
     if not permissions.can(actor, "importer"):
         with transaction(request) as connection:
             log(request, connection, actor, "importer", "import d'un lot", "refuse")
         raise Denied("Votre compte ne permet pas d'importer des données.")
     with tempfile.TemporaryDirectory(prefix="mixite-import-") as scratch:
-        paths = await uploads.save(files, Path(scratch))
-        names = sorted(path.name for path in paths)
+        saved = await uploads.save(files, Path(scratch))
+        names = sorted(path.name for path in saved)
+        paths = _tables(saved)
 
         def work() -> ImportOutcome:
             bundle = find_bundle(paths)

@@ -255,6 +255,8 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
         log(request, connection, actor, "telecharger_rapport",
             f"rapport {year} ({fmt}), exécution n° {receipt.run_id}")  # fmt: skip
     media, _ = REPORT_FORMATS[fmt]
+    # Committed: its head goes to the heads file beside the key, as after `mixite check`.
+    runs.keep_head(state(request).config.db_url, receipt)
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="rapport-{year}.{fmt}"'})  # fmt: skip
 

@@ -74,6 +74,8 @@ def record(request: Request, annee: int = Form(...)) -> Response:
                                   options=options_document(period, Options(), None),
                                   results=json_report.results_block(results))  # fmt: skip
         log(request, connection, actor, "enregistrer_execution", f"exécution n° {receipt.run_id}")
+    # Committed: its head goes to the heads file beside the key, as after `mixite check`.
+    runs.keep_head(state(request).config.db_url, receipt)
     return RedirectResponse(f"/executions/{receipt.run_id}", status_code=303)
 
 
