@@ -60,19 +60,26 @@ def test_rule_case_on_postgresql(
 
 @pytest.mark.parametrize("version", [0, 1, 2])
 def test_each_versions_qpv_exclusion_is_tested(tmp_path: Path, version: int) -> None:
+    """Dropping the QPV exclusion from one version only (the later versions take the
+    population over from the first, « reprend la version précédente ») fails a case."""
     rules = tmp_path / "regles"
     shutil.copytree(rules_dir(), rules)
     path = rules / "national" / "q1_hors_qpv.regles"
-    parts = path.read_text(encoding="utf-8").split("bail_signe et non en_qpv")
-    assert len(parts) == 4
-    parts[version] += "bail_signe"
-    text = "".join(
-        part if i == version else part + ("bail_signe et non en_qpv" if i < 3 else "")
-        for i, part in enumerate(parts)
-    )
-    path.write_text(text, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    reprend = "    reprend la version précédente\n"
+    pieces = text.split(reprend)
+    assert len(pieces) == 3 and text.count("bail_signe et non en_qpv") == 1
+    if version == 0:  # the first version's own population; the later ones keep the original
+        pieces[0] = pieces[0].replace("bail_signe et non en_qpv", "bail_signe")
+        for later in (1, 2):
+            pieces[later] = (
+                "    parmi les attributions où bail_signe et non en_qpv\n" + pieces[later]
+            )
+    else:
+        pieces[version] = "    parmi les attributions où bail_signe\n" + pieces[version]
+    path.write_text(reprend.join(pieces), encoding="utf-8")
     loaded = load_rules([rules])
-    assert loaded.rulebook is not None
+    assert loaded.rulebook is not None, [d.message for d in loaded.diagnostics if d.is_error]
     assert any(not outcome.ok for outcome in run_rule_tests(loaded.rulebook, [rules]))
 
 
@@ -89,9 +96,15 @@ def test_each_versions_qpv_exclusion_is_tested(tmp_path: Path, version: int) -> 
             "revenu_annuel_par_uc <= seuil_q1",
         ),
         ("definitions.regles", "relogement dans (anru, orcod)", "relogement dans (anru)"),
-        ("gestion_en_flux.regles", "flux_depuis <= 24/11/2021", "flux_depuis <= 25/11/2021"),
-        ("gestion_en_flux.regles", "flux_depuis <= 24/11/2023", "flux_depuis <= 25/11/2023"),
-        ("gestion_en_flux.regles", "date_controle >= 24/11/2023", "date_controle >= 01/01/2022"),
+        # Each version names its deadline once (« soit date_limite »): moved by a day.
+        ("gestion_en_flux.regles", "date_limite = 24/11/2021", "date_limite = 25/11/2021"),
+        ("gestion_en_flux.regles", "date_limite = 24/11/2023", "date_limite = 25/11/2023"),
+        # The 3DS version applying from 2022 instead of its deadline.
+        (
+            "gestion_en_flux.regles",
+            "    soit date_limite = 24/11/2023\n",
+            "    soit date_limite = 24/11/2023\n    s'applique si date_controle >= 01/01/2022\n",
+        ),
         (
             "gestion_en_flux.regles",
             "securite_interieure)",
@@ -115,14 +128,11 @@ def test_each_versions_qpv_exclusion_is_tested(tmp_path: Path, version: int) -> 
             "date_transmission_caleol >= date_dernier_examen",
             "date_transmission_caleol > date_dernier_examen",
         ),
+        # ELAN's version counting only the first quartile, not the rehoused households.
         (
             "q1_hors_qpv.regles",
-            "bail_signe et non en_qpv\n    par epci\n    par epci, bailleur\n"
-            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile ou relogement_urbain\n"
-            '    aussi "without_relogement" : premier_quartile\n\n  version du 23',
-            "bail_signe\n    par epci\n    par epci, bailleur\n"
-            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile ou relogement_urbain\n"
-            '    aussi "without_relogement" : premier_quartile\n\n  version du 23',
+            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile ou relogement_urbain\n",
+            "    exiger une part d'au moins taux_q1_hors_qpv vérifiant premier_quartile\n",
         ),
     ],
 )
