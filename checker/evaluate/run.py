@@ -604,22 +604,7 @@ class Evaluator:
     def _parameters_used(
         self, versions: list[ast.Version], epcis: list[str]
     ) -> list[dict[str, Any]]:
-        names: set[str] = set()
-        resolutions = self.rulebook.annotations.resolutions
-        definitions = self.rulebook.definitions
-
-        def visit(node: object) -> None:
-            resolution = resolutions.get(id(node))
-            if resolution is not None:
-                if resolution.kind == "parameter":
-                    names.add(resolution.name)
-                elif resolution.kind == "definition" and resolution.entity:
-                    visit(definitions[resolution.entity][resolution.name].expr)
-            for child in ast.children(node):
-                visit(child)
-
-        for version in versions:
-            visit(version)
+        names = self._parameter_names(versions)
         arrete_names = {str(epci["siren_arrete"] or epci["siren"]) for epci in self.epcis
                         if epci["siren"] in epcis}  # fmt: skip
         used: list[dict[str, Any]] = []
