@@ -48,8 +48,9 @@ EPCI = Entity(
         "siren_arrete": _t(TEXT),  # key of the quartile thresholds (see territory.EpciSpec)
         "departement": _t(TEXT),
         "region": _t(TEXT),
-        "tenu_plh": _t(BOOL),
-        "competent_habitat": _t(BOOL),
+        # Absent when the territory file does not say (the rules then read the arrêté's list)
+        "tenu_plh": _t(BOOL, nullable=True),
+        "competent_habitat": _t(BOOL, nullable=True),
         "cotation_adoptee_le": _t(DATE, nullable=True),
         "cia_signee_le": _t(DATE, nullable=True),
         "nb_qpv": _t(INT),  # QPV of the list in force at some point of the evaluated year

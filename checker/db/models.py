@@ -97,8 +97,10 @@ class Epci(Base):
     siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
-    tenu_plh: Mapped[bool] = mapped_column(Boolean)
-    competent_habitat: Mapped[bool] = mapped_column(Boolean)
+    # None: the territory file does not say (migration 0010); the Q1/QPV rules then test
+    # whether the EPCI is listed in the year's quartile arrêté.
+    tenu_plh: Mapped[bool | None] = mapped_column(Boolean)
+    competent_habitat: Mapped[bool | None] = mapped_column(Boolean)
     cotation_adoptee_le: Mapped[dt.date | None] = mapped_column(Date)
     cia_signee_le: Mapped[dt.date | None] = mapped_column(Date)
 
