@@ -72,13 +72,13 @@ def _siren(number: int) -> str:
 
 
 def build(db_file: Path, residences: int, per_residence: int, attributions: int,
-          rehousing: int) -> None:  # fmt: skip
+          rehousing: int, seed: int = 2024) -> None:  # fmt: skip
     from checker.db.engine import ensure_schema, make_engine
 
     engine = make_engine(f"sqlite:///{db_file}")
     ensure_schema(engine)
     engine.dispose()
-    rng = random.Random(2024)
+    rng = random.Random(seed)
     con = sqlite3.connect(db_file)
     con.execute("PRAGMA journal_mode = OFF")
     con.execute("PRAGMA synchronous = OFF")
