@@ -7,7 +7,10 @@ filter)."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import io
+import json
 import random
 import sqlite3
 import sys
@@ -19,7 +22,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from checker.diagnostic import compute, reference
+from checker.diagnostic import compute, reference, render
+from checker.diagnostic.rows import Rows
 from checker.ingest.importer import import_bundle
 from checker.paths import demo_bundle_dir, rules_dir
 from checker.rulebook_loader import require_rules
@@ -145,3 +149,67 @@ def test_a_share_of_counts_is_rounded_as_an_exact_fraction() -> None:
     assert compute.percent(1, 8) == 12.5 and compute.percent(1, 16) == 6.3  # half up
     assert compute.percent(1, 3) == 33.3 and compute.percent(2, 3) == 66.7
     assert compute.percent(0, 0) is None
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook) -> dict[str, Any]:
+    """A territory of 300 residences: more than the HTML shows one by one."""
+    db_file = tmp_path_factory.mktemp("grand") / "random.db"
+    _benchmark().build(db_file, residences=300, per_residence=10, attributions=600,
+                       rehousing=80, seed=3)  # fmt: skip
+    _vary(db_file, 3)
+    engine = create_engine(f"sqlite:///{db_file}")
+    with engine.connect() as connection:
+        found = compute.compute(connection, rulebook, 2024)
+    engine.dispose()
+    return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | Rows):
+        return [_plain(item) for item in value]
+    return value
+
+
+def test_the_json_is_the_whole_document_and_keeps_its_layout(large: dict[str, Any]) -> None:
+    plain = _plain(large)
+    assert isinstance(large["classes"], Rows) and len(large["classes"]) == 300
+    assert large["classes"] == plain["classes"] and large["classes"][1:3] == plain["classes"][1:3]
+    text = render.to_json(large)
+    assert json.loads(text) == {"version_schema": render.SCHEMA_VERSION, **plain}
+    # One line per residence in the long lists; elsewhere the layout of json.dumps(indent=2).
+    assert sum(1 for line in text.splitlines() if line.startswith('    {"residence":')) == 300
+    expected = json.dumps({"version_schema": render.SCHEMA_VERSION, **plain}, indent=2,
+                          ensure_ascii=False) + "\n"  # fmt: skip
+    assert render.to_json(plain) == expected
+
+
+def test_beyond_200_residences_the_html_shows_those_at_stake_and_says_so(
+    large: dict[str, Any], tmp_path: Path
+) -> None:
+    page = render.to_html(large)
+    assert "300 résidences : ce tableau montre les " in page
+    assert "La liste complète est dans les exports XLSX, CSV et JSON" in page
+    classes = {entry["nom"]: entry for entry in large["classes"]}
+    at_stake = [name for name, entry in classes.items()
+                if entry["differe"] or {entry["calculee"], entry["declaree"]} & {"tres_fragile",
+                                                                                 "fragile"}]  # fmt: skip
+    assert 0 < len(at_stake) < 300
+    shown = [name for name in classes if f"<td>{name}</td>" in page]
+    assert shown and set(shown) <= set(at_stake)
+    differing = [name for name, entry in classes.items() if entry["differe"]]
+    assert f"dont {len(differing)} dont la classe calculée diffère" in page
+    # The full lists: every residence in the CSV and the workbook.
+    rows = list(csv.reader(io.StringIO(render.to_csv(large)), delimiter=";"))
+    assert len({row[3] for row in rows if row[2] == "residences"}) == sum(
+        1 for entry in large["profils"]["residences"] if entry["profil"] is not None
+    )
+    from openpyxl import load_workbook
+
+    target = tmp_path / "diagnostic.xlsx"
+    target.write_bytes(render.to_xlsx(large))
+    workbook = load_workbook(target, read_only=True)
+    assert workbook.sheetnames == ["Profils", "Classes", "Entrants", "Relogements"]
+    assert sum(1 for _ in workbook["Classes"].iter_rows()) == 301

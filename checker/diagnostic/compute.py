@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, literal, null, select
 
 from checker.db import models
+from checker.diagnostic.rows import Rows
 from checker.diagnostic.rules_sql import compile_definitions
 from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter
@@ -253,9 +254,8 @@ def compute(
         epcis, bailleur,
     ).order_by(r.c.nom, r.c.bailleur_siren, r.c.residence_id)  # fmt: skip
     width = len(COUNTS)
-    residence_entries: list[dict[str, Any]] = []
-    class_entries: list[dict[str, Any]] = []
-    entrant_entries: list[dict[str, Any]] = []
+    # One entry per residence in each: kept as compact JSON (see rows.py).
+    residence_entries, class_entries, entrant_entries = Rows(), Rows(), Rows()
     by_class: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     codes: dict[str, set[str]] = {"epci": set(), "bailleur": set(), "commune": set(),
                                   "qpv": set()}  # fmt: skip
