@@ -543,7 +543,7 @@ class _Importer:
             if message:
                 findings.append(("residence_id", message))
             respondents = row.menages_repondants
-            for column in row_models.OPS_COUNTS:
+            for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
                 value = getattr(row, column)
                 if value > respondents:
                     findings.append((
@@ -551,7 +551,7 @@ class _Importer:
                         f"{value} ménages pour {respondents} répondants : un effectif ne peut "
                         "dépasser le nombre de ménages ayant répondu",
                     ))  # fmt: skip
-            brackets = sum(getattr(row, column) for column in row_models.RESOURCE_BRACKETS)
+            brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
             if brackets > respondents:
                 findings.append((
                     "ressources_inf_20",
@@ -572,8 +572,8 @@ class _Importer:
             if findings or problems:
                 continue
             batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.annee_enquete, respondents,
-                *(getattr(row, column) for column in row_models.OPS_COUNTS), self.batch_id,
+                row.bailleur_siren, row.residence_id, row.annee_enquete,
+                *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -1038,8 +1038,7 @@ _RESIDENCE_COLUMNS = (
 )  # fmt: skip
 _RESIDENCE_KEY = (0, 1)  # bailleur_siren, residence_id
 _OCCUPATION_COLUMNS = (
-    "bailleur_siren", "residence_id", "annee_enquete", "menages_repondants",
-    *row_models.OPS_COUNTS, "batch_id",
+    "bailleur_siren", "residence_id", "annee_enquete", *codes.OPS_COUNTS, "batch_id",
 )  # fmt: skip
 _OCCUPATION_KEY = (0, 1, 2)  # bailleur_siren, residence_id, annee_enquete
 _RELOGEMENT_COLUMNS = (
