@@ -38,6 +38,7 @@ from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
+from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
@@ -144,6 +145,9 @@ class ImportResult:
     skipped: tuple[Path, ...]
     cia: CiaVersion | None = None  # the territory's CIA version stored by this import
     cia_files: list[str] = field(default_factory=list)  # the CIA files territoire.yaml declares
+    # What the import accepted but a person should look at (French), e.g. attributions marked
+    # anru that no rehoused household of relogements.csv links to.
+    notices: list[str] = field(default_factory=list)
 
 
 def _unknown_bailleur(siren: str) -> str:
@@ -199,6 +203,9 @@ class _Importer:
         self.refused_residences: set[str] = set()
         self.residences_unreadable = False
         self.today = dt.date.today()
+        # The bundle's attributions and relogements by natural key, to locate what the check
+        # linking the two files finds (rehousing_links).
+        self.linked_files: dict[str, BundleFile] = {}
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -669,6 +676,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["relogements"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
@@ -747,6 +757,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["attributions"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _check_reservataire(
@@ -1181,6 +1194,7 @@ def _import_locked(
     engine = make_engine(db_url)
     summaries: list[FileSummary] = [territory_summary] if territory_summary else []
     importer: _Importer | None = None
+    notices: list[str] = []
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
@@ -1239,6 +1253,13 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
+            if not problems and "relogements" in importer.linked_files:
+                notices = check_links(
+                    connection,
+                    importer.linked_files["relogements"],
+                    importer.linked_files.get("attributions"),
+                    problems,
+                )
             if problems:
                 raise _Rollback
             connection.execute(
@@ -1261,7 +1282,14 @@ def _import_locked(
     engine.dispose()
     assert importer is not None
     return ImportResult(
-        digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
+        digest,
+        importer.batch_id,
+        None,
+        summaries,
+        importer.counts,
+        key,
+        bundle.skipped,
+        notices=notices,
     )
 
 
