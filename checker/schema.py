@@ -14,6 +14,7 @@ from checker.db.codes import (
     LOGEMENTS_ACTUELS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
+    OPS_COUNTS,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
     SITUATIONS_PROFESSIONNELLES,
@@ -185,18 +186,9 @@ BAUX = Entity(
 )
 
 
-# The OPS counts (numbers of households) of a survey, as in occupation.csv; `menages_repondants`
-# is the base of every share. Each is also given summed over the EPCI for the same survey.
-OPS_COUNTS = (
-    "menages_repondants", "ressources_inf_20", "ressources_20_40", "ressources_40_60",
-    "ressources_60_100", "ressources_sup_100", "familles_monoparentales", "personnes_seules",
-    "familles_nombreuses", "titulaires_moins_30", "titulaires_plus_65",
-    "beneficiaires_aide_logement", "titulaires_emploi_stable", "emmenages_recents",
-)  # fmt: skip
-
-
 def _residence_fields(surveyed: bool) -> dict[str, Type]:
-    """A residence's own fields and its survey's counts (unknown when it was never surveyed,
+    """A residence's own fields and its survey's counts (each also summed over the EPCI for the
+    same survey, as `<name>_epci`) (unknown when it was never surveyed,
     in the `residences` population)."""
     return {
         "residence": _t(TEXT),

@@ -95,6 +95,10 @@ def test_import_page_shows_the_located_errors(db_url: str, tmp_path: Path) -> No
     alone = client.post("/import", data={"csrf_token": token},
                         files=[("fichiers", ("cia.regles", b"# CIA", "text/plain"))])  # fmt: skip
     assert alone.status_code == 400 and "la page CIA" in alone.text
+    unknown = client.post("/import", data={"csrf_token": token},
+                          files=[("fichiers", ("truc.csv", b"a;b\n", "text/csv"))])  # fmt: skip
+    assert "truc.csv : fichier non reconnu" in unknown.text
+    assert "mixite-import-" not in unknown.text  # the server's scratch folder is not shown
 
 
 def test_a_bailleur_imports_its_rows_only(db_url: str, tmp_path: Path) -> None:

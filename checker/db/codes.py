@@ -52,6 +52,26 @@ STATUTS_RELOGEMENT = (
     "sorti_parc_social",
     "autre_sortie",
 )
+# The OPS survey's counts of a residence (occupation.csv, in file order), each a number of
+# households; `menages_repondants`, the households who answered, is the base of every share.
+OPS_COUNTS = (
+    "menages_repondants",
+    "ressources_inf_20",
+    "ressources_20_40",
+    "ressources_40_60",
+    "ressources_60_100",
+    "ressources_sup_100",
+    "familles_monoparentales",
+    "personnes_seules",
+    "familles_nombreuses",
+    "titulaires_moins_30",
+    "titulaires_plus_65",
+    "beneficiaires_aide_logement",
+    "titulaires_emploi_stable",
+    "emmenages_recents",
+)
+# The households counted by resources (as % of the PLUS ceiling): at most the respondents.
+OPS_RESOURCE_BRACKETS = OPS_COUNTS[1:6]
 # The statuses that require a destination dwelling and a date of rehousing.
 STATUTS_RELOGES = ("reloge_definitif", "reloge_temporaire")
 # The zones of the "zonage A/B/C" (CGI art. 31, CCH D304-1), as stored: "A bis" is written Abis.

@@ -38,6 +38,7 @@ from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
+from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
@@ -144,6 +145,9 @@ class ImportResult:
     skipped: tuple[Path, ...]
     cia: CiaVersion | None = None  # the territory's CIA version stored by this import
     cia_files: list[str] = field(default_factory=list)  # the CIA files territoire.yaml declares
+    # What the import accepted but a person should look at (French), e.g. attributions marked
+    # anru that no rehoused household of relogements.csv links to.
+    notices: list[str] = field(default_factory=list)
 
 
 def _unknown_bailleur(siren: str) -> str:
@@ -199,6 +203,9 @@ class _Importer:
         self.refused_residences: set[str] = set()
         self.residences_unreadable = False
         self.today = dt.date.today()
+        # The bundle's attributions and relogements by natural key, to locate what the check
+        # linking the two files finds (rehousing_links).
+        self.linked_files: dict[str, BundleFile] = {}
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -543,7 +550,7 @@ class _Importer:
             if message:
                 findings.append(("residence_id", message))
             respondents = row.menages_repondants
-            for column in row_models.OPS_COUNTS:
+            for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
                 value = getattr(row, column)
                 if value > respondents:
                     findings.append((
@@ -551,7 +558,7 @@ class _Importer:
                         f"{value} ménages pour {respondents} répondants : un effectif ne peut "
                         "dépasser le nombre de ménages ayant répondu",
                     ))  # fmt: skip
-            brackets = sum(getattr(row, column) for column in row_models.RESOURCE_BRACKETS)
+            brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
             if brackets > respondents:
                 findings.append((
                     "ressources_inf_20",
@@ -572,8 +579,8 @@ class _Importer:
             if findings or problems:
                 continue
             batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.annee_enquete, respondents,
-                *(getattr(row, column) for column in row_models.OPS_COUNTS), self.batch_id,
+                row.bailleur_siren, row.residence_id, row.annee_enquete,
+                *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -669,6 +676,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["relogements"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
@@ -748,6 +758,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["attributions"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _check_reservataire(
@@ -1040,8 +1053,7 @@ _RESIDENCE_COLUMNS = (
 )  # fmt: skip
 _RESIDENCE_KEY = (0, 1)  # bailleur_siren, residence_id
 _OCCUPATION_COLUMNS = (
-    "bailleur_siren", "residence_id", "annee_enquete", "menages_repondants",
-    *row_models.OPS_COUNTS, "batch_id",
+    "bailleur_siren", "residence_id", "annee_enquete", *codes.OPS_COUNTS, "batch_id",
 )  # fmt: skip
 _OCCUPATION_KEY = (0, 1, 2)  # bailleur_siren, residence_id, annee_enquete
 _RELOGEMENT_COLUMNS = (
@@ -1184,6 +1196,7 @@ def _import_locked(
     engine = make_engine(db_url)
     summaries: list[FileSummary] = [territory_summary] if territory_summary else []
     importer: _Importer | None = None
+    notices: list[str] = []
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
@@ -1242,6 +1255,13 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
+            if not problems and "relogements" in importer.linked_files:
+                notices = check_links(
+                    connection,
+                    importer.linked_files["relogements"],
+                    importer.linked_files.get("attributions"),
+                    problems,
+                )
             if problems:
                 raise _Rollback
             connection.execute(
@@ -1264,7 +1284,14 @@ def _import_locked(
     engine.dispose()
     assert importer is not None
     return ImportResult(
-        digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
+        digest,
+        importer.batch_id,
+        None,
+        summaries,
+        importer.counts,
+        key,
+        bundle.skipped,
+        notices=notices,
     )
 
 

@@ -29,6 +29,7 @@ from checker.db.codes import (
     FINANCEMENTS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
+    OPS_COUNTS,
     RELOGEMENTS,
     SITUATIONS_OCCUPATION,
     SNE_LOGEMENTS_ACTUELS,
@@ -261,25 +262,6 @@ class ResidenceRow(_Row):
     date_mise_en_service: Date
     classe_enjeu: Annotated[str | None, BeforeValidator(_optional(_class_code))] = None
     operation_npnru: OptCode = None
-
-
-# The OPS counts of occupation.csv, in file order; each is a number of households.
-OPS_COUNTS = (
-    "ressources_inf_20",
-    "ressources_20_40",
-    "ressources_40_60",
-    "ressources_60_100",
-    "ressources_sup_100",
-    "familles_monoparentales",
-    "personnes_seules",
-    "familles_nombreuses",
-    "titulaires_moins_30",
-    "titulaires_plus_65",
-    "beneficiaires_aide_logement",
-    "titulaires_emploi_stable",
-    "emmenages_recents",
-)
-RESOURCE_BRACKETS = OPS_COUNTS[:5]
 
 
 class OccupationRow(_Row):
@@ -856,7 +838,6 @@ _OCCUPATION_REQUIRED = (
     "annee_enquete",
     "bailleur_siren",
     "residence_id",
-    "menages_repondants",
     *OPS_COUNTS,
 )
 OCCUPATION_SPEC = {
