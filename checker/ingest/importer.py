@@ -753,7 +753,8 @@ class _Importer:
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
                 row.relogement, row.travailleur_essentiel, row.nb_titulaires,
                 row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
-                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, batch_id,
+                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
+                row.situation_professionnelle, row.logement_actuel, batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -1027,7 +1028,8 @@ _ATTRIBUTION_COLUMNS = (
     "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
     "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
     "revenus_mensuels_centimes", "rfr_n2_centimes", "rfr_n1_centimes", "categorie_menage",
-    "derogation_plafonds", "batch_id",
+    "derogation_plafonds", "age_demandeur", "situation_professionnelle", "logement_actuel",
+    "batch_id",
 )  # fmt: skip
 _ATTRIBUTION_KEY = (2, 0, 3)  # rpls_id, menage, date_decision
 _CALEOL_COLUMNS = (
