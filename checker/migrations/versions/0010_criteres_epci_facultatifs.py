@@ -5,7 +5,7 @@ them, and the Q1/QPV rules then test whether the year's quartile arrêté lists 
 Rows already there keep their values.
 
 Revision ID: 0010
-Revises: 0008 (the brief's 0009 does not exist on this branch; the lead re-chains on merge)
+Revises: 0009
 Create Date: 2026-12-07 02:50:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -34,7 +34,7 @@ def downgrade() -> None:
     if unknown:
         raise RuntimeError(
             f"{unknown} EPCI sans critères de la loi (tenu_plh, competent_habitat) : "
-            "renseignez-les avant de revenir à la révision 0008."
+            "renseignez-les avant de revenir à la révision 0009."
         )
     with op.batch_alter_table('epci') as batch_op:
         batch_op.alter_column('tenu_plh', existing_type=sa.Boolean(), nullable=False)
