@@ -112,6 +112,8 @@ ATTRIBUTIONS = Entity(
         "rfr_n1": _t(MONEY, nullable=True),
         "categorie_menage": _t(INT, nullable=True),
         "derogation_plafonds": _t(TEXT, nullable=True),
+        # The dwelling's operation has a State subsidy (CCH R331-15, 2° and 3°; R331-12).
+        "subvention_etat": _t(BOOL, nullable=True),
         # The residence of the dwelling (residences.csv) and the class the CIA or CIL gave it.
         "residence": _t(TEXT, nullable=True),
         "classe_residence": _t(TEXT, nullable=True),

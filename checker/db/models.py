@@ -168,6 +168,9 @@ class Logement(Base):
     annee_construction: Mapped[int | None] = mapped_column(Integer)
     # The residence (programme) of the same bailleur, in `residence`; checked at import.
     residence_id: Mapped[str | None] = mapped_column(String(40))
+    # The dwelling belongs to an operation financed with a State subsidy (CCH R331-15, 2° and
+    # 3°): R331-12 then allows a PLUS attribution up to 120 % of the ceiling. None: not said.
+    subvention_etat: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class LogementQpv(Base):

@@ -446,7 +446,8 @@ class Evaluator:
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
-                               with_applicant=bool(read & base.APPLICANT_FIELDS))  # fmt: skip
+                               with_applicant=bool(read & base.APPLICANT_FIELDS),
+                               with_dwelling=bool(read & base.DWELLING_FIELDS))  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,

@@ -1,8 +1,12 @@
-"""critères de la loi facultatifs dans le fichier du territoire
+"""critères de la loi facultatifs ; logements d'opérations subventionnées
 
-`epci.tenu_plh` and `epci.competent_habitat` become nullable: a territory file may not know
-them, and the Q1/QPV rules then test whether the year's quartile arrêté lists the EPCI.
-Rows already there keep their values.
+Two changes of issue #13:
+- `epci.tenu_plh` and `epci.competent_habitat` become nullable: a territory file may not know
+  them, and the Q1/QPV rules then test whether the year's quartile arrêté lists the EPCI. Rows
+  already there keep their values.
+- `logement.subvention_etat` (nullable boolean): the dwelling belongs to an operation with a
+  State subsidy (CCH R331-15, 2° and 3°), where R331-12 allows a PLUS attribution above the
+  ceiling (up to 20 % more). Rows already there: NULL (not said).
 
 Revision ID: 0010
 Revises: 0009
@@ -23,6 +27,8 @@ def upgrade() -> None:
     with op.batch_alter_table('epci') as batch_op:
         batch_op.alter_column('tenu_plh', existing_type=sa.Boolean(), nullable=True)
         batch_op.alter_column('competent_habitat', existing_type=sa.Boolean(), nullable=True)
+    with op.batch_alter_table('logement') as batch_op:
+        batch_op.add_column(sa.Column('subvention_etat', sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
@@ -36,6 +42,8 @@ def downgrade() -> None:
             f"{unknown} EPCI sans critères de la loi (tenu_plh, competent_habitat) : "
             "renseignez-les avant de revenir à la révision 0009."
         )
+    with op.batch_alter_table('logement') as batch_op:
+        batch_op.drop_column('subvention_etat')
     with op.batch_alter_table('epci') as batch_op:
         batch_op.alter_column('tenu_plh', existing_type=sa.Boolean(), nullable=False)
         batch_op.alter_column('competent_habitat', existing_type=sa.Boolean(), nullable=False)
