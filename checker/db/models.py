@@ -35,13 +35,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # The coded lists live in a module without SQLAlchemy, so that the language's schema (and
 # the commands that only need it, such as `mixite quartile`) start without loading it.
 from checker.db.codes import (
+    AGE_DEMANDEUR_MAX,
+    AGE_DEMANDEUR_MIN,
     CONTINGENTS,
     DECISIONS_CALEOL,
     FINANCEMENTS,
+    LOGEMENTS_ACTUELS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    SITUATIONS_PROFESSIONNELLES,
     STATUTS_RELOGEMENT,
     ZONES_PLAFONDS,
 )
@@ -185,6 +189,19 @@ class Attribution(Base):
         ),
         CheckConstraint("nb_titulaires >= 1", name="nb_titulaires"),
         CheckConstraint("nb_personnes_14_plus >= 0 AND nb_moins_14 >= 0", name="nb_personnes"),
+        CheckConstraint(
+            f"age_demandeur IS NULL OR age_demandeur BETWEEN {AGE_DEMANDEUR_MIN} AND {AGE_DEMANDEUR_MAX}",
+            name="age_demandeur",
+        ),
+        CheckConstraint(
+            "situation_professionnelle IS NULL OR "
+            + _in("situation_professionnelle", SITUATIONS_PROFESSIONNELLES),
+            name="situation_professionnelle",
+        ),
+        CheckConstraint(
+            "logement_actuel IS NULL OR " + _in("logement_actuel", LOGEMENTS_ACTUELS),
+            name="logement_actuel",
+        ),
         Index("ix_attribution_date_bail", "date_bail"),
     )
 
@@ -211,6 +228,11 @@ class Attribution(Base):
     rfr_n1_centimes: Mapped[int | None] = mapped_column(BigInteger)
     categorie_menage: Mapped[int | None] = mapped_column(Integer)
     derogation_plafonds: Mapped[str | None] = mapped_column(Text)
+    # The applicant's age at the decision (no birth date is stored), professional situation and
+    # housing before the attribution, in the SNE's categories; all optional in the export.
+    age_demandeur: Mapped[int | None] = mapped_column(Integer)
+    situation_professionnelle: Mapped[str | None] = mapped_column(String(30))
+    logement_actuel: Mapped[str | None] = mapped_column(String(30))
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
 
 

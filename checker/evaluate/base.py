@@ -25,6 +25,9 @@ from checker.db.codes import LINK_PREFIX
 
 # Fields of an attribution read from the residence of its dwelling (joined only when read).
 RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
+# The applicant's optional fields (age, professional situation, housing before), selected only
+# when read: rules that do not read them get the same SQL as before they existed.
+APPLICANT_FIELDS = frozenset({"age_demandeur", "situation_professionnelle", "logement_actuel"})
 
 
 def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> bool:
@@ -91,6 +94,7 @@ def attributions(
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
     with_residence: bool = True,
+    with_applicant: bool = True,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
@@ -159,6 +163,15 @@ def attributions(
         a.c.rfr_n1_centimes.label("rfr_n1_centimes"),
         a.c.categorie_menage.label("categorie_menage"),
         a.c.derogation_plafonds.label("derogation_plafonds"),
+        *(
+            (
+                a.c.age_demandeur.label("age_demandeur"),
+                a.c.situation_professionnelle.label("situation_professionnelle"),
+                a.c.logement_actuel.label("logement_actuel"),
+            )
+            if with_applicant
+            else ()
+        ),
         *(
             (
                 residence.c.residence_id.label("residence"),
@@ -274,11 +287,14 @@ def population(
     qpv_list_fixed: bool = False,
     with_qpv: bool = True,
     with_residence: bool = True,
+    with_applicant: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv` and `with_residence`: see `attributions()`."""
+    `with_qpv`, `with_residence` and `with_applicant`: see `attributions()`."""
     if entity == "attributions":
-        return attributions(epci_sirens, period, qpv_list_fixed, with_qpv, with_residence)
+        return attributions(
+            epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant
+        )
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)
     if entity == "epci":

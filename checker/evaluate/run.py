@@ -390,7 +390,8 @@ class Evaluator:
         uses = definitions_named(versions, self.rulebook, entity.name, read)
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
-                               with_residence=bool(read & base.RESIDENCE_FIELDS))  # fmt: skip
+                               with_residence=bool(read & base.RESIDENCE_FIELDS),
+                               with_applicant=bool(read & base.APPLICANT_FIELDS))  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
