@@ -233,18 +233,9 @@ def _line(label: str, value: str, objective: str, reached: bool | None) -> str:
 
 def _summary(results: dict[str, Any]) -> list[str]:
     lines = [_line("Mesure", "valeur (ratio)", "objectif", None), "-" * 96]
-    start = results["demarrage"]
-    for name in ("version", "aide", "quartile"):
-        entry = start[name]
-        lines.append(_line(f"Démarrage : mixite {name} (CPU)",
-                           f"{entry['cpu_s']} s (×{entry['ratio_python_nu']} python nu)",
-                           "< 0,3 s", entry["objectif_atteint"]))  # fmt: skip
-    tests = results["tests_de_regles"]
-    lines.append(_line("Tests des règles nationales (CPU)", f"{tests['national_cpu_s']} s",
-                       "< 3 s", tests["objectif_national_atteint"]))  # fmt: skip
-    lines.append(_line("Tests d'une règle (CPU)", f"{tests['une_regle_cpu_s']} s", "< 1 s",
-                       tests["objectif_une_regle_atteint"]))  # fmt: skip
-    for name, entry in results["import"].items():
+    if "demarrage" in results:
+        lines.extend(_feedback_lines(results))
+    for name, entry in results.get("import", {}).items():
         lines.append(_line(f"Import {name} (lignes/s ; ratio au {entry['chargeur_natif']})",
                            f"{entry['lignes_par_s']} (×{entry['ratio_mixite_sur_natif']})",
                            "≥ 250 000", entry["objectif_atteint"]))  # fmt: skip
@@ -267,6 +258,22 @@ def _summary(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _feedback_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    start = results["demarrage"]
+    for name in ("version", "aide", "quartile"):
+        entry = start[name]
+        lines.append(_line(f"Démarrage : mixite {name} (CPU)",
+                           f"{entry['cpu_s']} s (×{entry['ratio_python_nu']} python nu)",
+                           "< 0,3 s", entry["objectif_atteint"]))  # fmt: skip
+    tests = results["tests_de_regles"]
+    lines.append(_line("Tests des règles nationales (CPU)", f"{tests['national_cpu_s']} s",
+                       "< 3 s", tests["objectif_national_atteint"]))  # fmt: skip
+    lines.append(_line("Tests d'une règle (CPU)", f"{tests['une_regle_cpu_s']} s", "< 1 s",
+                       tests["objectif_une_regle_atteint"]))  # fmt: skip
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attributions", type=int, default=500_000)
@@ -274,6 +281,9 @@ def main() -> None:
     parser.add_argument("--sans-postgres", action="store_true")
     parser.add_argument("--sans-memoire", action="store_true",
                         help="sans la mesure de mémoire à 100 000 et 1 000 000 attributions")  # fmt: skip
+    parser.add_argument("--controle-seulement", action="store_true",
+                        help="seulement les cinq indicateurs et les règles complètes (ni démarrage, "
+                             "ni tests de règles, ni import, ni mémoire)")  # fmt: skip
     args = parser.parse_args()
     pg_url = None if args.sans_postgres else args.pg_url
     results: dict[str, Any] = {"machine": _machine(), "attributions": args.attributions,
@@ -282,13 +292,14 @@ def main() -> None:
         work = Path(scratch)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"),
                "MIXITE_CLE_FICHIER": str(work / "demarrage.cle")}  # fmt: skip
-        print("Démarrage…", flush=True)
-        results["demarrage"] = _startup(env)
-        print("Tests des règles…", flush=True)
-        results["tests_de_regles"] = _rule_tests(env)
         bundle = _bundle(args.attributions)
-        print("Import…", flush=True)
-        results["import"] = _import(bundle, args.attributions, work, pg_url)
+        if not args.controle_seulement:
+            print("Démarrage…", flush=True)
+            results["demarrage"] = _startup(env)
+            print("Tests des règles…", flush=True)
+            results["tests_de_regles"] = _rule_tests(env)
+            print("Import…", flush=True)
+            results["import"] = _import(bundle, args.attributions, work, pg_url)
         print("Cinq indicateurs…", flush=True)
         results["cinq_indicateurs_sqlite"] = _five_indicators(bundle, work, env)
         print("Règles complètes…", flush=True)
@@ -301,12 +312,13 @@ def main() -> None:
             finally:
                 _pg_drop(pg_url, url)
         results["regles_completes"] = whole
-        if not args.sans_memoire:
+        if not (args.sans_memoire or args.controle_seulement):
             print("Mémoire…", flush=True)
             results["memoire"] = _memory((100_000, 1_000_000), work, env)
     results["machine"]["charge_a_la_fin"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
-    report = OUT / f"feedback-{args.attributions}.json"
+    suffix = "-controle" if args.controle_seulement else ""
+    report = OUT / f"feedback-{args.attributions}{suffix}.json"
     report.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     machine = results["machine"]
     print(f"\nMachine : {machine['processeur']}, {machine['coeurs']} cœurs, {machine['memoire_gio']} Gio, "
