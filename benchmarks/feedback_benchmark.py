@@ -3,7 +3,7 @@ in one run on this machine.
 
     python benchmarks/feedback_benchmark.py [--attributions 500000] [--pg-url URL]
                                             [--sans-postgres] [--sans-memoire]
-                                            [--seulement-import]
+                                            [--seulement-import] [--controle-seulement]
 
 1. Start-up: CPU time of `mixite --version`, `--help` and `quartile` (rules already checked
    and cached), next to the bare interpreter (`python -c pass`); best of five.
@@ -17,7 +17,8 @@ in one run on this machine.
    rulebook next to its hand-written SQL on both databases (benchmarks/check_benchmark.py).
 5. Memory: peak memory of the import and of the check at 100 000 and 1 000 000 attributions.
 
-`--seulement-import` measures the import alone (3.), for work on the importer.
+`--seulement-import` measures the import alone (3.), for work on the importer;
+`--controle-seulement` the check alone (4.), for work on the evaluator.
 
 Prints a table of ratios and writes benchmarks/out/feedback-<N>.json. A script, not a test:
 timings depend on the machine, whose description (and load) is printed with them.
@@ -239,7 +240,7 @@ def _summary(results: dict[str, Any]) -> list[str]:
     lines = [_line("Mesure", "valeur (ratio)", "objectif", None), "-" * 96]
     if "demarrage" in results:
         lines += _startup_and_tests_lines(results)
-    for name, entry in results["import"].items():
+    for name, entry in results.get("import", {}).items():
         lines.append(_line(f"Import {name} (lignes/s ; ratio au {entry['chargeur_natif']})",
                            f"{entry['lignes_par_s']} (×{entry['ratio_mixite_sur_natif']})",
                            "≥ 250 000", entry["objectif_atteint"]))  # fmt: skip
@@ -300,7 +301,7 @@ def _check_parts(results: dict[str, Any], args: argparse.Namespace, bundle: Path
         finally:
             _pg_drop(pg_url, url)
     results["regles_completes"] = whole
-    if not args.sans_memoire:
+    if not (args.sans_memoire or args.controle_seulement):
         print("Mémoire…", flush=True)
         results["memoire"] = _memory((100_000, 1_000_000), work, env)
 
@@ -314,6 +315,9 @@ def main() -> None:
                         help="sans la mesure de mémoire à 100 000 et 1 000 000 attributions")  # fmt: skip
     parser.add_argument("--seulement-import", action="store_true",
                         help="l'import seul (lignes/s et ratio au chargeur de la base)")  # fmt: skip
+    parser.add_argument("--controle-seulement", action="store_true",
+                        help="seulement les cinq indicateurs et les règles complètes (ni démarrage, "
+                             "ni tests de règles, ni import, ni mémoire)")  # fmt: skip
     args = parser.parse_args()
     pg_url = None if args.sans_postgres else args.pg_url
     results: dict[str, Any] = {"machine": _machine(), "attributions": args.attributions,
@@ -322,19 +326,20 @@ def main() -> None:
         work = Path(scratch)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"),
                "MIXITE_CLE_FICHIER": str(work / "demarrage.cle")}  # fmt: skip
-        if not args.seulement_import:
+        if not (args.seulement_import or args.controle_seulement):
             print("Démarrage…", flush=True)
             results["demarrage"] = _startup(env)
             print("Tests des règles…", flush=True)
             results["tests_de_regles"] = _rule_tests(env)
         bundle = _bundle(args.attributions)
-        print("Import…", flush=True)
-        results["import"] = _import(bundle, args.attributions, work, pg_url)
+        if not args.controle_seulement:
+            print("Import…", flush=True)
+            results["import"] = _import(bundle, args.attributions, work, pg_url)
         if not args.seulement_import:
             _check_parts(results, args, bundle, work, env, pg_url)
     results["machine"]["charge_a_la_fin"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
-    part = "-import" if args.seulement_import else ""
+    part = "-import" if args.seulement_import else "-controle" if args.controle_seulement else ""
     report = OUT / f"feedback-{args.attributions}{part}.json"
     report.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     machine = results["machine"]

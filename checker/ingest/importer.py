@@ -44,6 +44,7 @@ from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
+from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
@@ -150,6 +151,9 @@ class ImportResult:
     skipped: tuple[Path, ...]
     cia: CiaVersion | None = None  # the territory's CIA version stored by this import
     cia_files: list[str] = field(default_factory=list)  # the CIA files territoire.yaml declares
+    # What the import accepted but a person should look at (French), e.g. attributions marked
+    # anru that no rehoused household of relogements.csv links to.
+    notices: list[str] = field(default_factory=list)
 
 
 def _unknown_bailleur(siren: str) -> str:
@@ -205,6 +209,9 @@ class _Importer:
         self.refused_residences: set[str] = set()
         self.residences_unreadable = False
         self.today = dt.date.today()
+        # The bundle's attributions and relogements by natural key, to locate what the check
+        # linking the two files finds (rehousing_links).
+        self.linked_files: dict[str, BundleFile] = {}
         self.file_rows = 0  # the approximate size of the file being imported
         # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
         self.dropped_keys: list[DroppedKey] = []
@@ -436,6 +443,7 @@ class _Importer:
                 "surface_m2": row.surface,
                 "annee_construction": row.annee_construction,
                 "residence_id": row.residence_id,
+                "subvention_etat": row.subvention_etat,
             }
             previous = existing.get(row.rpls_id)
             same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
@@ -557,7 +565,7 @@ class _Importer:
             if message:
                 findings.append(("residence_id", message))
             respondents = row.menages_repondants
-            for column in row_models.OPS_COUNTS:
+            for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
                 value = getattr(row, column)
                 if value > respondents:
                     findings.append((
@@ -565,7 +573,7 @@ class _Importer:
                         f"{value} ménages pour {respondents} répondants : un effectif ne peut "
                         "dépasser le nombre de ménages ayant répondu",
                     ))  # fmt: skip
-            brackets = sum(getattr(row, column) for column in row_models.RESOURCE_BRACKETS)
+            brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
             if brackets > respondents:
                 findings.append((
                     "ressources_inf_20",
@@ -586,8 +594,8 @@ class _Importer:
             if findings or problems:
                 continue
             batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.annee_enquete, respondents,
-                *(getattr(row, column) for column in row_models.OPS_COUNTS), self.batch_id,
+                row.bailleur_siren, row.residence_id, row.annee_enquete,
+                *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -683,6 +691,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["relogements"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
@@ -757,10 +768,14 @@ class _Importer:
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
                 row.relogement, row.travailleur_essentiel, row.nb_titulaires,
                 row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
-                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, batch_id,
+                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
+                row.situation_professionnelle, row.logement_actuel, batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["attributions"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _check_reservataire(
@@ -1036,7 +1051,8 @@ _ATTRIBUTION_COLUMNS = (
     "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
     "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
     "revenus_mensuels_centimes", "rfr_n2_centimes", "rfr_n1_centimes", "categorie_menage",
-    "derogation_plafonds", "batch_id",
+    "derogation_plafonds", "age_demandeur", "situation_professionnelle", "logement_actuel",
+    "batch_id",
 )  # fmt: skip
 _ATTRIBUTION_KEY = (2, 0, 3)  # rpls_id, menage, date_decision
 _CALEOL_COLUMNS = (
@@ -1060,8 +1076,7 @@ _RESIDENCE_COLUMNS = (
 )  # fmt: skip
 _RESIDENCE_KEY = (0, 1)  # bailleur_siren, residence_id
 _OCCUPATION_COLUMNS = (
-    "bailleur_siren", "residence_id", "annee_enquete", "menages_repondants",
-    *row_models.OPS_COUNTS, "batch_id",
+    "bailleur_siren", "residence_id", "annee_enquete", *codes.OPS_COUNTS, "batch_id",
 )  # fmt: skip
 _OCCUPATION_KEY = (0, 1, 2)  # bailleur_siren, residence_id, annee_enquete
 _RELOGEMENT_COLUMNS = (
@@ -1083,6 +1098,7 @@ def _logement_values(row: Any) -> tuple[Any, ...]:
         None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
         row["annee_construction"],
         row["residence_id"],
+        None if row["subvention_etat"] is None else bool(row["subvention_etat"]),
     )
 
 
@@ -1204,6 +1220,7 @@ def _import_locked(
     engine = make_engine(db_url)
     summaries: list[FileSummary] = [territory_summary] if territory_summary else []
     importer: _Importer | None = None
+    notices: list[str] = []
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
@@ -1262,6 +1279,13 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
+            if not problems and "relogements" in importer.linked_files:
+                notices = check_links(
+                    connection,
+                    importer.linked_files["relogements"],
+                    importer.linked_files.get("attributions"),
+                    problems,
+                )
             if problems:
                 raise _Rollback
             restore_foreign_keys(connection, importer.dropped_keys)
@@ -1285,7 +1309,14 @@ def _import_locked(
     _refresh_statistics(engine, importer.written)
     engine.dispose()
     return ImportResult(
-        digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
+        digest,
+        importer.batch_id,
+        None,
+        summaries,
+        importer.counts,
+        key,
+        bundle.skipped,
+        notices=notices,
     )
 
 
