@@ -322,7 +322,7 @@ def _scratch_folder() -> Path:
     return folder
 
 
-def _case_database() -> tuple[str, Engine]:
+def _case_database() -> tuple[str, Engine, Path]:
     """This process's scratch SQLite database, emptied for a new case, and its one engine.
 
     Each case starts from a copy of the empty schema, as it always did; but the file and its URL
@@ -339,7 +339,34 @@ def _case_database() -> tuple[str, Engine]:
     for leftover in (path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(_empty_sqlite_template(), path)
-    return url, engine
+    return url, engine, path
+
+
+def _import_case(bundle: Path, url: str, database: Path | None) -> list[str]:
+    """Import a case's bundle; the messages of its refusal (the first five), if refused.
+
+    On the scratch SQLite database (`database`), the outcome comes from the cache of imported
+    cases when it has it (see `checker.rule_test_cache`), and goes to it otherwise.
+    """
+    from checker import rule_test_cache
+
+    key = rule_test_cache.case_key(bundle) if database is not None else None
+    cached = rule_test_cache.read(key) if key is not None else None
+    if cached is not None and database is not None:
+        if cached.database is not None:
+            database.write_bytes(cached.database)
+        return cached.refusals
+    try:
+        with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
+            import_bundle([bundle], url)
+    except ImportRefused as refused:
+        refusals = [f"données du cas refusées : {p.render()}" for p in refused.problems[:5]]
+        if key is not None:
+            rule_test_cache.write(key, None, refusals)
+        return refusals
+    if key is not None:
+        rule_test_cache.write(key, database, [])
+    return []
 
 
 @cache
@@ -388,17 +415,14 @@ def run_case(
     with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
         work = Path(scratch)
         engine: Engine | None = None
+        database: Path | None = None
         if database_url is None:
-            url, engine = _case_database()
+            url, engine, database = _case_database()
         else:
             url = database_url
-        try:
-            with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
-                import_bundle([_bundle(case, document, work / "lot")], url)
-        except ImportRefused as refused:
-            outcome.failures.extend(
-                f"données du cas refusées : {p.render()}" for p in refused.problems[:5]
-            )
+        refusals = _import_case(_bundle(case, document, work / "lot"), url, database)
+        if refusals:
+            outcome.failures.extend(refusals)
             return outcome
         engine = engine or create_engine(url)
         found: dict[str, list[dict[str, Any]]] = {}
@@ -487,6 +511,9 @@ def run_rule_tests(
         and len(tasks) >= _PARALLEL_MIN_CASES
         and "fork" in multiprocessing.get_all_start_methods()
     )
+    from checker import rule_test_cache
+
+    rule_test_cache.prune()
     if not parallel:
         return [run_case(rulebook, d, c, f, engines=e) for f, d, c, e in tasks]
     _empty_sqlite_template()  # built once here, inherited by the workers

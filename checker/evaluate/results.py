@@ -135,6 +135,8 @@ class Result:
     # "min" (a floor: « au moins »), "max" (a cap: « au plus »), None for « pour chacune »:
     # without it a reader of the JSON could not tell 22,6 % under a 30 % cap from a shortfall.
     bound: str | None = None
+    # The convention and article a CIA target comes from (None for the law's targets).
+    target_reference: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The documented result object (schema_version 1.2): fixed key order."""
@@ -155,6 +157,9 @@ class Result:
             "versions": self.versions,
             "message": self.message,
         }
+        if self.target_reference is not None:
+            # Only for a target set by a convention: the law's results keep their keys.
+            document["target_reference"] = self.target_reference
         document.update(dict(sorted(self.indicators.items())))
         document["parameters"] = self.parameters
         return document

@@ -97,6 +97,15 @@ def _scope_key(scope: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple((d, scope[d]) for d in DIMENSION_COLUMNS if d in scope)
 
 
+def _reference(sources: tuple[ast.Source, ...]) -> str | None:
+    """Sources as a person cites them: « CIA du Val de Lize, article 4 ; … »."""
+    cited = [
+        source.title + (f", article {source.article}" if source.article else "")
+        for source in sources
+    ]
+    return " ; ".join(cited) or None
+
+
 def _bound(version: ast.Version) -> str | None:
     """A floor ("min"), a cap ("max"), or None (« pour chacune », or no requirement)."""
     requirement = version.requirement
@@ -518,11 +527,14 @@ class Evaluator:
         # convention, not from the law.
         territories = self._territories_of(rule_id)
         target_source: str | None = territories.get(scope["epci"], "loi")
+        # The convention and article a local target comes from (item 5 of #15): the local
+        # rule's own sources, or those of the CIA objective that sets the target.
+        target_reference = _reference(latest.meta.sources) if territories else None
         local = self._local_objective(rule_id, scope)
         if local is not None:
-            target, target_source = local
+            target, target_source, target_reference = local
         elif isinstance(requirement.target, ast.LocalObjective):
-            target_source = None
+            target_source = target_reference = None
             if territories and set(scope) != {"epci"}:
                 # A local rule counted per commune (or per bailleur…) judges the scopes its
                 # convention sets an objective for; the others are reported, not judged.
@@ -581,6 +593,7 @@ class Evaluator:
             unknown=counts.unknown,
             kind=requirement.kind,
             target_source=target_source,
+            target_reference=target_reference,
             versions=[_version_label(v) for v in versions],
             indicators=indicators,
             parameters=parameters,
@@ -637,7 +650,11 @@ class Evaluator:
                 levels.setdefault(dimensions, set()).add(_scope_key(scope))
         return {dimensions: frozenset(scopes) for dimensions, scopes in levels.items()}
 
-    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
+    def _local_objective(
+        self, rule_id: str, scope: dict[str, str]
+    ) -> tuple[Fraction, str, str | None] | None:
+        """The target a CIA objective sets for this rule and scope, the engagement's identifier
+        and the objective's sources (the convention and its article)."""
         for commitment in self._commitments_in_force():
             if commitment.territory != scope.get("epci"):
                 continue
@@ -649,7 +666,11 @@ class Evaluator:
                     objective.value, {"fact_date": self.period.end}
                 )
                 if isinstance(value, Fraction | int) and not isinstance(value, bool):
-                    return Fraction(value), commitment.commitment_id
+                    return (
+                        Fraction(value),
+                        commitment.commitment_id,
+                        _reference(objective.sources or commitment.meta.sources),
+                    )
         return None
 
     def _key_domain(self, expr: ast.Expr, epcis: list[str]) -> set[str] | None:
