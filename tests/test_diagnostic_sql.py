@@ -74,11 +74,9 @@ def _same(fast: dict[str, Any], slow: dict[str, Any]) -> None:
     assert fast == slow
 
 
-def test_the_demo_diagnostic_is_the_same_on_both_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rulebook: Rulebook
-) -> None:
-    monkeypatch.setenv("MIXITE_CLE_FICHIER", str(tmp_path / "demo.cle"))
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
+def test_the_demo_diagnostic_is_the_same_on_both_paths(db_url: str, rulebook: Rulebook) -> None:
+    """On SQLite and PostgreSQL."""
+    url = db_url
     import_bundle([DEMO], url)
     fast, slow = _both(url, rulebook, 2024)
     assert fast["classes_calculees"] and fast["entrants"]["residences"]
