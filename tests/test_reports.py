@@ -322,7 +322,7 @@ def test_the_measure_finds_a_table_wider_than_the_page(tmp_path: Path) -> None:
     assert wide
 
 
-def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
+def test_the_pdf_is_a4_numbered_under_50_pages_with_the_synthesis_on_one(
     demo_reports: Path,
 ) -> None:
     _chromium()
@@ -330,7 +330,9 @@ def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
 
     document = pypdfium2.PdfDocument(demo_reports / "rapport-2025.pdf")
     pages = len(document)
-    assert 5 < pages < 40
+    # 45 pages since the territory's CIL classification and rehousing charter are checked
+    # with its CIA: four obligations more, each with its section and records in default.
+    assert 5 < pages < 50
     width, height = document[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
@@ -341,6 +343,8 @@ def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
     results = json.loads((demo_reports / "rapport-2025.json").read_text(encoding="utf-8"))[
         "results"
     ]
+    # pdfium reads a hyphen that ends a line as U+FFFE: long identifiers wrap at their hyphens.
+    flat = page.replace("\r\n", "").replace("\n", "").replace("\ufffe", "-")
     for rule in {r["rule"] for r in results}:
-        assert rule in page.replace("\r\n", "").replace("\n", "")  # every obligation on that page
+        assert rule in flat  # every obligation on that page
     assert "Qui doit" in page and "« Manque »" in page
