@@ -280,3 +280,101 @@ def test_an_xlsx_residences_file_with_aliases_is_read(bundle: Path, tmp_path: Pa
     import_bundle([bundle], url)
     classes = {row[1]: row[6] for row in content(url)["residence"]}
     assert classes == {"TIL": "tres_fragile", "VER": None, "MOU": "fragile"}
+
+
+# The same household in both files: relogements.csv line 2 is rehoused through the attribution
+# of attributions.csv line 3 (same numéro unique, dwelling L000000002, marked anru).
+@pytest.mark.parametrize(
+    ("file", "edit", "expected"),
+    [
+        (
+            "relogements.csv",
+            _cell(2, "numero_unique", "080012400000009GUI01"),
+            "relogements.csv:2:9: relogé le 20/03/2024 par une attribution (numéro unique "
+            "renseigné), mais aucune attribution de ce ménage n'est connue, ni dans "
+            "attributions.csv ni dans la base, alors que les attributions connues du bailleur "
+            "910000017 couvrent la période du 02/02/2024 au 20/03/2024",
+        ),
+        (
+            "relogements.csv",
+            _cell(2, "numero_unique", "080012400000001GUI01"),
+            "relogements.csv:2:8: le ménage de ce numéro unique a reçu en attribution le "
+            "logement L000000001 (décision du 02/02/2024), pas le logement de destination "
+            "L000000002",
+        ),
+        (
+            "relogements.csv",
+            _cell(2, "date_relogement", "01/03/2024"),
+            "relogements.csv:2:7: relogé le 01/03/2024 dans le logement L000000002, avant la "
+            "décision qui le lui attribue (05/03/2024)",
+        ),
+        (
+            "attributions.csv",
+            _cell(3, "relogement", ""),
+            "attributions.csv:3:11: aucun relogement, alors que ce ménage est relogé dans ce "
+            "logement au titre de l'opération NPNRU ANRU-TIL (relogements.csv, ligne 2) : "
+            "indiquez anru",
+        ),
+        (
+            "attributions.csv",
+            _cell(3, "relogement", "orcod"),
+            "attributions.csv:3:11: relogement orcod, alors que ce ménage est relogé dans ce "
+            "logement au titre de l'opération NPNRU ANRU-TIL (relogements.csv, ligne 2) : "
+            "indiquez anru",
+        ),
+    ],
+    ids=["no-attribution", "other-dwelling", "before-decision", "not-marked", "marked-orcod"],
+)
+def test_a_household_rehoused_through_an_attribution_is_the_same_in_both_files(
+    bundle: Path, tmp_path: Path, file: str, edit: Edit, expected: str
+) -> None:
+    _rewrite(bundle / file, edit)
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([bundle], url)
+    assert [problem.render() for problem in refused.value.problems] == [expected]
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_a_rehousing_outside_the_attributions_period_is_not_looked_for(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """Rehoused after every attribution and lease known for the destination's bailleur: its
+    attribution is in a year not imported, not missing."""
+    _rewrite(bundle / "relogements.csv", _cell(2, "numero_unique", "080012400000009GUI01"))
+    _rewrite(bundle / "relogements.csv", _cell(2, "date_relogement", "21/03/2024"))
+    result = import_bundle([bundle], f"sqlite:///{tmp_path / 'm.db'}")
+    assert result.counts["relogements"].added == 3
+    # The attribution marked anru is now linked to no rehoused household: reported, accepted.
+    assert result.notices == [
+        "attributions.csv : 1 attribution(s) marquée(s) relogement anru sans ménage relogé "
+        "correspondant dans les relogements NPNRU (même numéro unique, même logement, relogé "
+        "après la décision) : ligne(s) 3. Elles comptent parmi les relogés ; si le ménage vient "
+        "d'une opération suivie par le territoire, complétez son numéro unique dans "
+        "relogements.csv."
+    ]
+
+
+def test_linked_files_import_without_notice(bundle: Path, tmp_path: Path) -> None:
+    result = import_bundle([bundle], f"sqlite:///{tmp_path / 'm.db'}")
+    assert result.notices == []
+
+
+def test_a_contradiction_with_an_attribution_already_stored_refuses_and_changes_nothing(
+    db_url: str, bundle: Path, tmp_path: Path
+) -> None:
+    """The attribution came in an earlier import, unmarked; the rehousing file now says the
+    household was rehoused through it (both backends)."""
+    first = tmp_path / "premier"
+    shutil.copytree(bundle, first)
+    (first / "relogements.csv").unlink()
+    _rewrite(first / "attributions.csv", _cell(3, "relogement", ""))
+    import_bundle([first], db_url)
+    before = _state(db_url)
+    with pytest.raises(ImportRefused) as refused:
+        import_bundle([bundle / "relogements.csv"], db_url)
+    assert [problem.render() for problem in refused.value.problems] == [
+        "relogements.csv:2:9: l'attribution de ce ménage sur le logement L000000002 (décision "
+        "du 05/03/2024), déjà importée, porte « aucun relogement » et non relogement anru"
+    ]
+    assert _state(db_url) == before

@@ -105,6 +105,8 @@ def _print_result(result: ImportResult) -> None:
                 styled("[dim]Fichier ignoré (hors format d'import) : {name}[/]", name=skipped.name)
             )
     _print_cia(result)
+    for notice in result.notices:
+        err.print(f"Attention : {notice}", markup=False, soft_wrap=True)
     replaced = sum(count.replaced for count in result.counts.values())
     if replaced:
         out.print(

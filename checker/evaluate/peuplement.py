@@ -36,26 +36,9 @@ from sqlalchemy import (
 )
 
 from checker.db import models
-from checker.db.codes import LINK_PREFIX, STATUTS_RELOGES
+from checker.db.codes import LINK_PREFIX, OPS_COUNTS, STATUTS_RELOGES
 from checker.evaluate.leases import _day_from_parts
 
-# The OPS counts, as in occupation.csv; each also summed over the EPCI as `<name>_epci`.
-OPS_FIELDS = (
-    "menages_repondants",
-    "ressources_inf_20",
-    "ressources_20_40",
-    "ressources_40_60",
-    "ressources_60_100",
-    "ressources_sup_100",
-    "familles_monoparentales",
-    "personnes_seules",
-    "familles_nombreuses",
-    "titulaires_moins_30",
-    "titulaires_plus_65",
-    "beneficiaires_aide_logement",
-    "titulaires_emploi_stable",
-    "emmenages_recents",
-)
 RELOGES = STATUTS_RELOGES
 
 
@@ -119,7 +102,7 @@ def _epci_sums(epci_sirens: list[str]) -> Subquery:
         select(
             commune.c.epci_siren.label("epci"),
             o.c.annee_enquete.label("annee_enquete"),
-            *(func.sum(o.c[name]).label(f"{name}_epci") for name in OPS_FIELDS),
+            *(func.sum(o.c[name]).label(f"{name}_epci") for name in OPS_COUNTS),
         )
         .select_from(
             o.join(
@@ -166,8 +149,8 @@ def occupations(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subq
         select(
             *_residence_columns(r, commune, qpv, dwellings),
             o.c.annee_enquete.label("annee_enquete"),
-            *(o.c[name].label(name) for name in OPS_FIELDS),
-            *(sums.c[f"{name}_epci"].label(f"{name}_epci") for name in OPS_FIELDS),
+            *(o.c[name].label(name) for name in OPS_COUNTS),
+            *(sums.c[f"{name}_epci"].label(f"{name}_epci") for name in OPS_COUNTS),
             survey_day.label("date_enquete"),
             survey_day.label("fact_date"),
             *(column.label(LINK_PREFIX + column.name) for column in epci.c),
@@ -238,8 +221,8 @@ def residences(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subqu
         select(
             *_residence_columns(r, commune, qpv, dwellings),
             latest.c.annee_enquete.label("annee_enquete"),
-            *(o.c[name].label(name) for name in OPS_FIELDS),
-            *(sums.c[f"{name}_epci"].label(f"{name}_epci") for name in OPS_FIELDS),
+            *(o.c[name].label(name) for name in OPS_COUNTS),
+            *(sums.c[f"{name}_epci"].label(f"{name}_epci") for name in OPS_COUNTS),
             control.label("date_controle"),
             control.label("fact_date"),
             *(column.label(LINK_PREFIX + column.name) for column in epci.c),

@@ -141,6 +141,8 @@ class Result:
     # A multi-year objective: its years, the years left after the checked one, and how much of
     # the way the counts have come (the counts are then those of the whole period so far).
     cumulative: dict[str, Any] | None = None
+    # The convention and article a CIA target comes from (None for the law's targets).
+    target_reference: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The documented result object (schema_version 1.2): fixed key order."""
@@ -163,6 +165,9 @@ class Result:
         }
         if self.cumulative is not None:
             document["cumulative"] = self.cumulative
+        if self.target_reference is not None:
+            # Only for a target set by a convention: the law's results keep their keys.
+            document["target_reference"] = self.target_reference
         document.update(dict(sorted(self.indicators.items())))
         document["parameters"] = self.parameters
         return document

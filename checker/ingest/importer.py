@@ -32,12 +32,19 @@ from checker.db.engine import (
 )
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
+from checker.ingest.bulk_load import (
+    LARGE_FILE_ROWS,
+    DroppedKey,
+    drop_foreign_keys,
+    restore_foreign_keys,
+)
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
+from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
@@ -144,6 +151,9 @@ class ImportResult:
     skipped: tuple[Path, ...]
     cia: CiaVersion | None = None  # the territory's CIA version stored by this import
     cia_files: list[str] = field(default_factory=list)  # the CIA files territoire.yaml declares
+    # What the import accepted but a person should look at (French), e.g. attributions marked
+    # anru that no rehoused household of relogements.csv links to.
+    notices: list[str] = field(default_factory=list)
 
 
 def _unknown_bailleur(siren: str) -> str:
@@ -199,6 +209,13 @@ class _Importer:
         self.refused_residences: set[str] = set()
         self.residences_unreadable = False
         self.today = dt.date.today()
+        # The bundle's attributions and relogements by natural key, to locate what the check
+        # linking the two files finds (rehousing_links).
+        self.linked_files: dict[str, BundleFile] = {}
+        self.file_rows = 0  # the approximate size of the file being imported
+        # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
+        self.dropped_keys: list[DroppedKey] = []
+        self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -273,10 +290,12 @@ class _Importer:
             if current is None:
                 self.connection.execute(insert(table), [record])
                 counts.added += 1
+                self.written.add(table.name)
             elif current != record:
                 condition = [table.c[name] == record[name] for name in key]
                 self.connection.execute(update(table).where(*condition).values(record))
                 counts.replaced += 1
+                self.written.add(table.name)
             else:
                 counts.unchanged += 1
 
@@ -294,6 +313,7 @@ class _Importer:
         `refused` collects the rpls_id of the invalid rows, when given.
         """
         self.progress.start(table.name, table.approximate_rows)
+        self.file_rows = table.approximate_rows
         misshapen = MisshapenRows(table.name, table.width, table.separator)
         try:
             yield from self._parsed_rows(table, model, summary, refused, misshapen)
@@ -423,6 +443,7 @@ class _Importer:
                 "surface_m2": row.surface,
                 "annee_construction": row.annee_construction,
                 "residence_id": row.residence_id,
+                "subvention_etat": row.subvention_etat,
             }
             previous = existing.get(row.rpls_id)
             same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
@@ -437,6 +458,7 @@ class _Importer:
             else:
                 counts.replaced += 1
                 if not self.problems:
+                    self.written.update(("logement", "logement_qpv"))
                     self.connection.execute(
                         update(models.Logement)
                         .where(models.Logement.rpls_id == row.rpls_id)
@@ -543,7 +565,7 @@ class _Importer:
             if message:
                 findings.append(("residence_id", message))
             respondents = row.menages_repondants
-            for column in row_models.OPS_COUNTS:
+            for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
                 value = getattr(row, column)
                 if value > respondents:
                     findings.append((
@@ -551,7 +573,7 @@ class _Importer:
                         f"{value} ménages pour {respondents} répondants : un effectif ne peut "
                         "dépasser le nombre de ménages ayant répondu",
                     ))  # fmt: skip
-            brackets = sum(getattr(row, column) for column in row_models.RESOURCE_BRACKETS)
+            brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
             if brackets > respondents:
                 findings.append((
                     "ressources_inf_20",
@@ -572,8 +594,8 @@ class _Importer:
             if findings or problems:
                 continue
             batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.annee_enquete, respondents,
-                *(getattr(row, column) for column in row_models.OPS_COUNTS), self.batch_id,
+                row.bailleur_siren, row.residence_id, row.annee_enquete,
+                *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -669,6 +691,9 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["relogements"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _flush(self, table: Table, records: list[dict[str, Any]]) -> None:
@@ -743,10 +768,14 @@ class _Importer:
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
                 row.relogement, row.travailleur_essentiel, row.nb_titulaires,
                 row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
-                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, batch_id,
+                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
+                row.situation_professionnelle, row.logement_actuel, batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        self.linked_files["attributions"] = BundleFile(
+            name, seen, lambda column: self._column(table, column)
+        )
         self._settle(batch, counts)
 
     def _check_reservataire(
@@ -938,6 +967,12 @@ class _Importer:
             batch.table_is_empty = not self.connection.scalar(
                 select(func.count()).select_from(batch.table)
             )
+            if (
+                batch.table_is_empty
+                and self.file_rows >= LARGE_FILE_ROWS
+                and self.connection.dialect.name == "postgresql"
+            ):
+                self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
         if batch.table_is_empty:  # first import: nothing to compare with
             counts.added += len(rows)
             self._bulk_insert(batch.table, batch.columns, rows)
@@ -964,6 +999,7 @@ class _Importer:
                 counts.unchanged += 1
             else:
                 counts.replaced += 1
+                self.written.add(table.name)
                 values = dict(zip(batch.columns, _typed(table, batch.columns, row), strict=True))
                 self.connection.execute(update(table).where(table.c.id == found[0]).values(values))
         self._bulk_insert(table, batch.columns, inserts)
@@ -981,6 +1017,7 @@ class _Importer:
         """
         if not rows:
             return
+        self.written.add(table.name)
         dialect = self.connection.dialect.name
         if dialect == "sqlite":
             placeholders = ", ".join("?" for _ in columns)
@@ -1014,7 +1051,8 @@ _ATTRIBUTION_COLUMNS = (
     "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
     "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
     "revenus_mensuels_centimes", "rfr_n2_centimes", "rfr_n1_centimes", "categorie_menage",
-    "derogation_plafonds", "batch_id",
+    "derogation_plafonds", "age_demandeur", "situation_professionnelle", "logement_actuel",
+    "batch_id",
 )  # fmt: skip
 _ATTRIBUTION_KEY = (2, 0, 3)  # rpls_id, menage, date_decision
 _CALEOL_COLUMNS = (
@@ -1038,8 +1076,7 @@ _RESIDENCE_COLUMNS = (
 )  # fmt: skip
 _RESIDENCE_KEY = (0, 1)  # bailleur_siren, residence_id
 _OCCUPATION_COLUMNS = (
-    "bailleur_siren", "residence_id", "annee_enquete", "menages_repondants",
-    *row_models.OPS_COUNTS, "batch_id",
+    "bailleur_siren", "residence_id", "annee_enquete", *codes.OPS_COUNTS, "batch_id",
 )  # fmt: skip
 _OCCUPATION_KEY = (0, 1, 2)  # bailleur_siren, residence_id, annee_enquete
 _RELOGEMENT_COLUMNS = (
@@ -1061,6 +1098,7 @@ def _logement_values(row: Any) -> tuple[Any, ...]:
         None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
         row["annee_construction"],
         row["residence_id"],
+        None if row["subvention_etat"] is None else bool(row["subvention_etat"]),
     )
 
 
@@ -1182,6 +1220,7 @@ def _import_locked(
     engine = make_engine(db_url)
     summaries: list[FileSummary] = [territory_summary] if territory_summary else []
     importer: _Importer | None = None
+    notices: list[str] = []
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
@@ -1240,8 +1279,16 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
+            if not problems and "relogements" in importer.linked_files:
+                notices = check_links(
+                    connection,
+                    importer.linked_files["relogements"],
+                    importer.linked_files.get("attributions"),
+                    problems,
+                )
             if problems:
                 raise _Rollback
+            restore_foreign_keys(connection, importer.dropped_keys)
             connection.execute(
                 update(models.ImportBatch)
                 .where(models.ImportBatch.id == importer.batch_id)
@@ -1258,11 +1305,18 @@ def _import_locked(
     if problems:
         _undo_creation(engine, db_url, created_db, key)
         raise ImportRefused(sorted(problems.problems, key=order))
-    _refresh_statistics(engine)
-    engine.dispose()
     assert importer is not None
+    _refresh_statistics(engine, importer.written)
+    engine.dispose()
     return ImportResult(
-        digest, importer.batch_id, None, summaries, importer.counts, key, bundle.skipped
+        digest,
+        importer.batch_id,
+        None,
+        summaries,
+        importer.counts,
+        key,
+        bundle.skipped,
+        notices=notices,
     )
 
 
@@ -1282,16 +1336,23 @@ def _problem_order(bundle: Bundle) -> Callable[[Problem], tuple[int, str, int, i
     return key
 
 
-def _refresh_statistics(engine: Any) -> None:
+_ANALYZED = (
+    "attribution", "logement", "logement_qpv", "commune", "qpv", "caleol_examen",
+    "convention_reservation", "bail", "residence", "occupation", "relogement",
+)  # fmt: skip
+
+
+def _refresh_statistics(engine: Any, written: set[str]) -> None:
     """Let PostgreSQL's planner know the new volumes: right after a large import its
     statistics still describe empty tables, and it would plan the checks' joins as nested
-    loops over what it believes are a handful of rows (minutes instead of seconds)."""
-    if engine.dialect.name == "postgresql":
+    loops over what it believes are a handful of rows (minutes instead of seconds).
+
+    Only the tables this import changed: the others' statistics are still true, and analysing
+    the large ones an import did not touch (CALEOL, attributions) cost seconds."""
+    tables = [name for name in _ANALYZED if name in written]
+    if engine.dialect.name == "postgresql" and tables:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(
-                "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen, "
-                "convention_reservation, bail, residence, occupation, relogement"
-            )
+            connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:

@@ -59,6 +59,7 @@ def _scope_row(data: ReportData, index: int, result: Result) -> dict[str, Any]:
         "codes": data.names.codes(result.scope),
         "achieved": present.achieved_text(result),
         "target": present.target_text(result, bound),
+        "reference": present.target_reference(result),
         "shortfall": present.shortfall_text(result, bound, unit),
         "note": result.message
         if result.status in ("non_applicable", "donnees_insuffisantes")

@@ -68,6 +68,14 @@ def source_label(result: Result) -> str:
     return "loi" if result.target_source in (None, "loi") else "CIA"
 
 
+def target_reference(result: Result) -> str:
+    """Where a convention's target comes from, as cited: the convention and its article
+    (« CIA du Val de Lize, article 4 »), else the engagement's identifier; "" for the law's."""
+    if result.target is None or source_label(result) == "loi":
+        return ""
+    return result.target_reference or result.target_source or ""
+
+
 def target_text(result: Result, bound: str | None, with_source: bool = True) -> str:
     """« ≥ 25 % (loi) », « ≤ 30 % (plafond, loi) », « chaque cas (loi) », « — »."""
     if result.target is None:

@@ -244,7 +244,8 @@ def _rule_sheets(workbook: Workbook, data: ReportData, used: set[str]) -> None:
                 row += [data.names.of(key, r.scope.get(key)) or None, r.scope.get(key)]
             row += [STATUS_LABELS[r.status], r.rate, r.numerator, r.denominator,
                     _target_number(r), BOUND_LABELS[present.bound_of(data.rulebook, r)],
-                    present.source_label(r) if r.target is not None else None, r.shortfall,
+                    (present.target_reference(r) or present.source_label(r))
+                    if r.target is not None else None, r.shortfall,
                     r.unknown, r.message, *(r.indicators.get(name) for name in extra)]  # fmt: skip
             rows.append(row)
         write_table(sheet, headers, rows, formats, code_columns=codes)

@@ -41,6 +41,19 @@ def _tables(saved: list[Path]) -> list[Path]:
     return [path for path in saved if path not in rules]
 
 
+def _named_as_sent(error: MixiteError, scratch: Path) -> MixiteError:
+    """The same error, its message and hint without the server's scratch folder."""
+
+    def plain(text: str) -> str:
+        return text.replace(f"{scratch}/", "").replace(str(scratch), "")
+
+    error.message = plain(error.message)
+    error.args = (error.message, *error.args[1:])
+    if error.hint is not None:
+        error.hint = plain(error.hint)
+    return error
+
+
 async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]) -> ImportOutcome:
     if not permissions.can(actor, "importer"):
         with transaction(request) as connection:
@@ -67,7 +80,12 @@ async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]
             except ImportRefused as error:
                 return ImportOutcome(None, error.problems, names)
 
-        outcome = await run_in_threadpool(work)
+        try:
+            outcome = await run_in_threadpool(work)
+        except MixiteError as error:
+            # The files were saved in a scratch folder of the server: the person who sent
+            # them knows them by their own names, not by that folder.
+            raise _named_as_sent(error, Path(scratch)) from None
     with transaction(request) as connection:
         what = f"lot {', '.join(names)}"
         if outcome.result is None:
