@@ -213,6 +213,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autres_regions": "autres régions",
     },
     "relogement": {"anru": "ANRU", "orcod": "ORCOD"},
+    # Written freely by each CIA or CIL (docs: preparer-un-export); the four classes of the
+    # usual classification by fragility have their names, any other class shows its code.
+    "classe_residence": {
+        "tres_fragile": "résidences très fragiles",
+        "fragile": "résidences fragiles",
+        "a_surveiller": "résidences à surveiller",
+        "equilibree": "résidences équilibrées",
+    },
     "mode": {"flux": "flux", "stock": "stock"},
     "motif_stock": {
         "defense_nationale": "défense nationale",
