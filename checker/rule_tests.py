@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
-from checker.db.engine import ensure_schema, make_engine
+from checker.db.engine import ensure_schema, make_engine, reuse_engine
 from checker.errors import MixiteError
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
@@ -82,6 +82,9 @@ ATTRIBUTION_DEFAULTS = {
     "nb_moins_14": "0",
     "rfr_n2": "10000",
 }
+# libyaml's loader and dumper when PyYAML was built with it: the same documents, ten times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LOGEMENT_DEFAULTS = {"qpv_code": "", "financement": "PLUS", "commune_insee": "80901"}
 # One row per application examined: give date_commission, bailleur_siren and rpls_id.
 CALEOL_DEFAULTS = {
@@ -237,7 +240,7 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
     target.mkdir()
     territory = case.get("territoire") or document.get("territoire") or DEFAULT_TERRITORY
     (target / "territoire.yaml").write_text(
-        yaml.safe_dump(territory, allow_unicode=True), encoding="utf-8"
+        yaml.dump(territory, Dumper=_YAML_DUMPER, allow_unicode=True), encoding="utf-8"
     )
     logements = [{**LOGEMENT_DEFAULTS, **row} for row in case.get("logements", [])]
     defaults = {**ATTRIBUTION_DEFAULTS, **document.get("defauts", {}), **case.get("defauts", {})}
@@ -308,15 +311,72 @@ def _scratch_root() -> str | None:
 
 
 @cache
+def _scratch_folder() -> Path:
+    """The folder of the schema template and of each process's case database, removed at exit.
+
+    Created by the parent before worker processes fork; they do not run `atexit` handlers, so
+    their databases live here too, to be removed with it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="mixite-tests-schema-", dir=_scratch_root()))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _case_database() -> tuple[str, Engine, Path]:
+    """This process's scratch SQLite database, emptied for a new case, and its one engine.
+
+    Each case starts from a copy of the empty schema, as it always did; but the file and its URL
+    stay the same from case to case, so one engine (`reuse_engine`) serves every case of the
+    process, and the statements the importer and the evaluator send are compiled once, not once
+    per case (most of the time the cases took).
+    """
+    # A folder per process: the importer locks the database's folder (`import_lock`).
+    path = _scratch_folder() / f"processus-{os.getpid()}" / "cas.db"
+    path.parent.mkdir(exist_ok=True)
+    url = f"sqlite:///{path}"
+    engine = reuse_engine(url)
+    engine.dispose()  # no connection keeps the previous case's file open
+    for leftover in (path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(_empty_sqlite_template(), path)
+    return url, engine, path
+
+
+def _import_case(bundle: Path, url: str, database: Path | None) -> list[str]:
+    """Import a case's bundle; the messages of its refusal (the first five), if refused.
+
+    On the scratch SQLite database (`database`), the outcome comes from the cache of imported
+    cases when it has it (see `checker.rule_test_cache`), and goes to it otherwise.
+    """
+    from checker import rule_test_cache
+
+    key = rule_test_cache.case_key(bundle) if database is not None else None
+    cached = rule_test_cache.read(key) if key is not None else None
+    if cached is not None and database is not None:
+        if cached.database is not None:
+            database.write_bytes(cached.database)
+        return cached.refusals
+    try:
+        with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
+            import_bundle([bundle], url)
+    except ImportRefused as refused:
+        refusals = [f"données du cas refusées : {p.render()}" for p in refused.problems[:5]]
+        if key is not None:
+            rule_test_cache.write(key, None, refusals)
+        return refusals
+    if key is not None:
+        rule_test_cache.write(key, database, [])
+    return []
+
+
+@cache
 def _empty_sqlite_template() -> Path:
     """A SQLite file holding mixite's empty schema, built once per process.
 
     Building the schema runs every migration (about 0.4 s); each case starts from a copy of
     this file instead, which takes a millisecond.
     """
-    folder = Path(tempfile.mkdtemp(prefix="mixite-tests-schema-", dir=_scratch_root()))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    template = folder / "schema.db"
+    template = _scratch_folder() / "schema.db"
     engine = make_engine(f"sqlite:///{template}")
     try:
         ensure_schema(engine)
@@ -326,8 +386,6 @@ def _empty_sqlite_template() -> Path:
 
 
 ENGINES = ("sql", "reference")
-# libyaml's loader when PyYAML was built with it: the same documents, read ten times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def run_case(
@@ -356,18 +414,17 @@ def run_case(
     period = Period.year(year, to_date if isinstance(to_date, dt.date) else None)
     with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
         work = Path(scratch)
+        engine: Engine | None = None
+        database: Path | None = None
         if database_url is None:
-            shutil.copyfile(_empty_sqlite_template(), work / "test.db")
-        url = database_url or f"sqlite:///{work / 'test.db'}"
-        try:
-            with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
-                import_bundle([_bundle(case, document, work / "lot")], url)
-        except ImportRefused as refused:
-            outcome.failures.extend(
-                f"données du cas refusées : {p.render()}" for p in refused.problems[:5]
-            )
+            url, engine, database = _case_database()
+        else:
+            url = database_url
+        refusals = _import_case(_bundle(case, document, work / "lot"), url, database)
+        if refusals:
+            outcome.failures.extend(refusals)
             return outcome
-        engine = create_engine(url)
+        engine = engine or create_engine(url)
         found: dict[str, list[dict[str, Any]]] = {}
         try:
             with engine.connect() as connection:
@@ -454,6 +511,9 @@ def run_rule_tests(
         and len(tasks) >= _PARALLEL_MIN_CASES
         and "fork" in multiprocessing.get_all_start_methods()
     )
+    from checker import rule_test_cache
+
+    rule_test_cache.prune()
     if not parallel:
         return [run_case(rulebook, d, c, f, engines=e) for f, d, c, e in tasks]
     _empty_sqlite_template()  # built once here, inherited by the workers

@@ -100,9 +100,35 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+# Engines that `make_engine` hands out again instead of building a new one (see `reuse_engine`).
+_REUSED: dict[str, Engine] = {}
+
+
+def reuse_engine(url: str, query_cache_size: int = 5000) -> Engine:
+    """One engine for `url` for the rest of the process: `make_engine(url)` returns it too.
+
+    SQLAlchemy caches each statement's compiled SQL on its engine (its dialect), so a new engine
+    compiles every statement again. The rule tests run a hundred small cases one after the other
+    on the same scratch database: with one engine, the importer's and the evaluator's statements
+    are compiled once per process instead of once per case. Callers may still `dispose()` it:
+    that closes its connections, not its cache of compiled statements.
+    """
+    engine = _REUSED.get(url)
+    if engine is None:
+        engine = make_engine(url, query_cache_size=query_cache_size)
+        _REUSED[url] = engine
+    return engine
+
+
+def make_engine(url: str, query_cache_size: int | None = None) -> Engine:
+    reused = _REUSED.get(url)
+    if reused is not None:
+        return reused
     try:
-        engine = create_engine(url)
+        if query_cache_size is not None:
+            engine = create_engine(url, query_cache_size=query_cache_size)
+        else:
+            engine = create_engine(url)
     except NoSuchModuleError as exc:
         raise DatabaseError(f"Type de base de données non pris en charge : « {url} ».") from exc
     except ModuleNotFoundError as exc:

@@ -151,10 +151,32 @@ class Evaluator:
         if version.applicability is None:
             return True
         interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
-        record = {**epci, "annee": self.period.end.year, "fact_date": self.period.end,
-                  "date_controle": self.period.end}  # fmt: skip
-        value = interpreter.eval(version.applicability, record)
+        value = interpreter.eval(version.applicability, self._epci_record(epci))
         return None if value is None else bool(value)
+
+    def _epci_record(self, epci: dict[str, Any]) -> dict[str, Any]:
+        return {**epci, "annee": self.period.end.year, "fact_date": self.period.end,
+                "date_controle": self.period.end}  # fmt: skip
+
+    def _branch(self, version: ast.Version, epci: dict[str, Any]) -> tuple[ast.Expr, bool]:
+        """The test that decided the applicability for this EPCI, and whether it is a fallback:
+        through a top-level « si … alors … sinon … » (named by a « soit » or written out), the
+        branch taken. A rule reads the law's criteria when the territory file gives them and
+        the year's arrêté list otherwise (Q1/QPV): the result says which test was used."""
+        assert version.applicability is not None
+        interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
+        record = self._epci_record(epci)
+        expr, fallback = version.applicability, False
+        while True:
+            if isinstance(expr, ast.Name) and id(expr) in self.rulebook.annotations.locals:
+                expr = self.rulebook.annotations.locals[id(expr)]
+                continue
+            if not isinstance(expr, ast.If):
+                return expr, fallback
+            test = interpreter.eval(expr.condition, record)
+            if test is None:
+                return expr, fallback
+            expr, fallback = (expr.then, fallback) if test else (expr.otherwise, True)
 
     def _bounds(self) -> tuple[dt.date, dt.date]:
         return (self.period.start, self.period.end)
@@ -193,6 +215,7 @@ class Evaluator:
         latest = versions[-1]
         results: list[Result] = []
         applicable: list[str] = []
+        basis: dict[str, str] = {}  # EPCI made applicable by a fallback test: which one
         territories = self._territories_of(rule_id)
         for epci in self.epcis:
             if territories and epci["siren"] not in territories:
@@ -203,36 +226,68 @@ class Evaluator:
                     f"règle locale de l'engagement {owners} : elle ne s'applique pas à cet EPCI"))  # fmt: skip
                 continue
             verdict = self._applicable(latest, epci)
+            branch, fallback = (
+                self._branch(latest, epci) if latest.applicability is not None else (None, False)
+            )
             if verdict is False:
                 results.append(self._not_applicable(rule_id, _version_label(latest), epci,
-                                                    self._not_met(latest)))  # fmt: skip
+                                                    self._not_met(latest, branch)))  # fmt: skip
             elif verdict is None:
+                message = "applicabilité non décidable"
+                if fallback and branch is not None:
+                    message = (f"{message} par le test par défaut : s'applique si "
+                               f"{self._rule_text(latest, branch)}"
+                               f"{self._undecided_hint(versions, epci)}")  # fmt: skip
                 results.append(Result(rule_id, _version_label(latest), {"epci": epci["siren"]},
                                       DONNEES_INSUFFISANTES, None, None, None, None, None,
-                                      message="applicabilité non décidable"))  # fmt: skip
+                                      message=message))  # fmt: skip
             else:
                 applicable.append(epci["siren"])
+                if fallback and branch is not None:
+                    basis[epci["siren"]] = self._fallback_words(latest, branch)
         if applicable and latest.population is not None and latest.requirement is not None:
-            results.extend(self._aggregate(rule_id, versions, latest, applicable))
+            aggregated = self._aggregate(rule_id, versions, latest, applicable)
+            for result in aggregated:  # say which test made the rule apply
+                said = basis.get(result.scope.get("epci", ""))
+                if said:
+                    result.message = f"{result.message} ; {said}" if result.message else said
+            results.extend(aggregated)
         for result in results:
             result.bound = _bound(latest)
         return results
 
-    def _not_met(self, version: ast.Version) -> str:
-        """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
-        condition may concern the EPCI, or the date of the check, like a deadline)."""
-        assert version.applicability is not None
-        text = self.rulebook.text_of(version.applicability.span)
+    def _fallback_words(self, version: ast.Version, branch: ast.Expr) -> str:
+        return f"applicabilité lue par défaut : s'applique si {self._rule_text(version, branch)}"
+
+    def _undecided_hint(self, versions: list[ast.Version], epci: dict[str, Any]) -> str:
+        hint = self._missing_values_hint(versions, [epci["siren"]])
+        return f" ; {hint}" if hint else ""
+
+    def _rule_text(self, version: ast.Version, expr: ast.Expr) -> str:
+        """An expression as the rule writes it, a « soit » name shown as its value."""
+        text = self.rulebook.text_of(expr.span)
         if text is None:
-            return "condition d'application de la règle non remplie"
-        # A « soit » value it names (a deadline written once) is shown as its value: the reader
-        # sees the date itself, in the words the rule would have without the name.
+            return "condition de la règle"
         for let in version.lets:
             value = self.rulebook.text_of(let.value.span)
             if value is not None:
                 name = re.compile(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])")
                 text = name.sub(value.replace("\\", "\\\\"), text)
-        return f"condition d'application non remplie : s'applique si {text}"
+        return text
+
+    def _not_met(self, version: ast.Version, branch: ast.Expr | None = None) -> str:
+        """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
+        condition may concern the EPCI, or the date of the check, like a deadline); through a
+        « si … alors … sinon … », the branch that decided."""
+        assert version.applicability is not None
+        expr = branch if branch is not None else version.applicability
+        if self.rulebook.text_of(expr.span) is None:
+            return "condition d'application de la règle non remplie"
+        # A « soit » value it names (a deadline written once) is shown as its value: the reader
+        # sees the date itself, in the words the rule would have without the name.
+        return (
+            f"condition d'application non remplie : s'applique si {self._rule_text(version, expr)}"
+        )
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
@@ -400,7 +455,8 @@ class Evaluator:
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
-                               with_applicant=bool(read & base.APPLICANT_FIELDS))  # fmt: skip
+                               with_applicant=bool(read & base.APPLICANT_FIELDS),
+                               with_dwelling=bool(read & base.DWELLING_FIELDS))  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
