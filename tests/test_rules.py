@@ -173,10 +173,17 @@ def test_an_expression_sql_cannot_compute_is_refused_at_load_time(
 
 def test_one_rules_cases_only_and_the_same_outcomes_in_parallel() -> None:
     rule = "R441-3.CALEOL-TROIS-CANDIDATS"
-    sequential = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=1)
-    parallel = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=2)
-    assert sequential and {outcome.rule for outcome in sequential} == {rule}
-    assert [(o.name, o.failures) for o in parallel] == [(o.name, o.failures) for o in sequential]
+    alone = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=2)
+    assert alone and {outcome.rule for outcome in alone} == {rule}
+    # Two rules' files: split between two processes, file by file, outcomes in file order.
+    tests = rules_dir() / "national" / "tests"
+    files = [tests / "contingent_etat.tests.yaml", tests / "travailleurs_essentiels.tests.yaml"]
+    sequential = run_rule_tests(_rulebook(), files, jobs=1)
+    parallel = run_rule_tests(_rulebook(), files, jobs=2)
+    assert len({outcome.rule for outcome in sequential}) == 2 and len(sequential) >= 8
+    assert [(o.rule, o.name, o.failures) for o in parallel] == [
+        (o.rule, o.name, o.failures) for o in sequential
+    ]
 
 
 @pytest.mark.parametrize("engine", ["sql", "reference"])
