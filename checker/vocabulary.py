@@ -59,6 +59,10 @@ FIELD_LABELS: dict[str, str] = {
     "rfr_n1": "revenu fiscal de référence N-1",
     "categorie_menage": "catégorie de ménage déclarée",
     "derogation_plafonds": "dérogation aux plafonds",
+    "subvention_etat": "logement d'une opération subventionnée par l'État",
+    "age_demandeur": "âge du demandeur à la décision",
+    "situation_professionnelle": "situation professionnelle du demandeur",
+    "logement_actuel": "logement du demandeur avant l'attribution",
     # conventions de réservation
     "type_reservataire": "type de réservataire",
     "mode": "mode de gestion",
@@ -82,6 +86,7 @@ FIELD_LABELS: dict[str, str] = {
     "premier_quartile": "ménage du premier quartile",
     "relogement_urbain": "ménage relogé (ANRU, ORCOD)",
     "relogement_renouvellement_urbain": "ménage relogé par une opération de renouvellement urbain (ANRU)",
+    "depassement_plus_permis": "dépassement du plafond PLUS permis (R331-12)",
     "critere_prioritaire": "critère de priorité (a à m)",
     "critere_prioritaire_a_l": "critère de priorité (a à l)",
     "contingent_etat": "contingent de l'État",
@@ -106,6 +111,7 @@ FIELD_LABELS: dict[str, str] = {
     "taux_q1_hors_qpv": "part minimale hors QPV au premier quartile",
     "taux_qpv_hors_q1": "part minimale en QPV hors premier quartile",
     "plancher_objectif_q1_hors_qpv": "plancher de l'objectif du territoire hors QPV (premier quartile)",
+    "depassement_plafond_plus": "dépassement du plafond PLUS permis dans une opération subventionnée",
     "plancher_objectif_qpv_hors_q1": "plancher de l'objectif du territoire en QPV (hors premier quartile)",
     "taux_prioritaires_reservataire": "part minimale de publics prioritaires par réservataire",
     "taux_max_contingent_etat": "part maximale réservée au préfet",
@@ -162,6 +168,7 @@ FIELD_LABELS: dict[str, str] = {
     "without_relogement": "hors relogés",
     "state_agents": "agents de l'État",
     "derived_category": "catégorie déduite de la composition du foyer",
+    "depassement_r331_12": "au-dessus du plafond PLUS, dans la limite de R331-12 (jusqu'à 120 %)",
     "examen_a_jour": "examen à jour",
     "situation_constatee": "situation constatée",
     "needed_by_year_end": "à trouver d'ici le 31 décembre",
@@ -206,6 +213,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autres_regions": "autres régions",
     },
     "relogement": {"anru": "ANRU", "orcod": "ORCOD"},
+    # Written freely by each CIA or CIL (docs: preparer-un-export); the four classes of the
+    # usual classification by fragility have their names, any other class shows its code.
+    "classe_residence": {
+        "tres_fragile": "résidences très fragiles",
+        "fragile": "résidences fragiles",
+        "a_surveiller": "résidences à surveiller",
+        "equilibree": "résidences équilibrées",
+    },
     "mode": {"flux": "flux", "stock": "stock"},
     "motif_stock": {
         "defense_nationale": "défense nationale",
@@ -222,6 +237,36 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autre": "autre",
     },
     "categorie_menage": {"personne_supplementaire": "personne supplémentaire"},
+    # The SNE's categories (checker.db.codes), as a report reads them.
+    "situation_professionnelle": {
+        "cdi": "CDI (ou fonctionnaire)",
+        "cdd_stage_interim": "CDD, stage, intérim",
+        "independant": "artisan, commerçant, profession libérale",
+        "chomage": "chômage",
+        "apprenti": "apprenti",
+        "etudiant": "étudiant",
+        "retraite": "retraité",
+        "autre": "autre",
+    },
+    "logement_actuel": {
+        "locataire_hlm": "locataire HLM",
+        "locataire_prive": "locataire du parc privé",
+        "residence_sociale_foyer": "résidence sociale, foyer ou pension de famille",
+        "residence_hoteliere_sociale": "résidence hôtelière à vocation sociale",
+        "residence_etudiante": "résidence étudiante",
+        "sous_locataire_temporaire": "sous-locataire ou hébergé à titre temporaire",
+        "structure_hebergement": "structure d'hébergement",
+        "centre_enfance_famille": "centre départemental de l'enfance et de la famille ou centre maternel",
+        "chez_parents_enfants": "hébergé chez ses parents ou ses enfants",
+        "chez_particulier": "hébergé chez un particulier",
+        "loge_gratuit": "logé à titre gratuit",
+        "logement_fonction": "logement de fonction",
+        "proprietaire_occupant": "propriétaire occupant",
+        "camping_caravaning": "camping, caravaning",
+        "hotel": "logé à l'hôtel",
+        "sans_abri": "sans abri ou abri de fortune",
+        "squat": "squat",
+    },
     "statut": {
         "a_reloger": "à reloger",
         "reloge_definitif": "relogé définitivement",
@@ -323,7 +368,7 @@ def _translate(text: str) -> str:
 
 # The order in which a scope's parts are named.
 SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement",
-               "classe_residence", "residence")  # fmt: skip
+               "classe_residence", "residence", "operation")  # fmt: skip
 
 
 def capitalized(label: str) -> str:
