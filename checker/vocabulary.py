@@ -213,6 +213,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autres_regions": "autres régions",
     },
     "relogement": {"anru": "ANRU", "orcod": "ORCOD"},
+    # Written freely by each CIA or CIL (docs: preparer-un-export); the four classes of the
+    # usual classification by fragility have their names, any other class shows its code.
+    "classe_residence": {
+        "tres_fragile": "résidences très fragiles",
+        "fragile": "résidences fragiles",
+        "a_surveiller": "résidences à surveiller",
+        "equilibree": "résidences équilibrées",
+    },
     "mode": {"flux": "flux", "stock": "stock"},
     "motif_stock": {
         "defense_nationale": "défense nationale",
@@ -360,7 +368,7 @@ def _translate(text: str) -> str:
 
 # The order in which a scope's parts are named.
 SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement",
-               "classe_residence", "residence")  # fmt: skip
+               "classe_residence", "residence", "operation")  # fmt: skip
 
 
 def capitalized(label: str) -> str:

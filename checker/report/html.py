@@ -282,7 +282,7 @@ def _evolution(data: ReportData) -> list[dict[str, Any]]:
                 continue
             achieved = (
                 present.percent(past.whole.rate)
-                if past.whole and past.whole.rate is not None
+                if past.whole and past.whole.rate is not None and past.whole.kind != "count"
                 else past.achieved
             )
             cells.append({"status": past.status, "achieved": achieved, "target": past.target})

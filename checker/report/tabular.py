@@ -205,7 +205,7 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
                 continue
             rate = (
                 present.percent(past.whole.rate)
-                if past.whole and past.whole.rate is not None
+                if past.whole and past.whole.rate is not None and past.whole.kind != "count"
                 else past.achieved
             )
             cells.append(f"{rate} ({past.status_label}, cible {past.target})")
