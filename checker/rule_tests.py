@@ -273,6 +273,10 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
     return target
 
 
+def _numeric(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _compare(expected: dict[str, Any], results: list[dict[str, Any]], rule: str) -> list[str]:
     failures: list[str] = []
     scope = {str(k): str(v) for k, v in (expected.get("perimetre") or {}).items()}
@@ -289,7 +293,12 @@ def _compare(expected: dict[str, Any], results: list[dict[str, Any]], rule: str)
             failures.append(f"{scope} : « {key} » n'est pas un champ de résultat")
             continue
         got = result[field_name]
-        if isinstance(wanted, float) and isinstance(got, float):
+        if (
+            _numeric(wanted)
+            and _numeric(got)
+            and (isinstance(wanted, float) or isinstance(got, float))
+        ):
+            # A target is reported as a float (a share, or a count: 130.0) and written 130.
             same = abs(wanted - got) < 1e-6
         else:
             same = _text(wanted) == _text(got)

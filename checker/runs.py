@@ -98,8 +98,9 @@ class Receipt:
 
 def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt.date, dt.date],
                as_of: dt.date | None, options: dict[str, Any], results: list[dict[str, Any]],
-               now: dt.datetime | None = None) -> Receipt:  # fmt: skip
-    """Store a run at the end of the chain (inside the caller's transaction)."""
+               now: dt.datetime | None = None, content: str | None = None) -> Receipt:  # fmt: skip
+    """Store a run at the end of the chain (inside the caller's transaction). `content` is
+    the content digest when the caller started it beforehand (`content_digest.start`)."""
     if connection.dialect.name == "postgresql":
         # Two checks finishing together must not both link to the same previous run.
         connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
@@ -122,7 +123,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "options": canonical(options),
         "results": canonical(results),
         "previous_hash": previous or GENESIS,
-        "content_digest": content_digest(connection),
+        "content_digest": content if content is not None else content_digest(connection),
     }
     digest = _hash(fields)
     connection.execute(insert(models.Run).values(**fields, hash=digest))

@@ -233,3 +233,34 @@ def test_misspelt_keys_in_a_rule_test_are_located_errors(tmp_path: Path) -> None
         "« attendu » ?"
     )
     assert len(lines) == 2
+
+
+_INSCRIT_RULE = """règle TEST.INSCRIT
+  titre "Essai"
+  source "Essai" url "https://example.org"
+  version du 01/01/2024
+    source "Essai" url "https://example.org"
+    {clause}
+    parmi les attributions où {population}
+    exiger une part d'au moins 25 % vérifiant dalo
+"""
+
+
+@pytest.mark.parametrize(
+    ("clause", "population", "code", "words"),
+    [
+        # Read once per EPCI by the applicability: not a condition on records (no SQL for it).
+        ("", "inscrit(seuil_q1[epci: epci.siren_arrete])", "E601", "« s'applique si »"),
+        # A list is the keys of a keyed parameter: a parameter without keys lists nothing.
+        ("s'applique si inscrit(taux_q1_hors_qpv)", "bail_signe", "E204", "paramètre à clés"),
+    ],
+)
+def test_inscrit_outside_the_applicability_or_without_keys_is_refused(
+    tmp_path: Path, clause: str, population: str, code: str, words: str
+) -> None:
+    extra = tmp_path / "inscrit.regles"
+    extra.write_text(_INSCRIT_RULE.format(clause=clause, population=population), encoding="utf-8")
+    loaded = load_rules([rules_dir(), extra])
+    assert loaded.rulebook is None
+    found = [d for d in loaded.diagnostics if d.code == code]
+    assert len(found) == 1 and words in found[0].message, loaded.diagnostics
