@@ -35,10 +35,12 @@ from checker.evaluate.commitments import in_force
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
+    ATTRIBUTIONS,
     DONNEES_INSUFFISANTES,
     MISSING_OBJECTIVE,
     NON_APPLICABLE,
     NON_CONFORME,
+    NOUNS,
     Counts,
     Result,
     Verdict,
@@ -493,14 +495,15 @@ class Evaluator:
                           counts.denominator, rate, None, None, counts.unknown, requirement.kind,
                           target_source, [_version_label(v) for v in versions], {}, parameters,
                           verdict.message)  # fmt: skip
+        noun = NOUNS.get(latest.population.entity if latest.population else "attributions")
         if requirement.kind == "share":
-            verdict = judge_share(counts, target, requirement.bound or "min")
+            verdict = judge_share(counts, target, requirement.bound or "min", noun or ATTRIBUTIONS)
             reported_target = rounded(target)
         elif requirement.kind == "count":
             verdict = judge_count(counts, target, requirement.bound or "min")
             reported_target = rounded(target)
         else:
-            verdict = judge_each(counts)
+            verdict = judge_each(counts, noun)
             reported_target = 1.0
         rate = (
             rounded(Fraction(counts.numerator, counts.denominator)) if counts.denominator else None
