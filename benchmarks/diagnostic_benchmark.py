@@ -46,16 +46,23 @@ from checker.diagnostic.compute import compute
 from checker.rulebook_loader import require_rules
 rulebook, _ = require_rules([Path(sys.argv[2]) / "rules", Path(sys.argv[2]) / "fixtures/demo/cil"])
 engine = create_engine(sys.argv[1])
-start = time.perf_counter()
+out = Path(sys.argv[4])
+start, cpu = time.perf_counter(), time.process_time()
 with engine.connect() as connection:
     diagnostic = compute(connection, rulebook, int(sys.argv[3]))
-computed = time.perf_counter() - start
-text = render.to_html(diagnostic) + render.to_json(diagnostic)
-total = time.perf_counter() - start
+computed, computed_cpu = time.perf_counter() - start, time.process_time() - cpu
+(out / "diagnostic.html").write_text(render.to_html(diagnostic), encoding="utf-8")
+with (out / "diagnostic.json").open("w", encoding="utf-8") as handle:
+    render.write_json(diagnostic, handle)
+with (out / "diagnostic.csv").open("w", encoding="utf-8") as handle:
+    render.write_csv(diagnostic, handle)
+total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"calcul_s": round(computed, 1), "total_s": round(total, 1),
+sizes = {name: (out / f"diagnostic.{name}").stat().st_size for name in ("html", "json", "csv")}
+print(json.dumps({"calcul_s": round(computed, 1), "calcul_cpu_s": round(computed_cpu, 1),
+                  "total_s": round(total, 1), "total_cpu_s": round(total_cpu, 1),
                   "vmhwm_mio": round(peak / 1024), "residences": len(diagnostic["classes"]),
-                  "octets_html_json": len(text)}))
+                  "octets": sizes}))
 """
 
 
@@ -72,13 +79,13 @@ def _siren(number: int) -> str:
 
 
 def build(db_file: Path, residences: int, per_residence: int, attributions: int,
-          rehousing: int) -> None:  # fmt: skip
+          rehousing: int, seed: int = 2024) -> None:  # fmt: skip
     from checker.db.engine import ensure_schema, make_engine
 
     engine = make_engine(f"sqlite:///{db_file}")
     ensure_schema(engine)
     engine.dispose()
-    rng = random.Random(2024)
+    rng = random.Random(seed)
     con = sqlite3.connect(db_file)
     con.execute("PRAGMA journal_mode = OFF")
     con.execute("PRAGMA synchronous = OFF")
@@ -199,7 +206,8 @@ def main() -> int:
         partial.rename(db_file)
         print(f"Base construite en {time.perf_counter() - began:.0f} s : {db_file}")
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, f"sqlite:///{db_file}", str(ROOT), str(YEAR)],
+        [sys.executable, "-c", _MEASURE, f"sqlite:///{db_file}", str(ROOT), str(YEAR),
+         str(args.dossier)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:

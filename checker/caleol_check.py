@@ -39,7 +39,8 @@ _FROM_CALEOL = ("date_commission", "bailleur_siren", "rpls_id", "numero_unique",
 _FROM_ATTRIBUTION = ("contingent", "reservataire_id", "mutation", "dalo", "criteres_prioritaires",
                      "relogement", "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus",
                      "nb_moins_14", "revenus_mensuels", "rfr_n2", "rfr_n1", "categorie_menage",
-                     "derogation_plafonds")  # fmt: skip
+                     "derogation_plafonds", "age_demandeur", "situation_professionnelle",
+                     "logement_actuel")  # fmt: skip
 # What a docket may leave out: the applicant is then judged as not reserved, not a mutation…
 _OPTIONAL_IN_DOCKET = {"contingent": "non_reserve", "mutation": "non", "dalo": "non",
                        "criteres_prioritaires": "", "relogement": "", "travailleur_essentiel": "non",
@@ -209,6 +210,9 @@ def _record(applicant: Any, facts: dict[str, Any], day: dt.date) -> dict[str, An
         "revenus_mensuels_centimes": applicant.revenus_mensuels, "rfr_n2_centimes": applicant.rfr_n2,
         "rfr_n1_centimes": applicant.rfr_n1, "categorie_menage": applicant.categorie_menage,
         "derogation_plafonds": applicant.derogation_plafonds,
+        "age_demandeur": applicant.age_demandeur,
+        "situation_professionnelle": applicant.situation_professionnelle,
+        "logement_actuel": applicant.logement_actuel,
         **{key: value for key, value in facts.items() if key.startswith("epci__")},
     }  # fmt: skip
 
@@ -272,7 +276,10 @@ class DocketChecker:
                 local = self.evaluator._local_objective(
                     rule_id, {"epci": epci, "bailleur": bailleur}
                 )
-                self._positions[key] = (counts, local[0] if local else target)
+                # The year's share: a count or a multi-year objective does not say where this
+                # year's attributions stand against a rate.
+                yearly = local is not None and local.kind == "share" and local.years is None
+                self._positions[key] = (counts, local.value if local and yearly else target)
         return self._positions[key]
 
     def check(self, records: list[tuple[int, Any]]) -> list[Dwelling]:

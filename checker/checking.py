@@ -64,6 +64,9 @@ def evaluate(connection: Connection, rulebook: Rulebook, period: Period, options
 
 def run_check(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
               to_date: dt.date | None, cia: Sequence[CiaVersion] = ()) -> CheckOutcome:  # fmt: skip
+    from checker import content_digest
+
+    digest = content_digest.start(connection)  # read while the rules are evaluated
     results = evaluate(connection, rulebook, period, options, to_date)
     receipt = runs.record_run(
         connection,
@@ -72,5 +75,6 @@ def run_check(connection: Connection, rulebook: Rulebook, period: Period, option
         as_of=to_date,
         options=options_document(period, options, to_date, cia),
         results=results_block(results),
+        content=digest(),
     )
     return CheckOutcome(results, receipt)

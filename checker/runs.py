@@ -13,6 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from checker import __version__
+
+# Re-exported: the receipts' callers read the content digest and its tables through runs.
+from checker.content_digest import NOT_DATA as NOT_DATA
+from checker.content_digest import content_digest as content_digest
+from checker.content_digest import data_tables as data_tables
 from checker.db import models
 
 GENESIS = "0" * 64
@@ -41,41 +46,6 @@ def data_digest(connection: Connection) -> str:
         select(models.ImportBatch.bundle_sha256).order_by(models.ImportBatch.id)
     ):
         sha.update(digest.encode() + b"\n")
-    return sha.hexdigest()
-
-
-# The tables that are not data a check reads: the runs, the metadata, the accounts, the access
-# log, the uploaded CIA versions (rules, digested apart) and the published reports. Every other
-# table is data, so that a data table added later is covered without a change here.
-NOT_DATA = frozenset({"run", "mixite_meta", "utilisateur", "jeton_api", "session_web",
-                      "journal_acces", "version_cia", "publication"})  # fmt: skip
-
-
-def data_tables() -> list[str]:
-    return sorted(set(models.Base.metadata.tables) - NOT_DATA)
-
-
-def content_digest(connection: Connection) -> str:
-    """Digest of the content of every data table, row by row in primary-key order.
-
-    The import digests (`data_digest`) say which imports a run read; this one says what the
-    tables held, so that an edit made directly in the database is detected."""
-    metadata = models.Base.metadata
-    sha = hashlib.sha256()
-    for name in data_tables():
-        table = metadata.tables[name]
-        columns = ", ".join(column.name for column in table.columns)
-        order = ", ".join(column.name for column in table.primary_key.columns)
-        sha.update(b"\x1e" + name.encode())
-        # Read through the driver's cursor, a chunk at a time, and hashed as the chunk's text:
-        # row objects and type conversion cost ten times more on 500 000 attributions. The
-        # digest is compared only with digests of the same database, read the same way.
-        result = connection.exec_driver_sql(f"SELECT {columns} FROM {name} ORDER BY {order}")
-        cursor = result.cursor
-        assert cursor is not None
-        while chunk := cursor.fetchmany(10_000):
-            sha.update(repr(chunk).encode())
-        result.close()
     return sha.hexdigest()
 
 
@@ -128,8 +98,9 @@ class Receipt:
 
 def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt.date, dt.date],
                as_of: dt.date | None, options: dict[str, Any], results: list[dict[str, Any]],
-               now: dt.datetime | None = None) -> Receipt:  # fmt: skip
-    """Store a run at the end of the chain (inside the caller's transaction)."""
+               now: dt.datetime | None = None, content: str | None = None) -> Receipt:  # fmt: skip
+    """Store a run at the end of the chain (inside the caller's transaction). `content` is
+    the content digest when the caller started it beforehand (`content_digest.start`)."""
     if connection.dialect.name == "postgresql":
         # Two checks finishing together must not both link to the same previous run.
         connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
@@ -152,7 +123,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "options": canonical(options),
         "results": canonical(results),
         "previous_hash": previous or GENESIS,
-        "content_digest": content_digest(connection),
+        "content_digest": content if content is not None else content_digest(connection),
     }
     digest = _hash(fields)
     connection.execute(insert(models.Run).values(**fields, hash=digest))

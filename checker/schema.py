@@ -11,11 +11,13 @@ from functools import cache
 from checker.db.codes import (
     CONTINGENTS,
     FINANCEMENTS,
+    LOGEMENTS_ACTUELS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
     OPS_COUNTS,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    SITUATIONS_PROFESSIONNELLES,
     STATUTS_RELOGEMENT,
     ZONES_ABC,
     ZONES_PLAFONDS,
@@ -33,6 +35,8 @@ MOTIF_STOCK = enum("motif_stock", MOTIFS_STOCK)
 TYPE_RESERVATAIRE = enum("type_reservataire", RESERVATAIRE_TYPES)
 ZONE_ABC = enum("zone_abc", ZONES_ABC)
 STATUT_RELOGEMENT = enum("statut_relogement", STATUTS_RELOGEMENT)
+SITUATION_PROFESSIONNELLE = enum("situation_professionnelle", SITUATIONS_PROFESSIONNELLES)
+LOGEMENT_ACTUEL = enum("logement_actuel", LOGEMENTS_ACTUELS)
 
 
 def _t(kind: str, nullable: bool = False) -> Type:
@@ -49,8 +53,9 @@ EPCI = Entity(
         "siren_arrete": _t(TEXT),  # key of the quartile thresholds (see territory.EpciSpec)
         "departement": _t(TEXT),
         "region": _t(TEXT),
-        "tenu_plh": _t(BOOL),
-        "competent_habitat": _t(BOOL),
+        # Absent when the territory file does not say (the rules then read the arrêté's list)
+        "tenu_plh": _t(BOOL, nullable=True),
+        "competent_habitat": _t(BOOL, nullable=True),
         "cotation_adoptee_le": _t(DATE, nullable=True),
         "cia_signee_le": _t(DATE, nullable=True),
         "nb_qpv": _t(INT),  # QPV of the list in force at some point of the evaluated year
@@ -107,9 +112,15 @@ ATTRIBUTIONS = Entity(
         "rfr_n1": _t(MONEY, nullable=True),
         "categorie_menage": _t(INT, nullable=True),
         "derogation_plafonds": _t(TEXT, nullable=True),
+        # The dwelling's operation has a State subsidy (CCH R331-15, 2° and 3°; R331-12).
+        "subvention_etat": _t(BOOL, nullable=True),
         # The residence of the dwelling (residences.csv) and the class the CIA or CIL gave it.
         "residence": _t(TEXT, nullable=True),
         "classe_residence": _t(TEXT, nullable=True),
+        # The applicant at the decision, optional in the export (SNE categories).
+        "age_demandeur": _t(INT, nullable=True),
+        "situation_professionnelle": SITUATION_PROFESSIONNELLE.with_nullable(True),
+        "logement_actuel": LOGEMENT_ACTUEL.with_nullable(True),
     },
     links={"epci": "epci"},
     dimensions=(
@@ -277,6 +288,8 @@ def schema() -> Schema:
             "type_reservataire": TYPE_RESERVATAIRE,
             "zone_abc": ZONE_ABC,
             "statut_relogement": STATUT_RELOGEMENT,
+            "situation_professionnelle": SITUATION_PROFESSIONNELLE,
+            "logement_actuel": LOGEMENT_ACTUEL,
         },
         territory_entity="epci",
         territory_extras={"annee": Type(INT)},

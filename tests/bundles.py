@@ -11,6 +11,7 @@ ATTRIBUTION_COLUMNS = (
     "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
     "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
     "revenus_mensuels", "rfr_n2", "rfr_n1", "categorie_menage", "derogation_plafonds",
+    "age_demandeur", "situation_professionnelle", "logement_actuel",
 )  # fmt: skip
 LOGEMENT_COLUMNS = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
 
@@ -45,7 +46,8 @@ reservataires:
 def household(number: int, bailleur: str, rpls: str, date_bail: str, revenus: str, *,
               titulaires: int = 1, plus_14: int = 0, moins_14: int = 0, relogement: str = "",
               dalo: str = "non", criteres: str = "", contingent: str = "non_reserve",
-              mutation: str = "non") -> dict[str, str]:  # fmt: skip
+              mutation: str = "non", age: str = "", situation: str = "",
+              logement: str = "") -> dict[str, str]:  # fmt: skip
     decision = date_bail or "01/01/2024"
     return {
         "numero_unique": f"080012400{number:06d}TST01",
@@ -68,6 +70,9 @@ def household(number: int, bailleur: str, rpls: str, date_bail: str, revenus: st
         "rfr_n1": "",
         "categorie_menage": "",
         "derogation_plafonds": "",
+        "age_demandeur": age,
+        "situation_professionnelle": situation,
+        "logement_actuel": logement,
     }
 
 

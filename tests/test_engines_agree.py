@@ -70,6 +70,15 @@ ATOMS = [
     'criteres_prioritaires contient l\'un de ("b", "d" à "m")',
     "revenus_mensuels < plafond_essai",
     "date_bail <= limite_essai",
+    # The applicant's age, professional situation and housing before (optional, often unknown).
+    "age_demandeur < 30",
+    "age_demandeur >= 65",
+    "age_demandeur est renseigné",
+    "situation_professionnelle = cdi",
+    "situation_professionnelle dans (chomage, etudiant)",
+    "logement_actuel = sans_abri",
+    "logement_actuel != locataire_hlm",
+    "logement_actuel est renseigné",
 ]
 
 
@@ -101,6 +110,10 @@ def households(draw: st.DrawFn) -> list[dict[str, str]]:
             criteres=draw(st.sampled_from(["", "c", "a|c", "d"])),
             contingent=draw(st.sampled_from(["non_reserve", "etat_prioritaires"])),
             mutation=draw(st.sampled_from(["oui", "non"])),
+            # Around the boundaries of the atoms above, with the SNE's codes and labels.
+            age=draw(st.sampled_from(["", "16", "29", "30", "64", "65", "120"])),
+            situation=draw(st.sampled_from(["", "CDI", "cdi", "Chômage", "ETU", "retraite"])),
+            logement=draw(st.sampled_from(["", "SD", "Logement HLM", "locataire_hlm", "CPE"])),
         ))  # fmt: skip
     return rows
 

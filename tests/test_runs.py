@@ -232,3 +232,35 @@ def test_the_content_digest_covers_every_data_table_and_no_other() -> None:
             "occupation", "import_batch"} <= tables  # fmt: skip
     assert not tables & {"run", "mixite_meta", "utilisateur", "journal_acces", "publication"}
     assert tables | runs.NOT_DATA == set(models.Base.metadata.tables)
+
+
+def test_the_content_digest_sees_one_value_changed_in_any_data_table(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Computed in the server (PostgreSQL) or from the raw bytes (SQLite): one value changed
+    anywhere changes it, a NULL is told apart from an empty text, and putting the value back
+    gives the same digest again."""
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    engine = create_engine(db_url)
+    edits = [
+        ("UPDATE attribution SET nb_titulaires = nb_titulaires + 1",
+         "UPDATE attribution SET nb_titulaires = nb_titulaires - 1"),
+        ("UPDATE logement SET nb_pieces = 7", None),
+        ("UPDATE bailleur SET nom = nom || 'x'",
+         "UPDATE bailleur SET nom = substr(nom, 1, length(nom) - 1)"),
+        # The test dwellings name no residence: NULL becomes an empty text.
+        ("UPDATE logement SET residence_id = ''",
+         "UPDATE logement SET residence_id = NULL"),
+    ]  # fmt: skip
+    with engine.connect() as connection:
+        seen = {runs.content_digest(connection)}
+        for edit, undo in edits:
+            connection.execute(text(edit))
+            digest = runs.content_digest(connection)
+            assert digest not in seen, edit
+            seen.add(digest)
+            if undo is not None:
+                connection.execute(text(undo))
+                assert runs.content_digest(connection) in seen - {digest}, undo
+        connection.rollback()
+    engine.dispose()

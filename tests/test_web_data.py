@@ -355,3 +355,34 @@ def test_the_cia_uploaded_in_the_web_is_the_one_mixite_check_applies(tmp_path: P
     assert len(by_check) == len(by_web) == 1
     assert by_check[0]["target"] == by_web[0]["target"] == 0.35
     assert by_check[0]["target_source"] == by_web[0]["target_source"] == "CIA-TEST"
+
+
+def test_cia_upload_shows_the_database_diagnostics_of_mixite_check(
+    db_url: str, tmp_path: Path
+) -> None:
+    """W505 (an engagement whose territory the database does not know) and E507 (a scope value
+    it does not know) are found on upload as `mixite check` finds them, at their line: the
+    warning is shown with the stored version, the error refuses it."""
+    client, _ = _site(db_url, tmp_path)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/cia").text)
+
+    def upload(text: str) -> tuple[int, str]:
+        answer = client.post("/cia", data={"csrf_token": token, "epci": EPCI},
+                             files={"fichier": ("cia.regles", text.encode(), "text/plain")})  # fmt: skip
+        return answer.status_code, answer.text
+
+    elsewhere = CIA.format(valeur="30 %") + CIA.format(valeur="20 %").replace(
+        "CIA-TEST", "CIA-VOISINE"
+    ).replace('territoire "910000009"', 'territoire "999999999"')
+    status, page = upload(elsewhere)
+    assert status == 200 and "Version n° 1 enregistrée" in page, page
+    assert "Avertissements ci-dessous" in page
+    assert "W505" in page and "territoire « 999999999 » absent de la base" in page
+    assert 'id="ligne-9" class="signalee"' in page  # the engagement CIA-VOISINE, line 9
+    unknown = CIA.format(valeur="30 %").replace('bailleur = "910000017"', 'bailleur = "999999998"')
+    status, page = upload(unknown)
+    assert status == 422 and "Version refusée" in page, page
+    assert "E507" in page and "bailleur « 999999998 » inconnu de la base" in page
+    assert 'id="ligne-7" class="signalee"' in page
+    assert "/cia/910000009/2" not in client.get("/cia").text  # nothing stored

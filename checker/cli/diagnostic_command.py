@@ -59,6 +59,13 @@ def register(app: typer.Typer) -> None:
             target.write_bytes(render.to_xlsx(diagnostic))
             out.print(f"Écrit : {target}")
             return
+        if output_format in ("json", "csv") and out_path is not None:
+            # Written as they are rendered: at national scale either is hundreds of megabytes.
+            writer = render.write_json if output_format == "json" else render.write_csv
+            with out_path.open("w", encoding="utf-8") as handle:
+                writer(diagnostic, handle)
+            out.print(f"Écrit : {out_path}")
+            return
         if output_format == "terminal":
             text = render.to_terminal(diagnostic)
             if out_path is None:

@@ -87,3 +87,57 @@ MONEY_COLUMNS = {
 }
 # Columns of the EPCI joined to a record, as the evaluator names them.
 LINK_PREFIX = "epci__"
+
+# The applicant's situation as the demande de logement social records it (CCH R441-2-2: the
+# demand has the rubriques « d) Situation professionnelle du demandeur » and « f) Situation
+# actuelle de logement »). The categories are those of the SNE's exchange format
+# (interfaceNuu 02.00: `situationProfessionnelle/typeContratTravail`, list
+# ListeTypeContratTravail, and `logementActuel/listeModeleLogement/modeleLogement`, list
+# ListeModeleLogement), as transcribed in a public listing of the SNE code lists; the element
+# names are confirmed by the example of betagouv/openfisca-demande-logement-social
+# (JDD_OPENFISCA.XML: typeContratTravail code="CDI", modeleLogement code="LP").
+# Uncertain: the lists were not read on the CERFA n° 14069*05 form itself nor in the arrêté
+# fixing its model (arrêté du 24 juillet 2013 modifié); a later SNE version may have added or
+# renamed categories. Each entry: our code -> (SNE code, SNE label).
+SNE_SITUATIONS_PROFESSIONNELLES: dict[str, tuple[str, str]] = {
+    "cdi": ("CDI", "CDI (ou fonctionnaire)"),
+    "cdd_stage_interim": ("CDD", "CDD, Stage, intérim"),
+    "independant": ("ART", "Artisan, commerçant, profession libérale"),
+    "chomage": ("CHO", "Chômage"),
+    "apprenti": ("APP", "Apprenti"),
+    "etudiant": ("ETU", "Etudiant"),
+    "retraite": ("RET", "Retraité"),
+    "autre": ("AUT", "Autre"),
+}
+SITUATIONS_PROFESSIONNELLES = tuple(SNE_SITUATIONS_PROFESSIONNELLES)
+SNE_LOGEMENTS_ACTUELS: dict[str, tuple[str, str]] = {
+    "locataire_hlm": ("HLM", "Logement HLM"),
+    "locataire_prive": ("LP", "Locataire parc privé"),
+    "residence_sociale_foyer": ("RS", "Résidence sociale ou foyer ou pension de famille"),
+    "residence_hoteliere_sociale": ("RHVS", "Résidence hôtellerie à vocation sociale"),
+    "residence_etudiante": ("RE", "Résidence étudiant"),
+    "sous_locataire_temporaire": (
+        "SLHT",
+        "Sous-locataire ou hébergé dans un logement à titre temporaire",
+    ),
+    "structure_hebergement": ("SH", "Structure d'hébergement"),
+    "centre_enfance_famille": (
+        "CDEFCM",
+        "Centre départemental de l'enfance et de la famille ou centre maternel",
+    ),
+    "chez_parents_enfants": ("CPE", "Chez vos parents ou vos enfants"),
+    "chez_particulier": ("CP", "Chez un particulier"),
+    "loge_gratuit": ("LTG", "Logé à titre gratuit"),
+    "logement_fonction": ("FONC", "Logement de fonction"),
+    "proprietaire_occupant": ("POCC", "Propriétaire occupant"),
+    "camping_caravaning": ("CAMCAR", "Camping, Caravaning"),
+    "hotel": ("HOT", "Logé dans un hôtel"),
+    "sans_abri": ("SD", "Sans abri ou abri de fortune"),
+    "squat": ("SQUAT", "Dans un squat"),
+}
+LOGEMENTS_ACTUELS = tuple(SNE_LOGEMENTS_ACTUELS)
+# The applicant's age at the decision, in full years (never a birth date: see the export
+# guide). Below 16 nobody can hold a lease alone: a minor can be emancipated only from the age
+# of sixteen (Code civil art. 413-2); above 120 the age is a typing error, not a person.
+AGE_DEMANDEUR_MIN = 16
+AGE_DEMANDEUR_MAX = 120

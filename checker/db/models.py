@@ -35,13 +35,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # The coded lists live in a module without SQLAlchemy, so that the language's schema (and
 # the commands that only need it, such as `mixite quartile`) start without loading it.
 from checker.db.codes import (
+    AGE_DEMANDEUR_MAX,
+    AGE_DEMANDEUR_MIN,
     CONTINGENTS,
     DECISIONS_CALEOL,
     FINANCEMENTS,
+    LOGEMENTS_ACTUELS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
     RELOGEMENTS,
     RESERVATAIRE_TYPES,
+    SITUATIONS_PROFESSIONNELLES,
     STATUTS_RELOGEMENT,
     ZONES_PLAFONDS,
 )
@@ -97,8 +101,10 @@ class Epci(Base):
     siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
-    tenu_plh: Mapped[bool] = mapped_column(Boolean)
-    competent_habitat: Mapped[bool] = mapped_column(Boolean)
+    # None: the territory file does not say (migration 0010); the Q1/QPV rules then test
+    # whether the EPCI is listed in the year's quartile arrêté.
+    tenu_plh: Mapped[bool | None] = mapped_column(Boolean)
+    competent_habitat: Mapped[bool | None] = mapped_column(Boolean)
     cotation_adoptee_le: Mapped[dt.date | None] = mapped_column(Date)
     cia_signee_le: Mapped[dt.date | None] = mapped_column(Date)
 
@@ -162,6 +168,9 @@ class Logement(Base):
     annee_construction: Mapped[int | None] = mapped_column(Integer)
     # The residence (programme) of the same bailleur, in `residence`; checked at import.
     residence_id: Mapped[str | None] = mapped_column(String(40))
+    # The dwelling belongs to an operation financed with a State subsidy (CCH R331-15, 2° and
+    # 3°): R331-12 then allows a PLUS attribution up to 120 % of the ceiling. None: not said.
+    subvention_etat: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class LogementQpv(Base):
@@ -185,6 +194,19 @@ class Attribution(Base):
         ),
         CheckConstraint("nb_titulaires >= 1", name="nb_titulaires"),
         CheckConstraint("nb_personnes_14_plus >= 0 AND nb_moins_14 >= 0", name="nb_personnes"),
+        CheckConstraint(
+            f"age_demandeur IS NULL OR age_demandeur BETWEEN {AGE_DEMANDEUR_MIN} AND {AGE_DEMANDEUR_MAX}",
+            name="age_demandeur",
+        ),
+        CheckConstraint(
+            "situation_professionnelle IS NULL OR "
+            + _in("situation_professionnelle", SITUATIONS_PROFESSIONNELLES),
+            name="situation_professionnelle",
+        ),
+        CheckConstraint(
+            "logement_actuel IS NULL OR " + _in("logement_actuel", LOGEMENTS_ACTUELS),
+            name="logement_actuel",
+        ),
         Index("ix_attribution_date_bail", "date_bail"),
     )
 
@@ -211,6 +233,11 @@ class Attribution(Base):
     rfr_n1_centimes: Mapped[int | None] = mapped_column(BigInteger)
     categorie_menage: Mapped[int | None] = mapped_column(Integer)
     derogation_plafonds: Mapped[str | None] = mapped_column(Text)
+    # The applicant's age at the decision (no birth date is stored), professional situation and
+    # housing before the attribution, in the SNE's categories; all optional in the export.
+    age_demandeur: Mapped[int | None] = mapped_column(Integer)
+    situation_professionnelle: Mapped[str | None] = mapped_column(String(30))
+    logement_actuel: Mapped[str | None] = mapped_column(String(30))
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
 
 

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, case, func, literal, null, select
 
 from checker.db import models
+from checker.diagnostic.rows import Rows
+from checker.diagnostic.rules_sql import compile_definitions
 from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter
+from checker.evaluate.sqlcompile import Num, _common
 from checker.schema import schema
 from dsl.rulebook import Rulebook
 
@@ -64,6 +67,8 @@ def percent(part: Fraction | int, whole: int) -> float | None:
     """A share in percent, one decimal, rounded half up; None on no base."""
     if not whole:
         return None
+    if isinstance(part, int):  # integer arithmetic: Fractions took half the diagnostic's time
+        return ((part * 2000 + whole) // (2 * whole)) / 10
     value = Fraction(part) * 1000 / whole
     return float((value.numerator * 2 + value.denominator) // (2 * value.denominator)) / 10
 
@@ -117,6 +122,57 @@ def _difference(
     return result
 
 
+def _scope(query: Any, epcis: list[str], bailleur: str | None) -> Any:
+    r = models.Residence.__table__
+    commune = models.Commune.__table__
+    query = query.where(commune.c.epci_siren.in_(epcis))
+    return query.where(r.c.bailleur_siren == bailleur) if bailleur else query
+
+
+def _qpv_group(codes: str | None, in_force: set[str]) -> str:
+    """The QPV a residence is counted in: the smallest of its codes in force, "" when none."""
+    found = sorted(code for code in (codes or "").split("|") if code in in_force)
+    return found[0] if found else ""
+
+
+def _group_sums(
+    connection: Connection,
+    epcis: list[str],
+    bailleur: str | None,
+    years: list[int],
+    in_force: set[str],
+) -> dict[str, dict[tuple[str, int], dict[str, int]]]:
+    """The OPS counts summed per EPCI, bailleur, commune and QPV for each of `years`, in the
+    database: one row per (bailleur, commune, QPV codes, year), merged here into the groups."""
+    r = models.Residence.__table__
+    commune = models.Commune.__table__
+    o = models.Occupation.__table__
+    sums: dict[str, dict[tuple[str, int], dict[str, int]]] = {
+        "epci": {}, "bailleur": {}, "commune": {}, "qpv": {},
+    }  # fmt: skip
+    if not years:
+        return sums
+    query = _scope(
+        select(
+            r.c.bailleur_siren, r.c.commune_insee, commune.c.epci_siren, r.c.qpv_code,
+            o.c.annee_enquete, *(func.sum(o.c[name]) for name in COUNTS),
+        ).select_from(
+            o.join(r, and_(r.c.bailleur_siren == o.c.bailleur_siren,
+                           r.c.residence_id == o.c.residence_id))
+            .join(commune, commune.c.insee == r.c.commune_insee)
+        ).where(o.c.annee_enquete.in_(years)),
+        epcis, bailleur,
+    ).group_by(r.c.bailleur_siren, r.c.commune_insee, commune.c.epci_siren, r.c.qpv_code,
+               o.c.annee_enquete)  # fmt: skip
+    for owner, town, epci, qpv, at, *values in connection.execute(query):
+        for kind, code in (("epci", epci), ("bailleur", owner), ("commune", town),
+                           ("qpv", _qpv_group(qpv, in_force))):  # fmt: skip
+            total = sums[kind].setdefault((code, at), dict.fromkeys(COUNTS, 0))
+            for column, value in zip(COUNTS, values, strict=True):
+                total[column] += int(value)
+    return sums
+
+
 def compute(
     connection: Connection,
     rulebook: Rulebook,
@@ -124,9 +180,12 @@ def compute(
     epcis: list[str] | None = None,
     bailleur: str | None = None,
 ) -> dict[str, Any]:
+    """The diagnostic of `year`, aggregated in the database: group profiles by GROUP BY, classes
+    and entrants' resources through the SQL compiler, residences streamed one row each."""
     r = models.Residence.__table__
     commune = models.Commune.__table__
     epci_table = models.Epci.__table__
+    o = models.Occupation.__table__
     names = {
         "epci": dict(connection.execute(select(epci_table.c.siren, epci_table.c.nom)).all()),
         "communes": dict(connection.execute(select(commune.c.insee, commune.c.nom)).all()),
@@ -147,94 +206,141 @@ def compute(
     }
     if not epcis:
         epcis = sorted(names["epci"])
-    query = select(
-        r.c.bailleur_siren, r.c.residence_id, r.c.nom, r.c.commune_insee, commune.c.epci_siren,
-        r.c.qpv_code, r.c.classe_enjeu, r.c.operation_npnru,
-    ).select_from(r.join(commune, commune.c.insee == r.c.commune_insee)).where(
-        commune.c.epci_siren.in_(epcis)
+    residence_join = r.join(commune, commune.c.insee == r.c.commune_insee)
+    years = sorted(
+        at
+        for (at,) in connection.execute(
+            _scope(
+                select(o.c.annee_enquete).distinct().select_from(
+                    o.join(r, and_(r.c.bailleur_siren == o.c.bailleur_siren,
+                                   r.c.residence_id == o.c.residence_id))
+                    .join(commune, commune.c.insee == r.c.commune_insee)
+                ).where(o.c.annee_enquete <= year),
+                epcis, bailleur,
+            )
+        )
     )  # fmt: skip
-    if bailleur:
-        query = query.where(r.c.bailleur_siren == bailleur)
-    residences = {
-        (row[0], row[1]): Residence(*row) for row in connection.execute(query.order_by(r.c.nom))
-    }
-    o = models.Occupation.__table__
-    surveys: dict[tuple[str, str, int], dict[str, int]] = {}
-    for row in connection.execute(select(o).where(o.c.annee_enquete <= year)).mappings():
-        key = (row["bailleur_siren"], row["residence_id"])
-        if key in residences:
-            surveys[(*key, row["annee_enquete"])] = {c: row[c] for c in COUNTS}
-    years = sorted({key[2] for key in surveys})
     survey = years[-1] if years else None
     previous = years[-2] if len(years) > 1 else None
+    sums = _group_sums(connection, epcis, bailleur, years[-2:], in_force)
 
-    def profile_of(keys: Iterable[tuple[str, str]], at: int | None) -> dict[str, Any] | None:
-        if at is None:
-            return None
-        return _profile(_sum(surveys[(*k, at)] for k in keys if (*k, at) in surveys))
+    def group_profile(kind: str, code: str, at: int | None) -> dict[str, Any] | None:
+        return None if at is None else _profile(sums[kind].get((code, at)))
 
-    groups: dict[str, dict[str, list[tuple[str, str]]]] = {
-        "epci": defaultdict(list),
-        "bailleur": defaultdict(list),
-        "commune": defaultdict(list),
-        "qpv": defaultdict(list),
-    }
-    for key, residence in residences.items():
-        groups["epci"][residence.epci].append(key)
-        groups["bailleur"][residence.bailleur].append(key)
-        groups["commune"][residence.commune].append(key)
-        codes = sorted(code for code in residence.qpv.split("|") if code in in_force)
-        groups["qpv"][codes[0] if codes else ""].append(key)
-    epci_profiles = {code: profile_of(keys, survey) for code, keys in groups["epci"].items()}
-
-    def entry(code: str, name: str, keys: list[tuple[str, str]], epci: str) -> dict[str, Any]:
-        now, then = profile_of(keys, survey), profile_of(keys, previous)
-        average = epci_profiles.get(epci)
-        gap = _difference(now, average) if average is not None else None
-        return {"code": code, "nom": name, "profil": now, "evolution": _difference(now, then),
-                "ecart_epci": gap}  # fmt: skip
-
-    one_epci = epcis[0] if len(epcis) == 1 else ""
-    profiles = {
-        "residences": [
-            {
-                **entry(res.ident, res.nom, [key], res.epci),
-                "bailleur": res.bailleur,
-                "commune": res.commune,
-                "qpv": res.qpv,
-                "classe_declaree": res.declared,
-            }
-            for key, res in residences.items()
-        ],
-        "qpv": [
-            entry(code, names["qpv"].get(code, "hors QPV") if code else "hors QPV", keys, one_epci)
-            for code, keys in sorted(groups["qpv"].items())
-        ],
-        "communes": [
-            entry(code, names["communes"].get(code, code), keys, one_epci)
-            for code, keys in sorted(groups["commune"].items())
-        ],
-        "bailleurs": [
-            entry(code, names["bailleurs"].get(code, code), keys, one_epci)
-            for code, keys in sorted(groups["bailleur"].items())
-        ],
-        "epci": [
-            entry(code, names["epci"].get(code, code), keys, code)
-            for code, keys in sorted(groups["epci"].items())
-        ],
-    }
+    epci_profiles = {code: group_profile("epci", code, survey) for code in epcis}
     period = (dt.date(year, 1, 1), dt.date(year, 12, 31))
     computed = _computed_classes(connection, rulebook, epcis, period)
-    classes = []
-    for key, res in residences.items():
+    tallies = _entrant_tallies(connection, rulebook, epcis, period)
+
+    # One pass over the residences in scope, by name, each with its two surveys' counts.
+    now = o.alias("enquete")
+    then = o.alias("enquete_precedente")
+
+    def survey_join(alias: Any, at: int | None) -> Any:
+        return and_(alias.c.bailleur_siren == r.c.bailleur_siren,
+                    alias.c.residence_id == r.c.residence_id,
+                    alias.c.annee_enquete == (at if at is not None else -1))  # fmt: skip
+
+    query = _scope(
+        select(
+            r.c.bailleur_siren, r.c.residence_id, r.c.nom, r.c.commune_insee,
+            commune.c.epci_siren, r.c.qpv_code, r.c.classe_enjeu, r.c.operation_npnru,
+            now.c.annee_enquete, *(now.c[c] for c in COUNTS),
+            then.c.annee_enquete, *(then.c[c] for c in COUNTS),
+        ).select_from(
+            residence_join.outerjoin(now, survey_join(now, survey))
+            .outerjoin(then, survey_join(then, previous))
+        ),
+        epcis, bailleur,
+    ).order_by(r.c.nom, r.c.bailleur_siren, r.c.residence_id)  # fmt: skip
+    width = len(COUNTS)
+    # One entry per residence in each: kept as compact JSON (see rows.py).
+    residence_entries, class_entries, entrant_entries = Rows(), Rows(), Rows()
+    by_class: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    codes: dict[str, set[str]] = {"epci": set(), "bailleur": set(), "commune": set(),
+                                  "qpv": set()}  # fmt: skip
+    for row in connection.execute(query.execution_options(stream_results=True, yield_per=2000)):
+        res = Residence(*row[:8])
+        key = (res.bailleur, res.ident)
+        counts_now = dict(zip(COUNTS, row[9 : 9 + width], strict=True)) if row[8] else None
+        counts_then = dict(zip(COUNTS, row[10 + width :], strict=True)) if row[9 + width] else None
+        codes["epci"].add(res.epci)
+        codes["bailleur"].add(res.bailleur)
+        codes["commune"].add(res.commune)
+        codes["qpv"].add(_qpv_group(res.qpv, in_force))
+        profile_now, profile_then = _profile(counts_now), _profile(counts_then)
+        average = epci_profiles.get(res.epci)
+        residence_entries.append({
+            "code": res.ident, "nom": res.nom, "profil": profile_now,
+            "evolution": _difference(profile_now, profile_then),
+            "ecart_epci": _difference(profile_now, average) if average is not None else None,
+            "bailleur": res.bailleur, "commune": res.commune, "qpv": res.qpv,
+            "classe_declaree": res.declared,
+        })  # fmt: skip
         found = computed.get(key)
-        classes.append({
+        class_entries.append({
             "residence": res.ident, "nom": res.nom, "bailleur": res.bailleur,
             "declaree": res.declared, "calculee": found,
             "differe": res.declared is not None and found is not None and res.declared != found,
         })  # fmt: skip
-    entrants = _entrants(connection, rulebook, epcis, period, residences, computed, profile_of,
-                         survey)  # fmt: skip
+        tally = tallies.get(key)
+        if tally is None:
+            continue
+        signed, known, poor = tally
+        klass = res.declared or found or "non_classee"
+        entrant_entries.append({
+            "residence": res.ident, "nom": res.nom, "bailleur": res.bailleur, "classe": klass,
+            "entrants": signed, "entrants_ressources_connues": known,
+            "part_sous_40_entrants": percent(poor, known),
+            "part_sous_40_occupants": profile_now["parts"]["sous_40"] if profile_now else None,
+        })  # fmt: skip
+        group = by_class[klass]
+        group[0] += signed
+        group[1] += known
+        group[2] += poor
+        if counts_now is not None:
+            group[3] += 1
+            group[4] += counts_now["ressources_inf_20"] + counts_now["ressources_20_40"]
+            group[5] += counts_now["menages_repondants"]
+    classes_of_entrants = [
+        {
+            "classe": klass, "entrants": signed, "entrants_ressources_connues": known,
+            "part_sous_40_entrants": percent(poor, known),
+            "part_sous_40_occupants": percent(occupants_poor, respondents) if surveyed else None,
+        }
+        for klass, (signed, known, poor, surveyed, occupants_poor, respondents)
+        in sorted(by_class.items())
+    ]  # fmt: skip
+
+    def entry(kind: str, code: str, name: str, epci: str) -> dict[str, Any]:
+        profile_now = group_profile(kind, code, survey)
+        profile_then = group_profile(kind, code, previous)
+        average = epci_profiles.get(epci)
+        gap = _difference(profile_now, average) if average is not None else None
+        return {"code": code, "nom": name, "profil": profile_now,
+                "evolution": _difference(profile_now, profile_then), "ecart_epci": gap}  # fmt: skip
+
+    one_epci = epcis[0] if len(epcis) == 1 else ""
+    profiles = {
+        "residences": residence_entries,
+        "qpv": [
+            entry("qpv", code, names["qpv"].get(code, "hors QPV") if code else "hors QPV",
+                  one_epci)
+            for code in sorted(codes["qpv"])
+        ],
+        "communes": [
+            entry("commune", code, names["communes"].get(code, code), one_epci)
+            for code in sorted(codes["commune"])
+        ],
+        "bailleurs": [
+            entry("bailleur", code, names["bailleurs"].get(code, code), one_epci)
+            for code in sorted(codes["bailleur"])
+        ],
+        "epci": [
+            entry("epci", code, names["epci"].get(code, code), code)
+            for code in sorted(codes["epci"])
+        ],
+    }  # fmt: skip
     return {
         "annee": year,
         "enquete": survey,
@@ -243,9 +349,9 @@ def compute(
         "bailleur": bailleur,
         "indicateurs": [{"cle": key, "libelle": label} for key, label, _ in INDICATORS],
         "profils": profiles,
-        "classes": classes,
+        "classes": class_entries,
         "classes_calculees": bool(computed),
-        "entrants": entrants,
+        "entrants": {"residences": entrant_entries, "classes": classes_of_entrants},
         "relogements": _rehousing(connection, rulebook, epcis, period, bailleur, names),
     }
 
@@ -253,81 +359,62 @@ def compute(
 def _computed_classes(
     connection: Connection, rulebook: Rulebook, epcis: list[str], period: tuple[dt.date, dt.date]
 ) -> dict[tuple[str, str], str]:
+    """The class computed by the rules for each residence: the first of CLASSES, in order,
+    whose definition is true (an unknown one is not), as one CASE in the database."""
     definitions = rulebook.definitions.get("residences", {})
     named = [name for name in CLASSES if name in definitions]
     if not named:
         return {}
-    entity = schema().entities["residences"]
-    interpreter = Interpreter(rulebook, entity, period)
-    row = base.population("residences", epcis, period)
-    found: dict[tuple[str, str], str] = {}
-    for mapping in connection.execute(select(row)).mappings():
-        record = dict(mapping)
-        for name in named:
-            if interpreter.eval(definitions[name].expr, record) is True:
-                found[(record["bailleur"], record["residence"])] = name
-                break
-    return found
+    compiled = compile_definitions(connection, rulebook, "residences", named,
+                                   ["bailleur", "residence"], epcis, period)  # fmt: skip
+    conditions = []
+    for name in named:
+        condition = compiled.values[name]
+        assert not isinstance(condition, Num)  # a boolean definition
+        conditions.append((condition, literal(name)))
+    klass = case(*conditions, else_=null())
+    row = compiled.row
+    query = select(row.c.bailleur, row.c.residence, klass.label("classe")).select_from(row)
+    return {
+        (owner, ident): found
+        for owner, ident, found in connection.execute(query)
+        if found is not None
+    }
 
 
-def _entrants(
-    connection: Connection,
-    rulebook: Rulebook,
-    epcis: list[str],
-    period: tuple[dt.date, dt.date],
-    residences: dict[tuple[str, str], Residence],
-    computed: dict[tuple[str, str], str],
-    profile_of: Any,
-    survey: int | None,
-) -> dict[str, Any]:
-    """The year's entrants (leases signed in the year) against the occupants, per residence
-    and per class: the share under 40 % of the ceiling of the dwelling's financing."""
+def _entrant_tallies(
+    connection: Connection, rulebook: Rulebook, epcis: list[str], period: tuple[dt.date, dt.date]
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """The year's entrants (leases signed in the year) per residence, counted in the database:
+    how many, how many with known resources and ceiling, how many under 40 % of the ceiling
+    of the dwelling's financing (`ressources_retenues` and `plafond_applicable` of the rules)."""
     definitions = rulebook.definitions.get("attributions", {})
-    needed = ("ressources_retenues", "plafond_applicable")
+    needed = ["ressources_retenues", "plafond_applicable"]
     if not all(name in definitions for name in needed):
-        return {"residences": [], "classes": []}
-    entity = schema().entities["attributions"]
-    interpreter = Interpreter(rulebook, entity, period)
-    row = base.population("attributions", epcis, period)
-    tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for mapping in connection.execute(select(row)).mappings():
-        record = dict(mapping)
-        key = (record["bailleur"], record["residence"])
-        if record["residence"] is None or key not in residences:
-            continue
-        income = interpreter.eval(definitions["ressources_retenues"].expr, record)
-        ceiling = interpreter.eval(definitions["plafond_applicable"].expr, record)
-        tally = tallies[key]
-        tally[0] += 1
-        if isinstance(income, Fraction) and isinstance(ceiling, Fraction) and ceiling > 0:
-            tally[1] += 1
-            tally[2] += income * 100 < ceiling * 40
-    by_residence = []
-    by_class: dict[str, list[Any]] = defaultdict(lambda: [0, 0, 0, []])
-    for key, (signed, known, poor) in sorted(tallies.items(), key=lambda kv: residences[kv[0]].nom):
-        res = residences[key]
-        occupants = profile_of([key], survey)
-        klass = res.declared or computed.get(key) or "non_classee"
-        by_residence.append({
-            "residence": res.ident, "nom": res.nom, "bailleur": res.bailleur, "classe": klass,
-            "entrants": signed, "entrants_ressources_connues": known,
-            "part_sous_40_entrants": percent(poor, known),
-            "part_sous_40_occupants": occupants["parts"]["sous_40"] if occupants else None,
-        })  # fmt: skip
-        group = by_class[klass]
-        group[0] += signed
-        group[1] += known
-        group[2] += poor
-        group[3].append(key)
-    classes = []
-    for klass, (signed, known, poor, keys) in sorted(by_class.items()):
-        occupants = profile_of(keys, survey)
-        classes.append({
-            "classe": klass, "entrants": signed, "entrants_ressources_connues": known,
-            "part_sous_40_entrants": percent(poor, known),
-            "part_sous_40_occupants": occupants["parts"]["sous_40"] if occupants else None,
-        })  # fmt: skip
-    return {"residences": by_residence, "classes": classes}
+        return {}
+    compiled = compile_definitions(connection, rulebook, "attributions", needed,
+                                   ["bailleur", "residence"], epcis, period)  # fmt: skip
+    income, ceiling = (compiled.values[name] for name in needed)
+    assert isinstance(income, Num) and isinstance(ceiling, Num)
+    known = and_(income.n.is_not(None), ceiling.n.is_not(None), ceiling.n > 0)
+    # income < 40 % of the ceiling, exactly: income × 100 < ceiling × 40 over a common
+    # denominator (both denominators are positive when the numerators are known).
+    lhs, rhs, _ = _common(Num(income.n * 100, income.d), Num(ceiling.n * 40, ceiling.d))
+    row = compiled.row
+    query = (
+        select(
+            row.c.bailleur, row.c.residence, func.count(),
+            func.sum(case((known, 1), else_=0)), func.sum(case((and_(known, lhs < rhs), 1),
+                                                               else_=0)),
+        )
+        .select_from(row)
+        .where(row.c.residence.is_not(None))
+        .group_by(row.c.bailleur, row.c.residence)
+    )  # fmt: skip
+    return {
+        (owner, ident): (int(signed), int(known_count), int(poor))
+        for owner, ident, signed, known_count, poor in connection.execute(query)
+    }
 
 
 def _rehousing(

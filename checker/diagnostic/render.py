@@ -5,12 +5,15 @@ A4) and plain text for the terminal. Names, not codes, wherever a person reads."
 from __future__ import annotations
 
 import csv
+import heapq
 import html
 import io
 import json
-from typing import Any
+import math
+from typing import Any, TextIO
 
 from checker.diagnostic.compute import CLASS_LABELS, INDICATORS
+from checker.diagnostic.rows import Rows
 
 SCHEMA_VERSION = 1
 GROUPS = (
@@ -32,8 +35,47 @@ STATUS_COLUMNS = (
 
 
 def to_json(diagnostic: dict[str, Any]) -> str:
-    return json.dumps({"version_schema": SCHEMA_VERSION, **diagnostic}, ensure_ascii=False,
-                      indent=2, sort_keys=False) + "\n"  # fmt: skip
+    buffer = io.StringIO()
+    write_json(diagnostic, buffer)
+    return buffer.getvalue()
+
+
+def write_json(diagnostic: dict[str, Any], handle: TextIO) -> None:
+    """The JSON document, written as it goes: indented as `json.dumps(indent=2)` would, except
+    that each entry of a per-residence list (see rows.py) is one line of compact JSON."""
+    _write(handle, {"version_schema": SCHEMA_VERSION, **diagnostic}, 0)
+    handle.write("\n")
+
+
+def _holds_rows(value: Any) -> bool:
+    if isinstance(value, Rows):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_rows(item) for item in value.values())
+    return isinstance(value, list) and any(_holds_rows(item) for item in value)
+
+
+def _write(handle: TextIO, value: Any, level: int) -> None:
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(value, Rows):
+        if not value:
+            handle.write("[]")
+            return
+        separator = "[\n"
+        for text in value.texts():
+            handle.write(separator + inner + text)
+            separator = ",\n"
+        handle.write("\n" + pad + "]")
+    elif isinstance(value, dict) and value and _holds_rows(value):
+        separator = "{\n"
+        for key, item in value.items():
+            handle.write(separator + inner + json.dumps(key, ensure_ascii=False) + ": ")
+            _write(handle, item, level + 1)
+            separator = ",\n"
+        handle.write("\n" + pad + "}")
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+        handle.write(text.replace("\n", "\n" + pad) if level else text)
 
 
 def _pct(value: float | None) -> str:
@@ -70,15 +112,91 @@ def _survey_line(diagnostic: dict[str, Any]) -> str:
     return line + " ; parts calculées sur les ménages ayant répondu (déclaratif)."
 
 
+# HTML and Markdown are read and printed: beyond this many residences, their per-residence
+# tables keep the residences at stake and say where the full lists are (XLSX, CSV, JSON).
+RESIDENCES_SHOWN = 200
+AT_STAKE = ("tres_fragile", "fragile")
+FULL_LISTS = ("La liste complète est dans les exports XLSX, CSV et JSON "
+              "(mixite diagnostic --format xlsx, csv ou json).")  # fmt: skip
+
+
+CHART_BARS = 40  # bars per chart beyond which a chart keeps the largest groups
+
+
+def _largest(items: list[dict[str, Any]], size: Any, limit: int) -> list[dict[str, Any]]:
+    """The `limit` items of largest `size` (all when there are no more), in their order."""
+    if len(items) <= limit:
+        return list(items)
+    kept = {id(item) for item in heapq.nlargest(limit, items, key=size)}
+    return [item for item in items if id(item) in kept]
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def _residences_shown(diagnostic: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Every residence's profile up to RESIDENCES_SHOWN; beyond, the residences at stake (very
+    fragile or fragile, computed or declared, or whose classes differ) furthest above the
+    EPCI's share under 40 % of the ceilings, and a note saying so."""
+    profiles = diagnostic["profils"]["residences"]
+    if len(profiles) <= RESIDENCES_SHOWN:
+        return list(profiles), ""
+    at_stake = 0
+
+    def candidates() -> Any:
+        nonlocal at_stake
+        for index, (item, klass) in enumerate(zip(profiles, diagnostic["classes"], strict=True)):
+            if (klass["calculee"] in AT_STAKE or klass["declaree"] in AT_STAKE
+                    or klass["differe"]):  # fmt: skip
+                at_stake += 1
+                gap = (item["ecart_epci"] or {}).get("sous_40")
+                yield (-gap if gap is not None else math.inf, index, item)
+
+    shown = [item for _, _, item in heapq.nsmallest(RESIDENCES_SHOWN, candidates())]
+    note = (
+        f"{_count(len(profiles))} résidences : ce tableau montre les {_count(len(shown))} "
+        f"résidences à enjeu (classées très fragiles ou fragiles, classe calculée ou déclarée, "
+        f"ou dont les deux classes diffèrent ; {_count(at_stake)} en tout) dont la part des "
+        f"ménages sous 40 % des plafonds dépasse le plus la moyenne de l'EPCI. " + FULL_LISTS
+    )
+    return shown, note
+
+
+def _classes_shown(diagnostic: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Every residence's classes up to RESIDENCES_SHOWN; beyond, the first residences (by
+    name) whose computed class differs from the declared one, and a note saying so."""
+    classes = diagnostic["classes"]
+    if len(classes) <= RESIDENCES_SHOWN:
+        return list(classes), ""
+    differing = 0
+    shown: list[dict[str, Any]] = []
+    for item in classes:
+        if item["differe"]:
+            differing += 1
+            if len(shown) < RESIDENCES_SHOWN:
+                shown.append(item)
+    note = (
+        f"{_count(len(classes))} résidences, dont {_count(differing)} dont la classe calculée "
+        f"diffère de la classe déclarée : ce tableau montre les {_count(len(shown))} premières "
+        f"par nom. " + FULL_LISTS
+    )
+    return shown, note
+
+
 def to_markdown(diagnostic: dict[str, Any]) -> str:
     lines = [f"# {_title(diagnostic)}", "", _survey_line(diagnostic), ""]
     for key, label in GROUPS:
         lines += [f"## {label}", ""]
+        items = diagnostic["profils"][key]
+        if key == "residences":
+            items, note = _residences_shown(diagnostic)
+            lines += [note, ""] if note else []
         header = ["", "répondants", "sans réponse (ressources)"]
         header += [lab for _, lab, _ in INDICATORS]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
-        for item in diagnostic["profils"][key]:
+        for item in items:
             profile = item["profil"]
             if profile is None:
                 continue
@@ -95,9 +213,10 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
                 cells.append(cell)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["## Classes des résidences", "",
+    classes, note = _classes_shown(diagnostic)
+    lines += ["## Classes des résidences", "", *([note, ""] if note else []),
               "| résidence | classe déclarée | classe calculée | écart |", "|---|---|---|---|"]  # fmt: skip
-    for item in diagnostic["classes"]:
+    for item in classes:
         flag = "à revoir" if item["differe"] else ""
         lines.append(f"| {item['nom']} | {_class(item['declaree'])} | "
                      f"{_class(item['calculee'])} | {flag} |")  # fmt: skip
@@ -109,11 +228,17 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
                      f"{_pct(item['part_sous_40_entrants'])} | "
                      f"{_pct(item['part_sous_40_occupants'])} |")  # fmt: skip
     lines += ["", "## Relogements NPNRU", ""]
+    rehousing = _largest(diagnostic["relogements"], lambda item: item["menages"],
+                         RESIDENCES_SHOWN)  # fmt: skip
+    if len(rehousing) < len(diagnostic["relogements"]):
+        lines += [f"{_count(len(diagnostic['relogements']))} opérations et bailleurs : ce tableau "
+                  f"montre les {_count(len(rehousing))} qui comptent le plus de ménages. La liste "
+                  "complète est dans les exports XLSX et JSON.", ""]  # fmt: skip
     header = ["opération", "bailleur", *(lab for _, lab in STATUS_COLUMNS), "hors QPV",
               "logement récent", "autre commune", "reste à charge avant", "après", "délai moyen"]  # fmt: skip
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    for item in diagnostic["relogements"]:
+    for item in rehousing:
         lines.append("| " + " | ".join([
             item["operation"], item["bailleur_nom"], *(str(item[k]) for k, _ in STATUS_COLUMNS),
             _pct(item["part_hors_qpv"]), _pct(item["part_logement_recent"]),
@@ -128,7 +253,13 @@ def to_csv(diagnostic: dict[str, Any]) -> str:
     """One row per group and indicator (profile, change, gap to the EPCI): the figures a
     spreadsheet pivots on; codes and names side by side."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    write_csv(diagnostic, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(diagnostic: dict[str, Any], handle: TextIO) -> None:
+    """The CSV rendering, written row by row."""
+    writer = csv.writer(handle, delimiter=";", lineterminator="\n")
     writer.writerow(["annee", "enquete", "niveau", "code", "nom", "indicateur", "libelle",
                      "repondants", "part_pct", "evolution_points", "ecart_epci_points"])  # fmt: skip
     for key, _ in GROUPS:
@@ -144,7 +275,6 @@ def to_csv(diagnostic: dict[str, Any]) -> str:
                     indicator, label, profile["repondants"],
                     _decimal(profile["parts"][indicator]), _decimal(evolution), _decimal(gap),
                 ])  # fmt: skip
-    return buffer.getvalue()
 
 
 def _decimal(value: float | None) -> str:
@@ -163,10 +293,15 @@ def to_terminal(diagnostic: dict[str, Any]) -> str:
             change = (item["evolution"] or {}).get(indicator)
             lines.append(f"  {label} : {_pct(profile['parts'][indicator])}"
                          + (f" ({_points(change)})" if change is not None else ""))  # fmt: skip
-    differing = [item for item in diagnostic["classes"] if item["differe"]]
+    differing = 0
+    first: list[dict[str, Any]] = []
+    for item in diagnostic["classes"]:
+        if item["differe"]:
+            differing += 1
+            first += [item] if len(first) < 10 else []
     lines += ["", f"Classes : {len(diagnostic['classes'])} résidences, "
-              f"{len(differing)} dont la classe calculée diffère de la classe déclarée"]  # fmt: skip
-    for item in differing[:10]:
+              f"{differing} dont la classe calculée diffère de la classe déclarée"]  # fmt: skip
+    for item in first:
         lines.append(f"  {item['nom']} : déclarée {_class(item['declaree'])}, "
                      f"calculée {_class(item['calculee'])}")  # fmt: skip
     lines += ["", "Entrants de l'année et occupants (part sous 40 % des plafonds) :"]
@@ -226,19 +361,28 @@ def to_html(diagnostic: dict[str, Any]) -> str:
            "seuls les ménages ayant répondu sont comptés.</p>"]  # fmt: skip
     epci = diagnostic["profils"]["epci"]
     average = epci[0]["profil"]["parts"] if epci and epci[0]["profil"] else {}
-    bailleurs = [(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
-                  average.get("sous_40")) for item in diagnostic["profils"]["bailleurs"]]  # fmt: skip
-    qpv = [(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
-            average.get("sous_40")) for item in diagnostic["profils"]["qpv"]]  # fmt: skip
+    groups = [*diagnostic["profils"]["bailleurs"], *diagnostic["profils"]["qpv"]]
+    charted = _largest(groups, lambda item: item["profil"]["repondants"] if item["profil"] else 0,
+                       CHART_BARS)  # fmt: skip
     out.append("<h2>Ménages sous 40 % des plafonds, face à la moyenne de l'EPCI</h2>")
-    out.append(_bars(bailleurs + qpv, "part du groupe", "moyenne de l'EPCI"))
+    if len(charted) < len(groups):
+        out.append(f"<p class=\"note\">Les {len(charted)} bailleurs et quartiers qui comptent le "
+                   f"plus de ménages ayant répondu, sur {_count(len(groups))} : tous sont dans "
+                   "les tableaux plus bas.</p>")  # fmt: skip
+    out.append(_bars([(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
+                       average.get("sous_40")) for item in charted],
+                     "part du groupe", "moyenne de l'EPCI"))  # fmt: skip
     out.append("<h2>Entrants de l'année et occupants, par classe de résidence</h2>")
     out.append(_bars([(_class(item["classe"]), item["part_sous_40_entrants"],
                        item["part_sous_40_occupants"]) for item in diagnostic["entrants"]["classes"]],
                      "entrants sous 40 % des plafonds", "occupants sous 40 %"))  # fmt: skip
     out.append("<h2>Parcours de relogement NPNRU</h2>")
+    paths = _largest(diagnostic["relogements"], lambda item: item["menages"], CHART_BARS)
+    if len(paths) < len(diagnostic["relogements"]):
+        out.append(f"<p class=\"note\">Les {len(paths)} opérations et bailleurs qui comptent le "
+                   f"plus de ménages, sur {_count(len(diagnostic['relogements']))}.</p>")  # fmt: skip
     out.append(_bars([(item["operation"], item["part_hors_qpv"], item["part_autre_commune"])
-                      for item in diagnostic["relogements"]],
+                      for item in paths],
                      "relogés hors QPV", "relogés dans une autre commune"))  # fmt: skip
     body = to_markdown(diagnostic).split("\n")
     out.append(_markdown_tables_to_html(body[4:]))  # after the title and survey line
@@ -280,21 +424,29 @@ def to_xlsx(diagnostic: dict[str, Any]) -> bytes:
     """A workbook: the profiles (one row per group, one column per indicator and its change),
     the classes, the entrants and the rehousing follow-up, one sheet each."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook()
+    # Write-only: rows go to the file as they are appended (a sheet held cell by cell took
+    # gigabytes for 250 000 residences).
+    workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Profils"
+
+    def header(sheet: Any, titles: list[str]) -> None:
+        cells = []
+        for title in titles:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+
+    sheet = workbook.create_sheet("Profils")
     sheet.append([_title(diagnostic)])
     sheet.append([_survey_line(diagnostic)])
-    header = ["niveau", "code", "nom", "répondants", "sans réponse (ressources)"]
+    titles = ["niveau", "code", "nom", "répondants", "sans réponse (ressources)"]
     for _, label, _ in INDICATORS:
-        header += [f"{label} (%)", "évolution (points)", "écart à l'EPCI (points)"]
-    sheet.append(header)
-    for cell in sheet[3]:
-        cell.font = bold
+        titles += [f"{label} (%)", "évolution (points)", "écart à l'EPCI (points)"]
+    header(sheet, titles)
     for key, level in GROUPS:
         for item in diagnostic["profils"][key]:
             profile = item["profil"]
@@ -307,15 +459,14 @@ def to_xlsx(diagnostic: dict[str, Any]) -> bytes:
                         (item["ecart_epci"] or {}).get(indicator)]  # fmt: skip
             sheet.append(row)
     classes = workbook.create_sheet("Classes")
-    classes.append(
-        ["résidence", "nom", "bailleur", "classe déclarée", "classe calculée", "à revoir"]
-    )
+    header(classes,
+           ["résidence", "nom", "bailleur", "classe déclarée", "classe calculée", "à revoir"])  # fmt: skip
     for item in diagnostic["classes"]:
         classes.append([item["residence"], item["nom"], item["bailleur"], _class(item["declaree"]),
                         _class(item["calculee"]), "oui" if item["differe"] else ""])  # fmt: skip
     entrants = workbook.create_sheet("Entrants")
-    entrants.append(["résidence", "nom", "classe", "entrants", "ressources connues",
-                     "entrants sous 40 % (%)", "occupants sous 40 % (%)"])  # fmt: skip
+    header(entrants, ["résidence", "nom", "classe", "entrants", "ressources connues",
+                      "entrants sous 40 % (%)", "occupants sous 40 % (%)"])  # fmt: skip
     for item in diagnostic["entrants"]["residences"]:
         entrants.append([item["residence"], item["nom"], _class(item["classe"]), item["entrants"],
                          item["entrants_ressources_connues"], item["part_sous_40_entrants"],
@@ -325,19 +476,16 @@ def to_xlsx(diagnostic: dict[str, Any]) -> bytes:
                          item["entrants"], item["entrants_ressources_connues"],
                          item["part_sous_40_entrants"], item["part_sous_40_occupants"]])  # fmt: skip
     rehousing = workbook.create_sheet("Relogements")
-    rehousing.append(["opération", "bailleur", *(label for _, label in STATUS_COLUMNS),
-                      "hors QPV (%)", "logement récent (%)", "autre commune (%)",
-                      "reste à charge avant (€/mois)", "reste à charge après (€/mois)",
-                      "délai moyen (jours)"])  # fmt: skip
+    header(rehousing, ["opération", "bailleur", *(label for _, label in STATUS_COLUMNS),
+                       "hors QPV (%)", "logement récent (%)", "autre commune (%)",
+                       "reste à charge avant (€/mois)", "reste à charge après (€/mois)",
+                       "délai moyen (jours)"])  # fmt: skip
     for item in diagnostic["relogements"]:
         rehousing.append([item["operation"], item["bailleur_nom"],
                           *(item[key] for key, _ in STATUS_COLUMNS), item["part_hors_qpv"],
                           item["part_logement_recent"], item["part_autre_commune"],
                           item["reste_a_charge_avant_moyen"], item["reste_a_charge_apres_moyen"],
                           item["delai_moyen_jours"]])  # fmt: skip
-    for other in (classes, entrants, rehousing):
-        for cell in other[1]:
-            cell.font = bold
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

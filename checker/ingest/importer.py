@@ -32,6 +32,12 @@ from checker.db.engine import (
 )
 from checker.errors import MixiteError
 from checker.ingest import rows as row_models
+from checker.ingest.bulk_load import (
+    LARGE_FILE_ROWS,
+    DroppedKey,
+    drop_foreign_keys,
+    restore_foreign_keys,
+)
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
@@ -206,6 +212,10 @@ class _Importer:
         # The bundle's attributions and relogements by natural key, to locate what the check
         # linking the two files finds (rehousing_links).
         self.linked_files: dict[str, BundleFile] = {}
+        self.file_rows = 0  # the approximate size of the file being imported
+        # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
+        self.dropped_keys: list[DroppedKey] = []
+        self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -280,10 +290,12 @@ class _Importer:
             if current is None:
                 self.connection.execute(insert(table), [record])
                 counts.added += 1
+                self.written.add(table.name)
             elif current != record:
                 condition = [table.c[name] == record[name] for name in key]
                 self.connection.execute(update(table).where(*condition).values(record))
                 counts.replaced += 1
+                self.written.add(table.name)
             else:
                 counts.unchanged += 1
 
@@ -301,6 +313,7 @@ class _Importer:
         `refused` collects the rpls_id of the invalid rows, when given.
         """
         self.progress.start(table.name, table.approximate_rows)
+        self.file_rows = table.approximate_rows
         misshapen = MisshapenRows(table.name, table.width, table.separator)
         try:
             yield from self._parsed_rows(table, model, summary, refused, misshapen)
@@ -430,6 +443,7 @@ class _Importer:
                 "surface_m2": row.surface,
                 "annee_construction": row.annee_construction,
                 "residence_id": row.residence_id,
+                "subvention_etat": row.subvention_etat,
             }
             previous = existing.get(row.rpls_id)
             same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
@@ -444,6 +458,7 @@ class _Importer:
             else:
                 counts.replaced += 1
                 if not self.problems:
+                    self.written.update(("logement", "logement_qpv"))
                     self.connection.execute(
                         update(models.Logement)
                         .where(models.Logement.rpls_id == row.rpls_id)
@@ -753,7 +768,8 @@ class _Importer:
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
                 row.relogement, row.travailleur_essentiel, row.nb_titulaires,
                 row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
-                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, batch_id,
+                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
+                row.situation_professionnelle, row.logement_actuel, batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
@@ -951,6 +967,12 @@ class _Importer:
             batch.table_is_empty = not self.connection.scalar(
                 select(func.count()).select_from(batch.table)
             )
+            if (
+                batch.table_is_empty
+                and self.file_rows >= LARGE_FILE_ROWS
+                and self.connection.dialect.name == "postgresql"
+            ):
+                self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
         if batch.table_is_empty:  # first import: nothing to compare with
             counts.added += len(rows)
             self._bulk_insert(batch.table, batch.columns, rows)
@@ -977,6 +999,7 @@ class _Importer:
                 counts.unchanged += 1
             else:
                 counts.replaced += 1
+                self.written.add(table.name)
                 values = dict(zip(batch.columns, _typed(table, batch.columns, row), strict=True))
                 self.connection.execute(update(table).where(table.c.id == found[0]).values(values))
         self._bulk_insert(table, batch.columns, inserts)
@@ -994,6 +1017,7 @@ class _Importer:
         """
         if not rows:
             return
+        self.written.add(table.name)
         dialect = self.connection.dialect.name
         if dialect == "sqlite":
             placeholders = ", ".join("?" for _ in columns)
@@ -1027,7 +1051,8 @@ _ATTRIBUTION_COLUMNS = (
     "reservataire_id", "mutation", "dalo", "criteres_prioritaires", "relogement",
     "travailleur_essentiel", "nb_titulaires", "nb_personnes_14_plus", "nb_moins_14",
     "revenus_mensuels_centimes", "rfr_n2_centimes", "rfr_n1_centimes", "categorie_menage",
-    "derogation_plafonds", "batch_id",
+    "derogation_plafonds", "age_demandeur", "situation_professionnelle", "logement_actuel",
+    "batch_id",
 )  # fmt: skip
 _ATTRIBUTION_KEY = (2, 0, 3)  # rpls_id, menage, date_decision
 _CALEOL_COLUMNS = (
@@ -1073,6 +1098,7 @@ def _logement_values(row: Any) -> tuple[Any, ...]:
         None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
         row["annee_construction"],
         row["residence_id"],
+        None if row["subvention_etat"] is None else bool(row["subvention_etat"]),
     )
 
 
@@ -1262,6 +1288,7 @@ def _import_locked(
                 )
             if problems:
                 raise _Rollback
+            restore_foreign_keys(connection, importer.dropped_keys)
             connection.execute(
                 update(models.ImportBatch)
                 .where(models.ImportBatch.id == importer.batch_id)
@@ -1278,9 +1305,9 @@ def _import_locked(
     if problems:
         _undo_creation(engine, db_url, created_db, key)
         raise ImportRefused(sorted(problems.problems, key=order))
-    _refresh_statistics(engine)
-    engine.dispose()
     assert importer is not None
+    _refresh_statistics(engine, importer.written)
+    engine.dispose()
     return ImportResult(
         digest,
         importer.batch_id,
@@ -1309,16 +1336,23 @@ def _problem_order(bundle: Bundle) -> Callable[[Problem], tuple[int, str, int, i
     return key
 
 
-def _refresh_statistics(engine: Any) -> None:
+_ANALYZED = (
+    "attribution", "logement", "logement_qpv", "commune", "qpv", "caleol_examen",
+    "convention_reservation", "bail", "residence", "occupation", "relogement",
+)  # fmt: skip
+
+
+def _refresh_statistics(engine: Any, written: set[str]) -> None:
     """Let PostgreSQL's planner know the new volumes: right after a large import its
     statistics still describe empty tables, and it would plan the checks' joins as nested
-    loops over what it believes are a handful of rows (minutes instead of seconds)."""
-    if engine.dialect.name == "postgresql":
+    loops over what it believes are a handful of rows (minutes instead of seconds).
+
+    Only the tables this import changed: the others' statistics are still true, and analysing
+    the large ones an import did not touch (CALEOL, attributions) cost seconds."""
+    tables = [name for name in _ANALYZED if name in written]
+    if engine.dialect.name == "postgresql" and tables:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(
-                "ANALYZE attribution, logement, logement_qpv, commune, qpv, caleol_examen, "
-                "convention_reservation, bail, residence, occupation, relogement"
-            )
+            connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from checker.db.codes import (
+    AGE_DEMANDEUR_MAX,
+    AGE_DEMANDEUR_MIN,
     CONTINGENTS,
     DECISIONS_CALEOL,
     FINANCEMENTS,
@@ -30,6 +32,8 @@ from checker.db.codes import (
     OPS_COUNTS,
     RELOGEMENTS,
     SITUATIONS_OCCUPATION,
+    SNE_LOGEMENTS_ACTUELS,
+    SNE_SITUATIONS_PROFESSIONNELLES,
     STATUTS_RELOGEMENT,
 )
 from checker.ingest import values
@@ -117,6 +121,45 @@ def _situations(raw: str) -> str:
     return "|".join(sorted(found))
 
 
+def _age(raw: str) -> int:
+    """The applicant's age at the decision, in full years."""
+    age = values.parse_int(raw)
+    if not AGE_DEMANDEUR_MIN <= age <= AGE_DEMANDEUR_MAX:
+        raise ValueError(
+            f"« {raw.strip()} » : âge impossible pour un demandeur (de {AGE_DEMANDEUR_MIN} à "
+            f"{AGE_DEMANDEUR_MAX} ans ; un mineur ne peut être titulaire du bail qu'émancipé, "
+            f"à partir de 16 ans)"
+        )
+    return age
+
+
+def _identifier(raw: str) -> str:
+    """A label as an identifier: « CDD, Stage, intérim » -> cdd_stage_interim."""
+    return re.sub(r"[^a-z0-9]+", "_", values.strip_accents(raw).lower()).strip("_")
+
+
+def _sne_choice(table: dict[str, tuple[str, str]], extra: dict[str, str]) -> Callable[[str], str]:
+    """One of an SNE list: our code, the SNE code (« CDD ») or the SNE label as the demand
+    shows it (« CDD, Stage, intérim »), in any case, with or without accents."""
+    aliases = {**extra}
+    for code, (sne_code, sne_label) in table.items():
+        aliases[_identifier(sne_code)] = code
+        aliases[_identifier(sne_label)] = code
+        aliases[code] = code
+    choices = tuple(table)
+
+    def parse(raw: str) -> str:
+        found = aliases.get(_identifier(raw))
+        if found is None:
+            raise ValueError(
+                f"« {raw.strip()} » n'est pas une valeur admise (valeurs admises : "
+                f"{', '.join(choices)} ; ou le code ou le libellé du SNE)"
+            )
+        return found
+
+    return parse
+
+
 def _qpv_codes(raw: str) -> tuple[str, ...]:
     return tuple(sorted({part.strip().upper() for part in raw.split("|") if part.strip()}))
 
@@ -198,6 +241,8 @@ class LogementRow(_Row):
         Annotated[str, StringConstraints(max_length=40)] | None,
         BeforeValidator(_optional(_text)),
     ] = None
+    # An operation with a State subsidy (CCH R331-15, 2° and 3°): R331-12's PLUS overshoot.
+    subvention_etat: Annotated[bool | None, BeforeValidator(_optional(values.parse_bool))] = None
 
 
 def _class_code(raw: str) -> str:
@@ -333,6 +378,47 @@ class AttributionRow(_Row):
         Annotated[int, Field(ge=1, le=6)] | None, BeforeValidator(_optional(values.parse_int))
     ] = None
     derogation_plafonds: OptText = None
+    # The applicant's age at the decision (never a birth date), professional situation and
+    # housing before, in the SNE's categories (checker.db.codes).
+    age_demandeur: Annotated[int | None, BeforeValidator(_optional(_age))] = None
+    situation_professionnelle: Annotated[
+        str | None,
+        BeforeValidator(
+            _optional(
+                _sne_choice(
+                    SNE_SITUATIONS_PROFESSIONNELLES,
+                    {
+                        "fonctionnaire": "cdi",
+                        "cdd": "cdd_stage_interim",
+                        "interim": "cdd_stage_interim",
+                        "stage": "cdd_stage_interim",
+                        "artisan": "independant",
+                        "commercant": "independant",
+                        "profession_liberale": "independant",
+                        "chomeur": "chomage",
+                        "demandeur_d_emploi": "chomage",
+                    },
+                )
+            )
+        ),
+    ] = None
+    logement_actuel: Annotated[
+        str | None,
+        BeforeValidator(
+            _optional(
+                _sne_choice(
+                    SNE_LOGEMENTS_ACTUELS,
+                    {
+                        "parc_social": "locataire_hlm",
+                        "hlm": "locataire_hlm",
+                        "parc_prive": "locataire_prive",
+                        "sans_domicile": "sans_abri",
+                        "hebergement": "structure_hebergement",
+                    },
+                )
+            )
+        ),
+    ] = None
 
 
 class CaleolRow(_Row):
@@ -520,7 +606,9 @@ def _aliases(
 
 
 _LOGEMENTS_REQUIRED = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
-_LOGEMENTS_OPTIONAL = ("nb_pieces", "surface", "annee_construction", "residence_id")
+_LOGEMENTS_OPTIONAL = (
+    "nb_pieces", "surface", "annee_construction", "residence_id", "subvention_etat",
+)  # fmt: skip
 LOGEMENTS_SPEC = {
     "required": _LOGEMENTS_REQUIRED,
     "optional": _LOGEMENTS_OPTIONAL,
@@ -545,6 +633,8 @@ LOGEMENTS_SPEC = {
             "code_residence": "residence_id",
             "programme": "residence_id",
             "code_programme": "residence_id",
+            "subventionne": "subvention_etat",
+            "subvention": "subvention_etat",
         },
     ),
 }
@@ -567,7 +657,15 @@ _ATTRIBUTIONS_REQUIRED = (
     "revenus_mensuels",
     "rfr_n2",
 )
-_ATTRIBUTIONS_OPTIONAL = ("reservataire_id", "rfr_n1", "categorie_menage", "derogation_plafonds")
+_ATTRIBUTIONS_OPTIONAL = (
+    "reservataire_id",
+    "rfr_n1",
+    "categorie_menage",
+    "derogation_plafonds",
+    "age_demandeur",
+    "situation_professionnelle",
+    "logement_actuel",
+)
 ATTRIBUTIONS_SPEC = {
     "required": _ATTRIBUTIONS_REQUIRED,
     "optional": _ATTRIBUTIONS_OPTIONAL,
@@ -598,6 +696,20 @@ ATTRIBUTIONS_SPEC = {
             "revenu_fiscal_de_reference_n_1": "rfr_n1",
             "categorie_de_menage": "categorie_menage",
             "derogation": "derogation_plafonds",
+            "age": "age_demandeur",
+            "age_du_demandeur": "age_demandeur",
+            "age_a_la_decision": "age_demandeur",
+            "age_demandeur_a_la_decision": "age_demandeur",
+            # The SNE's element names (typeContratTravail, logementActuel/modeleLogement).
+            "typecontrattravail": "situation_professionnelle",
+            "type_contrat_travail": "situation_professionnelle",
+            "type_de_contrat_de_travail": "situation_professionnelle",
+            "situation_professionnelle_du_demandeur": "situation_professionnelle",
+            "logementactuel": "logement_actuel",
+            "modelelogement": "logement_actuel",
+            "modele_logement": "logement_actuel",
+            "situation_actuelle_de_logement": "logement_actuel",
+            "logement_avant": "logement_actuel",
         },
     ),
 }

@@ -3,6 +3,7 @@ with the rules in force before it is stored."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from sqlalchemy import Connection, select
 
 from checker.access.models import VersionCia
 from checker.errors import MixiteError
+from checker.evaluate.commitments import database_diagnostics
+from checker.evaluate.run import Period
 from checker.rulebook_loader import load_rules
 from checker.territory_cia import cia_file_name, store_version
 from checker.web.state import AppState, latest_cia_versions
@@ -44,9 +47,16 @@ def decode(raw: bytes, name: str) -> str:
                           "Enregistrez-le en UTF-8 depuis votre éditeur.") from None  # fmt: skip
 
 
+# Every engagement of an uploaded CIA is checked against the database, whatever its period:
+# the version is stored for every year the territory will be checked.
+_ALL_TIME = Period(dt.date.min, dt.date.max)
+
+
 def check(state: AppState, connection: Connection, epci: str, name: str, text: str) -> Checked:
     """Load the rules as they would be with this version: the base rules, the other territories'
-    latest CIA, and this text in place of the territory's current one."""
+    latest CIA, and this text in place of the territory's current one. Then, as `mixite check`
+    does, confront its engagements with the database (a territory it does not know: W505; a
+    bailleur, commune… it does not know: E507): every lint warning is shown on upload."""
     shown = cia_file_name(epci, name)
     with tempfile.TemporaryDirectory(prefix="mixite-cia-") as scratch:
         paths = state.base_paths()
@@ -59,7 +69,13 @@ def check(state: AppState, connection: Connection, epci: str, name: str, text: s
         target.write_text(text, encoding="utf-8")
         paths.append(target)
         loaded = load_rules(paths)
-    mine = [d for d in loaded.diagnostics if d.span is None or Path(d.span.file).name == shown]
+        found = list(loaded.diagnostics)
+        if loaded.rulebook is not None:
+            # Only this file's: another territory's CIA meeting the database badly is that
+            # territory's business, not a reason to refuse this one.
+            found += [d for d in database_diagnostics(connection, loaded.rulebook, _ALL_TIME)
+                      if d.span is not None and Path(d.span.file).name == shown]  # fmt: skip
+    mine = [d for d in found if d.span is None or Path(d.span.file).name == shown]
     others = [d for d in loaded.diagnostics if d not in mine and d.is_error]
     return Checked(shown, text, mine + others, dict(loaded.sources))
 
