@@ -102,13 +102,12 @@ def progress_text(result: Result) -> str:
 
 
 def achieved_text(result: Result) -> str:
-    """« 20,5 % (386 / 1 886) », or the counts alone when there is no rate."""
+    """« 20,5 % (386 / 1 886) », or the counts alone when there is no rate or the target is a
+    number (« 97 / 106 »)."""
     if result.denominator is None:
         return "—"
     counts = f"{count(result.numerator)} / {count(result.denominator)}"
-    if result.kind == "count":  # a number of records: the rate is no measure of it
-        return f"{count(result.numerator)} (sur {count(result.denominator)})"
-    if result.rate is None:
+    if result.rate is None or result.kind == "count":  # a number: a rate is no measure of it
         return counts
     return f"{percent(result.rate)} ({counts})"
 
