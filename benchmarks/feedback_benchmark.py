@@ -3,11 +3,14 @@ in one run on this machine.
 
     python benchmarks/feedback_benchmark.py [--attributions 500000] [--pg-url URL]
                                             [--sans-postgres] [--sans-memoire]
+                                            [--seulement-import] [--controle-seulement]
+                                            [--seulement-demarrage-et-tests]
 
 1. Start-up: CPU time of `mixite --version`, `--help` and `quartile` (rules already checked
    and cached), next to the bare interpreter (`python -c pass`); best of five.
 2. Rule author: CPU time (the process and its workers) of `mixite rules test` on the national
-   rules, and of one rule's cases.
+   rules, first with every case imported (« à froid »), then as an author's next run (the
+   imported cases read from their cache), and of one rule's cases.
 3. Import: rows per second of the attributions file through mixite, next to the database's
    own loader on the same file (benchmarks/import_benchmark.py), on SQLite and PostgreSQL.
 4. Check: the five main indicators (Q1 outside QPV, QPV objective, priority publics, ceilings,
@@ -15,6 +18,10 @@ in one run on this machine.
    Python + SQL process computing the same five on the raw tables (SQLite); and the whole
    rulebook next to its hand-written SQL on both databases (benchmarks/check_benchmark.py).
 5. Memory: peak memory of the import and of the check at 100 000 and 1 000 000 attributions.
+
+`--seulement-import` measures the import alone (3.), for work on the importer;
+`--controle-seulement` the check alone (4.), for work on the evaluator;
+`--seulement-demarrage-et-tests` parts 1 and 2 only, without a national bundle.
 
 Prints a table of ratios and writes benchmarks/out/feedback-<N>.json. A script, not a test:
 timings depend on the machine, whose description (and load) is printed with them.
@@ -106,13 +113,18 @@ def _startup(env: dict[str, str]) -> dict[str, Any]:
 
 
 def _rule_tests(env: dict[str, str]) -> dict[str, Any]:
+    """The first run imports every case (`a_froid`); the next ones read the imported cases from
+    the cache (checker/rule_test_cache.py), as a rule author's runs after editing a rule do."""
     national = ROOT / "rules"
-    whole = min(_cpu_of([*MIXITE, "rules", "test", str(national)], env) for _ in range(2))
-    one = min(_cpu_of([*MIXITE, "rules", "test", str(national), "--regle", "L441-1.Q1-HORS-QPV"], env)
-              for _ in range(2))  # fmt: skip
+    whole = [*MIXITE, "rules", "test", str(national)]
+    cold = _cpu_of(whole, {**env, "XDG_CACHE_HOME": str(Path(env["XDG_CACHE_HOME"]) / "froid")})
+    _cpu_of(whole, env)  # fills the cache of imported cases
+    warm = min(_cpu_of(whole, env) for _ in range(2))
+    one = min(_cpu_of([*whole, "--regle", "L441-1.Q1-HORS-QPV"], env) for _ in range(2))
     return {
-        "national_cpu_s": round(whole, 2),
-        "objectif_national_atteint": whole < OBJECTIVES["tests_regles_nationales_cpu_s"],
+        "national_a_froid_cpu_s": round(cold, 2),
+        "national_cpu_s": round(warm, 2),
+        "objectif_national_atteint": warm < OBJECTIVES["tests_regles_nationales_cpu_s"],
         "une_regle_cpu_s": round(one, 2),
         "objectif_une_regle_atteint": one < OBJECTIVES["tests_une_regle_cpu_s"],
     }
@@ -139,6 +151,7 @@ def _import(bundle: Path, rows: int, work: Path, pg_url: str | None) -> dict[str
             per_second = rows / run["seconds"]
             found[name] = {
                 "mixite_s": round(run["seconds"], 2), "lignes_par_s": round(per_second),
+                "mixite_cpu_s": round(run["cpu_s"], 2),
                 "chargeur_natif": loader, "natif_s": round(native, 2),
                 "natif_lignes_par_s": round(rows / native),
                 "ratio_mixite_sur_natif": round(run["seconds"] / native, 2),
@@ -234,19 +247,13 @@ def _line(label: str, value: str, objective: str, reached: bool | None) -> str:
 def _summary(results: dict[str, Any]) -> list[str]:
     lines = [_line("Mesure", "valeur (ratio)", "objectif", None), "-" * 96]
     if "demarrage" in results:
-        lines.extend(_feedback_lines(results))
+        lines += _startup_and_tests_lines(results)
     for name, entry in results.get("import", {}).items():
         lines.append(_line(f"Import {name} (lignes/s ; ratio au {entry['chargeur_natif']})",
                            f"{entry['lignes_par_s']} (×{entry['ratio_mixite_sur_natif']})",
                            "≥ 250 000", entry["objectif_atteint"]))  # fmt: skip
-    five = results["cinq_indicateurs_sqlite"]
-    lines.append(_line("Cinq indicateurs, processus entiers (SQLite)",
-                       f"{five['mixite_processus_s']} s (×{five['ratio']})", "≤ ×2",
-                       five["objectif_atteint"]))  # fmt: skip
-    for name, entry in results["regles_completes"].items():
-        lines.append(_line(f"Règles complètes / SQL à la main ({name})",
-                           f"{entry['mixite_regles_completes_s']} s (×{entry['ratio']})",
-                           "≤ ×1,2", entry["ratio"] <= OBJECTIVES["regles_completes_ratio"]))  # fmt: skip
+    if "cinq_indicateurs_sqlite" in results:
+        lines += _check_lines(results)
     if "memoire" in results:
         memory = results["memoire"]
         sizes = [key for key in memory if key.isdigit()]
@@ -258,20 +265,55 @@ def _summary(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _feedback_lines(results: dict[str, Any]) -> list[str]:
+def _startup_and_tests_lines(results: dict[str, Any]) -> list[str]:
     lines = []
-    start = results["demarrage"]
-    for name in ("version", "aide", "quartile"):
-        entry = start[name]
+    for name, entry in results["demarrage"].items():
+        if name == "python_nu_s":
+            continue
         lines.append(_line(f"Démarrage : mixite {name} (CPU)",
                            f"{entry['cpu_s']} s (×{entry['ratio_python_nu']} python nu)",
                            "< 0,3 s", entry["objectif_atteint"]))  # fmt: skip
     tests = results["tests_de_regles"]
+    lines.append(_line("Tests des règles nationales, à froid (CPU)",
+                       f"{tests['national_a_froid_cpu_s']} s", "", None))  # fmt: skip
     lines.append(_line("Tests des règles nationales (CPU)", f"{tests['national_cpu_s']} s",
                        "< 3 s", tests["objectif_national_atteint"]))  # fmt: skip
     lines.append(_line("Tests d'une règle (CPU)", f"{tests['une_regle_cpu_s']} s", "< 1 s",
                        tests["objectif_une_regle_atteint"]))  # fmt: skip
     return lines
+
+
+def _check_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    five = results["cinq_indicateurs_sqlite"]
+    lines.append(_line("Cinq indicateurs, processus entiers (SQLite)",
+                       f"{five['mixite_processus_s']} s (×{five['ratio']})", "≤ ×2",
+                       five["objectif_atteint"]))  # fmt: skip
+    for name, entry in results["regles_completes"].items():
+        lines.append(_line(f"Règles complètes / SQL à la main ({name})",
+                           f"{entry['mixite_regles_completes_s']} s (×{entry['ratio']})",
+                           "≤ ×1,2", entry["ratio"] <= OBJECTIVES["regles_completes_ratio"]))  # fmt: skip
+    return lines
+
+
+def _check_parts(results: dict[str, Any], args: argparse.Namespace, bundle: Path, work: Path,
+                 env: dict[str, str], pg_url: str | None) -> None:  # fmt: skip
+    """The check's figures (4.) and the memory (5.)."""
+    print("Cinq indicateurs…", flush=True)
+    results["cinq_indicateurs_sqlite"] = _five_indicators(bundle, work, env)
+    print("Règles complètes…", flush=True)
+    whole: dict[str, Any] = {}
+    whole["sqlite"] = _measure(f"sqlite:///{work / 'complet.db'}", bundle, work / "c.cle")
+    if pg_url:
+        url = _pg_database(pg_url)
+        try:
+            whole["postgresql"] = _measure(url, bundle, work / "c.cle")
+        finally:
+            _pg_drop(pg_url, url)
+    results["regles_completes"] = whole
+    if not (args.sans_memoire or args.controle_seulement):
+        print("Mémoire…", flush=True)
+        results["memoire"] = _memory((100_000, 1_000_000), work, env)
 
 
 def main() -> None:
@@ -281,9 +323,13 @@ def main() -> None:
     parser.add_argument("--sans-postgres", action="store_true")
     parser.add_argument("--sans-memoire", action="store_true",
                         help="sans la mesure de mémoire à 100 000 et 1 000 000 attributions")  # fmt: skip
+    parser.add_argument("--seulement-import", action="store_true",
+                        help="l'import seul (lignes/s et ratio au chargeur de la base)")  # fmt: skip
     parser.add_argument("--controle-seulement", action="store_true",
                         help="seulement les cinq indicateurs et les règles complètes (ni démarrage, "
                              "ni tests de règles, ni import, ni mémoire)")  # fmt: skip
+    parser.add_argument("--seulement-demarrage-et-tests", action="store_true",
+                        help="seulement le démarrage et les tests des règles (sans lot national)")  # fmt: skip
     args = parser.parse_args()
     pg_url = None if args.sans_postgres else args.pg_url
     results: dict[str, Any] = {"machine": _machine(), "attributions": args.attributions,
@@ -292,33 +338,27 @@ def main() -> None:
         work = Path(scratch)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"),
                "MIXITE_CLE_FICHIER": str(work / "demarrage.cle")}  # fmt: skip
-        bundle = _bundle(args.attributions)
-        if not args.controle_seulement:
+        if not (args.seulement_import or args.controle_seulement):
             print("Démarrage…", flush=True)
             results["demarrage"] = _startup(env)
             print("Tests des règles…", flush=True)
             results["tests_de_regles"] = _rule_tests(env)
+        if args.seulement_demarrage_et_tests:
+            return _report(results, "demarrage-et-tests")
+        bundle = _bundle(args.attributions)
+        if not args.controle_seulement:
             print("Import…", flush=True)
             results["import"] = _import(bundle, args.attributions, work, pg_url)
-        print("Cinq indicateurs…", flush=True)
-        results["cinq_indicateurs_sqlite"] = _five_indicators(bundle, work, env)
-        print("Règles complètes…", flush=True)
-        whole: dict[str, Any] = {}
-        whole["sqlite"] = _measure(f"sqlite:///{work / 'complet.db'}", bundle, work / "c.cle")
-        if pg_url:
-            url = _pg_database(pg_url)
-            try:
-                whole["postgresql"] = _measure(url, bundle, work / "c.cle")
-            finally:
-                _pg_drop(pg_url, url)
-        results["regles_completes"] = whole
-        if not (args.sans_memoire or args.controle_seulement):
-            print("Mémoire…", flush=True)
-            results["memoire"] = _memory((100_000, 1_000_000), work, env)
+        if not args.seulement_import:
+            _check_parts(results, args, bundle, work, env, pg_url)
+    part = "-import" if args.seulement_import else "-controle" if args.controle_seulement else ""
+    _report(results, f"{args.attributions}{part}")
+
+
+def _report(results: dict[str, Any], name: str) -> None:
     results["machine"]["charge_a_la_fin"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
-    suffix = "-controle" if args.controle_seulement else ""
-    report = OUT / f"feedback-{args.attributions}{suffix}.json"
+    report = OUT / f"feedback-{name}.json"
     report.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     machine = results["machine"]
     print(f"\nMachine : {machine['processeur']}, {machine['coeurs']} cœurs, {machine['memoire_gio']} Gio, "

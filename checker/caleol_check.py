@@ -276,7 +276,10 @@ class DocketChecker:
                 local = self.evaluator._local_objective(
                     rule_id, {"epci": epci, "bailleur": bailleur}
                 )
-                self._positions[key] = (counts, local[0] if local else target)
+                # The year's share: a count or a multi-year objective does not say where this
+                # year's attributions stand against a rate.
+                yearly = local is not None and local.kind == "share" and local.years is None
+                self._positions[key] = (counts, local.value if local and yearly else target)
         return self._positions[key]
 
     def check(self, records: list[tuple[int, Any]]) -> list[Dwelling]:

@@ -43,7 +43,7 @@ def cache_dir() -> Path | None:
     return Path(base) / "mixite" / "regles"
 
 
-def _code_fingerprint() -> bytes:
+def code_fingerprint() -> bytes:
     """Name, size and modification time of every source file of mixite's own code: a change of
     the language or of the checks invalidates every entry."""
     sha = hashlib.sha256()
@@ -69,7 +69,7 @@ def cache_key(paths: Sequence[Path]) -> str | None:
     """The digest of everything the loaded rulebook depends on; None when a file cannot be read
     (the load will then say why)."""
     sha = hashlib.sha256(_FORMAT)
-    sha.update(_code_fingerprint())
+    sha.update(code_fingerprint())
     sha.update(str(Path.cwd().resolve()).encode() + b"\0")
     try:
         for path in paths:

@@ -53,8 +53,9 @@ EPCI = Entity(
         "siren_arrete": _t(TEXT),  # key of the quartile thresholds (see territory.EpciSpec)
         "departement": _t(TEXT),
         "region": _t(TEXT),
-        "tenu_plh": _t(BOOL),
-        "competent_habitat": _t(BOOL),
+        # Absent when the territory file does not say (the rules then read the arrêté's list)
+        "tenu_plh": _t(BOOL, nullable=True),
+        "competent_habitat": _t(BOOL, nullable=True),
         "cotation_adoptee_le": _t(DATE, nullable=True),
         "cia_signee_le": _t(DATE, nullable=True),
         "nb_qpv": _t(INT),  # QPV of the list in force at some point of the evaluated year
@@ -111,6 +112,8 @@ ATTRIBUTIONS = Entity(
         "rfr_n1": _t(MONEY, nullable=True),
         "categorie_menage": _t(INT, nullable=True),
         "derogation_plafonds": _t(TEXT, nullable=True),
+        # The dwelling's operation has a State subsidy (CCH R331-15, 2° and 3°; R331-12).
+        "subvention_etat": _t(BOOL, nullable=True),
         # The residence of the dwelling (residences.csv) and the class the CIA or CIL gave it.
         "residence": _t(TEXT, nullable=True),
         "classe_residence": _t(TEXT, nullable=True),

@@ -59,6 +59,7 @@ FIELD_LABELS: dict[str, str] = {
     "rfr_n1": "revenu fiscal de référence N-1",
     "categorie_menage": "catégorie de ménage déclarée",
     "derogation_plafonds": "dérogation aux plafonds",
+    "subvention_etat": "logement d'une opération subventionnée par l'État",
     "age_demandeur": "âge du demandeur à la décision",
     "situation_professionnelle": "situation professionnelle du demandeur",
     "logement_actuel": "logement du demandeur avant l'attribution",
@@ -85,6 +86,7 @@ FIELD_LABELS: dict[str, str] = {
     "premier_quartile": "ménage du premier quartile",
     "relogement_urbain": "ménage relogé (ANRU, ORCOD)",
     "relogement_renouvellement_urbain": "ménage relogé par une opération de renouvellement urbain (ANRU)",
+    "depassement_plus_permis": "dépassement du plafond PLUS permis (R331-12)",
     "critere_prioritaire": "critère de priorité (a à m)",
     "critere_prioritaire_a_l": "critère de priorité (a à l)",
     "contingent_etat": "contingent de l'État",
@@ -109,6 +111,7 @@ FIELD_LABELS: dict[str, str] = {
     "taux_q1_hors_qpv": "part minimale hors QPV au premier quartile",
     "taux_qpv_hors_q1": "part minimale en QPV hors premier quartile",
     "plancher_objectif_q1_hors_qpv": "plancher de l'objectif du territoire hors QPV (premier quartile)",
+    "depassement_plafond_plus": "dépassement du plafond PLUS permis dans une opération subventionnée",
     "plancher_objectif_qpv_hors_q1": "plancher de l'objectif du territoire en QPV (hors premier quartile)",
     "taux_prioritaires_reservataire": "part minimale de publics prioritaires par réservataire",
     "taux_max_contingent_etat": "part maximale réservée au préfet",
@@ -165,6 +168,7 @@ FIELD_LABELS: dict[str, str] = {
     "without_relogement": "hors relogés",
     "state_agents": "agents de l'État",
     "derived_category": "catégorie déduite de la composition du foyer",
+    "depassement_r331_12": "au-dessus du plafond PLUS, dans la limite de R331-12 (jusqu'à 120 %)",
     "examen_a_jour": "examen à jour",
     "situation_constatee": "situation constatée",
     "needed_by_year_end": "à trouver d'ici le 31 décembre",
@@ -209,6 +213,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "autres_regions": "autres régions",
     },
     "relogement": {"anru": "ANRU", "orcod": "ORCOD"},
+    # Written freely by each CIA or CIL (docs: preparer-un-export); the four classes of the
+    # usual classification by fragility have their names, any other class shows its code.
+    "classe_residence": {
+        "tres_fragile": "résidences très fragiles",
+        "fragile": "résidences fragiles",
+        "a_surveiller": "résidences à surveiller",
+        "equilibree": "résidences équilibrées",
+    },
     "mode": {"flux": "flux", "stock": "stock"},
     "motif_stock": {
         "defense_nationale": "défense nationale",
@@ -356,7 +368,7 @@ def _translate(text: str) -> str:
 
 # The order in which a scope's parts are named.
 SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement",
-               "classe_residence", "residence")  # fmt: skip
+               "classe_residence", "residence", "operation")  # fmt: skip
 
 
 def capitalized(label: str) -> str:

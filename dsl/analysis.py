@@ -419,7 +419,10 @@ class _Analyser:
         if isinstance(requirement.target, ast.LocalObjective) and rule.local_bounds is None:
             self.error("E502", f"{rule.rule_id} exige « l'objectif local » sans déclarer « objectif local »",
                        requirement.target.span)  # fmt: skip
-        if requirement.target is not None:
+        if requirement.target is not None and not isinstance(
+            requirement.target, ast.LocalObjective
+        ):
+            # « l'objectif local » takes the kind of the requirement (a share or a number).
             target = self.expressions.infer(requirement.target, self.context(None, None, lets))
             wanted = PERCENT if requirement.kind == "share" else INT
             if target is not None and target.kind != wanted:
@@ -463,7 +466,7 @@ class _Analyser:
         day = commitment.start or dt.date.max
         first: dict[tuple[str, frozenset[tuple[str, str]]], ast.Objective] = {}
         for objective in commitment.objectives:
-            self.objective(objective, day)
+            self.objective(objective, commitment, day)
             key = (objective.rule_id, frozenset((i.name, i.value) for i in objective.scope))
             if key in first:
                 self.error("E504", f"deux objectifs de {objective.rule_id} pour {_scope_text(objective)} "
@@ -472,7 +475,7 @@ class _Analyser:
             else:
                 first[key] = objective
 
-    def objective(self, objective: ast.Objective, day: dt.date) -> None:
+    def objective(self, objective: ast.Objective, commitment: ast.Commitment, day: dt.date) -> None:
         if not objective.sources:
             self.error("W503", f"objectif de {objective.rule_id} sans source (l'article de la convention)",
                        objective.span, hint='ajoutez sous l\'objectif : source "CIA …, article 4"')  # fmt: skip
@@ -492,63 +495,28 @@ class _Analyser:
             )
             return
         version = self.rules_version_at(rule, day)
-        kind = version.requirement.kind if version and version.requirement else "share"
-        wanted = INT if kind == "count" else PERCENT
-        value_type = self.expressions.infer(objective.value, self.context(None))
-        if value_type is not None and value_type.kind != wanted:
-            self.error(
-                "E302",
-                f"un objectif de {objective.rule_id} est un(e) {wanted}, pas un(e) {value_type}",
-                objective.value.span,
+        requirement = version.requirement if version else None
+        rule_kind = requirement.kind if requirement else "share"
+        reading = (requirement.bound if requirement else None) or "min"
+        bound = objective.bound or reading
+        if objective.bound is not None and objective.bound != reading:
+            # A CIA may cap what the law sets a floor for (« au plus 40 % du premier quartile
+            # dans les résidences fragiles ») : judged as written, with a warning naming the law's
+            # reading, since it is as often a slip.
+            law = (
+                "un minimum (« d'au moins »)" if reading == "min" else "un maximum (« d'au plus »)"
             )
-            return
-        value = constant(objective.value, self.parameters, day)
-        impossible = (
-            isinstance(value, Fraction | int)
-            and not isinstance(value, bool)
-            and (value < 0 or (kind == "share" and value > 1))
-        )
-        if impossible:
-            assert isinstance(value, Fraction | int)
-            shown = _percent(Fraction(value)) if kind == "share" else str(value)
-            self.error("E505", f"objectif impossible : {shown} ("
-                       + ("une part est entre 0 et 100 %" if kind == "share" else "un nombre n'est pas négatif")
-                       + ")", objective.value.span)  # fmt: skip
-            return
-        bounds = rule.local_bounds
-        for bound, label, lower in (
-            (bounds.lower, "au moins", True),
-            (bounds.upper, "au plus", False),
-        ):
-            if bound is None or not isinstance(value, Fraction):
-                continue
-            limit = constant(bound, self.parameters, day)
-            if not isinstance(limit, Fraction):
-                continue
-            if not ((value < limit) if lower else (value > limit)):
-                continue
-            if objective.scope:
-                # The law sets the rate for the EPCI's territory; the CIA may split the effort
-                # between bailleurs (or réservataires, communes), one below and one above, as
-                # long as the territory's objective holds: a warning that says so, not an error.
-                scope = ", ".join(item.name for item in objective.scope)
-                self.error(
-                    "W501",
-                    f"objectif de {_percent(value)} pour un(e) {scope}, {label} {_percent(limit)} "
-                    f"exigé(s) par {objective.rule_id} pour le territoire : accepté, la loi fixant "
-                    "le taux pour le territoire de l'EPCI et la CIA répartissant l'effort ; "
-                    "l'objectif du territoire doit, lui, respecter la borne",
-                    objective.value.span,
-                    related=(Related(bound.span, "borne fixée par la règle"),),
-                )
-                continue
-            self.error(
-                "E501",
-                f"objectif de {_percent(value)} hors des bornes de la loi : "
-                f"{objective.rule_id} exige {label} {_percent(limit)}",
-                objective.value.span,
-                related=(Related(bound.span, "borne fixée par la règle"),),
+            written = (
+                "un plafond (« au plus »)"
+                if objective.bound == "max"
+                else "un plancher (« au moins »)"
             )
+            self.error("W506", f"objectif de {objective.rule_id} écrit comme {written}, alors que la "
+                       f"règle lit sa cible comme {law} : jugé comme écrit", objective.span,
+                       hint="si la convention reprend la lecture de la loi, retirez « au plus » / « au moins »")  # fmt: skip
+        self._objective_years(objective, commitment)
+        for _, expr in objective.values():
+            self._objective_value(objective, expr, rule, rule_kind, bound == reading, day)
         entity = (
             self.schema.entities.get(version.population.entity)
             if version and version.population
@@ -571,6 +539,106 @@ class _Analyser:
             ):
                 self.error("E304", f"« {item.value} » n'est pas un(e) {item.name} : "
                            + ", ".join(field.values), item.span)  # fmt: skip
+
+    def _objective_value(self, objective: ast.Objective, expr: ast.Expr, rule: ast.Rule,
+                         rule_kind: str, as_the_law_reads: bool, day: dt.date) -> None:  # fmt: skip
+        """One value of an objective: a share (a percentage), or a number of records (an
+        integer, on a rule that requires a share as on one that requires a number)."""
+        value_type = self.expressions.infer(expr, self.context(None))
+        allowed = (INT,) if rule_kind == "count" else (PERCENT, INT)
+        if value_type is not None and value_type.kind not in allowed:
+            wanted = (
+                "un entier (un nombre d'enregistrements)"
+                if rule_kind == "count"
+                else "un pourcentage (une part) ou un entier (un nombre d'enregistrements)"
+            )
+            self.error("E302", f"un objectif de {objective.rule_id} est {wanted}, pas un(e) {value_type}",
+                       expr.span)  # fmt: skip
+            return
+        kind = "count" if value_type is not None and value_type.kind == INT else "share"
+        value = constant(expr, self.parameters, day)
+        impossible = (
+            isinstance(value, Fraction | int)
+            and not isinstance(value, bool)
+            and (value < 0 or (kind == "share" and value > 1))
+        )
+        if impossible:
+            assert isinstance(value, Fraction | int)
+            shown = _percent(Fraction(value)) if kind == "share" else str(value)
+            self.error("E505", f"objectif impossible : {shown} ("
+                       + ("une part est entre 0 et 100 %" if kind == "share" else "un nombre n'est pas négatif")
+                       + ")", expr.span)  # fmt: skip
+            return
+        if kind != rule_kind or not as_the_law_reads:
+            return  # the law's bounds are of the rule's kind and reading
+        bounds = rule.local_bounds
+        assert bounds is not None
+        for bound, label, lower in (
+            (bounds.lower, "au moins", True),
+            (bounds.upper, "au plus", False),
+        ):
+            if bound is None or not isinstance(value, Fraction):
+                continue
+            limit = constant(bound, self.parameters, day)
+            if not isinstance(limit, Fraction):
+                continue
+            if not ((value < limit) if lower else (value > limit)):
+                continue
+            if objective.scope:
+                # The law sets the rate for the EPCI's territory; the CIA may split the effort
+                # between bailleurs (or réservataires, communes), one below and one above, as
+                # long as the territory's objective holds: a warning that says so, not an error.
+                scope = ", ".join(item.name for item in objective.scope)
+                self.error(
+                    "W501",
+                    f"objectif de {_percent(value)} pour un(e) {scope}, {label} {_percent(limit)} "
+                    f"exigé(s) par {objective.rule_id} pour le territoire : accepté, la loi fixant "
+                    "le taux pour le territoire de l'EPCI et la CIA répartissant l'effort ; "
+                    "l'objectif du territoire doit, lui, respecter la borne",
+                    expr.span,
+                    related=(Related(bound.span, "borne fixée par la règle"),),
+                )
+                continue
+            self.error(
+                "E501",
+                f"objectif de {_percent(value)} hors des bornes de la loi : "
+                f"{objective.rule_id} exige {label} {_percent(limit)}",
+                expr.span,
+                related=(Related(bound.span, "borne fixée par la règle"),),
+            )
+
+    def _objective_years(self, objective: ast.Objective, commitment: ast.Commitment) -> None:
+        """A schedule in increasing years, a multi-year period the right way round, each year
+        within the engagement's period."""
+        first = commitment.start.year if commitment.start else None
+        last = commitment.end.year if commitment.end else None
+
+        def outside(year: int, span: ast.Span) -> None:
+            if (first is not None and year < first) or (last is not None and year > last):
+                period = f"{first} à {last}" if last is not None else f"{first} et après"
+                self.error("E509", f"année {year} hors de la période de l'engagement {commitment.commitment_id} "
+                           f"({period}) : cet objectif ne serait jamais jugé", span)  # fmt: skip
+
+        previous: ast.YearlyValue | None = None
+        for step in objective.schedule:
+            if previous is not None and step.year <= previous.year:
+                what = "répétée" if step.year == previous.year else "avant la précédente"
+                self.error("E508", f"échéancier de {objective.rule_id} : année {step.year} {what} "
+                           f"({previous.year})", step.span,
+                           related=(Related(previous.span, "année précédente"),),
+                           hint="écrivez les années dans l'ordre, une fois chacune : en 2023 : 20 %, en 2024 : 22 %")  # fmt: skip
+            outside(step.year, step.span)
+            previous = step
+        years = objective.cumulative
+        if years is not None:
+            if years.last < years.first:
+                self.error("E405", f"objectif de {objective.rule_id} : période à l'envers (de {years.first} "
+                           f"à {years.last})", years.span,
+                           hint="« de » est la première année, « à » la dernière, incluse")  # fmt: skip
+            else:
+                outside(years.first, years.span)
+                if years.last != years.first:
+                    outside(years.last, years.span)
 
     @staticmethod
     def rules_version_at(rule: ast.Rule, day: dt.date) -> ast.Version | None:

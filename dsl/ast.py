@@ -385,11 +385,42 @@ class ScopeItem(Node):
 
 
 @dataclass(frozen=True)
+class YearlyValue(Node):
+    """One step of a schedule: « en 2024 : 22 % »."""
+
+    year: int
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Years(Node):
+    """The years a cumulative objective is reached over, both included: « de 2021 à 2026 »."""
+
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
 class Objective(Node):
+    """An objective of an engagement. Its value is a share (a percentage) or a number of
+    records (an integer, even on a rule that requires a share); one value (`value`), one per
+    year (`schedule`, then `value` is None), or one reached over several years
+    (`cumulative`). `bound` is "min" (« au moins »), "max" (« au plus ») or None: the rule's
+    own reading."""
+
     rule_id: str
     scope: tuple[ScopeItem, ...]
-    value: Expr
+    value: Expr | None
     sources: tuple[Source, ...]
+    bound: str | None = None
+    schedule: tuple[YearlyValue, ...] = ()
+    cumulative: Years | None = None
+
+    def values(self) -> tuple[tuple[int | None, Expr], ...]:
+        """Each value with its year (None: every year of the engagement)."""
+        if self.value is not None:
+            return ((None, self.value),)
+        return tuple((step.year, step.value) for step in self.schedule)
 
 
 @dataclass(frozen=True)

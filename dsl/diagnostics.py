@@ -49,6 +49,8 @@ CODES: dict[str, str] = {
     "E505": "objectif impossible : part au-delà de 100 % ou nombre négatif",
     "E506": "périmètre d'objectif que les données ne permettent pas de compter",
     "E507": "objectif dont le périmètre nomme un bailleur, une commune… inconnus de la base",
+    "E508": "échéancier d'objectifs à l'envers, avec une année répétée ou qui n'en est pas une",
+    "E509": "année d'objectif hors de la période de l'engagement",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",
@@ -60,6 +62,7 @@ CODES: dict[str, str] = {
     "W503": "objectif sans source",
     "W504": "engagement qualitatif incomplet : sans « par », ou fait sans référence",
     "W505": "engagement d'un territoire absent de la base",
+    "W506": "objectif « au plus » sur une règle que la loi lit comme un minimum (ou l'inverse)",
 }
 
 

@@ -646,9 +646,27 @@ class _Layout:
             if objective.scope:
                 scope = ", ".join(f"{item.name} = {quote(item.value)}" for item in objective.scope)
                 chunks.append(f" pour {scope}")
-            lines = _fill(2, [*chunks, " : ", *_expr(objective.value)])
+            chunks.append(" : ")
+            if objective.bound is not None:
+                chunks.append("au moins " if objective.bound == "min" else "au plus ")
+            last: ast.Span
+            if objective.value is None:
+                for number, step in enumerate(objective.schedule):
+                    # A long schedule is cut between two years, never inside one.
+                    if number:
+                        chunks.extend([",", _BREAK])
+                    chunks.extend([f"en {step.year} : ", *_expr(step.value)])
+                last = objective.schedule[-1].span
+            else:
+                chunks.extend(_expr(objective.value))
+                last = objective.value.span
+                if objective.cumulative is not None:
+                    years = objective.cumulative
+                    chunks.append(f" de {years.first} à {years.last}")
+                    last = years.span
+            lines = _fill(2, chunks)
             block = _spanned(lines, 2, (7, index), objective.span, takes_sources=True)
-            block.head_end = _end(objective.value.span)
+            block.head_end = _end(last)
             block.children = self.sources(objective.sources, 4)
             clauses.append(block)
         for index, qualitative in enumerate(commitment.qualitatives):

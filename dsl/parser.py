@@ -482,16 +482,54 @@ class _Builder(Transformer[Token, Any]):
     def scope_item(self, meta: Any, items: list[Any]) -> ast.ScopeItem:
         return ast.ScopeItem(str(items[0]), _string(items[1]), span=_span(self.file, meta))
 
+    def _year(self, token: Token) -> int:
+        value = _number(str(token))
+        if value.denominator != 1 or not 1000 <= value <= 9999:
+            self.diagnostics.append(Diagnostic("E508", f"« {token} » n'est pas une année",
+                                               _token_span(self.file, token)))  # fmt: skip
+        return int(value)
+
+    def objective_bound(self, items: list[Any]) -> tuple[str, str]:
+        return ("bound", "min" if _is(items[1], "MOINS") else "max")
+
+    @v_args(meta=True)
+    def yearly_value(self, meta: Any, items: list[Any]) -> ast.YearlyValue:
+        return ast.YearlyValue(self._year(items[1]), items[2], span=_span(self.file, meta))
+
+    def schedule(self, items: list[Any]) -> tuple[str, tuple[ast.YearlyValue, ...]]:
+        return ("schedule", tuple(items))
+
+    @v_args(meta=True)
+    def cumulative(self, meta: Any, items: list[Any]) -> tuple[str, ast.Expr, ast.Years]:
+        first, last = items[2], items[4]
+        span = _token_span(self.file, first)
+        end = _token_span(self.file, last)
+        years = ast.Years(self._year(first), self._year(last), span=ast.Span(
+            self.file, span.line, span.column, end.end_line, end.end_column))  # fmt: skip
+        return ("cumulative", items[0], years)
+
     @v_args(meta=True)
     def objective(self, meta: Any, items: list[Any]) -> ast.Objective:
         rest = [item for item in items[2:] if not _is(item, "POUR")]
         scope = tuple(item for item in rest if isinstance(item, ast.ScopeItem))
         others = [item for item in rest if not isinstance(item, ast.ScopeItem)]
+        bound = next((item[1] for item in others if _tagged(item, "bound")), None)
+        others = [item for item in others if not _tagged(item, "bound")]
+        value: ast.Expr | None = others[0]
+        schedule: tuple[ast.YearlyValue, ...] = ()
+        cumulative: ast.Years | None = None
+        if _tagged(others[0], "schedule"):
+            value, schedule = None, others[0][1]
+        elif _tagged(others[0], "cumulative"):
+            value, cumulative = others[0][1], others[0][2]
         return ast.Objective(
             str(items[1]),
             scope,
-            others[0],
+            value,
             tuple(item for item in others[1:] if isinstance(item, ast.Source)),
+            bound=bound,
+            schedule=schedule,
+            cumulative=cumulative,
             span=_span(self.file, meta),
         )
 

@@ -11,7 +11,7 @@ from dsl.diagnostics import Diagnostic
 from dsl.schema import Entity, Schema
 from dsl.types import BOOL, DATE, ENUM, INT, LETTERS, PERCENT, TEXT, Type, arithmetic, same_unit
 
-FUNCTIONS = ("annee", "min", "max", "publie")
+FUNCTIONS = ("annee", "min", "max", "publie", "inscrit")
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,18 @@ class ExpressionChecker:
                     self.error("E302", f"{name}(…) compare des valeurs de même unité", expr.span)
                     return None
             return first
+        if name == "inscrit":
+            # The lists a yearly arrêté publishes (the EPCI with a quartile threshold): read by
+            # the applicability of a rule, per EPCI, never compiled to SQL (E601 elsewhere).
+            if len(args) != 1 or not isinstance(args[0], ast.Lookup):
+                self.error(
+                    "E204",
+                    "inscrit(…) prend un paramètre à clés, ex. inscrit(seuil_q1[epci: siren_arrete])",
+                    expr.span,
+                )
+                return None
+            self.infer(args[0], context)
+            return Type(BOOL, nullable=True)
         if name == "publie":
             if len(args) != 1 or not isinstance(args[0], ast.Lookup | ast.Name):
                 self.error(

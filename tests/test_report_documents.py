@@ -553,7 +553,7 @@ def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     assert "Évolution" in done.stdout and "2024" in done.stdout
     document = json.loads(mixite("check", "--year", "2024", "--year", "2025", *RULES, "--db",
                                  demo_db, "--format", "json").stdout)  # fmt: skip
-    assert document["schema_version"] == "1.2"
+    assert document["schema_version"] == "1.3"
     assert [y["year"] for y in document["years"]] == [2024, 2025]
     assert all(y["receipt"]["run_id"] and y["results"] for y in document["years"])
     out = tmp_path / "bilan.html"
@@ -598,3 +598,53 @@ def test_the_command_line_offers_every_format_the_reports_write() -> None:
     from checker.report.outputs import FORMATS as WRITTEN
 
     assert OFFERED == WRITTEN
+
+
+ARTICLE_4 = "CIA du Val de Lize (fictive), article 4"
+
+
+def test_a_cia_target_is_cited_with_its_article_in_every_format(
+    demo_db: str, checked: Checked, reports: Path
+) -> None:
+    """Issue #15, item 5: a target set by a CIA objective says which convention and which
+    article set it — in the JSON, the CSV, the Markdown, the HTML, the workbook and the Word
+    document — while the law's targets still read « loi »."""
+    from checker.report.json_report import results_block
+    from checker.report.tabular import to_markdown
+
+    toits = {"epci": "980008015", "bailleur": "912000379"}
+    by_json = [r for r in results_block(checked.results)
+               if r["rule"] == "L441-1.Q1-HORS-QPV" and r["scope"] == toits]  # fmt: skip
+    assert [(r["target"], r["target_source"], r["target_reference"]) for r in by_json] == [
+        (0.3, "CIA-Val-de-Lize-2022", ARTICLE_4)
+    ]
+    law = [r for r in results_block(checked.results) if r["target_source"] == "loi"]
+    assert law and all("target_reference" not in r for r in law)
+    rows = list(csv.DictReader(
+        (reports / "resultats.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))  # fmt: skip
+    row = next(
+        r for r in rows if r["regle"] == "L441-1.Q1-HORS-QPV" and r["bailleur"] == "912000379"
+    )
+    assert (row["source_de_la_cible"], row["reference_de_la_cible"]) == (
+        "CIA-Val-de-Lize-2022",
+        ARTICLE_4,
+    )
+    assert all(r["reference_de_la_cible"] == "" for r in rows if r["source_de_la_cible"] == "loi")
+    engine = create_engine(demo_db)
+    try:
+        with engine.connect() as connection:
+            names = Names.load(connection)
+    finally:
+        engine.dispose()
+    markdown = to_markdown(
+        checked.results, checked.receipt.as_json(), "Contrôle", RULEBOOK(), names
+    )
+    assert f"fixée par : {ARTICLE_4}" in markdown
+    page = unescape((reports / "rapport.html").read_text(encoding="utf-8"))
+    assert f'<span class="note">{ARTICLE_4}</span>' in page
+    workbook = load_workbook(reports / "rapport.xlsx")
+    cells = {str(c.value) for sheet in workbook for r in sheet.iter_rows() for c in r}
+    assert ARTICLE_4 in cells
+    word = Document(str(reports / "rapport.docx"))
+    texts = {cell.text for table in word.tables for r in table.rows for cell in r.cells}
+    assert any(ARTICLE_4 in text for text in texts)

@@ -71,3 +71,13 @@ def test_quartile_with_cached_rules_needs_neither_the_parser_nor_the_database_la
     loaded = imported_modules(*household)
     heavy = set(HEAVY) - {"pydantic"}  # Typer's own conversion of the arguments
     assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_a_plain_quartile_is_answered_without_typer() -> None:
+    """The plain form of `mixite quartile` is read before Typer is imported (checker/cli/quick.py):
+    with cached rules, neither Typer, nor click, nor pydantic is imported."""
+    household = ["quartile", "--epci", "CA Amiens Métropole", "--annee", "2025",
+                 "--titulaires", "1", "--revenus-mensuels", "1200", "--json"]  # fmt: skip
+    imported_modules(*household)  # the first run checks the rules and fills the cache
+    loaded = imported_modules(*household)
+    assert not loaded & {*HEAVY, "typer", "click"}, sorted(loaded & {*HEAVY, "typer", "click"})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
-import traceback
 
 import typer
 
@@ -21,12 +19,13 @@ from checker.cli import (
     serve_command,
     users_commands,
 )
-from checker.cli.console import err, styled
+from checker.cli.console import err
 from checker.cli.french_cli import (
     french_usage_error,
     set_french_help_option,
     set_french_texts,
 )
+from checker.cli.guard import internal_error, report_error
 from checker.errors import MixiteError
 
 set_french_texts()
@@ -79,19 +78,6 @@ def _help_hint(context: object) -> str | None:
     return f"voir {path} --help" if path else None
 
 
-def report_error(error: MixiteError) -> None:
-    from rich.text import Text
-
-    # Messages are plain text: brackets in them (e.g. "mixite[postgres]") are not markup.
-    message = Text("Erreur : ", style="bold red")
-    message.append(error.message)
-    err.print(message, soft_wrap=True)
-    if error.hint:
-        hint = Text("Conseil : ", style="dim")
-        hint.append(error.hint)
-        err.print(hint, soft_wrap=True)
-
-
 def main() -> None:
     """Console script. A traceback is never shown to a user: it goes to a log file."""
     try:
@@ -124,11 +110,4 @@ def main() -> None:
                 report_error(MixiteError(french[0].upper() + french[1:] + ".",
                                          _help_hint(getattr(error, "ctx", None))))  # fmt: skip
             sys.exit(error.exit_code)  # type: ignore[attr-defined]
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="mixite-erreur-", suffix=".log", delete=False, encoding="utf-8"
-        ) as log:
-            traceback.print_exc(file=log)
-        err.print(styled(
-            "[bold red]Erreur interne inattendue[/] : mixite n'a pas pu terminer. Le détail "
-            "technique est dans {log} ; merci de le transmettre à l'équipe mixite.", log=log.name))  # fmt: skip
-        sys.exit(70)
+        internal_error()

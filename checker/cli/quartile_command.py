@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from typing import Annotated
 
 import typer
 
-from checker.cli.console import out, styled
 from checker.cli.options import RulesOption
-from checker.errors import MixiteError
 
 
 def register(app: typer.Typer) -> None:
@@ -27,38 +22,7 @@ def register(app: typer.Typer) -> None:
         rules: RulesOption = None,
     ) -> None:  # fmt: skip
         """Le quartile d'un ménage pour un EPCI et une année, avec les seuils utilisés."""
-        from checker import frenchfmt
-        from checker.quartile import quartile
-        from checker.rulebook_loader import require_rules
+        from checker.cli.quartile_output import show_quartile
 
-        try:
-            income = Fraction(
-                Decimal(revenus_mensuels.replace(" ", "").replace("\u00a0", "").replace(",", "."))
-            )
-        except InvalidOperation:
-            raise MixiteError(
-                f"Montant illisible : « {revenus_mensuels} ».", "Exemple : 1234,50"
-            ) from None
-        rulebook, _ = require_rules(rules)
-        answer = quartile(rulebook, epci, annee, titulaires, personnes_14_plus, moins_14, income)
-        if as_json:
-            out.print_json(json.dumps(answer.as_json(), ensure_ascii=False))
-            return
-        out.print(
-            styled(
-                "[bold]Quartile {q}[/] pour {epci} (SIREN {siren}) en {annee}",
-                q=answer.quartile,
-                epci=answer.epci,
-                siren=answer.siren,
-                annee=annee,
-            )
-        )
-        out.print(f"Unités de consommation : {frenchfmt.number(answer.uc)} ; revenu annuel par UC : "
-                  f"{frenchfmt.euros(answer.annual_income_per_uc)}")  # fmt: skip
-        for name, value in answer.thresholds.items():
-            out.print(f"  {name} : {frenchfmt.euros(value.value)} — {value.sources[0].title}")  # type: ignore[arg-type]
-        out.print(
-            styled(
-                "[dim]Premier quartile : revenu par UC strictement inférieur au seuil (CCH L441-1).[/]"
-            )
-        )
+        show_quartile(epci, annee, revenus_mensuels, titulaires, personnes_14_plus, moins_14,
+                      as_json, rules)  # fmt: skip

@@ -101,8 +101,10 @@ class Epci(Base):
     siren_arrete: Mapped[str | None] = mapped_column(String(9))
     departement: Mapped[str] = mapped_column(String(3))
     region: Mapped[str] = mapped_column(Text)
-    tenu_plh: Mapped[bool] = mapped_column(Boolean)
-    competent_habitat: Mapped[bool] = mapped_column(Boolean)
+    # None: the territory file does not say (migration 0010); the Q1/QPV rules then test
+    # whether the EPCI is listed in the year's quartile arrêté.
+    tenu_plh: Mapped[bool | None] = mapped_column(Boolean)
+    competent_habitat: Mapped[bool | None] = mapped_column(Boolean)
     cotation_adoptee_le: Mapped[dt.date | None] = mapped_column(Date)
     cia_signee_le: Mapped[dt.date | None] = mapped_column(Date)
 
@@ -166,6 +168,9 @@ class Logement(Base):
     annee_construction: Mapped[int | None] = mapped_column(Integer)
     # The residence (programme) of the same bailleur, in `residence`; checked at import.
     residence_id: Mapped[str | None] = mapped_column(String(40))
+    # The dwelling belongs to an operation financed with a State subsidy (CCH R331-15, 2° and
+    # 3°): R331-12 then allows a PLUS attribution up to 120 % of the ceiling. None: not said.
+    subvention_etat: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class LogementQpv(Base):

@@ -25,6 +25,8 @@ from checker.db.codes import LINK_PREFIX
 
 # Fields of an attribution read from the residence of its dwelling (joined only when read).
 RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
+# Columns of the dwelling selected only for the rules that read them (same SQL for the others).
+DWELLING_FIELDS = frozenset({"subvention_etat"})
 # The applicant's optional fields (age, professional situation, housing before), selected only
 # when read: rules that do not read them get the same SQL as before they existed.
 APPLICANT_FIELDS = frozenset({"age_demandeur", "situation_professionnelle", "logement_actuel"})
@@ -95,6 +97,7 @@ def attributions(
     with_qpv: bool = True,
     with_residence: bool = True,
     with_applicant: bool = True,
+    with_dwelling: bool = True,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
@@ -172,6 +175,7 @@ def attributions(
             if with_applicant
             else ()
         ),
+        *((logement.c.subvention_etat.label("subvention_etat"),) if with_dwelling else ()),
         *(
             (
                 residence.c.residence_id.label("residence"),
@@ -288,13 +292,16 @@ def population(
     with_qpv: bool = True,
     with_residence: bool = True,
     with_applicant: bool = True,
+    with_dwelling: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`, `with_residence` and `with_applicant`: see `attributions()`."""
+    `with_qpv`, `with_residence` and `with_applicant`: see `attributions()`; `with_dwelling`:
+    the columns of DWELLING_FIELDS."""
     if entity == "attributions":
         return attributions(
-            epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant
-        )
+            epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant,
+            with_dwelling,
+        )  # fmt: skip
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)
     if entity == "epci":

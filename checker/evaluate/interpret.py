@@ -196,7 +196,26 @@ class Interpreter:
             return chosen
         if expr.function == "publie":
             return self.eval(expr.args[0], record) is not None
+        if expr.function == "inscrit":
+            lookup = expr.args[0]
+            assert isinstance(lookup, ast.Lookup)  # the type checker's guarantee
+            return self._listed(lookup, record)
         raise NotImplementedError(expr.function)
+
+    def _listed(self, lookup: ast.Lookup, record: Record) -> Value:
+        """Whether these keys are among those the parameter has a value for on the record's
+        date: true if so; false if the national rules hold values for other keys that day (the
+        year's list is known, these keys are not on it); unknown if they hold none (no list
+        for that day). A value supplied locally lists its own keys but never makes a list
+        known: the other keys of a year the national rules lack stay unknown."""
+        day = self.fact_date(record)
+        if day is None:
+            return None
+        if self.eval(lookup, record) is not None:
+            return True
+        parameter = self.rulebook.parameters[lookup.parameter]
+        known = any(not v.local and v.covers(day) for v in parameter.values)
+        return False if known else None
 
     @staticmethod
     def _arithmetic(op: str, a: Value, b: Value) -> Value:

@@ -11,7 +11,10 @@ CONFORME = "conforme"
 NON_CONFORME = "non_conforme"
 NON_APPLICABLE = "non_applicable"
 DONNEES_INSUFFISANTES = "donnees_insuffisantes"
-STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE, DONNEES_INSUFFISANTES)
+# A multi-year objective (« 672 de 2021 à 2026 ») before its last year: judged at its end, shown
+# before it as progress, never as a failure.
+EN_COURS = "en_cours"
+STATUSES = (CONFORME, NON_CONFORME, NON_APPLICABLE, DONNEES_INSUFFISANTES, EN_COURS)
 # A rule whose target the CIA must set, and the CIA sets none: the convention failed, not the
 # attributions. Same status (non conforme), its own wording everywhere it is shown.
 MISSING_OBJECTIVE = (
@@ -135,6 +138,11 @@ class Result:
     # "min" (a floor: « au moins »), "max" (a cap: « au plus »), None for « pour chacune »:
     # without it a reader of the JSON could not tell 22,6 % under a 30 % cap from a shortfall.
     bound: str | None = None
+    # A multi-year objective: its years, the years left after the checked one, and how much of
+    # the way the counts have come (the counts are then those of the whole period so far).
+    cumulative: dict[str, Any] | None = None
+    # The convention and article a CIA target comes from (None for the law's targets).
+    target_reference: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The documented result object (schema_version 1.2): fixed key order."""
@@ -155,6 +163,11 @@ class Result:
             "versions": self.versions,
             "message": self.message,
         }
+        if self.cumulative is not None:
+            document["cumulative"] = self.cumulative
+        if self.target_reference is not None:
+            # Only for a target set by a convention: the law's results keep their keys.
+            document["target_reference"] = self.target_reference
         document.update(dict(sorted(self.indicators.items())))
         document["parameters"] = self.parameters
         return document

@@ -29,13 +29,16 @@ from sqlalchemy import (
 )
 from sqlalchemy import Date as SqlDate
 
+from checker import frenchfmt
 from checker.errors import MixiteError
 from checker.evaluate import base
 from checker.evaluate.commitments import in_force
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
+    CONFORME,
     DONNEES_INSUFFISANTES,
+    EN_COURS,
     MISSING_OBJECTIVE,
     NON_APPLICABLE,
     NON_CONFORME,
@@ -51,6 +54,7 @@ from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from checker.schema import schema
 from dsl import ast
 from dsl.rulebook import CheckedParameter, Rulebook
+from dsl.types import INT
 
 DIMENSION_COLUMNS = {
     "epci": "epci",
@@ -97,12 +101,33 @@ def _scope_key(scope: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple((d, scope[d]) for d in DIMENSION_COLUMNS if d in scope)
 
 
+def _reference(sources: tuple[ast.Source, ...]) -> str | None:
+    """Sources as a person cites them: « CIA du Val de Lize, article 4 ; … »."""
+    cited = [
+        source.title + (f", article {source.article}" if source.article else "")
+        for source in sources
+    ]
+    return " ; ".join(cited) or None
+
+
 def _bound(version: ast.Version) -> str | None:
     """A floor ("min"), a cap ("max"), or None (« pour chacune », or no requirement)."""
     requirement = version.requirement
     if requirement is None or requirement.kind == "each":
         return None
     return requirement.bound or "min"
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    """The objective an engagement sets for one scope in the checked year."""
+
+    value: Fraction
+    commitment_id: str
+    kind: str  # "share" (a percentage) or "count" (a number of records)
+    bound: str | None  # "min", "max", or None: the rule's own reading
+    years: ast.Years | None  # a multi-year objective, judged at the end of its last year
+    reference: str | None  # the convention and article that set it
 
 
 def _version_label(version: ast.Version) -> str:
@@ -125,6 +150,7 @@ class Evaluator:
         self.schema = schema()
         self.epcis = self._epcis()
         self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
+        self._windows: dict[Any, dict[tuple[tuple[str, str], ...], Counts]] = {}
 
     # ------------------------------------------------------------------ territory
     def _epcis(self) -> list[dict[str, Any]]:
@@ -142,10 +168,32 @@ class Evaluator:
         if version.applicability is None:
             return True
         interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
-        record = {**epci, "annee": self.period.end.year, "fact_date": self.period.end,
-                  "date_controle": self.period.end}  # fmt: skip
-        value = interpreter.eval(version.applicability, record)
+        value = interpreter.eval(version.applicability, self._epci_record(epci))
         return None if value is None else bool(value)
+
+    def _epci_record(self, epci: dict[str, Any]) -> dict[str, Any]:
+        return {**epci, "annee": self.period.end.year, "fact_date": self.period.end,
+                "date_controle": self.period.end}  # fmt: skip
+
+    def _branch(self, version: ast.Version, epci: dict[str, Any]) -> tuple[ast.Expr, bool]:
+        """The test that decided the applicability for this EPCI, and whether it is a fallback:
+        through a top-level « si … alors … sinon … » (named by a « soit » or written out), the
+        branch taken. A rule reads the law's criteria when the territory file gives them and
+        the year's arrêté list otherwise (Q1/QPV): the result says which test was used."""
+        assert version.applicability is not None
+        interpreter = Interpreter(self.rulebook, self.schema.entities["epci"], self._bounds())
+        record = self._epci_record(epci)
+        expr, fallback = version.applicability, False
+        while True:
+            if isinstance(expr, ast.Name) and id(expr) in self.rulebook.annotations.locals:
+                expr = self.rulebook.annotations.locals[id(expr)]
+                continue
+            if not isinstance(expr, ast.If):
+                return expr, fallback
+            test = interpreter.eval(expr.condition, record)
+            if test is None:
+                return expr, fallback
+            expr, fallback = (expr.then, fallback) if test else (expr.otherwise, True)
 
     def _bounds(self) -> tuple[dt.date, dt.date]:
         return (self.period.start, self.period.end)
@@ -184,6 +232,7 @@ class Evaluator:
         latest = versions[-1]
         results: list[Result] = []
         applicable: list[str] = []
+        basis: dict[str, str] = {}  # EPCI made applicable by a fallback test: which one
         territories = self._territories_of(rule_id)
         for epci in self.epcis:
             if territories and epci["siren"] not in territories:
@@ -194,36 +243,69 @@ class Evaluator:
                     f"règle locale de l'engagement {owners} : elle ne s'applique pas à cet EPCI"))  # fmt: skip
                 continue
             verdict = self._applicable(latest, epci)
+            branch, fallback = (
+                self._branch(latest, epci) if latest.applicability is not None else (None, False)
+            )
             if verdict is False:
                 results.append(self._not_applicable(rule_id, _version_label(latest), epci,
-                                                    self._not_met(latest)))  # fmt: skip
+                                                    self._not_met(latest, branch)))  # fmt: skip
             elif verdict is None:
+                message = "applicabilité non décidable"
+                if fallback and branch is not None:
+                    message = (f"{message} par le test par défaut : s'applique si "
+                               f"{self._rule_text(latest, branch)}"
+                               f"{self._undecided_hint(versions, epci)}")  # fmt: skip
                 results.append(Result(rule_id, _version_label(latest), {"epci": epci["siren"]},
                                       DONNEES_INSUFFISANTES, None, None, None, None, None,
-                                      message="applicabilité non décidable"))  # fmt: skip
+                                      message=message))  # fmt: skip
             else:
                 applicable.append(epci["siren"])
+                if fallback and branch is not None:
+                    basis[epci["siren"]] = self._fallback_words(latest, branch)
         if applicable and latest.population is not None and latest.requirement is not None:
-            results.extend(self._aggregate(rule_id, versions, latest, applicable))
+            aggregated = self._aggregate(rule_id, versions, latest, applicable)
+            for result in aggregated:  # say which test made the rule apply
+                said = basis.get(result.scope.get("epci", ""))
+                if said:
+                    result.message = f"{result.message} ; {said}" if result.message else said
+            results.extend(aggregated)
         for result in results:
-            result.bound = _bound(latest)
+            if result.bound is None:  # a local objective may cap what the law floors
+                result.bound = _bound(latest)
         return results
 
-    def _not_met(self, version: ast.Version) -> str:
-        """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
-        condition may concern the EPCI, or the date of the check, like a deadline)."""
-        assert version.applicability is not None
-        text = self.rulebook.text_of(version.applicability.span)
+    def _fallback_words(self, version: ast.Version, branch: ast.Expr) -> str:
+        return f"applicabilité lue par défaut : s'applique si {self._rule_text(version, branch)}"
+
+    def _undecided_hint(self, versions: list[ast.Version], epci: dict[str, Any]) -> str:
+        hint = self._missing_values_hint(versions, [epci["siren"]])
+        return f" ; {hint}" if hint else ""
+
+    def _rule_text(self, version: ast.Version, expr: ast.Expr) -> str:
+        """An expression as the rule writes it, a « soit » name shown as its value."""
+        text = self.rulebook.text_of(expr.span)
         if text is None:
-            return "condition d'application de la règle non remplie"
-        # A « soit » value it names (a deadline written once) is shown as its value: the reader
-        # sees the date itself, in the words the rule would have without the name.
+            return "condition de la règle"
         for let in version.lets:
             value = self.rulebook.text_of(let.value.span)
             if value is not None:
                 name = re.compile(rf"(?<![\w.]){re.escape(let.name)}(?![\w.])")
                 text = name.sub(value.replace("\\", "\\\\"), text)
-        return f"condition d'application non remplie : s'applique si {text}"
+        return text
+
+    def _not_met(self, version: ast.Version, branch: ast.Expr | None = None) -> str:
+        """Why a rule does not apply to an EPCI: its condition, as the rule writes it (a
+        condition may concern the EPCI, or the date of the check, like a deadline); through a
+        « si … alors … sinon … », the branch that decided."""
+        assert version.applicability is not None
+        expr = branch if branch is not None else version.applicability
+        if self.rulebook.text_of(expr.span) is None:
+            return "condition d'application de la règle non remplie"
+        # A « soit » value it names (a deadline written once) is shown as its value: the reader
+        # sees the date itself, in the words the rule would have without the name.
+        return (
+            f"condition d'application non remplie : s'applique si {self._rule_text(version, expr)}"
+        )
 
     def _not_applicable(
         self, rule_id: str, version: str, epci: dict[str, Any], message: str
@@ -391,7 +473,8 @@ class Evaluator:
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
-                               with_applicant=bool(read & base.APPLICANT_FIELDS))  # fmt: skip
+                               with_applicant=bool(read & base.APPLICANT_FIELDS),
+                               with_dwelling=bool(read & base.DWELLING_FIELDS))  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
@@ -462,11 +545,18 @@ class Evaluator:
         # convention, not from the law.
         territories = self._territories_of(rule_id)
         target_source: str | None = territories.get(scope["epci"], "loi")
+        # The convention and article a local target comes from (item 5 of #15): the local
+        # rule's own sources, or those of the CIA objective that sets the target.
+        target_reference = _reference(latest.meta.sources) if territories else None
         local = self._local_objective(rule_id, scope)
         if local is not None:
-            target, target_source = local
+            target, target_source, target_reference = (
+                local.value,
+                local.commitment_id,
+                local.reference,
+            )
         elif isinstance(requirement.target, ast.LocalObjective):
-            target_source = None
+            target_source = target_reference = None
             if territories and set(scope) != {"epci"}:
                 # A local rule counted per commune (or per bailleur…) judges the scopes its
                 # convention sets an objective for; the others are reported, not judged.
@@ -494,11 +584,19 @@ class Evaluator:
                           counts.denominator, rate, None, None, counts.unknown, requirement.kind,
                           target_source, [_version_label(v) for v in versions], {}, parameters,
                           verdict.message)  # fmt: skip
-        if requirement.kind == "share":
-            verdict = judge_share(counts, target, requirement.bound or "min")
+        bound = requirement.bound or "min"
+        kind = requirement.kind
+        cumulative: dict[str, Any] | None = None
+        if local is not None:
+            bound = local.bound or bound
+            kind = local.kind if kind != "each" else kind
+            if local.years is not None:
+                counts = self._window_counts(rule_id, local.years, scope)
+        if kind == "share":
+            verdict = judge_share(counts, target, bound)
             reported_target = rounded(target)
-        elif requirement.kind == "count":
-            verdict = judge_count(counts, target, requirement.bound or "min")
+        elif kind == "count":
+            verdict = judge_count(counts, target, bound)
             reported_target = rounded(target)
         else:
             verdict = judge_each(counts)
@@ -512,6 +610,8 @@ class Evaluator:
             indicators[f"rate_{label}"] = (
                 rounded(Fraction(value, counts.denominator)) if counts.denominator else None
             )
+        if local is not None and local.years is not None:
+            verdict, cumulative = self._progress(verdict, counts, local, kind, bound)
         return Result(
             rule=rule_id,
             version=_version_label(latest),
@@ -523,13 +623,80 @@ class Evaluator:
             target=reported_target,
             shortfall=verdict.shortfall,
             unknown=counts.unknown,
-            kind=requirement.kind,
+            kind=kind,
             target_source=target_source,
+            target_reference=target_reference,
             versions=[_version_label(v) for v in versions],
             indicators=indicators,
             parameters=parameters,
             message=verdict.message,
+            bound=bound if kind != "each" else None,
+            cumulative=cumulative,
         )
+
+    # ------------------------------------------------------------------ multi-year objectives
+    def _window(self, years: ast.Years) -> Period:
+        """From 1 January of the first year to the end of the checked period, at most the
+        last day of the last year."""
+        return Period(dt.date(years.first, 1, 1), min(self.period.end, dt.date(years.last, 12, 31)))
+
+    def _window_counts(self, rule_id: str, years: ast.Years, scope: dict[str, str]) -> Counts:
+        """The counts of `scope` over the objective's years so far: the same statement as a
+        yearly check, over a longer period (one statement per rule, years and scope level)."""
+        window = self._window(years)
+        dimensions = tuple(d for d in DIMENSION_COLUMNS if d in scope)
+        key = (rule_id, window, dimensions)
+        if key not in self._windows:
+            other = type(self)(self.connection, self.rulebook, window, self.options)
+            versions = self.rulebook.versions_during(rule_id, window.start, window.end)
+            found: dict[tuple[tuple[str, str], ...], Counts] = {}
+            if versions and versions[-1].population is not None:
+                epcis = [epci["siren"] for epci in self.epcis]
+                counted = other._count(versions, versions[-1], epcis, [dimensions])
+                found = {_scope_key(s): c for s, c in counted[dimensions]}
+            self._windows[key] = found
+        return self._windows[key].get(_scope_key(scope), Counts(0, 0, 0))
+
+    def _progress(self, verdict: Verdict, counts: Counts, local: LocalTarget, kind: str,
+                  bound: str) -> tuple[Verdict, dict[str, Any]]:  # fmt: skip
+        """A multi-year objective is judged at the end of its last year; before it, it is
+        « en cours » with how far the counts have come, unless a count has already settled it
+        (a floor reached, a cap exceeded: counts only grow)."""
+        years = local.years
+        assert years is not None
+        ended = self.period.end >= dt.date(years.last, 12, 31)
+        left = max(0, years.last - self.period.end.year) if not ended else 0
+        if kind == "count":
+            way = Fraction(counts.numerator, local.value) if local.value else None
+            done = f"{counts.numerator} sur {frenchfmt.number(local.value, 0)}"
+        else:
+            rate = Fraction(counts.numerator, counts.denominator) if counts.denominator else None
+            way = rate / local.value if rate is not None and local.value else None
+            done = (f"{frenchfmt.percent(rate)} cumulés pour {frenchfmt.percent(local.value)}"
+                    if rate is not None else "aucune attribution")  # fmt: skip
+        cumulative = {
+            "from": years.first,
+            "to": years.last,
+            "years_left": left,
+            "progress": rounded(way),
+        }
+        period = f"de {years.first} à {years.last}"
+        if ended:
+            return dataclasses.replace(
+                verdict, message=f"{verdict.message} (objectif {period})"
+            ), cumulative
+        settled = kind == "count" and (
+            (bound == "min" and verdict.status == CONFORME)
+            or (bound == "max" and verdict.status == NON_CONFORME)
+        )
+        if settled:
+            return dataclasses.replace(verdict, message=f"{verdict.message} (objectif {period}, "
+                                       "déjà acquis)" if verdict.status == CONFORME else
+                                       f"{verdict.message} (objectif {period}, plafond déjà dépassé)"), cumulative  # fmt: skip
+        share_of_way = f", {frenchfmt.percent(way, 0)} du chemin" if way is not None else ""
+        message = (f"{done}{share_of_way}, {left} an{'s' if left > 1 else ''} "
+                   f"restant{'s' if left > 1 else ''} (objectif {period}, jugé fin {years.last})")  # fmt: skip
+        return Verdict(EN_COURS, None, message), cumulative
 
     # ------------------------------------------------------------------ targets and parameters
     def _target(self, version: ast.Version) -> Fraction | None:
@@ -581,7 +748,12 @@ class Evaluator:
                 levels.setdefault(dimensions, set()).add(_scope_key(scope))
         return {dimensions: frozenset(scopes) for dimensions, scopes in levels.items()}
 
-    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> tuple[Fraction, str] | None:
+    def _local_objective(self, rule_id: str, scope: dict[str, str]) -> LocalTarget | None:
+        """The objective an engagement in force sets for exactly this scope this year: its
+        value for the checked year (a schedule without that year sets none), or a multi-year
+        objective whose years have begun."""
+        year = self.period.end.year
+        types = self.rulebook.annotations.types
         for commitment in self._commitments_in_force():
             if commitment.territory != scope.get("epci"):
                 continue
@@ -589,11 +761,21 @@ class Evaluator:
                 wanted = {item.name: item.value for item in objective.scope}
                 if objective.rule_id != rule_id or {**wanted, "epci": scope["epci"]} != scope:
                     continue
+                years = objective.cumulative
+                if years is not None and year < years.first:
+                    continue
+                expr = next((e for y, e in objective.values() if y is None or y == year), None)
+                if expr is None:
+                    continue
                 value = Interpreter(self.rulebook, None, self._bounds()).eval(
-                    objective.value, {"fact_date": self.period.end}
+                    expr, {"fact_date": self.period.end}
                 )
                 if isinstance(value, Fraction | int) and not isinstance(value, bool):
-                    return Fraction(value), commitment.commitment_id
+                    typed = types.get(id(expr))
+                    kind = "count" if typed is not None and typed.kind == INT else "share"
+                    return LocalTarget(Fraction(value), commitment.commitment_id, kind,
+                                       objective.bound, years,
+                                       _reference(objective.sources or commitment.meta.sources))  # fmt: skip
         return None
 
     def _key_domain(self, expr: ast.Expr, epcis: list[str]) -> set[str] | None:

@@ -355,6 +355,12 @@ class SqlCompiler:
             value = self.compile(expr.args[0])
             target = value.n if isinstance(value, Num) else value
             return target.is_not(None)
+        if expr.function == "inscrit":
+            raise UnsupportedConstruct(
+                "inscrit(…) ne se lit que dans « s'applique si » (une fois par EPCI), pas dans "
+                "une condition sur les enregistrements",
+                expr,
+            )
         raise UnsupportedConstruct(f"fonction {expr.function} sans traduction SQL", expr)
 
     def _arithmetic(self, op: str, a: Num, b: Num) -> Num:

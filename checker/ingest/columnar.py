@@ -9,8 +9,9 @@ model (the fields of our row models do not depend on each other) at a fraction o
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -57,7 +58,7 @@ class ColumnValidator:
         except ValidationError as error:
             return Invalid(french_errors(error, {"": raw})[0][1])
 
-    def _column(self, name: str, cells: list[str]) -> tuple[list[Any], bool]:
+    def _column(self, name: str, cells: Sequence[str]) -> tuple[list[Any], bool]:
         cache = self._caches[name]
         invalid = self._invalid[name]
         if len(cache) > _MAX_CACHED:  # a column of distinct values (identifiers): stop caching
@@ -77,7 +78,7 @@ class ColumnValidator:
         return parsed, bool(invalid) and not invalid.isdisjoint(cells)
 
     def validate(
-        self, columns: dict[str, list[str]], size: int
+        self, columns: Mapping[str, Sequence[str]], size: int
     ) -> tuple[list[tuple[Any, ...] | None], list[CellError]]:
         """Rows of the chunk as tuples in field order (None for an invalid row), and errors.
 
@@ -111,11 +112,5 @@ class ColumnValidator:
 def chunks(
     rows: Iterator[tuple[int, list[str]]], size: int
 ) -> Iterator[list[tuple[int, list[str]]]]:
-    chunk: list[tuple[int, list[str]]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+    while chunk := list(islice(rows, size)):  # taken in C, not row by row
         yield chunk

@@ -443,6 +443,7 @@ class _Importer:
                 "surface_m2": row.surface,
                 "annee_construction": row.annee_construction,
                 "residence_id": row.residence_id,
+                "subvention_etat": row.subvention_etat,
             }
             previous = existing.get(row.rpls_id)
             same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
@@ -1097,6 +1098,7 @@ def _logement_values(row: Any) -> tuple[Any, ...]:
         None if row["surface_m2"] is None else round(float(row["surface_m2"]), 2),
         row["annee_construction"],
         row["residence_id"],
+        None if row["subvention_etat"] is None else bool(row["subvention_etat"]),
     )
 
 

@@ -14,7 +14,7 @@ import queue as queue_module
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -95,18 +95,26 @@ def parse_chunks(
     positions = list(columns.items())
     pseudonymise = key is not None and "numero_unique" in validator.fields
     for chunk in chunks(rows, CHUNK_ROWS):
-        cells_of_rows = [cells for _, cells in chunk]
+        lines, cells_of_rows = _unzip(chunk)
+        # Row widths are compared in C (map, min, max); Python loops over the rows only when
+        # some row is not the header's width, which a clean file never has.
+        lengths = list(map(len, cells_of_rows))
+        shortest, longest = min(lengths), max(lengths)
         misshapen: dict[int, tuple[int, int]] = {}
-        if expected_width is not None:
+        if expected_width is not None and not shortest == longest == expected_width:
             misshapen = {
                 index: (len(cells), line_breaks(cells))
                 for index, cells in enumerate(cells_of_rows)
                 if len(cells) != expected_width
             }
-        for index, cells in enumerate(cells_of_rows):
-            if len(cells) < width:  # Excel drops trailing empty cells
-                cells_of_rows[index] = cells + [""] * (width - len(cells))
-        by_field = {name: list(map(itemgetter(pos), cells_of_rows)) for name, pos in positions}
+        if shortest < width:
+            for index, cells in enumerate(cells_of_rows):
+                if len(cells) < width:  # Excel drops trailing empty cells
+                    cells_of_rows[index] = cells + [""] * (width - len(cells))
+        # One transposition of the chunk gives every column; rows longer than the header
+        # (refused above) do not shorten it: every row has at least `width` cells now.
+        transposed = list(zip(*cells_of_rows, strict=False))
+        by_field: dict[str, Sequence[str]] = {name: transposed[pos] for name, pos in positions}
         records, errors = validator.validate(by_field, len(chunk))
         if misshapen:  # shifted cells: their errors would only be consequences
             errors = [error for error in errors if error.row not in misshapen]
@@ -128,7 +136,7 @@ def parse_chunks(
             idents = by_field["residence_id"]
             refused_residences = {error.row: idents[error.row].strip() for error in errors}
         yield ParsedChunk(
-            [line for line, _ in chunk],
+            lines,
             records,
             errors,
             pseudonyms,
@@ -136,6 +144,11 @@ def parse_chunks(
             misshapen,
             refused_residences,
         )
+
+
+def _unzip(chunk: list[tuple[int, list[str]]]) -> tuple[list[int], list[list[str]]]:
+    """The chunk's line numbers and its rows of cells, as two lists."""
+    return list(map(itemgetter(0), chunk)), list(map(itemgetter(1), chunk))
 
 
 def line_breaks(cells: list[str]) -> int:

@@ -241,6 +241,8 @@ class LogementRow(_Row):
         Annotated[str, StringConstraints(max_length=40)] | None,
         BeforeValidator(_optional(_text)),
     ] = None
+    # An operation with a State subsidy (CCH R331-15, 2° and 3°): R331-12's PLUS overshoot.
+    subvention_etat: Annotated[bool | None, BeforeValidator(_optional(values.parse_bool))] = None
 
 
 def _class_code(raw: str) -> str:
@@ -604,7 +606,9 @@ def _aliases(
 
 
 _LOGEMENTS_REQUIRED = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
-_LOGEMENTS_OPTIONAL = ("nb_pieces", "surface", "annee_construction", "residence_id")
+_LOGEMENTS_OPTIONAL = (
+    "nb_pieces", "surface", "annee_construction", "residence_id", "subvention_etat",
+)  # fmt: skip
 LOGEMENTS_SPEC = {
     "required": _LOGEMENTS_REQUIRED,
     "optional": _LOGEMENTS_OPTIONAL,
@@ -629,6 +633,8 @@ LOGEMENTS_SPEC = {
             "code_residence": "residence_id",
             "programme": "residence_id",
             "code_programme": "residence_id",
+            "subventionne": "subvention_etat",
+            "subvention": "subvention_etat",
         },
     ),
 }

@@ -111,6 +111,7 @@ OptText = Annotated[str | None, _optional(_same)]
 Siren = Annotated[str, _required(values.parse_siren)]
 Insee = Annotated[str, _required(values.parse_insee)]
 Bool = Annotated[bool, _required(values.parse_bool)]
+OptBool = Annotated[bool | None, _optional(values.parse_bool)]
 Date = Annotated[dt.date, _required(values.parse_date)]
 OptDate = Annotated[dt.date | None, _optional(values.parse_date)]
 
@@ -129,8 +130,10 @@ class EpciSpec(_Strict):
     nom_arrete: OptText = None  # display only (kept for older territory files)
     departement: Annotated[str, _required(values.parse_departement)]
     region: Text
-    tenu_plh: Bool
-    competent_habitat: Bool
+    # Optional: a territory file may not know them; the Q1/QPV rules then read whether the
+    # year's quartile arrêté lists the EPCI (see rules/national/q1_hors_qpv.regles).
+    tenu_plh: OptBool = None
+    competent_habitat: OptBool = None
     cotation_adoptee_le: OptDate = None
     cia_signee_le: OptDate = None
 

@@ -144,7 +144,7 @@ def render(data: ReportData) -> bytes:
     for commitment in data.commitments:
         document.add_heading(commitment.title, level=2)
         quantified = [
-            [o.rule, o.scope, o.target,
+            [f"{o.rule} — {o.source}" if o.source else o.rule, o.scope, o.target,
              present.percent(o.result.rate) if o.result else "—",
              STATUS_LABELS[o.result.status] if o.result else "non évalué"]
             for o in commitment.quantified

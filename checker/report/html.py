@@ -59,6 +59,7 @@ def _scope_row(data: ReportData, index: int, result: Result) -> dict[str, Any]:
         "codes": data.names.codes(result.scope),
         "achieved": present.achieved_text(result),
         "target": present.target_text(result, bound),
+        "reference": present.target_reference(result),
         "shortfall": present.shortfall_text(result, bound, unit),
         "note": result.message
         if result.status in ("non_applicable", "donnees_insuffisantes")
@@ -281,7 +282,7 @@ def _evolution(data: ReportData) -> list[dict[str, Any]]:
                 continue
             achieved = (
                 present.percent(past.whole.rate)
-                if past.whole and past.whole.rate is not None
+                if past.whole and past.whole.rate is not None and past.whole.kind != "count"
                 else past.achieved
             )
             cells.append({"status": past.status, "achieved": achieved, "target": past.target})

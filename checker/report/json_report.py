@@ -9,7 +9,9 @@ from checker.evaluate.results import Result
 
 # 1.1: a document may hold several years side by side (`years`);
 # 1.2: each result says whether its target is a floor or a cap (`bound`).
-SCHEMA_VERSION = "1.2"
+# 1.3: the status `en_cours` and `cumulative` (multi-year objectives); `bound` and `kind` follow
+# the CIA's objective when one judges the result.
+SCHEMA_VERSION = "1.3"
 
 
 def results_block(results: list[Result]) -> list[dict[str, Any]]:

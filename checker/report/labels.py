@@ -5,6 +5,7 @@ STATUS_LABELS = {
     "non_conforme": "non conforme",
     "non_applicable": "non applicable",
     "donnees_insuffisantes": "données insuffisantes",
+    "en_cours": "en cours",
 }
 
 SCOPE_LABELS = {

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from checker import frenchfmt
-from checker.evaluate.results import Result, objective_missing
+from checker.evaluate.results import EN_COURS, Result, objective_missing
 from dsl import ast
 from dsl.rulebook import Rulebook
 
@@ -35,6 +35,8 @@ def version_of(rulebook: Rulebook, result: Result) -> ast.Version | None:
 
 def bound_of(rulebook: Rulebook, result: Result) -> str | None:
     """ "min" (a floor), "max" (a cap) or None (each case, or no requirement)."""
+    if result.bound is not None:  # a local objective may cap what the law floors
+        return result.bound
     version = version_of(rulebook, result)
     if version is None or version.requirement is None:
         return None
@@ -66,6 +68,14 @@ def source_label(result: Result) -> str:
     return "loi" if result.target_source in (None, "loi") else "CIA"
 
 
+def target_reference(result: Result) -> str:
+    """Where a convention's target comes from, as cited: the convention and its article
+    (« CIA du Val de Lize, article 4 »), else the engagement's identifier; "" for the law's."""
+    if result.target is None or source_label(result) == "loi":
+        return ""
+    return result.target_reference or result.target_source or ""
+
+
 def target_text(result: Result, bound: str | None, with_source: bool = True) -> str:
     """« ≥ 25 % (loi) », « ≤ 30 % (plafond, loi) », « chaque cas (loi) », « — »."""
     if result.target is None:
@@ -75,9 +85,26 @@ def target_text(result: Result, bound: str | None, with_source: bool = True) -> 
     if result.kind == "each":
         return "chaque cas" + (f" ({source})" if with_source else "")
     shown = percent(result.target) if result.kind == "share" else count(int(result.target))
+    if result.cumulative:  # a multi-year objective
+        shown += f" de {result.cumulative['from']} à {result.cumulative['to']}"
     if bound == "max":
         return f"≤ {shown} (plafond" + (f", {source})" if with_source else ")")
     return f"≥ {shown}" + (f" ({source})" if with_source else "")
+
+
+def progress_text(result: Result) -> str:
+    """A multi-year objective before its end: « 412 sur 672, 61 % du chemin, 2 ans restants »."""
+    cumulative = result.cumulative or {}
+    left = int(cumulative.get("years_left") or 0)
+    way = cumulative.get("progress")
+    done = (
+        f"{count(result.numerator)} sur {count(int(result.target or 0))}"
+        if result.kind == "count"
+        else f"{percent(result.rate)} cumulés pour {percent(result.target)}"
+    )
+    if way is not None:
+        done += f", {frenchfmt.percent(Fraction(way).limit_denominator(10**6), 0)} du chemin"
+    return f"{done}, {left} an{'s' if left > 1 else ''} restant{'s' if left > 1 else ''}"
 
 
 def achieved_text(result: Result) -> str:
@@ -85,6 +112,8 @@ def achieved_text(result: Result) -> str:
     if result.denominator is None:
         return "—"
     counts = f"{count(result.numerator)} / {count(result.denominator)}"
+    if result.kind == "count":  # a number of records: the rate is no measure of it
+        return f"{count(result.numerator)} (sur {count(result.denominator)})"
     if result.rate is None:
         return counts
     return f"{percent(result.rate)} ({counts})"
@@ -93,6 +122,8 @@ def achieved_text(result: Result) -> str:
 def shortfall_text(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
     """The shortfall in words: « 86 attributions », « 12 attributions de trop »,
     « 19 dossiers de CALEOL en défaut », « 0 », « — »."""
+    if result.status == EN_COURS:
+        return progress_text(result)
     if result.shortfall is None:
         return "—"
     if result.shortfall == 0:
@@ -109,6 +140,8 @@ def gap_phrase(result: Result, bound: str | None, unit: tuple[str, str]) -> str:
     « 19 dossiers de CALEOL en défaut », « cible atteinte », « plafond respecté »."""
     if objective_missing(result.status, result.target, result.target_source, result.denominator):
         return "convention sans l'objectif requis"
+    if result.status == EN_COURS:
+        return progress_text(result)
     if result.shortfall is None:
         return "manque —"
     if result.shortfall == 0:

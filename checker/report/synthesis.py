@@ -13,7 +13,7 @@ from checker.report.names import Names
 from dsl.rulebook import Rulebook
 
 # Worst first: the status of a line judged through its scopes is the worst of theirs.
-SEVERITY = ["non_conforme", "donnees_insuffisantes", "conforme", "non_applicable"]
+SEVERITY = ["non_conforme", "donnees_insuffisantes", "en_cours", "conforme", "non_applicable"]
 
 # National reference figures (ANCOLS), shown beside the territory's own: share of attributions
 # outside QPV going to first-quartile households, EPCI concerned, excluding rehoused households.

@@ -21,7 +21,8 @@ from dsl.rulebook import Rulebook
 CSV_COLUMNS = (
     "annee", "regle", "version", "perimetre", "epci", "bailleur", "contingent", "reservataire",
     "commune", "qpv", "statut", "numerateur", "denominateur", "taux", "cible", "type_de_cible",
-    "cible_lue", "source_de_la_cible", "manque", "manque_lu", "inconnus", "message",
+    "cible_lue", "source_de_la_cible", "reference_de_la_cible", "manque", "manque_lu",
+    "inconnus", "message",
 )  # fmt: skip
 TARGET_KINDS = {"min": "plancher", "max": "plafond", None: "chaque cas"}
 
@@ -58,7 +59,7 @@ def to_csv(results: list[Result], rulebook: Rulebook, names: Names, year: int,
                 _csv_number(result.rate), _csv_number(result.target),
                 TARGET_KINDS[bound] if result.target is not None else "",
                 present.target_text(result, bound), result.target_source or "",
-                _csv_number(result.shortfall), present.shortfall_text(result, bound, unit),
+                present.target_reference(result), _csv_number(result.shortfall), present.shortfall_text(result, bound, unit),
                 _csv_number(result.unknown), result.message,
             ])  # fmt: skip
     return _csv(rows, CSV_COLUMNS)
@@ -167,6 +168,11 @@ def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rule
                 f"| {present.shortfall_text(r, bound, present.unit_of(rulebook, r))} |"
             )
         out.append("")
+        cited = [(names.scope(r.scope), present.target_reference(r)) for r in members]
+        out += [f"- Cible de {_cell(scope)} fixée par : {_cell(reference)}"
+                for scope, reference in sorted(cited) if reference]  # fmt: skip
+        if any(reference for _, reference in cited):
+            out.append("")
     out += ["## Reçu", ""]
     out.append(
         f"- Exécution n° {receipt['run_id']} du {present.french_date(receipt['created_at'])} (mixite {receipt['tool_version']})"
@@ -199,7 +205,7 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
                 continue
             rate = (
                 present.percent(past.whole.rate)
-                if past.whole and past.whole.rate is not None
+                if past.whole and past.whole.rate is not None and past.whole.kind != "count"
                 else past.achieved
             )
             cells.append(f"{rate} ({past.status_label}, cible {past.target})")

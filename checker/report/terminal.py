@@ -23,6 +23,7 @@ STATUS_STYLE = {
     "non_conforme": "bold red",
     "non_applicable": "dim",
     "donnees_insuffisantes": "yellow",
+    "en_cours": "cyan",
 }
 RULE_WIDTH = 31  # the longest rule id of the national rulebook, and a space
 
@@ -57,6 +58,8 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
     )
     if "donnees_insuffisantes" in statuses:
         counts += f", {statuses.count('donnees_insuffisantes')} en données insuffisantes"
+    if "en_cours" in statuses:
+        counts += f", {statuses.count('en_cours')} en cours (objectif pluriannuel)"
     if "non_applicable" in statuses:
         counts += f", {statuses.count('non_applicable')} non applicable(s)"
     out = [*_wrap(title, width, 0, "bold"), *_wrap(counts + ".", width, 0)]
@@ -114,8 +117,14 @@ def evolution(results: list[Result], rulebook: Rulebook, names: Names,
             past = history[run_year].get(line.rule)
             if past is None:
                 row.append(f"{'—':>9}")
-            elif past.whole is not None and past.whole.rate is not None:
+            elif (
+                past.whole is not None
+                and past.whole.rate is not None
+                and past.whole.kind != "count"
+            ):
                 row.append(f"{present.percent(past.whole.rate):>9}", STATUS_STYLE[past.status])
+            elif past.whole is not None and past.whole.kind == "count":  # a number, not a rate
+                row.append(f"{present.count(past.whole.numerator):>9}", STATUS_STYLE[past.status])
             else:
                 row.append(f"{f'{past.compliant}/{past.judged}':>9}", STATUS_STYLE[past.status])
         reference = REFERENCE_FIGURES.get(line.rule)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Set
+from dataclasses import dataclass
 from fractions import Fraction
 from io import BytesIO
 from typing import Any
@@ -45,6 +46,7 @@ SCOPE_CODE_TITLES = {
     "financement": "code du financement",
     "classe_residence": "code de la classe",
     "residence": "identifiant de la résidence",
+    "operation": "code de l'opération",
 }
 BOUND_LABELS = {"min": "plancher (au moins)", "max": "plafond (au plus)", None: "chaque cas"}
 
@@ -99,11 +101,13 @@ def write_table(sheet: Worksheet, headers: list[str], rows: list[list[Any]],
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for offset, row in enumerate(rows, start=1):
-        for column, raw in enumerate(row, start=1):
+        for column, item in enumerate(row, start=1):
+            own = item.number_format if isinstance(item, Formatted) else None
+            raw = item.value if isinstance(item, Formatted) else item
             value = _cell_value(raw)
             cell = sheet.cell(row=start_row + offset, column=column, value=value)
             type_ = types[column - 1] if types and column - 1 < len(types) else None
-            number_format = formats.get(column) or _format_for(type_, raw)
+            number_format = own or formats.get(column) or _format_for(type_, raw)
             if number_format and value is not None:
                 cell.number_format = number_format
             if column - 1 in code_columns:
@@ -116,9 +120,17 @@ def write_table(sheet: Worksheet, headers: list[str], rows: list[list[Any]],
     for column, header in enumerate(headers, start=1):
         width = max(
             [min(len(str(header)), 30)]
-            + [len(show(row[column - 1], None)) for row in rows[:200] if column - 1 < len(row)]
+            + [
+                len(show(_plain(row[column - 1]), None))
+                for row in rows[:200]
+                if column - 1 < len(row)
+            ]
         )
         sheet.column_dimensions[get_column_letter(column)].width = min(max(10, width + 2), 60)
+
+
+def _plain(item: Any) -> Any:
+    return item.value if isinstance(item, Formatted) else item
 
 
 def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_columns: set[int],
@@ -127,7 +139,17 @@ def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_
     write_table(sheet, headers, rows, dict.fromkeys(percent_columns, PERCENT_FORMAT), start_row)
 
 
-def _target_number(result: Result) -> float | None:
+@dataclass(frozen=True)
+class Formatted:
+    """A cell with its own number format, not its column's: a number of records among rates."""
+
+    value: float
+    number_format: str
+
+
+def _target_number(result: Result) -> float | Formatted | None:
+    if result.kind == "count" and result.target is not None:  # « au moins 130 relogés »
+        return Formatted(result.target, "0")
     return result.target if result.kind in ("share", "each") else None
 
 
@@ -223,7 +245,8 @@ def _rule_sheets(workbook: Workbook, data: ReportData, used: set[str]) -> None:
                 row += [data.names.of(key, r.scope.get(key)) or None, r.scope.get(key)]
             row += [STATUS_LABELS[r.status], r.rate, r.numerator, r.denominator,
                     _target_number(r), BOUND_LABELS[present.bound_of(data.rulebook, r)],
-                    present.source_label(r) if r.target is not None else None, r.shortfall,
+                    (present.target_reference(r) or present.source_label(r))
+                    if r.target is not None else None, r.shortfall,
                     r.unknown, r.message, *(r.indicators.get(name) for name in extra)]  # fmt: skip
             rows.append(row)
         write_table(sheet, headers, rows, formats, code_columns=codes)

@@ -40,7 +40,7 @@ REPORT_FORMATS = {
     "json": ("application/json", "données JSON"),
 }
 RECORDS_PER_PAGE = 100  # the CSV holds them all
-_STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "conforme", "non_applicable")
+_STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "en_cours", "conforme", "non_applicable")
 
 
 def records_link(actor: Actor, result: Result, year: int, to_date: dt.date | None) -> str | None:
