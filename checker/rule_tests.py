@@ -102,6 +102,7 @@ EXPECTATION_KEYS = {
     "inconnus": "unknown",
     "version": "version",
     "source_de_la_cible": "target_source",
+    "reference_de_la_cible": "target_reference",
 }
 
 
@@ -289,10 +290,11 @@ def _compare(expected: dict[str, Any], results: list[dict[str, Any]], rule: str)
         if key == "perimetre":
             continue
         field_name = EXPECTATION_KEYS.get(key, key)
-        if field_name not in result:
+        if field_name not in result and field_name != "target_reference":
+            # (target_reference is in a result only when a convention sets the target)
             failures.append(f"{scope} : « {key} » n'est pas un champ de résultat")
             continue
-        got = result[field_name]
+        got = result.get(field_name)
         if (
             _numeric(wanted)
             and _numeric(got)
