@@ -1,20 +1,22 @@
 """The occupation diagnostic at national scale: time and peak memory of `mixite diagnostic`.
 
     python benchmarks/diagnostic_benchmark.py [--residences 250000] [--logements-par-residence 20]
-        [--attributions 250000] [--relogements 20000] [--db sqlite:///…]
+        [--attributions 250000] [--relogements 20000] [--dossier /tmp/mixite-diagnostic-bench]
 
 Builds (once per database file) a synthetic territory of that size straight into a SQLite
 database with mixite's schema — residences, their dwellings, two OPS surveys per residence, a
 year of attributions on those dwellings, NPNRU rehousing rows — then runs the diagnostic of
 the year in a process of its own, with the national rules and the demo territory's CIL rules
-(classes computed by the rules, `logement_recent`), and prints its time and peak memory
-(VmHWM). A script, not a test. The data are written by bulk inserts, not by `mixite import`,
-whose own speed benchmarks/import_benchmark.py measures.
+(classes computed by the rules, `logement_recent`), writes the HTML, JSON and CSV to files in
+the folder, and prints wall and CPU seconds of the computation and of the whole, peak memory
+(VmHWM) and the files' sizes. A script, not a test. The data are written by bulk inserts, not by `mixite import`, whose own
+speed benchmarks/import_benchmark.py measures.
 
-Measured on 7 December 2026 (2 shared cores, SQLite), at the default national scale: the
-computation 682.5 s, with the HTML and JSON (533 MB together) 746.1 s, peak memory 3 848 MiB;
-2 000 residences: 7.8 s and 107 MiB. Most of the time goes to the reference interpreter, record
-by record (computed classes, entrants' resources): see docs/guide/diagnostic.md.
+Measured on 7 December 2026 (2 cores shared by eight sessions, under `nice`, SQLite), at the
+default national scale: the computation 34.4 CPU s (362.5 s wall, mostly waiting for a core),
+with the HTML, JSON and CSV 53.2 CPU s (525.1 s wall), peak memory 519 MiB; before the
+computation went to SQL it took 682.5 s wall (746.1 s with HTML and JSON) and 3 848 MiB. See
+docs/dev/performance.md for the method, the profile and the smaller sizes.
 """
 
 from __future__ import annotations

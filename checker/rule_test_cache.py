@@ -76,6 +76,29 @@ def case_key(bundle: Path) -> str | None:
     return sha.hexdigest()
 
 
+def _schema_file() -> Path | None:
+    """The entry of the empty schema's database file (built by running every migration)."""
+    directory = _directory()
+    if directory is None:
+        return None
+    key = hashlib.sha256(_FORMAT + b"\0schema\0" + _code_and_libraries()).hexdigest()
+    return directory / f"schema-{key}.z"
+
+
+def read_schema() -> bytes | None:
+    entry = _schema_file()
+    try:
+        return None if entry is None else zlib.decompress(entry.read_bytes())
+    except (OSError, zlib.error):
+        return None
+
+
+def write_schema(database: Path) -> None:
+    entry = _schema_file()
+    if entry is not None:
+        _store(entry, zlib.compress(database.read_bytes(), 1))
+
+
 def read(key: str) -> ImportedCase | None:
     directory = _directory()
     if directory is None:
@@ -103,10 +126,17 @@ def write(key: str, database: Path | None, refusals: list[str]) -> None:
             data, name = zlib.compress(database.read_bytes(), 1), f"{key}.db.z"
         else:
             data, name = json.dumps(refusals, ensure_ascii=False).encode(), f"{key}.refus.json"
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as handle:
+    except OSError:
+        return
+    _store(directory / name, data)
+
+
+def _store(entry: Path, data: bytes) -> None:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=entry.parent, suffix=".tmp", delete=False) as handle:
             handle.write(data)
-        Path(handle.name).replace(directory / name)
+        Path(handle.name).replace(entry)
     except OSError:
         return
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def latest_versions(connection: Connection) -> list[CiaVersion]:
 
 
 def cia_file_name(epci: str, name: str) -> str:
-    stem = Path(name).stem or "cia"
+    # A version of several files is named after them all ("cia.regles + peuplement.regles").
+    stem = re.sub(r"[^\w.-]+", "-", Path(name).stem) or "cia"
     return f"cia-{epci}-{stem}.regles"
 
 
@@ -124,7 +126,9 @@ def store_declared(connection: Connection, epci: str, files: Sequence[Path],
                    base_paths: Sequence[Path]) -> CiaVersion | None:  # fmt: skip
     """Store the declared CIA of `epci` as a new version when its text differs from the newest
     stored one, after checking it with the rules and the other territories' CIA. Several files
-    are stored as one text, in the order declared. Returns the version stored, or None when
+    (the CIA, the CIL's orientations, the rehousing charter) are stored as one text, in the
+    order declared: the rules of the later files then belong to the territory of the first
+    file's engagement, as local rules. Returns the version stored, or None when
     the newest stored version is already this text."""
     if not files:
         return None
@@ -136,7 +140,9 @@ def store_declared(connection: Connection, epci: str, files: Sequence[Path],
             raise MixiteError(f"{path.name} : le fichier n'est pas en UTF-8.",
                               "Enregistrez-le en UTF-8 depuis votre éditeur.") from None  # fmt: skip
     text = "\n".join(parts)
-    name = files[0].name
+    # The receipt names the version by its files: all of them, so that a reader knows the
+    # CIL's rules (or a rehousing charter) were applied with the CIA.
+    name = " + ".join(path.name for path in files)
     sha = hashlib.sha256(text.encode()).hexdigest()
     versions = latest_versions(connection)
     current = next((v for v in versions if v.epci == epci), None)

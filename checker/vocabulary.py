@@ -368,7 +368,7 @@ def _translate(text: str) -> str:
 
 # The order in which a scope's parts are named.
 SCOPE_ORDER = ("epci", "bailleur", "reservataire", "contingent", "commune", "qpv", "financement",
-               "classe_residence", "residence")  # fmt: skip
+               "classe_residence", "residence", "operation")  # fmt: skip
 
 
 def capitalized(label: str) -> str:

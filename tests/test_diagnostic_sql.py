@@ -74,11 +74,9 @@ def _same(fast: dict[str, Any], slow: dict[str, Any]) -> None:
     assert fast == slow
 
 
-def test_the_demo_diagnostic_is_the_same_on_both_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rulebook: Rulebook
-) -> None:
-    monkeypatch.setenv("MIXITE_CLE_FICHIER", str(tmp_path / "demo.cle"))
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
+def test_the_demo_diagnostic_is_the_same_on_both_paths(db_url: str, rulebook: Rulebook) -> None:
+    """On SQLite and PostgreSQL."""
+    url = db_url
     import_bundle([DEMO], url)
     fast, slow = _both(url, rulebook, 2024)
     assert fast["classes_calculees"] and fast["entrants"]["residences"]
@@ -213,3 +211,18 @@ def test_beyond_200_residences_the_html_shows_those_at_stake_and_says_so(
     workbook = load_workbook(target, read_only=True)
     assert workbook.sheetnames == ["Profils", "Classes", "Entrants", "Relogements"]
     assert sum(1 for _ in workbook["Classes"].iter_rows()) == 301
+
+
+def test_long_rehousing_lists_are_cut_in_the_html_to_the_largest(large: dict[str, Any]) -> None:
+    assert len(large["relogements"]) == 80
+    page = render.to_html(large)
+    paths = page.split("<h2>Parcours de relogement NPNRU</h2>")[1].split("</svg>")[0]
+    assert "Les 40 opérations et bailleurs qui comptent le plus de ménages, sur 80." in paths
+    assert paths.count('<text x="0"') == 40
+    many = dict(large, relogements=[dict(item, operation=f"OP{i:04d}", menages=i)
+                                    for i, item in enumerate(large["relogements"] * 4)])  # fmt: skip
+    text = render.to_markdown(many)
+    assert "320 opérations et bailleurs : ce tableau montre les 200 qui comptent le plus" in text
+    table = text.split("## Relogements NPNRU")[1]
+    shown = {line.split(" | ")[0].strip("| ") for line in table.splitlines() if "| OP" in line}
+    assert shown == {f"OP{i:04d}" for i in range(120, 320)}

@@ -71,8 +71,20 @@ def test_the_figures_the_page_quotes(demo: str) -> None:
         13,
         34,
     )
+    # Article 8: a local rule on the applicant's housing before (issue #15, item 7).
+    without = result("TUTO.SANS-LOGEMENT-PROPRE")
+    assert (without["status"], without["numerator"], without["denominator"]) == (
+        "conforme",
+        995,
+        1949,
+    )
+    assert without["target_reference"] == "CIA du tutoriel, article 8"
+    sem = result("TUTO.SANS-LOGEMENT-PROPRE", bailleur="912001112")
+    assert (sem["status"], sem["numerator"], sem["denominator"]) == ("non_conforme", 109, 241)
     page = PAGE.read_text(encoding="utf-8")
     assert "29 %, sous les **30 %**" in page and "38,2 %, 13 sur 34" in page
+    assert "51,1 % des premières attributions renseignées\n  (995 sur 1 949)" in page
+    assert "45,2 % (109 sur 241)" in page
 
 
 def test_the_report_lists_the_qualitative_commitments(demo: str) -> None:

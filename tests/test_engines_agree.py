@@ -325,6 +325,28 @@ def peuplement_files(draw: st.DrawFn) -> dict[str, str]:
     }
 
 
+def _linked_attributions(files: dict[str, str], rows: list[dict[str, str]]) -> None:
+    """Make each rehousing row that names an attribution (numero_unique) name one the import
+    accepts as the same household: on the destination dwelling, of its bailleur, decided on
+    the rehousing day or before, marked anru (checker/ingest/rehousing_links.py). A row whose
+    household was not drawn keeps no link."""
+    owner = {"L1": BAILLEUR_A, "L2": BAILLEUR_A, "L3": BAILLEUR_B, "L4": BAILLEUR_C}
+    lines = files["relogements.csv"].splitlines()
+    for index, line in enumerate(lines[1:], start=1):
+        cells = line.split(";")
+        date, destination, link = cells[6], cells[7], cells[8]
+        number = int(cells[1][1:])
+        if not link or not destination:
+            continue  # a household not rehoused yet: its link is not looked for
+        if number >= len(rows):
+            cells[8] = ""
+        else:
+            rows[number].update(bailleur_siren=owner[destination], rpls_id=destination,
+                                date_decision=date, date_bail=date, relogement="anru")  # fmt: skip
+        lines[index] = ";".join(cells)
+    files["relogements.csv"] = "\n".join(lines) + "\n"
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.data(),
@@ -356,6 +378,7 @@ def test_sql_and_interpreter_agree_on_the_peuplement_populations(
         rules.mkdir()
         (rules / "aleatoire.regles").write_text(text + attribution_rule, encoding="utf-8")
         rulebook, _ = require_rules([rules])
+        _linked_attributions(files, rows)
         bundle = bundles.write_bundle(work / "lot", DWELLINGS, rows)
         of_dwelling = {rpls: ident for ident, _, _, rpls_ids in RESIDENCES for rpls in rpls_ids}
         lines = (bundle / "logements.csv").read_text(encoding="utf-8").splitlines()

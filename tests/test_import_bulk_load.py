@@ -5,6 +5,7 @@ were, whether the import succeeds or is refused after the load."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +26,26 @@ def pg_url() -> Iterator[str]:
     yield from _postgres_database()
 
 
-@pytest.fixture
-def dropped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every file counts as large; the tables whose keys were dropped, in order."""
-    tables: list[str] = []
+@dataclass
+class Spy:
+    tables: list[str] = field(default_factory=list)  # whose keys were dropped, in order
+    keys: list[bulk_load.DroppedKey] = field(default_factory=list)
 
-    def spy(connection: Any, table: str) -> list[bulk_load.DroppedKey]:
-        tables.append(table)
-        return bulk_load.drop_foreign_keys(connection, table)
+
+@pytest.fixture
+def dropped(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    """Every file counts as large; records what was dropped."""
+    spy = Spy()
+
+    def drop(connection: Any, table: str) -> list[bulk_load.DroppedKey]:
+        spy.tables.append(table)
+        keys = bulk_load.drop_foreign_keys(connection, table)
+        spy.keys.extend(keys)
+        return keys
 
     monkeypatch.setattr(importer_module, "LARGE_FILE_ROWS", 1)
-    monkeypatch.setattr(importer_module, "drop_foreign_keys", spy)
-    return tables
+    monkeypatch.setattr(importer_module, "drop_foreign_keys", drop)
+    return spy
 
 
 def _foreign_keys(url: str) -> set[tuple[str, str, str]]:
@@ -71,24 +80,25 @@ def _schema(url: str) -> None:
         engine.dispose()
 
 
-def test_the_keys_come_back_as_they_were(
-    pg_url: str, mini_bundle: Path, dropped: list[str]
-) -> None:
+def test_the_keys_come_back_as_they_were(pg_url: str, mini_bundle: Path, dropped: Spy) -> None:
     _schema(pg_url)
     before = _foreign_keys(pg_url)
     import_bundle([mini_bundle], pg_url)
-    assert "attribution" in dropped and "caleol_examen" in dropped
+    assert "attribution" in dropped.tables and "caleol_examen" in dropped.tables
     assert _foreign_keys(pg_url) == before
     assert _count(pg_url, "attribution") > 0
+    # The key to the import history is never dropped (readers of the history do not wait).
+    assert dropped.keys
+    assert all("import_batch" not in key.definition for key in dropped.keys)
     # A second import finds the tables filled: no key is dropped again.
-    dropped.clear()
+    dropped.tables.clear()
     (mini_bundle / "baux.csv").unlink()
     import_bundle([mini_bundle], pg_url)
-    assert dropped == []
+    assert dropped.tables == []
 
 
 def test_a_refused_import_after_the_load_leaves_the_keys_and_no_row(
-    pg_url: str, mini_bundle: Path, dropped: list[str]
+    pg_url: str, mini_bundle: Path, dropped: Spy
 ) -> None:
     _schema(pg_url)
     before = _foreign_keys(pg_url)
@@ -101,6 +111,6 @@ def test_a_refused_import_after_the_load_leaves_the_keys_and_no_row(
     leases.write_text("\n".join([lines[0], ";".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(ImportRefused):
         import_bundle([mini_bundle], pg_url)
-    assert "attribution" in dropped
+    assert "attribution" in dropped.tables
     assert _foreign_keys(pg_url) == before
     assert _count(pg_url, "attribution") == 0

@@ -78,3 +78,40 @@ def test_a_local_value_contradicting_the_national_one_is_refused(tmp_path: Path)
 def test_an_unknown_parameter_is_refused(tmp_path: Path) -> None:
     rulebook, diagnostics = _load(tmp_path, "plafond_ressource,,2026-01-01,,1,Arrêté,,\n")
     assert rulebook is None and [d.code for d in diagnostics] == ["E201"]
+
+
+Q1_TESTS = rules_dir() / "national" / "tests" / "q1_hors_qpv.tests.yaml"
+SEUIL_2023 = "seuil_q1,epci=248000531,2023-01-01,2023-12-31,9000,{source},,\n"
+
+
+def test_a_local_threshold_lists_its_epci_but_makes_no_list_known(tmp_path: Path) -> None:
+    """`inscrit(…)` (issue #13, point 10): a threshold supplied locally for 2023 makes that EPCI
+    listed, so a territory without the law's criteria is judged; another EPCI stays undecided
+    (no national list for 2023), never « non applicable »."""
+    local = tmp_path / "local"
+    local.mkdir()
+    source = "Valeur de test du mécanisme (pas un seuil publié)"
+    (local / "seuil.parametres.csv").write_text(
+        HEADER + SEUIL_2023.format(source=source), encoding="utf-8"
+    )
+    rulebook, diagnostics = load_rulebook([rules_dir(), local], schema())
+    assert rulebook is not None, [d.render() for d in diagnostics]
+    document = yaml.safe_load(Q1_TESTS.read_text(encoding="utf-8"))
+    case = next(
+        c for c in document["cas"] if c["nom"].startswith("Critères de la loi absents en 2023")
+    )
+    listed = {
+        **case,
+        "attendu": [{"perimetre": {"epci": "910000009"}, "statut": "conforme", "numerateur": 1}],
+    }
+    assert run_case(rulebook, document, listed, str(Q1_TESTS), engines=("sql",)).failures == []
+    territory = {
+        **case["territoire"],
+        "epci": {**case["territoire"]["epci"], "siren_arrete": "200067072"},
+    }
+    other = {
+        **case,
+        "territoire": territory,
+        "attendu": [{"perimetre": {"epci": "910000009"}, "statut": "donnees_insuffisantes"}],
+    }
+    assert run_case(rulebook, document, other, str(Q1_TESTS), engines=("sql",)).failures == []

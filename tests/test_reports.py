@@ -361,7 +361,7 @@ def test_the_measure_finds_a_table_wider_than_the_page(tmp_path: Path) -> None:
     assert wide
 
 
-def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
+def test_the_pdf_is_a4_numbered_under_55_pages_with_the_synthesis_on_one(
     demo_reports: Path,
 ) -> None:
     _chromium()
@@ -369,7 +369,9 @@ def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
 
     document = pypdfium2.PdfDocument(demo_reports / "rapport-2025.pdf")
     pages = len(document)
-    assert 5 < pages < 40
+    # 50 pages (Chromium 155), of which about ten are the sections of the territory's CIL
+    # classification and rehousing charter, checked with its CIA since the demo declares them.
+    assert 5 < pages < 55
     width, height = document[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
@@ -380,6 +382,8 @@ def test_the_pdf_is_a4_numbered_under_40_pages_with_the_synthesis_on_one(
     results = json.loads((demo_reports / "rapport-2025.json").read_text(encoding="utf-8"))[
         "results"
     ]
+    # pdfium reads a hyphen that ends a line as U+FFFE: long identifiers wrap at their hyphens.
+    flat = page.replace("\r\n", "").replace("\n", "").replace("\ufffe", "-")
     for rule in {r["rule"] for r in results}:
-        assert rule in page.replace("\r\n", "").replace("\n", "")  # every obligation on that page
+        assert rule in flat  # every obligation on that page
     assert "Qui doit" in page and "« Manque »" in page

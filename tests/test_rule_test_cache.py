@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from checker import rule_test_cache, rule_tests
+from checker import rule_test_cache
 from checker.paths import rules_dir
 from checker.rule_tests import load_documents, run_case
 from checker.rulebook_loader import require_rules
@@ -32,14 +32,16 @@ def _case() -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 def _imports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Records the bundles the rule tests import."""
+    from checker.ingest import importer
+
     seen: list[Path] = []
-    real = rule_tests.import_bundle
+    real = importer.import_bundle
 
     def counted(paths: list[Path], url: str) -> object:
         seen.extend(paths)
         return real(paths, url)
 
-    monkeypatch.setattr(rule_tests, "import_bundle", counted)
+    monkeypatch.setattr(importer, "import_bundle", counted)
     return seen
 
 

@@ -173,10 +173,17 @@ def test_an_expression_sql_cannot_compute_is_refused_at_load_time(
 
 def test_one_rules_cases_only_and_the_same_outcomes_in_parallel() -> None:
     rule = "R441-3.CALEOL-TROIS-CANDIDATS"
-    sequential = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=1)
-    parallel = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=2)
-    assert sequential and {outcome.rule for outcome in sequential} == {rule}
-    assert [(o.name, o.failures) for o in parallel] == [(o.name, o.failures) for o in sequential]
+    alone = run_rule_tests(_rulebook(), [rules_dir()], rule, jobs=2)
+    assert alone and {outcome.rule for outcome in alone} == {rule}
+    # Two rules' files: split between two processes, file by file, outcomes in file order.
+    tests = rules_dir() / "national" / "tests"
+    files = [tests / "contingent_etat.tests.yaml", tests / "travailleurs_essentiels.tests.yaml"]
+    sequential = run_rule_tests(_rulebook(), files, jobs=1)
+    parallel = run_rule_tests(_rulebook(), files, jobs=2)
+    assert len({outcome.rule for outcome in sequential}) == 2 and len(sequential) >= 8
+    assert [(o.rule, o.name, o.failures) for o in parallel] == [
+        (o.rule, o.name, o.failures) for o in sequential
+    ]
 
 
 @pytest.mark.parametrize("engine", ["sql", "reference"])
@@ -226,3 +233,34 @@ def test_misspelt_keys_in_a_rule_test_are_located_errors(tmp_path: Path) -> None
         "« attendu » ?"
     )
     assert len(lines) == 2
+
+
+_INSCRIT_RULE = """règle TEST.INSCRIT
+  titre "Essai"
+  source "Essai" url "https://example.org"
+  version du 01/01/2024
+    source "Essai" url "https://example.org"
+    {clause}
+    parmi les attributions où {population}
+    exiger une part d'au moins 25 % vérifiant dalo
+"""
+
+
+@pytest.mark.parametrize(
+    ("clause", "population", "code", "words"),
+    [
+        # Read once per EPCI by the applicability: not a condition on records (no SQL for it).
+        ("", "inscrit(seuil_q1[epci: epci.siren_arrete])", "E601", "« s'applique si »"),
+        # A list is the keys of a keyed parameter: a parameter without keys lists nothing.
+        ("s'applique si inscrit(taux_q1_hors_qpv)", "bail_signe", "E204", "paramètre à clés"),
+    ],
+)
+def test_inscrit_outside_the_applicability_or_without_keys_is_refused(
+    tmp_path: Path, clause: str, population: str, code: str, words: str
+) -> None:
+    extra = tmp_path / "inscrit.regles"
+    extra.write_text(_INSCRIT_RULE.format(clause=clause, population=population), encoding="utf-8")
+    loaded = load_rules([rules_dir(), extra])
+    assert loaded.rulebook is None
+    found = [d for d in loaded.diagnostics if d.code == code]
+    assert len(found) == 1 and words in found[0].message, loaded.diagnostics

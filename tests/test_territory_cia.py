@@ -100,3 +100,36 @@ def test_check_applies_the_stored_cia_without_rules_and_its_receipt_names_it(
         "- CIA appliquée : cia.regles, version 2 (territoire 910000009), empreinte" in done.stdout
     )
     assert cia["sha256"] not in done.stdout
+
+
+def test_the_demo_applies_its_cil_rules_with_its_cia_and_names_both_in_the_receipt(
+    tmp_path: Path,
+) -> None:
+    """fixtures/demo declares its CIA and its CIL's rules (classification, rehousing charter):
+    one stored version, its digest the text of both files, checked without --rules."""
+    import hashlib
+
+    from checker.paths import demo_bundle_dir
+
+    demo = demo_bundle_dir()
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = import_bundle([demo], url)
+    assert result.cia_files == ["cia.regles", "peuplement.regles"]
+    text = "\n".join(
+        (demo / name).read_text(encoding="utf-8")
+        for name in ("cia.regles", "cil/peuplement.regles")
+    )
+    done = mixite("check", "--year", "2025", "--db", url, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    [cia] = document["receipt"]["options"]["cia"]
+    assert cia["fichier"] == "cia.regles + peuplement.regles"
+    assert cia["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    by_scope = {
+        (r["rule"], r["scope"].get("operation")): r["status"]
+        for r in document["results"]
+        if r["rule"].startswith(("CHARTE-RELOGEMENT-", "CIL-"))
+    }
+    assert by_scope[("CHARTE-RELOGEMENT-VAL-DE-LIZE.HORS-QPV", "NPNRU-80-HDL-D01")] == "conforme"
+    assert by_scope[("CHARTE-RELOGEMENT-VAL-DE-LIZE.LOGEMENT-RECENT", None)] == "non_conforme"
+    assert by_scope[("CIL-VAL-DE-LIZE.CLASSEMENT-DECLARE", None)] == "non_conforme"

@@ -164,6 +164,7 @@ def test_cia_upload_keeps_every_version_and_shows_errors_at_their_line(
     assert "35 %" in client.get("/cia/910000009/2").text
     results = client.get("/resultats?annee=2024").text
     assert "35 %" in results  # the latest version applies
+    assert "CIA de test, article 4" in results  # the target cites its convention and article
     etat = TestClient(client.app)
     sign_in(etat, "etat")
     assert etat.get("/cia").status_code == 200

@@ -11,9 +11,6 @@ import typer
 from checker.cli.console import err, out
 from checker.errors import MixiteError
 
-DEMO_CIA = "cia.regles"
-DEMO_TERRITORY_RULES = "cil"  # the CIL's classification and the NPNRU rehousing charter
-
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
@@ -36,10 +33,12 @@ def register(app: typer.Typer) -> None:
         from checker.report.outputs import write as write_files
         from checker.report.tabular import failing_csv, to_csv, to_markdown
         from checker.rulebook_loader import require_rules
-        from checker.territory_cia import latest_versions, load_with_cia
+        from checker.territory_cia import declared_files, latest_versions, load_with_cia
 
         bundle = demo_bundle_dir()
-        require_rules([rules_dir(), bundle / DEMO_CIA])  # before any work: the CIA must load
+        # Before any work: the territory's rules (its CIA, its CIL's classification and
+        # rehousing charter, as territoire.yaml declares them) must load.
+        require_rules([rules_dir(), *declared_files(bundle / "territoire.yaml")])
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
             printer: str | None = pdf.find_chromium()
@@ -53,8 +52,9 @@ def register(app: typer.Typer) -> None:
             engine = make_engine(url)
             written: list[Path] = []
             with engine.begin() as connection:
-                # The CIA territoire.yaml declares, stored with the territory at import: the
-                # demo applies it as `mixite check` does without --rules.
+                # The rules territoire.yaml declares (CIA, CIL classification, rehousing
+                # charter), stored with the territory at import: the demo applies them as
+                # `mixite check` does without --rules, to the check and to the diagnostic.
                 cia = latest_versions(connection)
                 rulebook = load_with_cia([rules_dir()], cia)
                 years = years_held(connection)
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
                                                      rulebook, names, earlier, year, scopes=False,
                                                      width=out.width):  # fmt: skip
                             out.print(text, soft_wrap=True)
-                written.extend(_diagnostics(connection, bundle, years, out_dir))
+                written.extend(_diagnostics(connection, rulebook, years, out_dir))
             engine.dispose()
         if printer is None:
             err.print(
@@ -105,19 +105,13 @@ def register(app: typer.Typer) -> None:
         out.print(f"Ouvrez {out_dir / f'rapport-{years[-1]}.html'} dans un navigateur.")
 
 
-def _diagnostics(connection: Any, bundle: Path, years: list[int], out_dir: Path) -> list[Path]:
-    """The occupation diagnostic of each year, with the territory's own rules (the CIL's
-    classification and the rehousing charter, in the bundle's cil/ folder)."""
+def _diagnostics(connection: Any, rulebook: Any, years: list[int], out_dir: Path) -> list[Path]:
+    """The occupation diagnostic of each year, with the rules of the check: the territory's own
+    (the CIL's classification and the rehousing charter) included."""
     from checker.diagnostic import render
     from checker.diagnostic.compute import compute
-    from checker.paths import rules_dir
     from checker.report.outputs import write as write_files
-    from checker.rulebook_loader import require_rules
 
-    territory_rules = bundle / DEMO_TERRITORY_RULES
-    if not territory_rules.is_dir():
-        return []
-    rulebook, _ = require_rules([rules_dir(), territory_rules])
     files: dict[Path, str | bytes] = {}
     for year in years:
         diagnostic = compute(connection, rulebook, year)

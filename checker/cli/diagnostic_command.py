@@ -30,17 +30,22 @@ def register(app: typer.Typer) -> None:
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.diagnostic import render
         from checker.diagnostic.compute import compute
+        from checker.paths import rules_dir
         from checker.rulebook_loader import require_rules
+        from checker.territory_cia import latest_versions, load_with_cia
 
         if output_format not in FORMATS:
             raise MixiteError(
                 f"Format inconnu : {output_format}.", f"Formats : {', '.join(FORMATS)}"
             )
-        rulebook, _ = require_rules(rules)
         engine = make_engine(resolve_url(db))
         require_schema(engine)
         try:
             with engine.connect() as connection:
+                if rules:
+                    rulebook, _ = require_rules(rules)
+                else:  # as `mixite check`: the national rules and each territory's stored ones
+                    rulebook = load_with_cia([rules_dir()], latest_versions(connection))
                 diagnostic = compute(connection, rulebook, year, [epci] if epci else None, bailleur)
         finally:
             engine.dispose()

@@ -347,8 +347,9 @@ def test_command(
     if moteur is not None and moteur not in ENGINES:
         raise MixiteError(f"Moteur inconnu : « {moteur} ».", "Moteurs : sql, reference")
     rulebook, loaded = require_rules(paths)
+    documents = load_documents(loaded.paths)
     if regle is not None:
-        tested = sorted({document["regle"] for _, document in load_documents(loaded.paths)})
+        tested = sorted({document["regle"] for _, document in documents})
         if regle not in tested:
             import difflib
 
@@ -361,7 +362,7 @@ def test_command(
                 else "Règles testées : " + ", ".join(tested),
             )
     engines = (moteur,) if moteur else ENGINES
-    outcomes = run_rule_tests(rulebook, loaded.paths, regle, engines, processus)
+    outcomes = run_rule_tests(rulebook, loaded.paths, regle, engines, processus, documents)
     failed = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
         mark = "[green]réussi[/]" if outcome.ok else "[bold red]ÉCHEC[/] "

@@ -7,17 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from checker.errors import DatabaseError
 from checker.paths import migrations_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///mixite.db"
 ENV_VAR = "MIXITE_DB"
@@ -142,6 +142,10 @@ def make_engine(url: str, query_cache_size: int | None = None) -> Engine:
 
 
 def _alembic_config() -> Config:
+    # Alembic is imported where it is used: most processes open a database without migrating it
+    # (the rule tests copy an already built schema).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     return config
@@ -150,12 +154,16 @@ def _alembic_config() -> Config:
 @cache
 def head_revision() -> str:
     # Reading the revision scripts imports every migration module: once per process is enough.
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "the migrations folder has no revision"
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with connection_errors(engine.url), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -163,6 +171,8 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the latest revision. Returns (revision before, revision after)."""
     before = current_revision(engine)
+    from alembic import command
+
     config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -89,9 +89,16 @@ def _profile(counts: dict[str, int] | None) -> dict[str, Any] | None:
     if counts is None:
         return None
     respondents = counts["menages_repondants"]
-    shares = {
-        key: percent(sum(counts[c] for c in columns), respondents) for key, _, columns in INDICATORS
-    }
+    # Once per residence and survey (500 000 times at national scale): integer shares inline,
+    # as `percent` computes them.
+    shares: dict[str, float | None] = {}
+    for key, _, columns in INDICATORS:
+        part = 0
+        for column in columns:
+            part += counts[column]
+        shares[key] = (
+            ((part * 2000 + respondents) // (2 * respondents)) / 10 if respondents else None
+        )
     answered = sum(counts[c] for c in BRACKETS)
     return {
         "repondants": respondents,

@@ -120,6 +120,17 @@ FULL_LISTS = ("La liste complète est dans les exports XLSX, CSV et JSON "
               "(mixite diagnostic --format xlsx, csv ou json).")  # fmt: skip
 
 
+CHART_BARS = 40  # bars per chart beyond which a chart keeps the largest groups
+
+
+def _largest(items: list[dict[str, Any]], size: Any, limit: int) -> list[dict[str, Any]]:
+    """The `limit` items of largest `size` (all when there are no more), in their order."""
+    if len(items) <= limit:
+        return list(items)
+    kept = {id(item) for item in heapq.nlargest(limit, items, key=size)}
+    return [item for item in items if id(item) in kept]
+
+
 def _count(number: int) -> str:
     return f"{number:,}".replace(",", "\u202f")
 
@@ -217,11 +228,17 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
                      f"{_pct(item['part_sous_40_entrants'])} | "
                      f"{_pct(item['part_sous_40_occupants'])} |")  # fmt: skip
     lines += ["", "## Relogements NPNRU", ""]
+    rehousing = _largest(diagnostic["relogements"], lambda item: item["menages"],
+                         RESIDENCES_SHOWN)  # fmt: skip
+    if len(rehousing) < len(diagnostic["relogements"]):
+        lines += [f"{_count(len(diagnostic['relogements']))} opérations et bailleurs : ce tableau "
+                  f"montre les {_count(len(rehousing))} qui comptent le plus de ménages. La liste "
+                  "complète est dans les exports XLSX et JSON.", ""]  # fmt: skip
     header = ["opération", "bailleur", *(lab for _, lab in STATUS_COLUMNS), "hors QPV",
               "logement récent", "autre commune", "reste à charge avant", "après", "délai moyen"]  # fmt: skip
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    for item in diagnostic["relogements"]:
+    for item in rehousing:
         lines.append("| " + " | ".join([
             item["operation"], item["bailleur_nom"], *(str(item[k]) for k, _ in STATUS_COLUMNS),
             _pct(item["part_hors_qpv"]), _pct(item["part_logement_recent"]),
@@ -344,19 +361,28 @@ def to_html(diagnostic: dict[str, Any]) -> str:
            "seuls les ménages ayant répondu sont comptés.</p>"]  # fmt: skip
     epci = diagnostic["profils"]["epci"]
     average = epci[0]["profil"]["parts"] if epci and epci[0]["profil"] else {}
-    bailleurs = [(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
-                  average.get("sous_40")) for item in diagnostic["profils"]["bailleurs"]]  # fmt: skip
-    qpv = [(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
-            average.get("sous_40")) for item in diagnostic["profils"]["qpv"]]  # fmt: skip
+    groups = [*diagnostic["profils"]["bailleurs"], *diagnostic["profils"]["qpv"]]
+    charted = _largest(groups, lambda item: item["profil"]["repondants"] if item["profil"] else 0,
+                       CHART_BARS)  # fmt: skip
     out.append("<h2>Ménages sous 40 % des plafonds, face à la moyenne de l'EPCI</h2>")
-    out.append(_bars(bailleurs + qpv, "part du groupe", "moyenne de l'EPCI"))
+    if len(charted) < len(groups):
+        out.append(f"<p class=\"note\">Les {len(charted)} bailleurs et quartiers qui comptent le "
+                   f"plus de ménages ayant répondu, sur {_count(len(groups))} : tous sont dans "
+                   "les tableaux plus bas.</p>")  # fmt: skip
+    out.append(_bars([(item["nom"], item["profil"]["parts"]["sous_40"] if item["profil"] else None,
+                       average.get("sous_40")) for item in charted],
+                     "part du groupe", "moyenne de l'EPCI"))  # fmt: skip
     out.append("<h2>Entrants de l'année et occupants, par classe de résidence</h2>")
     out.append(_bars([(_class(item["classe"]), item["part_sous_40_entrants"],
                        item["part_sous_40_occupants"]) for item in diagnostic["entrants"]["classes"]],
                      "entrants sous 40 % des plafonds", "occupants sous 40 %"))  # fmt: skip
     out.append("<h2>Parcours de relogement NPNRU</h2>")
+    paths = _largest(diagnostic["relogements"], lambda item: item["menages"], CHART_BARS)
+    if len(paths) < len(diagnostic["relogements"]):
+        out.append(f"<p class=\"note\">Les {len(paths)} opérations et bailleurs qui comptent le "
+                   f"plus de ménages, sur {_count(len(diagnostic['relogements']))}.</p>")  # fmt: skip
     out.append(_bars([(item["operation"], item["part_hors_qpv"], item["part_autre_commune"])
-                      for item in diagnostic["relogements"]],
+                      for item in paths],
                      "relogés hors QPV", "relogés dans une autre commune"))  # fmt: skip
     body = to_markdown(diagnostic).split("\n")
     out.append(_markdown_tables_to_html(body[4:]))  # after the title and survey line

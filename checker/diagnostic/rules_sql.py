@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Subquery
 
-from checker.evaluate import base
+from checker.evaluate import base, peuplement
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.sqlcompile import CompileContext, Num, SqlCompiler, SqlExpr
 from checker.schema import schema
@@ -61,7 +61,12 @@ def compile_definitions(
     read = {"fact_date", *keep}
     uses = definitions_named([definitions[name].expr for name in names], rulebook, entity_name,
                              read)  # fmt: skip
-    rows = base.population(entity_name, epcis, period)
+    if entity_name == "residences":
+        # Only the look-ups the definitions read (see peuplement.residences).
+        rows = peuplement.residences(epcis, period, with_qpv=bool(read & {"qpv", "en_qpv"}),
+                                     with_dwellings="nb_logements" in read)  # fmt: skip
+    else:
+        rows = base.population(entity_name, epcis, period)
     layered = with_definitions(rows, rulebook, entity, period, key_domain, uses, read)
     compiler = SqlCompiler(
         CompileContext(rulebook, entity, layered.row, period, key_domain, layered.columns)

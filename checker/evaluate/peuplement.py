@@ -31,6 +31,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    null,
     or_,
     select,
 )
@@ -120,29 +121,53 @@ def _epci_sums(epci_sirens: list[str]) -> Subquery:
 
 
 def _residence_columns(r: Any, commune: Any, qpv: Any, dwellings: Any) -> list[Any]:
+    """The residence's own columns; `qpv` and `dwellings` (the look-ups over every dwelling)
+    may be None, their columns then NULL (see `residences`)."""
     return [
         r.c.residence_id.label("residence"),
         r.c.nom.label("nom"),
         r.c.bailleur_siren.label("bailleur"),
         r.c.commune_insee.label("commune"),
         commune.c.epci_siren.label("epci"),
-        qpv.c.qpv.label("qpv"),
-        qpv.c.qpv.is_not(None).label("en_qpv"),
+        (qpv.c.qpv if qpv is not None else null()).label("qpv"),
+        (qpv.c.qpv.is_not(None) if qpv is not None else null()).label("en_qpv"),
         r.c.classe_enjeu.label("classe_declaree"),
         r.c.operation_npnru.label("operation"),
         r.c.date_mise_en_service.label("date_mise_en_service"),
-        func.coalesce(dwellings.c.nb_logements, 0).label("nb_logements"),
+        (func.coalesce(dwellings.c.nb_logements, 0) if dwellings is not None else null()).label(
+            "nb_logements"
+        ),
     ]
 
 
-def occupations(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+def _with_lookups(joined: Any, r: Any, qpv: Subquery | None, dwellings: Subquery | None) -> Any:
+    for lookup in (qpv, dwellings):
+        if lookup is not None:
+            joined = joined.outerjoin(
+                lookup,
+                and_(
+                    lookup.c.bailleur_siren == r.c.bailleur_siren,
+                    lookup.c.residence_id == r.c.residence_id,
+                ),
+            )
+    return joined
+
+
+def occupations(
+    epci_sirens: list[str],
+    period: tuple[dt.date, dt.date],
+    with_qpv: bool = True,
+    with_dwellings: bool = True,
+) -> Subquery:
+    """Without `with_qpv` or `with_dwellings` (see `residences`), `qpv` and `en_qpv`, or
+    `nb_logements`, are NULL."""
     o = models.Occupation.__table__
     r = models.Residence.__table__
     commune = models.Commune.__table__
     epci = models.Epci.__table__
     control = literal(period[1], Date)
-    qpv = _qpv_of_residences(control)
-    dwellings = _dwellings_of_residences()
+    qpv = _qpv_of_residences(control) if with_qpv else None
+    dwellings = _dwellings_of_residences() if with_dwellings else None
     sums = _epci_sums(epci_sirens)
     survey_day = _day_from_parts(o.c.annee_enquete, 1, 1)  # the survey is as of 1 January
     query = (
@@ -156,30 +181,20 @@ def occupations(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subq
             *(column.label(LINK_PREFIX + column.name) for column in epci.c),
         )
         .select_from(
-            o.join(
+            _with_lookups(
+                o.join(
+                    r,
+                    and_(
+                        r.c.bailleur_siren == o.c.bailleur_siren,
+                        r.c.residence_id == o.c.residence_id,
+                    ),
+                )
+                .join(commune, commune.c.insee == r.c.commune_insee)
+                .join(epci, epci.c.siren == commune.c.epci_siren),
                 r,
-                and_(
-                    r.c.bailleur_siren == o.c.bailleur_siren,
-                    r.c.residence_id == o.c.residence_id,
-                ),
-            )
-            .join(commune, commune.c.insee == r.c.commune_insee)
-            .join(epci, epci.c.siren == commune.c.epci_siren)
-            .outerjoin(
                 qpv,
-                and_(
-                    qpv.c.bailleur_siren == r.c.bailleur_siren,
-                    qpv.c.residence_id == r.c.residence_id,
-                ),
-            )
-            .outerjoin(
                 dwellings,
-                and_(
-                    dwellings.c.bailleur_siren == r.c.bailleur_siren,
-                    dwellings.c.residence_id == r.c.residence_id,
-                ),
-            )
-            .join(
+            ).join(
                 sums,
                 and_(
                     sums.c.epci == commune.c.epci_siren,
@@ -195,14 +210,23 @@ def occupations(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subq
     return query.subquery("occupations")
 
 
-def residences(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+def residences(
+    epci_sirens: list[str],
+    period: tuple[dt.date, dt.date],
+    with_qpv: bool = True,
+    with_dwellings: bool = True,
+) -> Subquery:
+    """Without `with_qpv`, `qpv` and `en_qpv` are NULL; without `with_dwellings`,
+    `nb_logements` is: each is a look-up over every dwelling (5 million at national scale),
+    which SQLite computes even when no column of it is read. For callers that know which
+    columns their rules read (checker.diagnostic.rules_sql)."""
     o = models.Occupation.__table__
     r = models.Residence.__table__
     commune = models.Commune.__table__
     epci = models.Epci.__table__
     control = literal(period[1], Date)
-    qpv = _qpv_of_residences(control)
-    dwellings = _dwellings_of_residences()
+    qpv = _qpv_of_residences(control) if with_qpv else None
+    dwellings = _dwellings_of_residences() if with_dwellings else None
     sums = _epci_sums(epci_sirens)
     latest = (
         select(
@@ -228,21 +252,13 @@ def residences(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subqu
             *(column.label(LINK_PREFIX + column.name) for column in epci.c),
         )
         .select_from(
-            r.join(commune, commune.c.insee == r.c.commune_insee)
-            .join(epci, epci.c.siren == commune.c.epci_siren)
-            .outerjoin(
+            _with_lookups(
+                r.join(commune, commune.c.insee == r.c.commune_insee).join(
+                    epci, epci.c.siren == commune.c.epci_siren
+                ),
+                r,
                 qpv,
-                and_(
-                    qpv.c.bailleur_siren == r.c.bailleur_siren,
-                    qpv.c.residence_id == r.c.residence_id,
-                ),
-            )
-            .outerjoin(
                 dwellings,
-                and_(
-                    dwellings.c.bailleur_siren == r.c.bailleur_siren,
-                    dwellings.c.residence_id == r.c.residence_id,
-                ),
             )
             .outerjoin(latest, key)
             .outerjoin(

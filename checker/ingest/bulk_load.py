@@ -10,7 +10,8 @@ everything else (PostgreSQL's DDL is transactional), and a row that would break 
 `ALTER TABLE … ADD CONSTRAINT` fail, so the import fails instead of storing it.
 
 The price: dropping a foreign key locks its table and the table it refers to (ACCESS
-EXCLUSIVE) until the import commits, so readers of those tables wait for the import. It is
+EXCLUSIVE) until the import commits, so readers of those tables wait for the import (the key
+to the import history is kept for that reason, see KEPT_REFERENCE). It is
 paid only where it buys much: a large file (`LARGE_FILE_ROWS`) loaded into a table that is
 empty (a first import: nobody has anything to read there yet).
 """
@@ -24,6 +25,10 @@ from sqlalchemy import Connection
 # The size from which the per-row checks cost more than locking the tables for the load: the
 # same threshold as the parallel parsing (parsing.WORKER_THRESHOLD_ROWS).
 LARGE_FILE_ROWS = 50_000
+# The key to the import history stays: dropping it would lock import_batch, which another
+# import reads before waiting for the import lock (to say at once that a bundle is already
+# imported, or to retry later) and which the web's pages list.
+KEPT_REFERENCE = "import_batch"
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,9 @@ def drop_foreign_keys(connection: Connection, table: str) -> list[DroppedKey]:
     """Drop the foreign keys of `table` (PostgreSQL), returning what adds them back."""
     found = connection.exec_driver_sql(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %(table)s::regclass AND contype = 'f' ORDER BY conname",
-        {"table": table},
+        "WHERE conrelid = %(table)s::regclass AND contype = 'f' "
+        "AND confrelid <> %(kept)s::regclass ORDER BY conname",
+        {"table": table, "kept": KEPT_REFERENCE},
     ).all()
     dropped = [DroppedKey(table, name, definition) for name, definition in found]
     for key in dropped:

@@ -46,6 +46,8 @@ class Names:
         }.get(dimension)
         if table is not None:
             return table.get(code, code)
+        if dimension == "operation":  # an NPNRU operation has no name in the data: its code
+            return f"opération {code}"
         return value_label(dimension, code)
 
     def scope(self, scope: dict[str, str]) -> str:

@@ -8,18 +8,12 @@ from fractions import Fraction
 from typing import Any
 
 from checker import frenchfmt
-from checker.evaluate.results import EN_COURS, Result, objective_missing
+from checker.evaluate.results import EN_COURS, NOUNS, Result, objective_missing
 from dsl import ast
 from dsl.rulebook import Rulebook
 
 # The unit of each population, singular and plural.
-UNITS = {
-    "attributions": ("attribution", "attributions"),
-    "dossiers_caleol": ("dossier de CALEOL", "dossiers de CALEOL"),
-    "conventions_reservation": ("convention de réservation", "conventions de réservation"),
-    "baux": ("bail", "baux"),
-    "epci": ("EPCI", "EPCI"),
-}
+UNITS = {entity: (noun.singular, noun.plural) for entity, noun in NOUNS.items()}
 
 
 def version_of(rulebook: Rulebook, result: Result) -> ast.Version | None:

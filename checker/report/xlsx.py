@@ -46,6 +46,7 @@ SCOPE_CODE_TITLES = {
     "financement": "code du financement",
     "classe_residence": "code de la classe",
     "residence": "identifiant de la résidence",
+    "operation": "code de l'opération",
 }
 BOUND_LABELS = {"min": "plancher (au moins)", "max": "plafond (au plus)", None: "chaque cas"}
 
