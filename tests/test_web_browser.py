@@ -91,6 +91,8 @@ def test_the_users_journey(site: dict[str, Any]) -> None:
         page.click("button:has-text('Importer')")
         assert "Import n° 1 réussi" in page.inner_text("main")
         assert "CIA déclarée par territoire.yaml : version n° 1" in page.inner_text("main")
+        # The CIA's test cases, sent with the folder, are left aside and said so.
+        assert "cia.tests.yaml : cas de test de règles, non importé" in page.inner_text("main")
         axe.check()
         # Read a result and drill down to its records.
         page.click("nav >> text=Résultats")

@@ -29,16 +29,29 @@ class ImportOutcome:
     names: list[str]
 
 
+RULE_TESTS = (".tests.yaml", ".tests.yml")
+
+
+def _rule_tests(saved: list[Path]) -> list[Path]:
+    """Test cases of rules (`cia.tests.yaml`) sent with the bundle: they belong beside the
+    rules, for `mixite rules test`; an import has no use for them and says it left them."""
+    return [path for path in saved if path.name.lower().endswith(RULE_TESTS)]
+
+
 def _tables(saved: list[Path]) -> list[Path]:
     """The files of the bundle proper. A rules file sent with them is the CIA territoire.yaml
     declares: it stays in the folder, where the import finds it beside territoire.yaml."""
+    tests = _rule_tests(saved)
     rules = [path for path in saved if path.suffix.lower() == ".regles"]
-    if rules and not any(path.suffix.lower() in (".yaml", ".yml") for path in saved):
+    territory = [
+        path for path in saved if path.suffix.lower() in (".yaml", ".yml") and path not in tests
+    ]
+    if rules and not territory:
         raise MixiteError(
             f"{rules[0].name} : un fichier de règles accompagne le territoire.yaml qui le déclare.",
             "Pour déposer une nouvelle version de la CIA seule : la page CIA.",
         )
-    return [path for path in saved if path not in rules]
+    return [path for path in saved if path not in rules and path not in tests]
 
 
 def _named_as_sent(error: MixiteError, scratch: Path) -> MixiteError:
@@ -76,6 +89,11 @@ async def run_import(request: Request, actor: Actor, files: Sequence[UploadFile]
                 imported = import_bundle(paths, state(request).config.db_url,
                                          epci=import_guard.territory_of(actor, bundle),
                                          cia_required=False)  # fmt: skip
+                imported.notices.extend(
+                    f"{path.name} : cas de test de règles, non importé (ils servent à "
+                    "« mixite rules test », à côté des règles)."
+                    for path in _rule_tests(saved)
+                )
                 return ImportOutcome(imported, [], names)
             except ImportRefused as error:
                 return ImportOutcome(None, error.problems, names)
