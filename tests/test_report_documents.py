@@ -553,7 +553,7 @@ def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     assert "Évolution" in done.stdout and "2024" in done.stdout
     document = json.loads(mixite("check", "--year", "2024", "--year", "2025", *RULES, "--db",
                                  demo_db, "--format", "json").stdout)  # fmt: skip
-    assert document["schema_version"] == "1.3"
+    assert document["schema_version"] == "1.4"
     assert [y["year"] for y in document["years"]] == [2024, 2025]
     assert all(y["receipt"]["run_id"] and y["results"] for y in document["years"])
     out = tmp_path / "bilan.html"
