@@ -193,6 +193,8 @@ def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
     for index, result in enumerate(results):
         if result.status not in (NON_CONFORME, DONNEES_INSUFFISANTES) or result.kind == "structure":
             continue
+        if result.information:
+            continue  # a figure without verdict: no attribution is at fault
         if result.denominator is None:
             continue
         if objective_missing(

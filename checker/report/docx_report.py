@@ -17,7 +17,7 @@ from docx.table import Table
 
 from checker.report import present
 from checker.report.collect import ReportData
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 
 
 def _page_number(paragraph: object) -> None:
@@ -146,7 +146,7 @@ def render(data: ReportData) -> bytes:
         quantified = [
             [f"{o.rule} — {o.source}" if o.source else o.rule, o.scope, o.target,
              present.percent(o.result.rate) if o.result else "—",
-             STATUS_LABELS[o.result.status] if o.result else "non évalué"]
+             STATUS_LABELS[shown_status(o.result)] if o.result else "non évalué"]
             for o in commitment.quantified
         ]  # fmt: skip
         if quantified:

@@ -17,7 +17,7 @@ from checker.evaluate.explain import EN_DEFAUT, Column, show
 from checker.evaluate.results import Result, objective_missing
 from checker.report import charts, present
 from checker.report.collect import Listing, ReportData
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.records import html_limit, record_key, record_table
 from checker.report.synthesis import REFERENCE_FIGURES
 from checker.vocabulary import expression_label, field_label, indicator_label, plain_text
@@ -34,6 +34,7 @@ def _environment() -> Environment:
     environment.filters["pct"] = present.percent
     environment.filters["nombre"] = present.count
     environment.filters["statut"] = lambda status: STATUS_LABELS[status]
+    environment.filters["statut_shown"] = shown_status
     environment.filters["date"] = present.french_date
     environment.filters["champ"] = field_label
     environment.filters["texte"] = plain_text

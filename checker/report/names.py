@@ -60,6 +60,8 @@ class Names:
         if "contingent" in scope:
             contingent = self.of("contingent", scope["contingent"])
             parts = [f"{part} ({contingent})" for part in parts] if parts else [contingent]
+        if "epci" not in scope:  # a level counted on every EPCI together (a whole flow)
+            return f"{', '.join(parts)}, tous territoires"
         return ", ".join(parts)
 
     @staticmethod

@@ -13,7 +13,7 @@ from rich.text import Text
 from checker.evaluate.results import Result
 from checker.report import present
 from checker.report.collect import YearRun
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.names import Names
 from checker.report.synthesis import REFERENCE_FIGURES, ObligationLine, synthesis
 from dsl.rulebook import Rulebook
@@ -24,6 +24,7 @@ STATUS_STYLE = {
     "non_applicable": "dim",
     "donnees_insuffisantes": "yellow",
     "en_cours": "cyan",
+    "information": "dim italic",
 }
 RULE_WIDTH = 31  # the longest rule id of the national rulebook, and a space
 
@@ -62,6 +63,8 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
         counts += f", {statuses.count('en_cours')} en cours (objectif pluriannuel)"
     if "non_applicable" in statuses:
         counts += f", {statuses.count('non_applicable')} non applicable(s)"
+    if "information" in statuses:
+        counts += f", {statuses.count('information')} pour information"
     out = [*_wrap(title, width, 0, "bold"), *_wrap(counts + ".", width, 0)]
     for line in lines:
         out += [Text(""), *_block(line, rulebook, names, width, scopes)]
@@ -86,7 +89,7 @@ def _block(line: ObligationLine, rulebook: Rulebook, names: Names, width: int,
     if scopes:
         for _, result in sorted(line.scopes, key=lambda item: names.scope(item[1].scope)):
             bound = present.bound_of(rulebook, result)
-            out += _headline(result.status, names.scope(result.scope), width, 4)
+            out += _headline(shown_status(result), names.scope(result.scope), width, 4)
             unit = present.unit_of(rulebook, result)
             out += _wrap(
                 f"{present.achieved_text(result)} · cible {present.target_text(result, bound)}"
