@@ -1,0 +1,136 @@
+"""Priority households judged on each réservataire's whole flow (issue 13, point 6): Action
+Logement reserves in two EPCI of the database, at 30 % in one and 20 % in the other, 25 % in
+all; L441-1.PRIORITAIRES-25 judges the whole flow (conforme) and gives each EPCI's figure for
+information, on SQLite and PostgreSQL, the SQL engine and the reference one alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from checker.evaluate.reference import ReferenceEvaluator
+from checker.evaluate.results import Result
+from checker.evaluate.run import Evaluator, Options, Period
+from checker.ingest.importer import import_bundle
+from checker.paths import rules_dir
+from checker.report.json_report import results_block
+from checker.report.names import Names
+from checker.report.synthesis import synthesis
+from checker.rulebook_loader import require_rules
+from tests import bundles
+from tests.bundles import BAILLEUR_A, EPCI, dwelling, household
+
+RULE = "L441-1.PRIORITAIRES-25"
+OTHER_EPCI = "920000007"
+OTHER_TERRITORY = f"""
+epci:
+  siren: "{OTHER_EPCI}"
+  nom: "Communauté voisine"
+  siren_arrete: "248000531"
+  departement: "80"
+  region: "Hauts-de-France"
+  tenu_plh: true
+  competent_habitat: true
+communes:
+  - {{insee: "80903", nom: "Voisine", zone_plafonds: autres_regions}}
+qpv: []
+bailleurs:
+  - {{siren: "{BAILLEUR_A}", nom: "Bailleur A"}}
+reservataires:
+  - {{id: "AL", type: action_logement, nom: "Action Logement Services"}}
+"""
+
+
+def _action_logement(first: int, total: int, priority: int, rpls: str) -> list[dict[str, str]]:
+    """`total` Action Logement attributions of 2024, the first `priority` to priority households."""
+    rows = []
+    for index in range(total):
+        row = household(first + index, BAILLEUR_A, rpls, f"{1 + index % 28:02d}/03/2024", "900",
+                        criteres="c" if index < priority else "", contingent="action_logement")  # fmt: skip
+        row["reservataire_id"] = "AL"
+        rows.append(row)
+    return rows
+
+
+def _results(
+    db_url: str, tmp_path: Path, here: tuple[int, int], there: tuple[int, int]
+) -> list[Result]:
+    """PRIORITAIRES-25 in 2024 with (priority, total) Action Logement attributions in each EPCI;
+    the two engines must agree."""
+    first = bundles.write_bundle(tmp_path / "un", [dwelling("L1", BAILLEUR_A)],
+                                 _action_logement(1, here[1], here[0], "L1"))  # fmt: skip
+    second = bundles.write_bundle(tmp_path / "deux", [dwelling("L9", BAILLEUR_A, commune="80903")],
+                                  _action_logement(500, there[1], there[0], "L9"), OTHER_TERRITORY)  # fmt: skip
+    import_bundle([first], db_url)
+    import_bundle([second], db_url)
+    rulebook, _ = require_rules([rules_dir()])
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            period = Period.year(2024)
+            fast = Evaluator(connection, rulebook, period, Options()).evaluate_rule_results(RULE)
+            slow = ReferenceEvaluator(
+                connection, rulebook, period, Options()
+            ).evaluate_rule_results(RULE)
+    finally:
+        engine.dispose()
+    assert results_block(fast) == results_block(slow)
+    return fast
+
+
+def _by_scope(results: list[Result]) -> dict[tuple[tuple[str, str], ...], Result]:
+    return {tuple(sorted(r.scope.items())): r for r in results}
+
+
+WHOLE = (("contingent", "action_logement"), ("reservataire", "AL"))
+
+
+def _per_epci(epci: str) -> tuple[tuple[str, str], ...]:
+    return (("contingent", "action_logement"), ("epci", epci), ("reservataire", "AL"))
+
+
+def test_whole_flow_at_25_percent_is_conforme_and_each_epci_is_for_information(
+    db_url: str, tmp_path: Path
+) -> None:
+    results = _by_scope(_results(db_url, tmp_path, (3, 10), (2, 10)))
+    whole = results[WHOLE]
+    assert (whole.status, whole.numerator, whole.denominator, whole.shortfall) == (
+        "conforme",
+        5,
+        20,
+        0,
+    )
+    assert not whole.information and "information" not in whole.as_json()
+    here, there = results[_per_epci(EPCI)], results[_per_epci(OTHER_EPCI)]
+    assert (here.numerator, here.denominator, there.numerator, there.denominator) == (3, 10, 2, 10)
+    for figure in (here, there):
+        assert figure.information and figure.as_json()["information"] is True
+        assert figure.shortfall is None and figure.message.startswith("pour information")
+
+
+def test_whole_flow_under_25_percent_is_non_conforme_whatever_one_epci_does(
+    db_url: str, tmp_path: Path
+) -> None:
+    results = _by_scope(_results(db_url, tmp_path, (3, 10), (1, 10)))
+    whole = results[WHOLE]
+    assert (whole.status, whole.numerator, whole.denominator, whole.shortfall) == (
+        "non_conforme",
+        4,
+        20,
+        1,
+    )
+    assert results[_per_epci(EPCI)].information  # 30 % there: shown, not judged
+
+
+def test_synthesis_counts_the_whole_flow_not_the_figures_for_information(
+    db_url: str, tmp_path: Path
+) -> None:
+    results = _results(db_url, tmp_path, (3, 10), (1, 10))
+    rulebook, _ = require_rules([rules_dir()])
+    names = Names(reservataires={"AL": "Action Logement Services"})
+    lines = {line.epci: line for line in synthesis(results, rulebook, names)}
+    assert lines[""].status == "non_conforme"
+    assert [owed.shortfall for owed in lines[""].owed_by] == [1]
+    for epci in (EPCI, OTHER_EPCI):  # the per-EPCI lines: for information, nothing owed
+        assert lines[epci].status == "information" and lines[epci].owed_by == []
