@@ -9,6 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from checker.access import permissions
+from checker.access.roles import Actor
+from checker.evaluate.explain import explain
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.results import Result
 from checker.evaluate.run import Evaluator, Options, Period
@@ -134,3 +137,49 @@ def test_synthesis_counts_the_whole_flow_not_the_figures_for_information(
     assert [owed.shortfall for owed in lines[""].owed_by] == [1]
     for epci in (EPCI, OTHER_EPCI):  # the per-EPCI lines: for information, nothing owed
         assert lines[epci].status == "information" and lines[epci].owed_by == []
+
+
+def test_who_sees_a_whole_flow_result_and_its_records() -> None:
+    scope = {"contingent": "action_logement", "reservataire": "AL"}
+    own = Actor("al", "reservataire", reservataire="AL", territories=(EPCI,))
+    other = Actor("commune", "reservataire", reservataire="80901", territories=(EPCI,))
+    territorial = Actor("epci", "epci", territories=(EPCI,))
+    bailleur = Actor("b", "bailleur", bailleur=BAILLEUR_A, territories=(EPCI,))
+    state = Actor("ddets", "etat", territories=(EPCI,))
+    admin = Actor("admin", "admin")
+    reader = Actor("lecteur", "lecteur", territories=(EPCI,))
+    for actor in (own, territorial, bailleur, state, admin):
+        assert permissions.can_see_result(actor, scope), actor.role
+    for actor in (other, reader):
+        assert not permissions.can_see_result(actor, scope), actor.role
+    # Records: the actor's own territories only (admin: all of them); never for a bailleur
+    # outside its own flow, nor for a reader.
+    assert permissions.records_territories(territorial, scope) == (EPCI,)
+    assert permissions.records_territories(own, scope) == (EPCI,)
+    assert permissions.records_territories(admin, scope) is None
+    assert not permissions.can_see_records(bailleur, scope)
+    assert not permissions.can_see_records(reader, scope)
+    assert permissions.can_see_records(territorial, scope)
+    theirs = {"contingent": "non_reserve", "reservataire": "910000025"}  # another bailleur's flow
+    assert not permissions.can_see_result(bailleur, theirs)
+    assert permissions.can_see_result(bailleur, {**theirs, "reservataire": BAILLEUR_A})
+    # A per-EPCI result keeps the territorial rule: another territory's is not shown.
+    assert not permissions.can_see_result(territorial, {**scope, "epci": OTHER_EPCI})
+
+
+def test_a_territorial_account_lists_only_its_own_territory_records_of_a_whole_flow(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mixite.db'}"
+    _results(url, tmp_path, (3, 10), (2, 10))
+    rulebook, _ = require_rules([rules_dir()])
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = explain(connection, rulebook, RULE, Period.year(2024), dict(WHOLE))
+    finally:
+        engine.dispose()
+    assert found.counted == 20
+    mine = found.in_territories((EPCI,))
+    assert (mine.counted, mine.qualifying) == (10, 3)
+    assert {values["epci"] for values in mine.dimensions} == {EPCI}
