@@ -183,3 +183,19 @@ def test_a_territorial_account_lists_only_its_own_territory_records_of_a_whole_f
     mine = found.in_territories((EPCI,))
     assert (mine.counted, mine.qualifying) == (10, 3)
     assert {values["epci"] for values in mine.dimensions} == {EPCI}
+
+
+def test_a_check_of_one_epci_still_judges_the_whole_flow(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mixite.db'}"
+    _results(url, tmp_path, (3, 10), (1, 10))
+    rulebook, _ = require_rules([rules_dir()])
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            one = Evaluator(connection, rulebook, Period.year(2024), Options(epci=EPCI))
+            results = _by_scope(one.evaluate_rule_results(RULE))
+    finally:
+        engine.dispose()
+    whole = results[WHOLE]  # 4 of 20 in both EPCI, not 3 of 10 in this one
+    assert (whole.status, whole.numerator, whole.denominator) == ("non_conforme", 4, 20)
+    assert _per_epci(EPCI) in results and _per_epci(OTHER_EPCI) not in results

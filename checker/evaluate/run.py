@@ -269,10 +269,31 @@ class Evaluator:
                 if said:
                     result.message = f"{result.message} ; {said}" if result.message else said
             results.extend(aggregated)
+        if self.options.epci and any(g.whole for g in latest.groupings):
+            results = self._whole_flow_beyond(rule_id, results)
         for result in results:
             if result.bound is None:  # a local objective may cap what the law floors
                 result.bound = _bound(latest)
         return results
+
+    def _whole_flow_beyond(self, rule_id: str, results: list[Result]) -> list[Result]:
+        """With --epci, a level « sur l'ensemble des territoires » still counts every EPCI of
+        the database (a whole flow restricted to one EPCI would be another figure); kept for
+        the scopes (réservataires…) this EPCI's own results name."""
+        everywhere = type(self)(self.connection, self.rulebook, self.period,
+                                dataclasses.replace(self.options, epci=None))  # fmt: skip
+        named = {
+            tuple(sorted((k, v) for k, v in r.scope.items() if k != "epci"))
+            for r in results
+            if "epci" in r.scope
+        }
+        whole = [
+            r
+            for r in everywhere.evaluate_rule(rule_id)
+            if "epci" not in r.scope
+            and any(set(tuple(sorted(r.scope.items()))) <= set(other) for other in named)
+        ]
+        return [r for r in results if "epci" in r.scope] + whole
 
     def _fallback_words(self, version: ast.Version, branch: ast.Expr) -> str:
         return f"applicabilité lue par défaut : s'applique si {self._rule_text(version, branch)}"
