@@ -58,6 +58,8 @@ class ObligationLine:
     @property
     def achieved(self) -> str:
         """« 20,5 % (386 / 1 886) », or « 11 réservataires conformes sur 15 »."""
+        if self.status == "information":
+            return f"{len(self.scopes)} chiffre(s) donné(s) pour information, sans verdict"
         if self.whole is not None:
             return present.achieved_text(self.whole)
         return f"{self.compliant} {self.scope_noun(self.compliant)} conforme{'s' if self.compliant > 1 else ''} sur {self.judged}"
@@ -93,6 +95,8 @@ class ObligationLine:
     @property
     def gap(self) -> str:
         """« manque 86 attributions », « 19 dossiers de CALEOL en défaut », « cible atteinte »."""
+        if self.status == "information":
+            return "rien n'est dû à ce niveau"
         if self.whole is not None:
             return present.gap_phrase(self.whole, self.bound, self.unit)
         text = self.shortfall

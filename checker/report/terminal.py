@@ -53,8 +53,9 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
     and with `earlier` years their evolution."""
     lines = synthesis(results, rulebook, names)
     statuses = [line.status for line in lines]
+    judged = [status for status in statuses if status != "information"]
     counts = (
-        f"{len(lines)} obligation(s) : {statuses.count('conforme')} respectée(s), "
+        f"{len(judged)} obligation(s) : {statuses.count('conforme')} respectée(s), "
         f"{statuses.count('non_conforme')} non respectée(s)"
     )
     if "donnees_insuffisantes" in statuses:
@@ -64,7 +65,7 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
     if "non_applicable" in statuses:
         counts += f", {statuses.count('non_applicable')} non applicable(s)"
     if "information" in statuses:
-        counts += f", {statuses.count('information')} pour information"
+        counts += f" ; {statuses.count('information')} ligne(s) pour information, sans verdict"
     out = [*_wrap(title, width, 0, "bold"), *_wrap(counts + ".", width, 0)]
     for line in lines:
         out += [Text(""), *_block(line, rulebook, names, width, scopes)]
