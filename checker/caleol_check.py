@@ -176,10 +176,16 @@ def _dwelling_facts(connection: Connection, rpls_id: str, day: dt.date) -> dict[
     logement = models.Logement.__table__
     commune = models.Commune.__table__
     epci = models.Epci.__table__
+    residence = models.Residence.__table__
     row = connection.execute(
-        select(logement, commune.c.zone_plafonds, commune.c.epci_siren, *(c.label("epci__" + c.name) for c in epci.c))
+        select(logement, commune.c.zone_plafonds, commune.c.epci_siren,
+               residence.c.residence_id.label("residence"),
+               residence.c.classe_enjeu.label("classe_residence"),
+               *(c.label("epci__" + c.name) for c in epci.c))
         .select_from(logement.join(commune, commune.c.insee == logement.c.commune_insee)
-                     .join(epci, epci.c.siren == commune.c.epci_siren))
+                     .join(epci, epci.c.siren == commune.c.epci_siren)
+                     .outerjoin(residence, (residence.c.residence_id == logement.c.residence_id)
+                                & (residence.c.bailleur_siren == logement.c.bailleur_siren)))
         .where(logement.c.rpls_id == rpls_id)
     ).mappings().first()  # fmt: skip
     if row is None:
@@ -200,7 +206,9 @@ def _record(applicant: Any, facts: dict[str, Any], day: dt.date) -> dict[str, An
     return {
         "date_decision": day, "date_bail": day, "fact_date": day, "bailleur": facts["bailleur_siren"],
         "commune": facts["commune_insee"], "zone_plafonds": facts["zone_plafonds"],
-        "financement": facts["financement"], "epci": facts["epci_siren"], "en_qpv": facts["qpv"] is not None,
+        "financement": facts["financement"], "subvention_etat": facts["subvention_etat"],
+        "residence": facts["residence"], "classe_residence": facts["classe_residence"],
+        "epci": facts["epci_siren"], "en_qpv": facts["qpv"] is not None,
         "qpv": facts["qpv"], "contingent": applicant.contingent,
         "reservataire": applicant.reservataire_id or (facts["bailleur_siren"] if applicant.contingent == "non_reserve" else None),
         "mutation": applicant.mutation, "dalo": applicant.dalo,

@@ -71,13 +71,14 @@ def start(connection: Connection) -> Callable[[], str]:
     SQLite releases Python's lock while it reads, so both proceed at once on two cores. An
     in-memory SQLite database cannot be opened twice: its digest is computed when asked for."""
     url = connection.engine.url
+    in_place = lambda: content_digest(connection)  # noqa: E731
     if url.get_backend_name() == "sqlite":
         path = _sqlite_path(url)
         if path is None:
-            return lambda: content_digest(connection)
-        return _in_thread(lambda: _sqlite_file_digest(path))
+            return in_place
+        return _in_thread(lambda: _sqlite_file_digest(path), in_place)
     engine = connection.engine
-    return _in_thread(lambda: _server_digest(engine))
+    return _in_thread(lambda: _server_digest(engine), in_place)
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -87,14 +88,17 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def _in_thread(compute: Callable[[], str]) -> Callable[[], str]:
+def _in_thread(compute: Callable[[], str], in_place: Callable[[], str]) -> Callable[[], str]:
+    """`compute` in a thread; if it fails (a second connection refused: too many clients, a
+    read-only SQLite file in WAL mode…), the digest is computed on the caller's connection,
+    where a real problem of the database fails again, and is reported, as before."""
     found: list[str] = []
-    failed: list[BaseException] = []
+    failed: list[Exception] = []
 
     def work() -> None:
         try:
             found.append(compute())
-        except BaseException as error:  # handed to the caller, who reports it
+        except Exception as error:
             failed.append(error)
 
     thread = threading.Thread(target=work, name="mixite-empreinte-contenu", daemon=True)
@@ -102,9 +106,7 @@ def _in_thread(compute: Callable[[], str]) -> Callable[[], str]:
 
     def result() -> str:
         thread.join()
-        if failed:
-            raise failed[0]
-        return found[0]
+        return in_place() if failed else found[0]
 
     return result
 

@@ -3,11 +3,13 @@
 Run from the repository root: .venv/bin/python scripts/web_screenshots.py
 Imports the demo into a scratch SQLite database, serves the application on 127.0.0.1 and takes
 the pictures with Debian's Chromium (Playwright): the home page of a bailleur, a result with its
-records, an EPCI's accounts page, and the page of an import refused with its located errors.
+records, an EPCI's accounts page and its occupation diagnostic, and the page of an import refused
+with its located errors.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -43,7 +45,8 @@ def main() -> None:
             # The demo's CIA is stored by the import (territoire.yaml declares it): the national
             # rules and the stored version, as mixite check applies them.
             with serving(WebConfig(url)) as base, sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                chromium = shutil.which("chromium") or "/usr/bin/chromium"
+                browser = playwright.chromium.launch(executable_path=chromium,
                                                      args=["--no-sandbox", "--lang=fr-FR"])  # fmt: skip
                 page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="fr-FR")
                 sign_in(page, base, "lize-habitat")
@@ -65,6 +68,10 @@ def main() -> None:
                 page.fill("#confirmation", PASSWORD)
                 page.click("button:has-text('Créer le compte')")
                 page.screenshot(path=str(IMAGES / "web-comptes.png"))
+                # The occupation diagnostic as the EPCI sees it: the downloads, then the
+                # profile of its territory (the demo's CIL rules are stored with its CIA).
+                page.goto(base + "/diagnostic?annee=2025")
+                page.screenshot(path=str(IMAGES / "web-diagnostic.png"))
                 page.goto(base + "/import")
                 broken = Path(scratch) / "attributions.csv"
                 lines = (
@@ -82,7 +89,7 @@ def main() -> None:
                 page.screenshot(path=str(IMAGES / "web-import-refuse.png"))
                 browser.close()
     for name in ("web-accueil", "web-resultat", "web-enregistrements", "web-comptes",
-                 "web-import-refuse"):  # fmt: skip
+                 "web-diagnostic", "web-import-refuse"):  # fmt: skip
         print(IMAGES / f"{name}.png")
 
 

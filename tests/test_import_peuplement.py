@@ -60,9 +60,12 @@ def test_residences_surveys_and_rehousing_are_stored(db_url: str, bundle: Path) 
         dt.date(1972, 9, 1), "tres_fragile", "ANRU-TIL",
     )  # fmt: skip
     assert residences["VER"][4:] == ("", dt.date(2021, 6, 15), None, None)
+    from checker.db.models import Logement
+
+    at = list(Logement.__table__.columns.keys()).index("residence_id")
     dwellings = {row[0]: row for row in data["logement"]}
-    assert dwellings["L000000001"][-1] == "TIL"
-    assert dwellings["L000000004"][-1] is None
+    assert dwellings["L000000001"][at] == "TIL"
+    assert dwellings["L000000004"][at] is None
     surveys = {(row[1], row[2]): row for row in data["occupation"]}
     assert surveys[("TIL", 2024)][3:6] == (84, 35, 24)
     assert surveys[("TIL", 2022)][-1] == 9

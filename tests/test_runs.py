@@ -264,3 +264,26 @@ def test_the_content_digest_sees_one_value_changed_in_any_data_table(
                 assert runs.content_digest(connection) in seen - {digest}, undo
         connection.rollback()
     engine.dispose()
+
+
+def test_a_content_digest_thread_that_fails_gives_way_to_the_check_s_own_connection(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest read beside the evaluation on a second connection is an optimisation: when
+    that connection cannot be had, the receipt gets the same digest, read on the check's own."""
+    import sqlite3
+
+    from checker import content_digest
+
+    def refused(*_: object) -> str:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(content_digest, "_sqlite_file_digest", refused)
+    monkeypatch.setattr(content_digest, "_server_digest", refused)
+    _checked(db_url, tmp_path, years=(2024,))
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        stored = connection.execute(select(models.Run.content_digest)).scalar_one()
+        assert stored == runs.content_digest(connection)
+    engine.dispose()
+    assert _problems(db_url) == []

@@ -5,8 +5,6 @@ full command line (`checker.cli.app`) and the quick path of `mixite quartile`
 from __future__ import annotations
 
 import sys
-import tempfile
-import traceback
 from typing import NoReturn
 
 from checker.cli.console import err, styled
@@ -28,6 +26,9 @@ def report_error(error: MixiteError) -> None:
 
 def internal_error() -> NoReturn:
     """The exception being handled goes to a log file, never to the user's screen."""
+    import tempfile  # here: a command that succeeds does not pay for it
+    import traceback
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="mixite-erreur-", suffix=".log", delete=False, encoding="utf-8"
     ) as log:

@@ -37,6 +37,46 @@ def rounded(value: Fraction | None) -> float | None:
     return None if value is None else float(round(value, RATE_PLACES))
 
 
+@dataclass(frozen=True)
+class Noun:
+    """What a population counts, for the messages: « 23 relogements », « aucune résidence »."""
+
+    singular: str
+    plural: str
+    feminine: bool
+
+    def of(self, number: int) -> str:
+        """The number and the noun, agreed (French: 0 and 1 take the singular)."""
+        return f"{number} {self.singular if number <= 1 else self.plural}"
+
+    def agreed(self, number: int, adjective: str) -> str:
+        """An adjective (masculine singular) agreed with `number` of these."""
+        feminine = self.feminine and not adjective.endswith("e")
+        return adjective + ("e" if feminine else "") + ("" if number <= 1 else "s")
+
+    def none(self) -> str:
+        return ("aucune " if self.feminine else "aucun ") + self.singular
+
+    def all(self) -> str:
+        return ("toutes les " if self.feminine else "tous les ") + self.plural
+
+
+# Each population's noun, by its name in the rule language (checker/schema.py).
+NOUNS = {
+    "attributions": Noun("attribution", "attributions", feminine=True),
+    "dossiers_caleol": Noun("dossier de CALEOL", "dossiers de CALEOL", feminine=False),
+    "conventions_reservation": Noun(
+        "convention de réservation", "conventions de réservation", feminine=True
+    ),
+    "baux": Noun("bail", "baux", feminine=False),
+    "residences": Noun("résidence", "résidences", feminine=True),
+    "occupations": Noun("enquête d'occupation", "enquêtes d'occupation", feminine=True),
+    "relogements": Noun("relogement", "relogements", feminine=False),
+    "epci": Noun("EPCI", "EPCI", feminine=False),
+}
+ATTRIBUTIONS = NOUNS["attributions"]
+
+
 @dataclass
 class Counts:
     denominator: int
@@ -52,7 +92,9 @@ class Verdict:
     message: str
 
 
-def judge_share(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
+def judge_share(
+    counts: Counts, target: Fraction | None, bound: str, noun: Noun = ATTRIBUTIONS
+) -> Verdict:
     """A share "d'au moins" (min) or "d'au plus" (max) `target` of the population.
 
     Unknown records are counted neither way: the rule is met (or missed) only if it is met
@@ -62,7 +104,7 @@ def judge_share(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
     """
     den, num, unknown = counts.denominator, counts.numerator, counts.unknown
     if den == 0:
-        return Verdict(NON_APPLICABLE, None, "aucune attribution dans le périmètre")
+        return Verdict(NON_APPLICABLE, None, f"{noun.none()} dans le périmètre")
     if target is None:
         return Verdict(DONNEES_INSUFFISANTES, None, "cible inconnue pour la période")
     if bound == "min":
@@ -71,17 +113,19 @@ def judge_share(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
         if shortfall == 0:
             return Verdict(CONFORME, 0, f"{num} sur {den}, cible {needed}")
         if num + unknown >= needed:
-            return Verdict(DONNEES_INSUFFISANTES, shortfall,
-                           f"{unknown} attribution(s) non décidables faute de données")  # fmt: skip
-        return Verdict(NON_CONFORME, shortfall, f"il manque {shortfall} attribution(s)")
+            return Verdict(DONNEES_INSUFFISANTES, shortfall, _undecided(noun, unknown))
+        return Verdict(NON_CONFORME, shortfall, f"il manque {noun.of(shortfall)}")
     allowed = math.floor(target * den)
     excess = max(0, num - allowed)
     if num + unknown <= allowed:
         return Verdict(CONFORME, 0, f"{num} sur {den}, plafond {allowed}")
     if excess == 0:
-        return Verdict(DONNEES_INSUFFISANTES, 0,
-                       f"{unknown} attribution(s) non décidables faute de données")  # fmt: skip
-    return Verdict(NON_CONFORME, excess, f"{excess} attribution(s) au-delà du plafond")
+        return Verdict(DONNEES_INSUFFISANTES, 0, _undecided(noun, unknown))
+    return Verdict(NON_CONFORME, excess, f"{noun.of(excess)} au-delà du plafond")
+
+
+def _undecided(noun: Noun, unknown: int) -> str:
+    return f"{noun.of(unknown)} {noun.agreed(unknown, 'non décidable')} faute de données"
 
 
 def judge_count(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
@@ -103,18 +147,21 @@ def judge_count(counts: Counts, target: Fraction | None, bound: str) -> Verdict:
     return Verdict(NON_CONFORME, excess, f"{excess} au-delà du plafond")
 
 
-def judge_each(counts: Counts) -> Verdict:
+def judge_each(counts: Counts, noun: Noun | None = None) -> Verdict:
     """Each record must meet the requirement: numerator = those that do (exempt ones
     included), shortfall = those that do not."""
+    noun = noun or Noun("enregistrement", "enregistrements", feminine=False)
     den, num, unknown = counts.denominator, counts.numerator, counts.unknown
     failing = den - num - unknown
     if den == 0:
-        return Verdict(NON_APPLICABLE, None, "aucun enregistrement dans le périmètre")
+        return Verdict(NON_APPLICABLE, None, f"{noun.none()} dans le périmètre")
     if failing > 0:
-        return Verdict(NON_CONFORME, failing, f"{failing} enregistrement(s) en défaut")
+        return Verdict(NON_CONFORME, failing, f"{noun.of(failing)} en défaut")
     if unknown > 0:
-        return Verdict(DONNEES_INSUFFISANTES, 0, f"{unknown} enregistrement(s) non décidables")
-    return Verdict(CONFORME, 0, "tous les enregistrements respectent la règle")
+        return Verdict(
+            DONNEES_INSUFFISANTES, 0, f"{noun.of(unknown)} {noun.agreed(unknown, 'non décidable')}"
+        )
+    return Verdict(CONFORME, 0, f"{noun.all()} respectent la règle")
 
 
 @dataclass

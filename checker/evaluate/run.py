@@ -36,12 +36,14 @@ from checker.evaluate.commitments import in_force
 from checker.evaluate.definitions import definitions_named, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
+    ATTRIBUTIONS,
     CONFORME,
     DONNEES_INSUFFISANTES,
     EN_COURS,
     MISSING_OBJECTIVE,
     NON_APPLICABLE,
     NON_CONFORME,
+    NOUNS,
     Counts,
     Result,
     Verdict,
@@ -610,6 +612,7 @@ class Evaluator:
                           counts.denominator, rate, None, None, counts.unknown, requirement.kind,
                           target_source, [_version_label(v) for v in versions], {}, parameters,
                           verdict.message)  # fmt: skip
+        noun = NOUNS.get(latest.population.entity if latest.population else "attributions")
         bound = requirement.bound or "min"
         kind = requirement.kind
         cumulative: dict[str, Any] | None = None
@@ -619,13 +622,13 @@ class Evaluator:
             if local.years is not None:
                 counts = self._window_counts(rule_id, local.years, scope)
         if kind == "share":
-            verdict = judge_share(counts, target, bound)
+            verdict = judge_share(counts, target, bound, noun or ATTRIBUTIONS)
             reported_target = rounded(target)
         elif kind == "count":
             verdict = judge_count(counts, target, bound)
             reported_target = rounded(target)
         else:
-            verdict = judge_each(counts)
+            verdict = judge_each(counts, noun)
             reported_target = 1.0
         rate = (
             rounded(Fraction(counts.numerator, counts.denominator)) if counts.denominator else None

@@ -128,9 +128,11 @@ def render(data: ReportData) -> bytes:
     document.add_heading("Observations par obligation", level=1)
     for line in data.lines:
         document.add_heading(f"{line.rule} — {line.title}", level=2)
+        # A multi-year objective before its end has no shortfall yet: the way gone instead.
+        gap = "chemin parcouru" if line.status == "en_cours" else "manque"
         document.add_paragraph(
             f"{STATUS_LABELS[line.status].capitalize()} : réalisé {line.achieved}, cible "
-            f"{line.target}, manque {line.shortfall}."
+            f"{line.target}, {gap} {line.shortfall}."
         )
         if line.owed_by:
             document.add_paragraph(
@@ -145,7 +147,8 @@ def render(data: ReportData) -> bytes:
         document.add_heading(commitment.title, level=2)
         quantified = [
             [f"{o.rule} — {o.source}" if o.source else o.rule, o.scope, o.target,
-             present.percent(o.result.rate) if o.result else "—",
+             present.achieved_text(o.result) if o.result and o.result.kind == "count"
+             else present.percent(o.result.rate) if o.result else "—",
              STATUS_LABELS[shown_status(o.result)] if o.result else "non évalué"]
             for o in commitment.quantified
         ]  # fmt: skip

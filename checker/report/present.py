@@ -8,18 +8,12 @@ from fractions import Fraction
 from typing import Any
 
 from checker import frenchfmt
-from checker.evaluate.results import EN_COURS, Result, objective_missing
+from checker.evaluate.results import EN_COURS, NOUNS, Result, objective_missing
 from dsl import ast
 from dsl.rulebook import Rulebook
 
 # The unit of each population, singular and plural.
-UNITS = {
-    "attributions": ("attribution", "attributions"),
-    "dossiers_caleol": ("dossier de CALEOL", "dossiers de CALEOL"),
-    "conventions_reservation": ("convention de réservation", "conventions de réservation"),
-    "baux": ("bail", "baux"),
-    "epci": ("EPCI", "EPCI"),
-}
+UNITS = {entity: (noun.singular, noun.plural) for entity, noun in NOUNS.items()}
 
 
 def version_of(rulebook: Rulebook, result: Result) -> ast.Version | None:
@@ -108,13 +102,12 @@ def progress_text(result: Result) -> str:
 
 
 def achieved_text(result: Result) -> str:
-    """« 20,5 % (386 / 1 886) », or the counts alone when there is no rate."""
+    """« 20,5 % (386 / 1 886) », or the counts alone when there is no rate or the target is a
+    number (« 97 / 106 »)."""
     if result.denominator is None:
         return "—"
     counts = f"{count(result.numerator)} / {count(result.denominator)}"
-    if result.kind == "count":  # a number of records: the rate is no measure of it
-        return f"{count(result.numerator)} (sur {count(result.denominator)})"
-    if result.rate is None:
+    if result.rate is None or result.kind == "count":  # a number: a rate is no measure of it
         return counts
     return f"{percent(result.rate)} ({counts})"
 

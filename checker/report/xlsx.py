@@ -338,14 +338,16 @@ def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
 
 def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     sheet = workbook.create_sheet(_sheet_name("Engagements CIA", used))
-    headers = ["Convention", "Engagement", "Règle", "Périmètre", "Cible (CIA)", "Taux réalisé",
+    headers = ["Convention", "Engagement", "Règle", "Périmètre", "Cible (CIA)", "Réalisé (taux, ou nombre)",
                "Statut", "Source"]  # fmt: skip
     rows: list[list[Any]] = []
     for commitment in data.commitments:
         for o in commitment.quantified:
             rows.append([commitment.title, "chiffré", o.rule, o.scope,
                          _target_number(o.result) if o.result else None,
-                         o.result.rate if o.result else None,
+                         # a count objective: the count reached, not a rate
+                         (Formatted(o.result.numerator or 0, "0") if o.result.kind == "count"
+                          else o.result.rate) if o.result else None,
                          STATUS_LABELS[shown_status(o.result)] if o.result else "non évalué sur la période",
                          o.source])  # fmt: skip
         for text in commitment.qualitative:

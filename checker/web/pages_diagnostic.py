@@ -5,6 +5,7 @@ residences (as `mixite diagnostic --bailleur`); réservataires and lecteurs none
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,10 @@ FORMATS = {
     "md": ("text/markdown; charset=utf-8", "texte Markdown"),
     "json": ("application/json", "données JSON"),
     "csv": ("text/csv; charset=utf-8", "tableau CSV"),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "classeur, une feuille par partie",
+    ),
 }
 
 
@@ -88,8 +93,12 @@ def diagnostic_download(request: Request, annee: int, fmt: str) -> Response:
     if not found["profils"]["residences"]:
         raise MixiteError("Aucune résidence en base pour ce périmètre.",
                           "Importez residences.csv (et occupation.csv) avec le lot.")  # fmt: skip
-    writer = {"html": diagnostic_render.to_html, "md": diagnostic_render.to_markdown,
-              "json": diagnostic_render.to_json, "csv": diagnostic_render.to_csv}[fmt]  # fmt: skip
+    writers: dict[str, Callable[[dict[str, Any]], str | bytes]] = {
+        "html": diagnostic_render.to_html, "md": diagnostic_render.to_markdown,
+        "json": diagnostic_render.to_json, "csv": diagnostic_render.to_csv,
+        "xlsx": diagnostic_render.to_xlsx,
+    }  # fmt: skip
+    writer = writers[fmt]
     media, _ = FORMATS[fmt]
     return Response(writer(found), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="diagnostic-{annee}.{fmt}"'})  # fmt: skip
