@@ -164,6 +164,8 @@ def collect(connection: Connection, rulebook: Rulebook, period: Period, options:
         ] + [current]  # fmt: skip
     for run in data.years:
         for line in synthesis(run.results, rulebook, data.names):
+            if line.status == "information":
+                continue  # figures without verdict: no trend
             data.history.setdefault(line.rule, []).append((run.year, line))
             if line.whole is not None:
                 data.trend.setdefault(line.rule, []).append((run.year, line.whole))

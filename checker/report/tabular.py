@@ -189,7 +189,11 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
                         earlier: Sequence[YearRun], year: int) -> list[str]:  # fmt: skip
     runs = [*((run.year, run.results) for run in earlier), (year, results)]
     history = {
-        run_year: {line.rule: line for line in synthesis(run_results, rulebook, names)}
+        run_year: {
+            line.rule: line
+            for line in synthesis(run_results, rulebook, names)
+            if line.status != "information"
+        }  # figures without verdict: no trend
         for run_year, run_results in runs
     }
     years = [y for y, _ in runs]
@@ -197,6 +201,8 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
     out.append("| Obligation | " + " | ".join(str(y) for y in years) + " | Réf. nationale |")
     out.append("| --- | " + " | ".join("---:" for _ in years) + " | --- |")
     for line in lines:
+        if line.status == "information":
+            continue
         cells = []
         for y in years:
             past = history[y].get(line.rule)

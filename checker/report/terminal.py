@@ -106,7 +106,11 @@ def evolution(results: list[Result], rulebook: Rulebook, names: Names,
     national reference."""
     runs = [*((run.year, run.results) for run in earlier), (year, results)]
     history = {
-        run_year: {line.rule: line for line in synthesis(run_results, rulebook, names)}
+        run_year: {
+            line.rule: line
+            for line in synthesis(run_results, rulebook, names)
+            if line.status != "information"
+        }  # figures without verdict: no trend
         for run_year, run_results in runs
     }
     out = _wrap(f"Évolution {runs[0][0]}–{year} (EPCI entier ; réf. : référence nationale)",
@@ -116,6 +120,8 @@ def evolution(results: list[Result], rulebook: Rulebook, names: Names,
     )
     out.append(header)
     for line in synthesis(results, rulebook, names):
+        if line.status == "information":
+            continue
         row = Text(line.rule.ljust(RULE_WIDTH))
         for run_year, _ in runs:
             past = history[run_year].get(line.rule)
