@@ -238,3 +238,34 @@ def test_the_demo_territory_rules_pass_their_own_tests() -> None:
     }
     assert len(outcomes) == 22
     assert [failure for outcome in outcomes for failure in outcome.failures] == []
+
+
+def test_the_printed_diagnostic_keeps_every_column_on_a4(demo_db: str, tmp_path: Path) -> None:
+    """Printed, the wide tables (a column per indicator) go on landscape A4 pages instead of
+    being cut at the right margin: Chromium's PDF holds the text of their last columns."""
+    import os
+    import shutil
+
+    import pypdfium2
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium est requis en CI (paquet Debian « chromium »)")
+        pytest.skip("Chromium absent de cette machine")
+    page = tmp_path / "diagnostic.html"
+    assert _run(demo_db, "--format", "html", "--out", str(page)).returncode == 0
+    pdf = tmp_path / "diagnostic.pdf"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, timeout=180, check=True,
+    )  # fmt: skip
+    document = pypdfium2.PdfDocument(pdf)
+    text = " ".join(" ".join(p.get_textpage().get_text_range().split()) for p in document)
+    sizes = {tuple(round(side) for side in p.get_size()) for p in document}
+    document.close()
+    assert sizes <= {(595, 842), (842, 595)}  # A4, portrait or landscape
+    assert (842, 595) in sizes
+    # The last column of the profiles and of the rehousing follow-up, cut before this.
+    assert text.count("stable") >= 5 and "délai moyen" in text

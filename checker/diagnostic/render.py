@@ -338,8 +338,15 @@ def _bars(rows: list[tuple[str, float | None, float | None]], first: str, second
     return "".join(parts)
 
 
+# The widest table a portrait A4 page prints whole at 7 pt (the classes and entrants tables);
+# the profiles, with a column per indicator, need a landscape page.
+PORTRAIT_COLUMNS = 9
+
 _STYLE = """
 @page { size: A4; margin: 15mm; }
+@page paysage { size: A4 landscape; margin: 12mm; }
+section.large { page: paysage; }
+@media screen { section.large { overflow-x: auto; } }
 body { font-family: sans-serif; font-size: 10pt; color: #222; max-width: 180mm; margin: auto; }
 h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 1.5em; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; font-size: 7pt; break-inside: auto; }
@@ -391,9 +398,13 @@ def to_html(diagnostic: dict[str, Any]) -> str:
 
 
 def _markdown_tables_to_html(lines: list[str]) -> str:
-    """The Markdown rendering's sections and tables as HTML (one source for both)."""
+    """The Markdown rendering's sections and tables as HTML (one source for both). A section
+    whose table has more columns than a portrait A4 page holds is printed on a landscape page
+    (and scrolls sideways on a narrow screen) rather than cut at the right margin."""
     esc = html.escape
+    sections: list[tuple[list[str], int]] = []  # (parts, widest table's columns)
     parts: list[str] = []
+    widest = 0
     in_table = False
     header_done = False
     for line in lines:
@@ -404,6 +415,7 @@ def _markdown_tables_to_html(lines: list[str]) -> str:
             if not in_table:
                 parts.append("<table>")
                 in_table, header_done = True, False
+            widest = max(widest, len(cells))
             tag = "td" if header_done else "th"
             parts.append("<tr>" + "".join(f"<{tag}>{esc(c)}</{tag}>" for c in cells) + "</tr>")
             header_done = True
@@ -412,12 +424,20 @@ def _markdown_tables_to_html(lines: list[str]) -> str:
             parts.append("</table>")
             in_table = False
         if line.startswith("## "):
-            parts.append(f"<h2>{esc(line[3:])}</h2>")
+            sections.append((parts, widest))
+            parts, widest = [f"<h2>{esc(line[3:])}</h2>"], 0
         elif line.strip():
             parts.append(f"<p>{esc(line)}</p>")
     if in_table:
         parts.append("</table>")
-    return "\n".join(parts)
+    sections.append((parts, widest))
+    out = []
+    for section, columns in sections:
+        if not section:
+            continue
+        kind = ' class="large"' if columns > PORTRAIT_COLUMNS else ""
+        out.append(f"<section{kind}>" + "\n".join(section) + "</section>")
+    return "\n".join(out)
 
 
 def to_xlsx(diagnostic: dict[str, Any]) -> bytes:
