@@ -523,8 +523,9 @@ def test_the_word_document_has_the_synthesis_and_boxes_for_observations(reports:
     assert "Synthèse 2025" in headings and "Avis de la CIL et visa" in headings
     synthesis = document.tables[0]
     # One line per obligation of the demo: the ten national rules and the CIA's own rule (the
-    # multi-year count of NPNRU rehousing).
-    assert len(synthesis.rows) == 1 + 11
+    # multi-year count of NPNRU rehousing); and the per-EPCI figures of PRIORITAIRES-25, given
+    # for information (no observation box: no verdict).
+    assert len(synthesis.rows) == 1 + 11 + 1
     boxes = [t for t in document.tables if t.rows[0].cells[0].text == "Observations de la CIL"]
     assert len(boxes) == 11 + 1
 
