@@ -21,6 +21,7 @@ from checker.report.json_report import results_block
 from checker.report.names import Names
 from checker.report.synthesis import synthesis
 from checker.rulebook_loader import require_rules
+from checker.web.publications import result_of
 from tests import bundles
 from tests.bundles import BAILLEUR_A, EPCI, dwelling, household
 
@@ -199,3 +200,11 @@ def test_a_check_of_one_epci_still_judges_the_whole_flow(tmp_path: Path) -> None
     whole = results[WHOLE]  # 4 of 20 in both EPCI, not 3 of 10 in this one
     assert (whole.status, whole.numerator, whole.denominator) == ("non_conforme", 4, 20)
     assert _per_epci(EPCI) in results and _per_epci(OTHER_EPCI) not in results
+
+
+def test_a_stored_result_keeps_its_information_flag(tmp_path: Path) -> None:
+    """A published run is read back from its JSON: a figure for information stays one."""
+    url = f"sqlite:///{tmp_path / 'mixite.db'}"
+    for result in _results(url, tmp_path, (3, 10), (2, 10)):
+        back = result_of(result.as_json())
+        assert back.information == result.information and back.as_json() == result.as_json()

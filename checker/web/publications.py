@@ -21,7 +21,7 @@ from dsl.rulebook import Rulebook
 _TABLE = Publication.__table__
 _FIELDS = ("rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
            "shortfall", "unknown", "kind", "bound", "target_source", "versions", "message",
-           "parameters", "cumulative", "target_reference")  # fmt: skip
+           "parameters", "cumulative", "target_reference", "information")  # fmt: skip
 
 
 def result_of(document: dict[str, Any]) -> Result:
