@@ -103,6 +103,7 @@ EXPECTATION_KEYS = {
     "version": "version",
     "source_de_la_cible": "target_source",
     "reference_de_la_cible": "target_reference",
+    "pour_information": "information",
 }
 
 
@@ -290,11 +291,12 @@ def _compare(expected: dict[str, Any], results: list[dict[str, Any]], rule: str)
         if key == "perimetre":
             continue
         field_name = EXPECTATION_KEYS.get(key, key)
-        if field_name not in result and field_name != "target_reference":
-            # (target_reference is in a result only when a convention sets the target)
+        if field_name not in result and field_name not in ("target_reference", "information"):
+            # (target_reference is in a result only when a convention sets the target,
+            # information only for a level « pour information »)
             failures.append(f"{scope} : « {key} » n'est pas un champ de résultat")
             continue
-        got = result.get(field_name)
+        got = result.get(field_name, False if field_name == "information" else None)
         if (
             _numeric(wanted)
             and _numeric(got)

@@ -131,8 +131,8 @@ def _version_changes(old: ast.Version, new: ast.Version) -> list[str]:
     for text in old_clauses:
         if text not in new_clauses:
             lines.append(f"retiré : {text}")
-    old_groups = [", ".join(g.dimensions) for g in old.groupings]
-    new_groups = [", ".join(g.dimensions) for g in new.groupings]
+    old_groups = [_grouping(g) for g in old.groupings]
+    new_groups = [_grouping(g) for g in new.groupings]
     lines += [f"ajouté : par {group}" for group in new_groups if group not in old_groups]
     lines += [f"retiré : par {group}" for group in old_groups if group not in new_groups]
     if (
@@ -426,3 +426,10 @@ def _looks_like_rule(detail: str) -> bool:
 
 
 __all__ = ["Change", "Changes", "RuleChanges", "as_markdown", "as_text", "changes_between"]
+
+
+def _grouping(grouping: ast.Grouping) -> str:
+    """A level as written after « par »: a whole flow and « pour information » are part of it."""
+    whole = " sur l'ensemble des territoires" if grouping.whole else ""
+    information = " pour information" if grouping.information else ""
+    return f"{', '.join(grouping.dimensions)}{whole}{information}"

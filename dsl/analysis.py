@@ -414,6 +414,14 @@ class _Analyser:
                 if dimension not in entity.dimensions:
                     self.expressions._unknown(dimension, grouping.span, list(entity.dimensions),
                                               f"regroupement des {entity.label}")  # fmt: skip
+            if grouping.whole and "epci" in grouping.dimensions:
+                self.error("E510", "« sur l'ensemble des territoires » compte tous les EPCI ensemble : "
+                           "le regroupement ne peut pas nommer « epci »", grouping.span,
+                           hint="retirez « epci » ou « sur l'ensemble des territoires »")  # fmt: skip
+            if grouping.whole and isinstance(version.requirement.target, ast.LocalObjective):
+                self.error("E510", "un niveau « sur l'ensemble des territoires » n'a pas d'objectif de "
+                           "CIA (une convention vaut pour un EPCI) : sa cible est celle de la loi",
+                           grouping.span, hint="exigez une valeur de la loi, ou retirez ce niveau")  # fmt: skip
         requirement = version.requirement
         self.expressions.condition(requirement.condition, context, "ce qui est exigé")
         if isinstance(requirement.target, ast.LocalObjective) and rule.local_bounds is None:
@@ -522,6 +530,13 @@ class _Analyser:
             if version and version.population
             else None
         )
+        scoped = tuple(sorted(item.name for item in objective.scope))
+        whole = [g for g in (version.groupings if version else ()) if g.whole
+                 and tuple(sorted(g.dimensions)) == scoped]  # fmt: skip
+        if whole:
+            self.error("E510", f"{objective.rule_id} compte ce périmètre sur l'ensemble des territoires "
+                       "(le flux entier de chaque réservataire) : aucun objectif de CIA ne s'y applique",
+                       objective.span, related=(Related(whole[0].span, "niveau compté sur l'ensemble des territoires"),))  # fmt: skip
         for item in objective.scope:
             if item.name == "epci":
                 self.error("E506", "le périmètre d'un objectif ne nomme pas l'EPCI : c'est le territoire "

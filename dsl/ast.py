@@ -306,6 +306,17 @@ class Population(Node):
 @dataclass(frozen=True)
 class Grouping(Node):
     dimensions: tuple[str, ...]
+    # « sur l'ensemble des territoires »: no « epci » added, every EPCI counted together.
+    whole: bool = False
+    # « pour information »: figures without a verdict (not counted as a failure anywhere).
+    information: bool = False
+
+    @property
+    def level(self) -> tuple[str, ...]:
+        """The dimensions counted: as written for a whole-flow level, else with « epci »."""
+        if self.whole or "epci" in self.dimensions:
+            return self.dimensions
+        return ("epci", *self.dimensions)
 
 
 @dataclass(frozen=True)
@@ -346,6 +357,7 @@ class Removal(Node):
 
     kind: str  # "applicability" | "grouping" | "exception" | "also" | "let"
     dimensions: tuple[str, ...] = ()  # grouping
+    whole: bool = False  # grouping « sur l'ensemble des territoires »
     condition: Expr | None = None  # exception
     label: str | None = None  # also: its label; let: its name
 

@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "E507": "objectif dont le périmètre nomme un bailleur, une commune… inconnus de la base",
     "E508": "échéancier d'objectifs à l'envers, avec une année répétée ou qui n'en est pas une",
     "E509": "année d'objectif hors de la période de l'engagement",
+    "E510": "niveau « sur l'ensemble des territoires » mal formé ou visé par un objectif de CIA",
     "E601": "construction qui ne se traduit pas en SQL",
     "W101": "trou entre deux versions d'une règle",
     "W102": "règle sans test",

@@ -236,7 +236,8 @@ def _removed(removal: ast.Removal) -> list[_Chunk]:
     if removal.kind == "applicability":
         return ["s'applique si"]
     if removal.kind == "grouping":
-        return [f"par {', '.join(removal.dimensions)}"]
+        whole = " sur l'ensemble des territoires" if removal.whole else ""
+        return [f"par {', '.join(removal.dimensions)}{whole}"]
     if removal.kind == "exception" and removal.condition is not None:
         return ["sauf si ", *_expr(removal.condition)]
     if removal.kind == "also" and removal.label is not None:
@@ -589,7 +590,9 @@ class _Layout:
                 chunks += [" où ", *_expr(population.where)]
             clauses.append(_spanned(_fill(4, chunks), 4, (7, 0), population.span))
         for index, grouping in enumerate(version.groupings):
-            lines = [f"    par {', '.join(grouping.dimensions)}"]
+            whole = " sur l'ensemble des territoires" if grouping.whole else ""
+            information = " pour information" if grouping.information else ""
+            lines = [f"    par {', '.join(grouping.dimensions)}{whole}{information}"]
             clauses.append(_spanned(lines, 4, (8, index), grouping.span))
         requirement = version.requirement
         if requirement is not None:

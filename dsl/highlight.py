@@ -36,7 +36,8 @@ _KEYWORDS = (
     r"aussi", r"territoire", r"signataires", r"o[uù]", r"et", r"non", r"est",
     rf"n{_APOSTROPHE}est", r"pas", r"renseign[eé]e?", r"dans", r"contient", r"reprend", r"la",
     r"pr[eé]c[eé]dente", r"soit", r"retirer", rf"l{_APOSTROPHE}un", r"de", r"à",
-    r"qualitatif", r"[eé]ch[eé]ance", r"fait",
+    r"qualitatif", r"[eé]ch[eé]ance", r"fait", rf"l{_APOSTROPHE}ensemble", r"des", r"territoires",
+    r"information",
 )  # fmt: skip
 # Rule identifiers are upper case whatever the lexer's flags: L441-1.Q1-HORS-QPV.
 _RULE_ID = r"(?-i:[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\.[A-Z0-9]+(?:-[A-Z0-9]+)*)(?![\w.])"

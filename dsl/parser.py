@@ -53,7 +53,8 @@ _KEYWORDS = (
     "par", "exiger", "une", "un", "part", "nombre", "d'au", "moins", "plus", "vérifiant",
     "pour", "chacune", "sauf", "l'objectif", "aussi", "territoire", "signataires", "où", "ou", "et", "non",
     "est", "renseigné", "dans", "contient", "vrai", "faux", "reprend", "précédente",
-    "soit", "retirer", "l'un", "qualitatif", "échéance", "fait",
+    "soit", "retirer", "l'un", "qualitatif", "échéance", "fait", "l'ensemble", "des",
+    "territoires", "information",
 )  # fmt: skip
 _KEYWORD_SPELLING = {
     "PARAMETRE": "paramètre",
@@ -69,6 +70,7 @@ _KEYWORD_SPELLING = {
     "RENSEIGNE": "renseigné",
     "CHACUN": "chacune",
     "L_OBJECTIF": "l'objectif",
+    "L_ENSEMBLE": "l'ensemble",
     "PRECEDENTE": "précédente",
     "L_UN": "l'un",
     "A_TO": "à",
@@ -379,7 +381,15 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def grouping(self, meta: Any, items: list[Any]) -> ast.Grouping:
-        return ast.Grouping(tuple(str(item) for item in items[1:]), span=_span(self.file, meta))
+        names = tuple(str(item) for item in items[1:] if _is(item, "NAME"))
+        return ast.Grouping(names, whole="whole_flow" in items,
+                            information="for_information" in items, span=_span(self.file, meta))  # fmt: skip
+
+    def whole_flow(self, items: list[Any]) -> str:
+        return "whole_flow"
+
+    def for_information(self, items: list[Any]) -> str:
+        return "for_information"
 
     @v_args(meta=True)
     def share(self, meta: Any, items: list[Any]) -> ast.Requirement:
@@ -415,14 +425,15 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True)
     def removal(self, meta: Any, items: list[Any]) -> ast.Removal:
         removed: ast.Removal = items[1]
-        return ast.Removal(removed.kind, removed.dimensions, removed.condition, removed.label,
-                           span=_span(self.file, meta))  # fmt: skip
+        return ast.Removal(removed.kind, removed.dimensions, removed.whole, removed.condition,
+                           removed.label, span=_span(self.file, meta))  # fmt: skip
 
     def removed_applicability(self, items: list[Any]) -> ast.Removal:
         return ast.Removal("applicability")
 
     def removed_grouping(self, items: list[Any]) -> ast.Removal:
-        return ast.Removal("grouping", dimensions=tuple(str(item) for item in items[1:]))
+        names = tuple(str(item) for item in items[1:] if _is(item, "NAME"))
+        return ast.Removal("grouping", dimensions=names, whole="whole_flow" in items)
 
     def removed_exception(self, items: list[Any]) -> ast.Removal:
         return ast.Removal("exception", condition=items[2])

@@ -25,6 +25,13 @@ from dsl.diagnostics import Diagnostic, Related
 from dsl.formatter import expression_text
 
 _Clause = TypeVar("_Clause")
+_WHOLE = " sur l'ensemble des territoires"
+
+
+def _grouping_text(key: object) -> str:
+    """A grouping's key (dimensions, whole flow) as written."""
+    dimensions, whole = key if isinstance(key, tuple) else ((), False)
+    return f"le regroupement « par {_text(dimensions)}{_WHOLE if whole else ''} »"
 
 
 def _text(key: object) -> str:
@@ -89,9 +96,9 @@ class _Resolver:
         )
         groupings = self.listed(
             base.groupings, diff.groupings, removed["grouping"], base,
-            key=lambda g: g.dimensions,
-            removal_key=lambda r: r.dimensions,
-            describe=lambda key: f"le regroupement « par {_text(key)} »",
+            key=lambda g: (g.dimensions, g.whole),
+            removal_key=lambda r: (r.dimensions, r.whole),
+            describe=_grouping_text,
         )  # fmt: skip
         exceptions = self.listed(
             base.exceptions, diff.exceptions, removed["exception"], base,
@@ -227,8 +234,9 @@ def as_difference(previous: ast.Version, current: ast.Version) -> ast.Version:
     if current.applicability is None and previous.applicability is not None:
         removals.append(ast.Removal("applicability"))
     removed, groupings = _listed_difference(previous.groupings, current.groupings,
-                                            lambda g: g.dimensions,
-                                            lambda g: ast.Removal("grouping", dimensions=g.dimensions))  # fmt: skip
+                                            lambda g: (g.dimensions, g.whole),
+                                            lambda g: ast.Removal("grouping", dimensions=g.dimensions,
+                                                                  whole=g.whole))  # fmt: skip
     removals += removed
     removed, exceptions = _listed_difference(previous.exceptions, current.exceptions,
                                              lambda e: e.condition,

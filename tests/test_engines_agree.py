@@ -128,7 +128,9 @@ règle TEST.ALEATOIRE
     soit limite_essai = 15/06/2024
     parmi les attributions où {where}
     par epci
-    par epci, bailleur
+    par epci, bailleur pour information
+    par bailleur sur l'ensemble des territoires
+    par contingent sur l'ensemble des territoires pour information
     exiger une part d'au moins {target} vérifiant {condition}
     sauf si {exception}
     aussi "variante" : {also}

@@ -109,6 +109,8 @@ def expected(demo_db: str, checked: Checked) -> dict[tuple[str, str], set[str]]:
             for result in checked.results:
                 if result.status != "non_conforme" or result.denominator is None:
                     continue
+                if result.information:  # a figure without verdict: nothing fails it
+                    continue
                 explanation = explain(connection, RULEBOOK(), result.rule, Period.year(YEAR),
                                       result.scope)  # fmt: skip
                 keys = {record_key(explanation, row) for row in explanation.failing()}
@@ -521,8 +523,9 @@ def test_the_word_document_has_the_synthesis_and_boxes_for_observations(reports:
     assert "Synthèse 2025" in headings and "Avis de la CIL et visa" in headings
     synthesis = document.tables[0]
     # One line per obligation of the demo: the ten national rules and the CIA's own rule (the
-    # multi-year count of NPNRU rehousing).
-    assert len(synthesis.rows) == 1 + 11
+    # multi-year count of NPNRU rehousing); and the per-EPCI figures of PRIORITAIRES-25, given
+    # for information (no observation box: no verdict).
+    assert len(synthesis.rows) == 1 + 11 + 1
     boxes = [t for t in document.tables if t.rows[0].cells[0].text == "Observations de la CIL"]
     assert len(boxes) == 11 + 1
 
@@ -558,7 +561,7 @@ def test_several_years_side_by_side(demo_db: str, tmp_path: Path) -> None:
     assert "Évolution" in done.stdout and "2024" in done.stdout
     document = json.loads(mixite("check", "--year", "2024", "--year", "2025", *RULES, "--db",
                                  demo_db, "--format", "json").stdout)  # fmt: skip
-    assert document["schema_version"] == "1.3"
+    assert document["schema_version"] == "1.4"
     assert [y["year"] for y in document["years"]] == [2024, 2025]
     assert all(y["receipt"]["run_id"] and y["results"] for y in document["years"])
     out = tmp_path / "bilan.html"

@@ -51,7 +51,7 @@ def _json(demo_reports: Path, year: int) -> dict[str, object]:
 
 def test_json_report_has_its_documented_shape(demo_reports: Path) -> None:
     document = _json(demo_reports, 2025)
-    assert document["schema_version"] == "1.3"
+    assert document["schema_version"] == "1.4"
     assert {"rulebook_digest", "data_digest", "period", "hash"} <= set(document["receipt"])  # type: ignore[arg-type]
     for result in document["results"]:  # type: ignore[attr-defined]
         assert {"rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",

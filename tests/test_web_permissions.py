@@ -97,8 +97,11 @@ def test_each_role_receives_only_its_results_in_json(site: dict[str, Any]) -> No
         assert seen, login
         for scope in seen:
             assert scope.get("bailleur", own) == own, (login, scope)
-            if "reservataire" in scope:  # only its own flow
+            if "reservataire" in scope and "epci" in scope:  # only its own flow
                 assert (scope["contingent"], scope["reservataire"]) == ("non_reserve", own)
+            elif "reservataire" in scope:  # a whole flow: figures of any réservataire but
+                # another bailleur's own flow (decision of #13.6)
+                assert scope["contingent"] != "non_reserve" or scope["reservataire"] == own
         assert any(scope.get("bailleur") == own for scope in seen)
     assert scopes(site, "al") and all(s["reservataire"] == "AL" for s in scopes(site, "al"))
     refused = api(site, "lecteur", "/api/results?year=2024")  # the published reports only

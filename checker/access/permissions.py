@@ -6,7 +6,9 @@ Pages, the JSON API and the downloads all ask these functions; templates never d
   everything of its territories; bailleur: its own results and records, the territory-wide
   figures for context (as `mixite check --bailleur`), its CALEOL dockets and its own imports;
   reservataire: its own flow's results and records; lecteur: the published reports only
-  (their territorial results), never a record.
+  (their territorial results), never a record. A whole-flow result (no EPCI in its scope,
+  « sur l'ensemble des territoires ») is visible to admin, État, EPCI and bailleur accounts as
+  figures and to the réservataire itself; its records only for the actor's own territories.
 """
 
 from __future__ import annotations
@@ -54,7 +56,32 @@ def can(actor: Actor, action: str, epci: str | None = None) -> bool:
     return actor.covers_epci(epci)
 
 
+def whole_flow(scope: Mapping[str, str]) -> bool:
+    """A result counted « sur l'ensemble des territoires »: every EPCI of the database together
+    (a réservataire's whole flow), so no single territory's."""
+    return bool(scope) and "epci" not in scope
+
+
+def _can_see_whole_flow(actor: Actor, scope: Mapping[str, str]) -> bool:
+    """Admin, État, the réservataire itself, and the territorial accounts (EPCI, bailleur) as
+    aggregate figures: the sum covers other territories' attributions, never their records
+    (see `can_see_records` and `records_territories`)."""
+    if actor.role in ("admin", "etat", "epci"):
+        return True
+    if actor.role == "bailleur":
+        # Another bailleur's own (non-reserved) flow stays its own, as per EPCI.
+        return scope.get("contingent") != "non_reserve" or _own_flow(actor, scope)
+    if actor.role == "reservataire":
+        return (
+            scope.get("reservataire") == actor.reservataire
+            and scope.get("contingent") != "non_reserve"
+        )
+    return False  # lecteur: the published territorial results only
+
+
 def can_see_result(actor: Actor, scope: Mapping[str, str]) -> bool:
+    if whole_flow(scope):
+        return _can_see_whole_flow(actor, scope)
     if not actor.covers_epci(scope.get("epci")):
         return False
     if actor.role in _READ_ALL:
@@ -82,3 +109,12 @@ def can_see_records(actor: Actor, scope: Mapping[str, str]) -> bool:
     if actor.role == "bailleur":
         return scope.get("bailleur") == actor.bailleur or _own_flow(actor, scope)
     return scope.get("reservataire") == actor.reservataire  # reservataire
+
+
+def records_territories(actor: Actor, scope: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The EPCI whose records the actor may list behind this result: None for all of them.
+    A whole-flow result sums several territories; a territorial account sees the records of
+    its own territories only."""
+    if not whole_flow(scope) or actor.role == "admin" or not actor.territories:
+        return None
+    return actor.territories

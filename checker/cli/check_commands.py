@@ -448,7 +448,7 @@ def register_explain(app: typer.Typer) -> None:
         if output_format == "csv":
             _write(explain_csv(table), out_path)
             return
-        title = (f"{rule_id} — {names.scope(wanted) if wanted else 'tous périmètres'} — "
+        title = (f"{rule_id} — {names.scope(wanted, whole_flow=False) if wanted else 'tous périmètres'} — "
                  f"{period.end.year}" + (" — en défaut" if failing else ""))  # fmt: skip
         # On screen: names and reasons; codes, communes and contingents are in the CSV.
         keep = [

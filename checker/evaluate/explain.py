@@ -119,6 +119,21 @@ class Explanation:
         narrower.unknown = sum(self.states[i] == INDECIDABLE for i in kept)
         return narrower
 
+    def in_territories(self, territories: tuple[str, ...]) -> Explanation:
+        """The same figure's rows in these EPCI only (a whole-flow result shown to a
+        territorial account: the other territories' records are not its to see)."""
+        kept = Explanation(self.rule, dict(self.scope), self.columns, population=self.population,
+                           condition=self.condition)  # fmt: skip
+        rows = [i for i, values in enumerate(self.dimensions) if values.get("epci") in territories]
+        kept.rows = [self.rows[i] for i in rows]
+        kept.states = [self.states[i] for i in rows]
+        kept.dimensions = [self.dimensions[i] for i in rows]
+        kept._met = [self._met[i] for i in rows]
+        kept.counted = len(rows)
+        kept.qualifying = sum(1 for i in rows if self._met[i] is True)
+        kept.unknown = sum(self.states[i] == INDECIDABLE for i in rows)
+        return kept
+
 
 def _verdict(value: Value) -> str:
     if value is None:

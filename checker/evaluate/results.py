@@ -190,9 +190,12 @@ class Result:
     cumulative: dict[str, Any] | None = None
     # The convention and article a CIA target comes from (None for the law's targets).
     target_reference: str | None = None
+    # A level written « pour information »: figures shown without a verdict (its status is the
+    # figure read against the target, never counted as a failure nor as owed).
+    information: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        """The documented result object (schema_version 1.2): fixed key order."""
+        """The documented result object (schema_version 1.4): fixed key order."""
         document: dict[str, Any] = {
             "rule": self.rule,
             "version": self.version,
@@ -215,6 +218,9 @@ class Result:
         if self.target_reference is not None:
             # Only for a target set by a convention: the law's results keep their keys.
             document["target_reference"] = self.target_reference
+        if self.information:
+            # Only for a level « pour information » (schema 1.4): the other results keep their keys.
+            document["information"] = True
         document.update(dict(sorted(self.indicators.items())))
         document["parameters"] = self.parameters
         return document

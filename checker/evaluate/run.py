@@ -271,10 +271,31 @@ class Evaluator:
                 if said:
                     result.message = f"{result.message} ; {said}" if result.message else said
             results.extend(aggregated)
+        if self.options.epci and any(g.whole for g in latest.groupings):
+            results = self._whole_flow_beyond(rule_id, results)
         for result in results:
             if result.bound is None:  # a local objective may cap what the law floors
                 result.bound = _bound(latest)
         return results
+
+    def _whole_flow_beyond(self, rule_id: str, results: list[Result]) -> list[Result]:
+        """With --epci, a level « sur l'ensemble des territoires » still counts every EPCI of
+        the database (a whole flow restricted to one EPCI would be another figure); kept for
+        the scopes (réservataires…) this EPCI's own results name."""
+        everywhere = type(self)(self.connection, self.rulebook, self.period,
+                                dataclasses.replace(self.options, epci=None))  # fmt: skip
+        named = {
+            tuple(sorted((k, v) for k, v in r.scope.items() if k != "epci"))
+            for r in results
+            if "epci" in r.scope
+        }
+        whole = [
+            r
+            for r in everywhere.evaluate_rule(rule_id)
+            if "epci" not in r.scope
+            and any(set(tuple(sorted(r.scope.items()))) <= set(other) for other in named)
+        ]
+        return [r for r in results if "epci" in r.scope] + whole
 
     def _fallback_words(self, version: ast.Version, branch: ast.Expr) -> str:
         return f"applicabilité lue par défaut : s'applique si {self._rule_text(version, branch)}"
@@ -353,9 +374,10 @@ class Evaluator:
         target = self._target(latest)
         parameters = self._parameters_used(versions, epcis)
         groupings = latest.groupings or (ast.Grouping(("epci",)),)
-        dimension_sets = [
-            g.dimensions if "epci" in g.dimensions else ("epci", *g.dimensions) for g in groupings
-        ]
+        # A level « sur l'ensemble des territoires » counts every applicable EPCI together
+        # (a réservataire's whole flow): its scope has no « epci ».
+        dimension_sets = list(dict.fromkeys(g.level for g in groupings))
+        information = {g.level for g in groupings if g.information}
         # A local objective on a scope the rule does not group by (a commune, a QPV, a
         # réservataire, bailleur × commune…) is computed at that scope too, for that scope only.
         objective_scopes = self._objective_scopes(rule_id, epcis, set(dimension_sets))
@@ -366,14 +388,16 @@ class Evaluator:
             seen_epcis: set[str] = set()
             wanted = objective_scopes.get(dimensions)
             for scope, counts in counted[dimensions]:
-                seen_epcis.add(scope["epci"])
+                if "epci" in scope:
+                    seen_epcis.add(scope["epci"])
                 if wanted is not None:
                     if _scope_key(scope) not in wanted:
                         continue
                     wanted = wanted - {_scope_key(scope)}
-                results.append(
-                    self._result(rule_id, versions, latest, scope, counts, target, parameters)
-                )
+                result = self._result(rule_id, versions, latest, scope, counts, target, parameters)
+                if dimensions in information:
+                    result = _for_information(result)
+                results.append(result)
             for missing in sorted(wanted or ()):  # an objective's scope with no attribution
                 results.append(self._result(rule_id, versions, latest, dict(missing),
                                             Counts(0, 0, 0), target, parameters))  # fmt: skip
@@ -546,7 +570,9 @@ class Evaluator:
         # A local rule's own target (a value, or a parameter of its file) comes from its
         # convention, not from the law.
         territories = self._territories_of(rule_id)
-        target_source: str | None = territories.get(scope["epci"], "loi")
+        target_source: str | None = (
+            territories.get(scope["epci"], "loi") if "epci" in scope else "loi"
+        )
         # The convention and article a local target comes from (item 5 of #15): the local
         # rule's own sources, or those of the CIA objective that sets the target.
         target_reference = _reference(latest.meta.sources) if territories else None
@@ -762,7 +788,7 @@ class Evaluator:
                 continue
             for objective in commitment.objectives:
                 wanted = {item.name: item.value for item in objective.scope}
-                if objective.rule_id != rule_id or {**wanted, "epci": scope["epci"]} != scope:
+                if objective.rule_id != rule_id or {**wanted, "epci": scope.get("epci")} != scope:
                     continue
                 years = objective.cumulative
                 if years is not None and year < years.first:
@@ -819,6 +845,12 @@ class Evaluator:
                     **({"fourni_localement": True} if value.local else {}),
                 })  # fmt: skip
         return used
+
+
+def _for_information(result: Result) -> Result:
+    """A result of a level « pour information »: its figures, no verdict (nothing owed)."""
+    shown = f"pour information : {result.message}" if result.message else "pour information"
+    return dataclasses.replace(result, information=True, shortfall=None, message=shown)
 
 
 def _plain(value: object) -> object:

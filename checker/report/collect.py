@@ -164,6 +164,8 @@ def collect(connection: Connection, rulebook: Rulebook, period: Period, options:
         ] + [current]  # fmt: skip
     for run in data.years:
         for line in synthesis(run.results, rulebook, data.names):
+            if line.status == "information":
+                continue  # figures without verdict: no trend
             data.history.setdefault(line.rule, []).append((run.year, line))
             if line.whole is not None:
                 data.trend.setdefault(line.rule, []).append((run.year, line.whole))
@@ -193,6 +195,8 @@ def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
     for index, result in enumerate(results):
         if result.status not in (NON_CONFORME, DONNEES_INSUFFISANTES) or result.kind == "structure":
             continue
+        if result.information:
+            continue  # a figure without verdict: no attribution is at fault
         if result.denominator is None:
             continue
         if objective_missing(

@@ -17,7 +17,7 @@ from docx.table import Table
 
 from checker.report import present
 from checker.report.collect import ReportData
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 
 
 def _page_number(paragraph: object) -> None:
@@ -127,7 +127,9 @@ def render(data: ReportData) -> bytes:
 
     document.add_heading("Observations par obligation", level=1)
     for line in data.lines:
-        document.add_heading(f"{line.rule} — {line.title}", level=2)
+        information = line.status == "information"
+        shown = f"{line.rule} (pour information)" if information else line.rule
+        document.add_heading(f"{shown} — {line.title}", level=2)
         # A multi-year objective before its end has no shortfall yet: the way gone instead.
         gap = "chemin parcouru" if line.status == "en_cours" else "manque"
         document.add_paragraph(
@@ -138,7 +140,8 @@ def render(data: ReportData) -> bytes:
             document.add_paragraph(
                 "Qui doit : " + " ; ".join(f"{o.label} : {o.text}" for o in line.owed_by)
             )
-        _box(document, 4)
+        if not information:  # figures without verdict: nothing for the CIL to observe
+            _box(document, 4)
 
     document.add_heading("Engagements de la CIA", level=1)
     if not data.commitments:
@@ -149,7 +152,7 @@ def render(data: ReportData) -> bytes:
             [f"{o.rule} — {o.source}" if o.source else o.rule, o.scope, o.target,
              present.achieved_text(o.result) if o.result and o.result.kind == "count"
              else present.percent(o.result.rate) if o.result else "—",
-             STATUS_LABELS[o.result.status] if o.result else "non évalué"]
+             STATUS_LABELS[shown_status(o.result)] if o.result else "non évalué"]
             for o in commitment.quantified
         ]  # fmt: skip
         if quantified:

@@ -17,7 +17,7 @@ from checker.evaluate.explain import EN_DEFAUT, Column, show
 from checker.evaluate.results import Result, objective_missing
 from checker.report import charts, present
 from checker.report.collect import Listing, ReportData
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.records import html_limit, record_key, record_table
 from checker.report.synthesis import REFERENCE_FIGURES
 from checker.vocabulary import expression_label, field_label, indicator_label, plain_text
@@ -34,6 +34,7 @@ def _environment() -> Environment:
     environment.filters["pct"] = present.percent
     environment.filters["nombre"] = present.count
     environment.filters["statut"] = lambda status: STATUS_LABELS[status]
+    environment.filters["statut_shown"] = shown_status
     environment.filters["date"] = present.french_date
     environment.filters["champ"] = field_label
     environment.filters["texte"] = plain_text
@@ -187,8 +188,14 @@ def _rule_sections(data: ReportData) -> list[dict[str, Any]]:
     uncertain_count: dict[str, int] = {}
     for point in data.uncertain:
         uncertain_count[point.rule] = uncertain_count.get(point.rule, 0) + 1
+    seen: set[str] = set()
     for line in data.lines:
         rule: ast.Rule = data.rulebook.rules[line.rule]
+        # A rule may have several lines (a whole flow and its per-EPCI figures, several EPCI):
+        # the first keeps the rule's id as anchor, the others are told apart.
+        label = line.rule + (" (pour information)" if line.status == "information" else "")
+        anchor_id = line.rule if line.rule not in seen else f"{line.rule}-{line.epci or 'ensemble'}"
+        seen.add(line.rule)
         results = [(i, r) for i, r in enumerate(data.results)
                    if r.rule == line.rule and r.scope.get("epci", "") == line.epci]  # fmt: skip
         results.sort(key=lambda item: (len(item[1].scope), data.names.scope(item[1].scope)))
@@ -248,7 +255,9 @@ def _rule_sections(data: ReportData) -> list[dict[str, Any]]:
                 shown = present.percent(value) if key.startswith("rate_") else present.count(value)
                 indicators.append((indicator_label(key), shown))
         sections.append({
-            "id": line.rule,
+            "id": anchor_id,
+            "label": label,
+            "rule": line.rule,
             "line": line,
             "title": rule.meta.title or line.rule,
             "sources": rule.meta.sources,
@@ -273,6 +282,8 @@ def _evolution(data: ReportData) -> list[dict[str, Any]]:
     rows = []
     years = [run.year for run in data.years]
     for line in data.lines:
+        if line.status == "information":
+            continue  # figures without verdict: no trend
         history = dict(data.history.get(line.rule, []))
         cells: list[dict[str, str] | None] = []
         for year in years:

@@ -11,7 +11,9 @@ from checker.evaluate.results import Result
 # 1.2: each result says whether its target is a floor or a cap (`bound`).
 # 1.3: the status `en_cours` and `cumulative` (multi-year objectives); `bound` and `kind` follow
 # the CIA's objective when one judges the result.
-SCHEMA_VERSION = "1.3"
+# 1.4: `information` on the results of a level « pour information » (figures without verdict);
+# a scope without `epci` for a level counted « sur l'ensemble des territoires ».
+SCHEMA_VERSION = "1.4"
 
 
 def results_block(results: list[Result]) -> list[dict[str, Any]]:

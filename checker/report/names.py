@@ -50,8 +50,10 @@ class Names:
             return f"opération {code}"
         return value_label(dimension, code)
 
-    def scope(self, scope: dict[str, str]) -> str:
-        """A result's scope by its names: the EPCI alone, or what narrows it."""
+    def scope(self, scope: dict[str, str], whole_flow: bool = True) -> str:
+        """A result's scope by its names: the EPCI alone, or what narrows it; a scope without
+        EPCI is a whole flow (« tous territoires ») unless `whole_flow` is False (a filter a
+        user gave, as `mixite explain --scope`)."""
         keys = [key for key in SCOPE_ORDER if key in scope]
         narrower = [key for key in keys if key != "epci"]
         if not narrower:
@@ -60,6 +62,8 @@ class Names:
         if "contingent" in scope:
             contingent = self.of("contingent", scope["contingent"])
             parts = [f"{part} ({contingent})" for part in parts] if parts else [contingent]
+        if whole_flow and "epci" not in scope:  # a level counted on every EPCI together
+            return f"{', '.join(parts)}, tous territoires"
         return ", ".join(parts)
 
     @staticmethod

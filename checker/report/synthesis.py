@@ -58,6 +58,8 @@ class ObligationLine:
     @property
     def achieved(self) -> str:
         """« 20,5 % (386 / 1 886) », or « 11 réservataires conformes sur 15 »."""
+        if self.status == "information":
+            return f"{len(self.scopes)} chiffre(s) donné(s) pour information, sans verdict"
         if self.whole is not None:
             return present.achieved_text(self.whole)
         return f"{self.compliant} {self.scope_noun(self.compliant)} conforme{'s' if self.compliant > 1 else ''} sur {self.judged}"
@@ -93,6 +95,8 @@ class ObligationLine:
     @property
     def gap(self) -> str:
         """« manque 86 attributions », « 19 dossiers de CALEOL en défaut », « cible atteinte »."""
+        if self.status == "information":
+            return "rien n'est dû à ce niveau"
         if self.whole is not None:
             return present.gap_phrase(self.whole, self.bound, self.unit)
         text = self.shortfall
@@ -128,14 +132,19 @@ def synthesis(results: list[Result], rulebook: Rulebook, names: Names) -> list[O
         whole = next(((i, r) for i, r in found if set(r.scope) == {"epci"}), None)
         narrower = [(i, r) for i, r in found if set(r.scope) != {"epci"}]
         sample = whole[1] if whole else found[0][1]
-        judged = [r for _, r in narrower if r.status in ("conforme", "non_conforme")]
+        # A figure « pour information » has no verdict: it neither judges the line nor is owed.
+        verdicts = [r for _, r in found if not r.information]
+        judged = [r for _, r in narrower
+                  if r.status in ("conforme", "non_conforme") and not r.information]  # fmt: skip
         line = ObligationLine(
             rule=rule_id,
             title=(rule.meta.title if rule and rule.meta.title else rule_id),
             epci=epci,
             status=whole[1].status
             if whole
-            else min((r.status for _, r in found), key=SEVERITY.index),
+            else (
+                min((r.status for r in verdicts), key=SEVERITY.index) if verdicts else "information"
+            ),
             bound=present.bound_of(rulebook, sample),
             unit=present.unit_of(rulebook, sample),
             whole=whole[1] if whole else None,
@@ -145,7 +154,7 @@ def synthesis(results: list[Result], rulebook: Rulebook, names: Names) -> list[O
             index=whole[0] if whole else None,
         )
         for _, result in narrower:
-            if result.status == "non_conforme" and result.shortfall:
+            if result.status == "non_conforme" and result.shortfall and not result.information:
                 line.owed_by.append(Owed(
                     names.scope(result.scope), names.codes(result.scope), result.shortfall,
                     present.shortfall_text(result, line.bound, line.unit),

@@ -11,7 +11,7 @@ from typing import Any
 from checker.evaluate.results import Result
 from checker.report import present
 from checker.report.collect import Listing, YearRun
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.names import Names
 from checker.report.records import record_key, record_table
 from checker.report.synthesis import REFERENCE_FIGURES, synthesis
@@ -55,7 +55,7 @@ def to_csv(results: list[Result], rulebook: Rulebook, names: Names, year: int,
             rows.append([
                 run_year, result.rule, result.version, names.scope(result.scope),
                 *(result.scope.get(key, "") for key in ("epci", "bailleur", "contingent", "reservataire", "commune", "qpv")),
-                STATUS_LABELS[result.status], _csv_number(result.numerator), _csv_number(result.denominator),
+                STATUS_LABELS[shown_status(result)], _csv_number(result.numerator), _csv_number(result.denominator),
                 _csv_number(result.rate), _csv_number(result.target),
                 TARGET_KINDS[bound] if result.target is not None else "",
                 present.target_text(result, bound), result.target_source or "",
@@ -87,7 +87,7 @@ def failing_csv(listings: dict[int, Listing], names: Names, year: int) -> str:
                 "regle": listing.result.rule,
                 "perimetre": names.scope(listing.result.scope),
                 "codes_du_perimetre": names.codes(listing.result.scope),
-                "statut_du_resultat": STATUS_LABELS[listing.result.status],
+                "statut_du_resultat": STATUS_LABELS[shown_status(listing.result)],
                 "enregistrement": "en défaut" if listing.state == "en_defaut" else "indécidable",
                 "population": present.UNITS.get(listing.explanation.population, ("",))[0],
                 "cle": record_key(listing.explanation, row),
@@ -163,7 +163,7 @@ def to_markdown(results: list[Result], receipt: dict[str, Any], title: str, rule
             bound = present.bound_of(rulebook, r)
             out.append(
                 f"| {_cell(names.scope(r.scope))} | {_cell(names.codes(r.scope))} "
-                f"| {STATUS_LABELS[r.status]} | {present.achieved_text(r)} "
+                f"| {STATUS_LABELS[shown_status(r)]} | {present.achieved_text(r)} "
                 f"| {present.target_text(r, bound)} "
                 f"| {present.shortfall_text(r, bound, present.unit_of(rulebook, r))} |"
             )
@@ -189,7 +189,11 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
                         earlier: Sequence[YearRun], year: int) -> list[str]:  # fmt: skip
     runs = [*((run.year, run.results) for run in earlier), (year, results)]
     history = {
-        run_year: {line.rule: line for line in synthesis(run_results, rulebook, names)}
+        run_year: {
+            line.rule: line
+            for line in synthesis(run_results, rulebook, names)
+            if line.status != "information"
+        }  # figures without verdict: no trend
         for run_year, run_results in runs
     }
     years = [y for y, _ in runs]
@@ -197,6 +201,8 @@ def _evolution_markdown(lines: list[Any], results: list[Result], rulebook: Ruleb
     out.append("| Obligation | " + " | ".join(str(y) for y in years) + " | Réf. nationale |")
     out.append("| --- | " + " | ".join("---:" for _ in years) + " | --- |")
     for line in lines:
+        if line.status == "information":
+            continue
         cells = []
         for y in years:
             past = history[y].get(line.rule)

@@ -13,7 +13,7 @@ from rich.text import Text
 from checker.evaluate.results import Result
 from checker.report import present
 from checker.report.collect import YearRun
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.names import Names
 from checker.report.synthesis import REFERENCE_FIGURES, ObligationLine, synthesis
 from dsl.rulebook import Rulebook
@@ -24,6 +24,7 @@ STATUS_STYLE = {
     "non_applicable": "dim",
     "donnees_insuffisantes": "yellow",
     "en_cours": "cyan",
+    "information": "dim italic",
 }
 RULE_WIDTH = 31  # the longest rule id of the national rulebook, and a space
 
@@ -52,8 +53,9 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
     and with `earlier` years their evolution."""
     lines = synthesis(results, rulebook, names)
     statuses = [line.status for line in lines]
+    judged = [status for status in statuses if status != "information"]
     counts = (
-        f"{len(lines)} obligation(s) : {statuses.count('conforme')} respectée(s), "
+        f"{len(judged)} obligation(s) : {statuses.count('conforme')} respectée(s), "
         f"{statuses.count('non_conforme')} non respectée(s)"
     )
     if "donnees_insuffisantes" in statuses:
@@ -62,6 +64,8 @@ def summary(results: list[Result], title: str, rulebook: Rulebook, names: Names,
         counts += f", {statuses.count('en_cours')} en cours (objectif pluriannuel)"
     if "non_applicable" in statuses:
         counts += f", {statuses.count('non_applicable')} non applicable(s)"
+    if "information" in statuses:
+        counts += f" ; {statuses.count('information')} ligne(s) pour information, sans verdict"
     out = [*_wrap(title, width, 0, "bold"), *_wrap(counts + ".", width, 0)]
     for line in lines:
         out += [Text(""), *_block(line, rulebook, names, width, scopes)]
@@ -86,7 +90,7 @@ def _block(line: ObligationLine, rulebook: Rulebook, names: Names, width: int,
     if scopes:
         for _, result in sorted(line.scopes, key=lambda item: names.scope(item[1].scope)):
             bound = present.bound_of(rulebook, result)
-            out += _headline(result.status, names.scope(result.scope), width, 4)
+            out += _headline(shown_status(result), names.scope(result.scope), width, 4)
             unit = present.unit_of(rulebook, result)
             out += _wrap(
                 f"{present.achieved_text(result)} · cible {present.target_text(result, bound)}"
@@ -102,7 +106,11 @@ def evolution(results: list[Result], rulebook: Rulebook, names: Names,
     national reference."""
     runs = [*((run.year, run.results) for run in earlier), (year, results)]
     history = {
-        run_year: {line.rule: line for line in synthesis(run_results, rulebook, names)}
+        run_year: {
+            line.rule: line
+            for line in synthesis(run_results, rulebook, names)
+            if line.status != "information"
+        }  # figures without verdict: no trend
         for run_year, run_results in runs
     }
     out = _wrap(f"Évolution {runs[0][0]}–{year} (EPCI entier ; réf. : référence nationale)",
@@ -112,6 +120,8 @@ def evolution(results: list[Result], rulebook: Rulebook, names: Names,
     )
     out.append(header)
     for line in synthesis(results, rulebook, names):
+        if line.status == "information":
+            continue
         row = Text(line.rule.ljust(RULE_WIDTH))
         for run_year, _ in runs:
             past = history[run_year].get(line.rule)

@@ -22,7 +22,7 @@ from checker.evaluate.explain import EN_DEFAUT, show
 from checker.evaluate.results import Result
 from checker.report import present
 from checker.report.collect import ReportData
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.records import record_key, record_table
 from checker.report.synthesis import REFERENCE_FIGURES
 from checker.vocabulary import SCOPE_ORDER, capitalized, field_label, indicator_label, plain_text
@@ -243,7 +243,7 @@ def _rule_sheets(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             row: list[Any] = [data.names.scope(r.scope)]
             for key in keys:
                 row += [data.names.of(key, r.scope.get(key)) or None, r.scope.get(key)]
-            row += [STATUS_LABELS[r.status], r.rate, r.numerator, r.denominator,
+            row += [STATUS_LABELS[shown_status(r)], r.rate, r.numerator, r.denominator,
                     _target_number(r), BOUND_LABELS[present.bound_of(data.rulebook, r)],
                     (present.target_reference(r) or present.source_label(r))
                     if r.target is not None else None, r.shortfall,
@@ -309,7 +309,7 @@ def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             reasons.setdefault(key, {})[listing.result.rule] = _reason(listing, row)
             per_result.append([
                 listing.result.rule, data.names.scope(listing.result.scope),
-                data.names.codes(listing.result.scope), STATUS_LABELS[listing.result.status],
+                data.names.codes(listing.result.scope), STATUS_LABELS[shown_status(listing.result)],
                 "en défaut" if listing.state == EN_DEFAUT else "indécidable",
                 present.UNITS.get(population, (population,))[0],
                 *(values.get(k) for k, _, _, _ in columns), _reason(listing, row),
@@ -348,7 +348,7 @@ def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
                          # a count objective: the count reached, not a rate
                          (Formatted(o.result.numerator or 0, "0") if o.result.kind == "count"
                           else o.result.rate) if o.result else None,
-                         STATUS_LABELS[o.result.status] if o.result else "non évalué sur la période",
+                         STATUS_LABELS[shown_status(o.result)] if o.result else "non évalué sur la période",
                          o.source])  # fmt: skip
         for text in commitment.qualitative:
             rows.append([commitment.title, "qualitatif", None, None, None, None,

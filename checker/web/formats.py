@@ -9,7 +9,7 @@ from jinja2 import Environment
 
 from checker import frenchfmt
 from checker.evaluate.results import Result
-from checker.report.labels import STATUS_LABELS
+from checker.report.labels import STATUS_LABELS, shown_status
 
 CONTINGENT_LABELS = {
     "etat_prioritaires": "État (publics prioritaires)",
@@ -48,3 +48,4 @@ def install(environment: Environment) -> None:
     environment.filters["date_fr"] = french_date
     environment.filters["statut"] = lambda status: STATUS_LABELS.get(status, status)
     environment.filters["realise"] = done
+    environment.filters["statut_affiche"] = shown_status  # « pour information »: no verdict

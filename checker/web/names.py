@@ -79,4 +79,6 @@ class Names:
             for key in (*_ORDER[1:], "epci")
             if key in scope and not (skip_epci and key == "epci")
         ]
+        if scope and "epci" not in scope:  # a whole flow: every EPCI of the database together
+            parts.append("Territoire : tous territoires")
         return " · ".join(parts) or "ensemble"

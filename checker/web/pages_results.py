@@ -88,7 +88,8 @@ def home(request: Request) -> Response:
         year, to_date = services.default_year(connection)
         results = services.visible_results(request, connection, actor, year, to_date) \
             if permissions.can(actor, "lire_resultats") else []  # fmt: skip
-        own = [r for r in results if _own(actor, r)]
+        # A figure for information has no verdict: neither counted nor « à suivre ».
+        own = [r for r in results if _own(actor, r) and not r.information]
         counts = {status: sum(r.status == status for r in own) for status in _STATUS_ORDER}
         pending = [r for r in own if r.status in ("non_conforme", "donnees_insuffisantes")]
         rows = _rows(connection, request, actor, pending, year, to_date)

@@ -25,7 +25,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def run_epcis(run: Any) -> set[str]:
-    return {r["scope"].get("epci", "") for r in json.loads(run.results)}
+    """The territories of a run's results (a whole-flow result, without EPCI, names none: it
+    sums the territories the run's other results name)."""
+    return {r["scope"]["epci"] for r in json.loads(run.results) if "epci" in r["scope"]}
 
 
 def visible_runs(connection: Connection, actor: Actor) -> list[Any]:

@@ -21,7 +21,7 @@ from dsl.rulebook import Rulebook
 _TABLE = Publication.__table__
 _FIELDS = ("rule", "version", "scope", "status", "numerator", "denominator", "rate", "target",
            "shortfall", "unknown", "kind", "bound", "target_source", "versions", "message",
-           "parameters", "cumulative", "target_reference")  # fmt: skip
+           "parameters", "cumulative", "target_reference", "information")  # fmt: skip
 
 
 def result_of(document: dict[str, Any]) -> Result:
@@ -47,7 +47,8 @@ def published(connection: Connection, actor: Actor) -> list[dict[str, Any]]:
     for row in rows:
         run = runs.load_run(connection, row.run_id)
         results = [result_of(r) for r in json.loads(run.results)]
-        if not all(actor.covers_epci(r.scope.get("epci")) for r in results):
+        # A whole-flow result (no EPCI) belongs to no territory: `can_see_result` decides it.
+        if not all(actor.covers_epci(r.scope["epci"]) for r in results if "epci" in r.scope):
             continue
         listed.append({"run": run, "published_at": row.publiee_le, "by": row.publiee_par,
                        "visible": sum(permissions.can_see_result(actor, r.scope) for r in results)})  # fmt: skip

@@ -90,7 +90,8 @@ def visible_results(request: Request, connection: Connection, actor: Actor, year
     if bailleur is not None:  # as `mixite check --bailleur`: its scopes and the territory's
         shown = [r for r in shown if r.scope.get("bailleur", bailleur) == bailleur]
     if epci is not None:
-        shown = [r for r in shown if r.scope.get("epci") == epci]
+        # A whole-flow result stays beside the EPCI's own: it is the verdict of its réservataires.
+        shown = [r for r in shown if r.scope.get("epci", epci) == epci]
     return shown
 
 
@@ -145,6 +146,9 @@ def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: s
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.")
     explanation = state(request).explanation(connection, rule_id, year, to_date, scope)
+    territories = permissions.records_territories(actor, scope)
+    if territories is not None:  # a whole-flow figure: the actor's own territories' records
+        explanation = explanation.in_territories(territories)
     log(request, connection, actor, "consulter_enregistrements",
         f"{resource} ({len(explanation.rows)} enregistrement(s))")  # fmt: skip
     title = rulebook.rules[rule_id].meta.title or rule_id
