@@ -180,6 +180,33 @@ def _group_sums(
     return sums
 
 
+def territory_names(connection: Connection) -> dict[str, dict[str, str]]:
+    """The names shown in place of codes: EPCI, communes, bailleurs and QPV."""
+    epci_table = models.Epci.__table__
+    commune = models.Commune.__table__
+    return {
+        "epci": dict(connection.execute(select(epci_table.c.siren, epci_table.c.nom)).all()),
+        "communes": dict(connection.execute(select(commune.c.insee, commune.c.nom)).all()),
+        "bailleurs": dict(
+            connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
+        ),
+        "qpv": dict(connection.execute(select(models.Qpv.code, models.Qpv.nom)).all()),
+    }
+
+
+def qpv_in_force(connection: Connection, year: int) -> set[str]:
+    """The QPV of the list in force at the end of the year (a quarter that left the list is
+    "hors QPV" that year; a dwelling on both lists is counted in the one in force)."""
+    end = dt.date(year, 12, 31)
+    return {
+        code
+        for code, start, stop in connection.execute(
+            select(models.Qpv.code, models.Qpv.valide_du, models.Qpv.valide_au)
+        )
+        if start <= end and (stop is None or stop >= end)
+    }
+
+
 def compute(
     connection: Connection,
     rulebook: Rulebook,
@@ -191,26 +218,9 @@ def compute(
     and entrants' resources through the SQL compiler, residences streamed one row each."""
     r = models.Residence.__table__
     commune = models.Commune.__table__
-    epci_table = models.Epci.__table__
     o = models.Occupation.__table__
-    names = {
-        "epci": dict(connection.execute(select(epci_table.c.siren, epci_table.c.nom)).all()),
-        "communes": dict(connection.execute(select(commune.c.insee, commune.c.nom)).all()),
-        "bailleurs": dict(
-            connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
-        ),
-        "qpv": dict(connection.execute(select(models.Qpv.code, models.Qpv.nom)).all()),
-    }
-    # The QPV of the list in force at the end of the year (a quarter that left the list is
-    # "hors QPV" that year; a dwelling on both lists is counted in the one in force).
-    end = dt.date(year, 12, 31)
-    in_force = {
-        code
-        for code, start, stop in connection.execute(
-            select(models.Qpv.code, models.Qpv.valide_du, models.Qpv.valide_au)
-        )
-        if start <= end and (stop is None or stop >= end)
-    }
+    names = territory_names(connection)
+    in_force = qpv_in_force(connection, year)
     if not epcis:
         epcis = sorted(names["epci"])
     residence_join = r.join(commune, commune.c.insee == r.c.commune_insee)

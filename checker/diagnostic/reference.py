@@ -28,6 +28,8 @@ from checker.diagnostic.compute import (
     _rehousing,
     _sum,
     percent,
+    qpv_in_force,
+    territory_names,
 )
 from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter
@@ -44,25 +46,8 @@ def compute(
 ) -> dict[str, Any]:
     r = models.Residence.__table__
     commune = models.Commune.__table__
-    epci_table = models.Epci.__table__
-    names = {
-        "epci": dict(connection.execute(select(epci_table.c.siren, epci_table.c.nom)).all()),
-        "communes": dict(connection.execute(select(commune.c.insee, commune.c.nom)).all()),
-        "bailleurs": dict(
-            connection.execute(select(models.Bailleur.siren, models.Bailleur.nom)).all()
-        ),
-        "qpv": dict(connection.execute(select(models.Qpv.code, models.Qpv.nom)).all()),
-    }
-    # The QPV of the list in force at the end of the year (a quarter that left the list is
-    # "hors QPV" that year; a dwelling on both lists is counted in the one in force).
-    end = dt.date(year, 12, 31)
-    in_force = {
-        code
-        for code, start, stop in connection.execute(
-            select(models.Qpv.code, models.Qpv.valide_du, models.Qpv.valide_au)
-        )
-        if start <= end and (stop is None or stop >= end)
-    }
+    names = territory_names(connection)
+    in_force = qpv_in_force(connection, year)
     if not epcis:
         epcis = sorted(names["epci"])
     query = select(
