@@ -383,11 +383,14 @@ class Evaluator:
         objective_scopes = self._objective_scopes(rule_id, epcis, set(dimension_sets))
         dimension_sets += list(objective_scopes)
         counted = self._count(versions, latest, epcis, dimension_sets)
+        multi_year = self._multi_year_scopes(rule_id, epcis)
         results: list[Result] = []
         for dimensions in dimension_sets:
             seen_epcis: set[str] = set()
+            seen: set[tuple[tuple[str, str], ...]] = set()
             wanted = objective_scopes.get(dimensions)
             for scope, counts in counted[dimensions]:
+                seen.add(_scope_key(scope))
                 if "epci" in scope:
                     seen_epcis.add(scope["epci"])
                 if wanted is not None:
@@ -399,6 +402,12 @@ class Evaluator:
                     result = _for_information(result)
                 results.append(result)
             for missing in sorted(wanted or ()):  # an objective's scope with no attribution
+                seen.add(missing)
+                results.append(self._result(rule_id, versions, latest, dict(missing),
+                                            Counts(0, 0, 0), target, parameters))  # fmt: skip
+            # A multi-year objective is judged on its whole period even when its scope has no
+            # record this year (a bailleur without a lease in the last year of the period).
+            for missing in sorted(multi_year.get(dimensions, set()) - seen):
                 results.append(self._result(rule_id, versions, latest, dict(missing),
                                             Counts(0, 0, 0), target, parameters))  # fmt: skip
             if dimensions == ("epci",):
@@ -776,6 +785,22 @@ class Evaluator:
                     continue
                 levels.setdefault(dimensions, set()).add(_scope_key(scope))
         return {dimensions: frozenset(scopes) for dimensions, scopes in levels.items()}
+
+    def _multi_year_scopes(self, rule_id: str, epcis: list[str]) -> dict[tuple[str, ...], set[tuple[tuple[str, str], ...]]]:  # fmt: skip
+        """The scopes of `rule_id`'s multi-year objectives whose years have begun, by level."""
+        year = self.period.end.year
+        found: dict[tuple[str, ...], set[tuple[tuple[str, str], ...]]] = {}
+        for commitment in self._commitments_in_force():
+            if commitment.territory not in epcis:
+                continue
+            for objective in commitment.objectives:
+                years = objective.cumulative
+                if objective.rule_id != rule_id or years is None or year < years.first:
+                    continue
+                scope = {"epci": commitment.territory, **{i.name: i.value for i in objective.scope}}
+                dimensions = tuple(d for d in DIMENSION_COLUMNS if d in scope)
+                found.setdefault(dimensions, set()).add(_scope_key(scope))
+        return found
 
     def _local_objective(self, rule_id: str, scope: dict[str, str]) -> LocalTarget | None:
         """The objective an engagement in force sets for exactly this scope this year: its
