@@ -243,16 +243,11 @@ def test_the_demo_territory_rules_pass_their_own_tests() -> None:
 def test_the_printed_diagnostic_keeps_every_column_on_a4(demo_db: str, tmp_path: Path) -> None:
     """Printed, the wide tables (a column per indicator) go on landscape A4 pages instead of
     being cut at the right margin: Chromium's PDF holds the text of their last columns."""
-    import os
-    import shutil
-
     import pypdfium2
 
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium est requis en CI (paquet Debian « chromium »)")
-        pytest.skip("Chromium absent de cette machine")
+    from tests.chromium import require_chromium
+
+    browser = require_chromium()
     page = tmp_path / "diagnostic.html"
     assert _run(demo_db, "--format", "html", "--out", str(page)).returncode == 0
     pdf = tmp_path / "diagnostic.pdf"

@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from checker.report.present import count
+from tests.chromium import require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 YEARS = (2024, 2025)
@@ -179,15 +180,6 @@ def test_html_is_self_contained(demo_reports: Path) -> None:
     assert "@media print" in page
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium est requis en CI (paquet Debian « chromium »)")
-        pytest.skip("Chromium absent de cette machine")
-    return found
-
-
 class _RecordingProxy(socketserver.ThreadingTCPServer):
     """A proxy that serves nothing: it records the first line of every request sent to it."""
 
@@ -248,7 +240,7 @@ def _hosts(requests: list[str]) -> set[str]:
 
 
 def test_an_empty_page_makes_only_the_browsers_own_requests(tmp_path: Path) -> None:
-    browser = _chromium()
+    browser = require_chromium()
     page = tmp_path / "vide.html"
     page.write_text("<html><body>vide</body></html>", encoding="utf-8")
     _, requests = _render(browser, page, tmp_path / "profil")
@@ -256,7 +248,7 @@ def test_an_empty_page_makes_only_the_browsers_own_requests(tmp_path: Path) -> N
 
 
 def test_the_request_recorder_sees_a_leaking_page(tmp_path: Path) -> None:
-    browser = _chromium()
+    browser = require_chromium()
     page = tmp_path / "fuite.html"
     page.write_text(
         '<html><body><img src="http://example.com/x.png"></body></html>', encoding="utf-8"
@@ -268,7 +260,7 @@ def test_the_request_recorder_sees_a_leaking_page(tmp_path: Path) -> None:
 def test_html_renders_in_chromium_without_errors_or_requests(
     demo_reports: Path, tmp_path: Path
 ) -> None:
-    browser = _chromium()
+    browser = require_chromium()
     done, requests = _render(browser, demo_reports / "rapport-2025.html", tmp_path / "profil")
     assert _hosts(requests) - BROWSER_OWN_HOSTS == set()
     assert done.returncode == 0, done.stderr[-2000:]
@@ -331,7 +323,7 @@ def _overflow(browser: str, page: Path, width: int, profile: Path) -> tuple[list
 def test_no_element_is_wider_than_the_screen_or_the_a4_page(
     demo_reports: Path, tmp_path: Path
 ) -> None:
-    browser = _chromium()
+    browser = require_chromium()
     page = (demo_reports / "rapport-2025.html").read_text(encoding="utf-8")
     screen = tmp_path / "ecran.html"
     screen.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
@@ -349,7 +341,7 @@ def test_no_element_is_wider_than_the_screen_or_the_a4_page(
 
 
 def test_the_measure_finds_a_table_wider_than_the_page(tmp_path: Path) -> None:
-    browser = _chromium()
+    browser = require_chromium()
     page = tmp_path / "large.html"
     cells = "".join(
         f"<td style='white-space: nowrap'>colonne {i} très large</td>" for i in range(30)
@@ -364,7 +356,7 @@ def test_the_measure_finds_a_table_wider_than_the_page(tmp_path: Path) -> None:
 def test_the_pdf_is_a4_numbered_under_55_pages_with_the_synthesis_on_one(
     demo_reports: Path,
 ) -> None:
-    _chromium()
+    require_chromium()
     import pypdfium2
 
     document = pypdfium2.PdfDocument(demo_reports / "rapport-2025.pdf")
