@@ -39,6 +39,7 @@ from checker.ingest.bulk_load import (
     restore_foreign_keys,
 )
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
+from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
@@ -1213,7 +1214,7 @@ def _import_data(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
-    with import_lock(db_url) as lock_session:
+    with import_lock(db_url) as lock_session, fewer_collections():
         try:
             return _import_locked(
                 bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
