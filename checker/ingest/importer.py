@@ -158,6 +158,16 @@ class ImportResult:
     notices: list[str] = field(default_factory=list)
 
 
+# The types of réservataire each reserved contingent admits.
+_RESERVATAIRE_TYPES = {
+    "collectivite": ("commune", "epci", "departement", "region"),
+    "autre": ("autre",),
+    "action_logement": ("action_logement",),
+    "etat_prioritaires": ("etat",),
+    "etat_fonctionnaires": ("etat",),
+}
+
+
 def _unknown_bailleur(siren: str) -> str:
     return f"bailleur {siren} inconnu (absent de territoire.yaml et de la base)"
 
@@ -806,13 +816,7 @@ class _Importer:
                 f"contingent non_reserve : le réservataire doit rester vide "
                 f"(ou être le bailleur), « {ident} » donné"
             )
-        allowed = {
-            "collectivite": ("commune", "epci", "departement", "region"),
-            "autre": ("autre",),
-            "action_logement": ("action_logement",),
-            "etat_prioritaires": ("etat",),
-            "etat_fonctionnaires": ("etat",),
-        }[contingent]
+        allowed = _RESERVATAIRE_TYPES[contingent]
         if ident is None:
             if contingent in ("collectivite", "autre"):
                 return None, f"contingent {contingent} : indiquez le réservataire (reservataire_id)"
