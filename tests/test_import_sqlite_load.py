@@ -87,7 +87,9 @@ def test_the_database_ends_as_a_row_by_row_load_leaves_it(
     bulk = tmp_path / "en-bloc.db"
     import_bundle([mini_bundle], f"sqlite:///{bulk}")
     assert "attribution" in spy.tables
-    assert {"uq_attribution_cle", "ix_attribution_date_bail"} <= set(spy.indexes)
+    assert {"uq_attribution_cle", "ix_attribution_date_bail", "uq_caleol_examen_cle"} <= set(
+        spy.indexes
+    )
     assert _schema_sql(bulk) == _schema_sql(plain)
     for table in _DATA_TABLES:
         assert _rows(bulk, table) == _rows(plain, table), table
