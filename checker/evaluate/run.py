@@ -901,9 +901,22 @@ class Evaluator:
     def _parameters_used(
         self, versions: list[ast.Version], epcis: list[str]
     ) -> list[dict[str, Any]]:
-        names = self._parameter_names(versions)
+        """The values of the law `versions` read during the period, as results list them
+        (found once per process for the same versions, period and arrêtés; each call gets
+        its own copy)."""
         arrete_names = {str(epci["siren_arrete"] or epci["siren"]) for epci in self.epcis
                         if epci["siren"] in epcis}  # fmt: skip
+        memo = statement_memo(self.rulebook)
+        key = ("valeurs", tuple(map(id, versions)), self._bounds(), frozenset(arrete_names))
+        found: list[dict[str, Any]] | None = memo.get(key)
+        if found is None:
+            found = memo.put(key, self._find_parameters_used(versions, arrete_names))
+        return [{**value, "key": dict(value["key"])} for value in found]
+
+    def _find_parameters_used(
+        self, versions: list[ast.Version], arrete_names: set[str]
+    ) -> list[dict[str, Any]]:
+        names = self._parameter_names(versions)
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]
