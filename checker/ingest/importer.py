@@ -34,9 +34,12 @@ from checker.errors import MixiteError
 from checker.ingest import rows as row_models
 from checker.ingest.bulk_load import (
     LARGE_FILE_ROWS,
+    DroppedIndex,
     DroppedKey,
     drop_foreign_keys,
+    drop_indexes,
     restore_foreign_keys,
+    restore_indexes,
 )
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.import_lock import import_lock, reset_sequences
@@ -215,6 +218,8 @@ class _Importer:
         self.file_rows = 0  # the approximate size of the file being imported
         # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
         self.dropped_keys: list[DroppedKey] = []
+        # Indexes dropped for the same load, built again once its file is written.
+        self.dropped_indexes: list[DroppedIndex] = []
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
 
     # -- territory ---------------------------------------------------------------------------
@@ -973,6 +978,7 @@ class _Importer:
                 and self.connection.dialect.name == "postgresql"
             ):
                 self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
+                self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
         if batch.table_is_empty:  # first import: nothing to compare with
             counts.added += len(rows)
             self._bulk_insert(batch.table, batch.columns, rows)
@@ -1279,6 +1285,9 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
+                if not problems:  # refused: the rollback brings the indexes back
+                    restore_indexes(connection, importer.dropped_indexes)
+                importer.dropped_indexes = []
             if not problems and "relogements" in importer.linked_files:
                 notices = check_links(
                     connection,
