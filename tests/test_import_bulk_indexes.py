@@ -143,3 +143,14 @@ def test_a_unique_key_built_again_refuses_a_duplicate(pg_url: str) -> None:
             assert "CREATE UNIQUE INDEX uq_t ON public.t USING btree (a, b)" in found
     finally:
         engine.dispose()
+
+
+def test_the_planner_statistics_come_with_the_import(pg_url: str, mini_bundle: Path) -> None:
+    """The import's last statement analyses the tables it wrote (checker/ingest/importer.py,
+    _refresh_statistics): their statistics describe the rows imported, not empty tables."""
+    import_bundle([mini_bundle], pg_url)
+    rows = _query(pg_url, "SELECT count(*) FROM attribution")[0][0]
+    estimated = _query(pg_url, "SELECT reltuples FROM pg_class WHERE relname = 'attribution'")
+    assert rows > 0 and estimated[0][0] == rows
+    columns = _query(pg_url, "SELECT attname FROM pg_stats WHERE tablename = 'attribution'")
+    assert {"rpls_id", "menage", "date_decision"} <= {row[0] for row in columns}

@@ -1298,6 +1298,7 @@ def _import_locked(
             if problems:
                 raise _Rollback
             restore_foreign_keys(connection, importer.dropped_keys)
+            _refresh_statistics(connection, importer.written)
             connection.execute(
                 update(models.ImportBatch)
                 .where(models.ImportBatch.id == importer.batch_id)
@@ -1315,7 +1316,6 @@ def _import_locked(
         _undo_creation(engine, db_url, created_db, key)
         raise ImportRefused(sorted(problems.problems, key=order))
     assert importer is not None
-    _refresh_statistics(engine, importer.written)
     engine.dispose()
     return ImportResult(
         digest,
@@ -1351,17 +1351,21 @@ _ANALYZED = (
 )  # fmt: skip
 
 
-def _refresh_statistics(engine: Any, written: set[str]) -> None:
+def _refresh_statistics(connection: Connection, written: set[str]) -> None:
     """Let PostgreSQL's planner know the new volumes: right after a large import its
     statistics still describe empty tables, and it would plan the checks' joins as nested
     loops over what it believes are a handful of rows (minutes instead of seconds).
 
     Only the tables this import changed: the others' statistics are still true, and analysing
-    the large ones an import did not touch (CALEOL, attributions) cost seconds."""
+    the large ones an import did not touch (CALEOL, attributions) cost seconds.
+
+    Inside the import's transaction, as its last statement before the commit: ANALYZE reads the
+    transaction's own rows as the tables will hold them once committed, and the statistics are
+    committed with the rows, so no check starting right after the import plans on the new rows
+    with the statistics of empty tables (it ran after the commit, in a connection of its own)."""
     tables = [name for name in _ANALYZED if name in written]
-    if engine.dialect.name == "postgresql" and tables:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    if connection.dialect.name == "postgresql" and tables:
+        connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:
