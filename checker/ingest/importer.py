@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Date, Table, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Date, Table, delete, exists, insert, select, tuple_, update
 
 from checker.db import codes, models
 from checker.db.engine import (
@@ -969,8 +969,9 @@ class _Importer:
         if self.problems or not rows:
             return
         if batch.table_is_empty is None:
+            # EXISTS, not count(*): counting reads the whole table, years of rows on a later import.
             batch.table_is_empty = not self.connection.scalar(
-                select(func.count()).select_from(batch.table)
+                select(exists().select_from(batch.table))
             )
             if (
                 batch.table_is_empty
