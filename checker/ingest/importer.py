@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -988,12 +988,18 @@ class _Importer:
         compared = batch.columns[:-1]  # all but batch_id
         key_of = itemgetter(*batch.key)
         key_names = [batch.columns[index] for index in batch.key]
-        key_columns = [table.c[name] for name in key_names]
-        query = select(table.c.id, *(table.c[name] for name in compared)).where(
-            tuple_(*key_columns).in_([_typed(table, key_names, key_of(row)) for row in rows])
-        )
+        if self.connection.dialect.name == "postgresql":
+            stored_rows = _stored_by_keys(
+                self.connection, table, compared, key_names, map(key_of, rows)
+            )
+        else:
+            key_columns = [table.c[name] for name in key_names]
+            query = select(table.c.id, *(table.c[name] for name in compared)).where(
+                tuple_(*key_columns).in_([_typed(table, key_names, key_of(row)) for row in rows])
+            )
+            stored_rows = self.connection.execute(query).all()
         existing: dict[Any, tuple[int, tuple[Any, ...]]] = {}
-        for stored in self.connection.execute(query):
+        for stored in stored_rows:
             stored_values = tuple(map(_stored_form, stored[1:]))
             existing[key_of(stored_values)] = (stored[0], stored_values)
         inserts = []
@@ -1040,6 +1046,35 @@ class _Importer:
         else:
             records = [dict(zip(columns, _typed(table, columns, row), strict=True)) for row in rows]
             self.connection.execute(insert(table), records)
+
+
+def _stored_by_keys(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key_names: Sequence[str],
+    keys: Iterable[tuple[Any, ...]],
+) -> Iterable[Sequence[Any]]:
+    """PostgreSQL: id and `columns` of the stored rows whose natural key is one of `keys`.
+
+    The keys go as one array per key column, unnested and joined on: three parameters and one
+    plan, where the `(a, b, c) IN (…)` list the other databases get binds 15 000 parameters per
+    chunk of 5 000 rows and PostgreSQL plans an OR of 5 000 conditions (on a later import of
+    45 000 attributions: 1.5 s of client and 1.7 s of server CPU for finding which rows exist).
+    Dates go as their ISO text and are cast by the server, as every key value is."""
+    from sqlalchemy import text  # the module's name `text` is a message elsewhere
+
+    arrays = [list(values) for values in zip(*keys, strict=True)]
+    types = [table.c[name].type.compile(dialect=connection.dialect) for name in key_names]
+    unnested = ", ".join(f"CAST(:k{i} AS {kind}[])" for i, kind in enumerate(types))
+    aliases = ", ".join(f"k{i}" for i in range(len(key_names)))
+    joined = " AND ".join(f"t.{name} = k.k{i}" for i, name in enumerate(key_names))
+    selected = ", ".join(f"t.{name}" for name in ("id", *columns))
+    query = text(
+        f"SELECT {selected} FROM {table.name} AS t "
+        f"JOIN unnest({unnested}) AS k({aliases}) ON {joined}"
+    ).columns(*(table.c[name] for name in ("id", *columns)))
+    return connection.execute(query, {f"k{i}": array for i, array in enumerate(arrays)})
 
 
 @dataclass
