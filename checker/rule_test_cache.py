@@ -142,11 +142,10 @@ def prune() -> None:
     if directory is None or not directory.is_dir():
         return
     try:
-        entries = sorted(
-            (p for p in directory.iterdir() if p.suffix in {".z", ".json"}),
-            key=lambda path: path.stat().st_mtime,
-            reverse=True,
-        )
+        entries = [p for p in directory.iterdir() if p.suffix in {".z", ".json"}]
+        if len(entries) <= _KEPT_ENTRIES:
+            return  # nothing to drop: the entries' dates are not even read
+        entries.sort(key=lambda path: path.stat().st_mtime, reverse=True)
         for stale in entries[_KEPT_ENTRIES:]:
             stale.unlink(missing_ok=True)
     except OSError:
