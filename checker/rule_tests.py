@@ -460,16 +460,14 @@ def run_case(
     found: dict[str, list[dict[str, Any]]] = {}
     try:
         with engine.connect() as connection:
+            evaluator: Evaluator | None = None
             if "sql" in engines:
-                found["sql"] = results_block(
-                    Evaluator(connection, rulebook, period, Options()).evaluate_rule_results(rule)
-                )
+                evaluator = Evaluator(connection, rulebook, period, Options())
+                found["sql"] = results_block(evaluator.evaluate_rule_results(rule))
             if "reference" in engines:
-                found["reference"] = results_block(
-                    ReferenceEvaluator(
-                        connection, rulebook, period, Options()
-                    ).evaluate_rule_results(rule)
-                )
+                reference = ReferenceEvaluator(connection, rulebook, period, Options(),
+                                               beside=evaluator)  # fmt: skip
+                found["reference"] = results_block(reference.evaluate_rule_results(rule))
     finally:
         engine.dispose()
     if len(found) == 2 and found["sql"] != found["reference"]:
