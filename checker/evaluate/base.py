@@ -4,6 +4,7 @@ the rule language knows (see `checker.schema`) as a column of the same name."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
@@ -50,19 +51,22 @@ class StatementMemo(Generic[_K, _V]):
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()  # the web application evaluates in several threads
 
     def get(self, key: _K) -> _V | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
 
     def put(self, key: _K, value: _V) -> _V:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
 
 
 # The statements of `qpv_list_fixed` and `epci_rows`, by period (every evaluator sends both).

@@ -162,8 +162,20 @@ def statement_memo(rulebook: Rulebook) -> base.StatementMemo[Any, Any]:
 
 
 class Evaluator:
+    connection: Connection
+    period: Period
+    options: Options
+    epcis: list[dict[str, Any]]
+    qpv_list_fixed: bool
+
     def __init__(self, connection: Connection, rulebook: Rulebook, period: Period,
-                 options: Options | None = None) -> None:  # fmt: skip
+                 options: Options | None = None, *, beside: Evaluator | None = None) -> None:  # fmt: skip
+        """`beside`: an evaluator of the same connection, period and options, whose reading
+        of the territory (the EPCI, whether the QPV list is fixed) this one takes over instead
+        of reading it again (the rule tests run both engines on each case)."""
+        if beside is not None:
+            assert (beside.connection, beside.period, beside.options) == (connection, period,
+                                                                          options or Options())  # fmt: skip
         self.connection = connection
         if connection.dialect.name == "postgresql":
             # Correlated look-ups make PostgreSQL overestimate the cost of these statements,
@@ -175,8 +187,12 @@ class Evaluator:
         self.period = period
         self.options = options or Options()
         self.schema = schema()
-        self.epcis = self._epcis()
-        self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
+        if beside is not None:
+            self.epcis = [dict(epci) for epci in beside.epcis]
+            self.qpv_list_fixed = beside.qpv_list_fixed
+        else:
+            self.epcis = self._epcis()
+            self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
         self._windows: dict[Any, dict[tuple[tuple[str, str], ...], Counts]] = {}
 
     # ------------------------------------------------------------------ territory
