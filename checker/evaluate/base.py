@@ -142,6 +142,8 @@ def attributions(
     with_residence: bool = True,
     with_applicant: bool = True,
     with_dwelling: bool = True,
+    *,
+    in_qpv_only: bool = False,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
@@ -152,6 +154,9 @@ def attributions(
     `with_residence`, the columns `residence` and `classe_residence` (the residence of the
     dwelling and the class the CIA or CIL gave it) are left out, and the residence is not
     joined: rules that do not read them get the same SQL as before they existed.
+    With `in_qpv_only` (a population that keeps only leases in a QPV, see
+    `checker.evaluate.definitions.requires_field`), the QPV look-up is an inner join: the
+    leases outside any QPV are not read at all.
     """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
@@ -163,7 +168,9 @@ def attributions(
         .join(commune, commune.c.insee == logement.c.commune_insee)
         .join(epci, epci.c.siren == commune.c.epci_siren)
     )
-    if with_qpv:
+    if with_qpv and in_qpv_only:
+        joined = joined.join(at_lease, at_lease_join)
+    elif with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
     residence = models.Residence.__table__
     if with_residence:
@@ -346,14 +353,16 @@ def population(
     with_residence: bool = True,
     with_applicant: bool = True,
     with_dwelling: bool = True,
+    *,
+    in_qpv_only: bool = False,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`, `with_residence` and `with_applicant`: see `attributions()`; `with_dwelling`:
-    the columns of DWELLING_FIELDS."""
+    `with_qpv`, `with_residence`, `with_applicant` and `in_qpv_only`: see `attributions()`;
+    `with_dwelling`: the columns of DWELLING_FIELDS."""
     if entity == "attributions":
         return attributions(
             epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant,
-            with_dwelling,
+            with_dwelling, in_qpv_only=in_qpv_only,
         )  # fmt: skip
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)

@@ -34,7 +34,7 @@ from checker import frenchfmt
 from checker.errors import MixiteError
 from checker.evaluate import base
 from checker.evaluate.commitments import in_force
-from checker.evaluate.definitions import definitions_named, with_definitions
+from checker.evaluate.definitions import definitions_named, requires_field, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     ATTRIBUTIONS,
@@ -584,11 +584,18 @@ class Evaluator:
         keep = ["fact_date", *(DIMENSION_COLUMNS[d] for d in every)]
         read = set(keep)
         uses = definitions_named(versions, self.rulebook, entity.name, read)
+        # A population of leases in a QPV only: the QPV look-up as an inner join.
+        in_qpv_only = all(
+            version.population is not None and version.population.where is not None
+            and requires_field(version.population.where, "en_qpv", self.rulebook, entity.name)
+            for version in versions
+        )  # fmt: skip
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
                                with_applicant=bool(read & base.APPLICANT_FIELDS),
-                               with_dwelling=bool(read & base.DWELLING_FIELDS))  # fmt: skip
+                               with_dwelling=bool(read & base.DWELLING_FIELDS),
+                               in_qpv_only=in_qpv_only)  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
