@@ -171,6 +171,17 @@ _RESERVATAIRE_TYPES = {
 }
 
 
+def _caleol_identity(row: Any, menage: str | None) -> bytes:
+    """A CALEOL row's natural key (commission, dwelling, household) packed into one bytes
+    object: the pseudonym's 32 bytes, the day's ordinal in 3, then the dwelling's identifier;
+    the first two have a fixed width, so two keys are equal exactly when their parts are.
+    About 150 bytes less per row than a tuple holding the three values."""
+    assert menage is not None  # numero_unique is required in caleol.csv, so always pseudonymised
+    day: dt.date = row.date_commission
+    dwelling: str = row.rpls_id
+    return bytes.fromhex(menage) + day.toordinal().to_bytes(3, "big") + dwelling.encode("utf-8")
+
+
 def _unknown_bailleur(siren: str) -> str:
     return f"bailleur {siren} inconnu (absent de territoire.yaml et de la base)"
 
@@ -839,7 +850,8 @@ class _Importer:
     def caleol(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("examens CALEOL", Counts())
         name = table.name
-        seen: dict[tuple[Any, ...], int] = {}
+        # Natural keys seen, packed (`_caleol_identity`): a national year has millions of rows.
+        seen: dict[bytes, int] = {}
         batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
         problems = self.problems
         iso = _IsoDates()
@@ -865,8 +877,7 @@ class _Importer:
                     f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
                 )
                 continue
-            identity = (row.date_commission, row.rpls_id, menage)
-            first_line = seen.setdefault(identity, line)
+            first_line = seen.setdefault(_caleol_identity(row, menage), line)
             if first_line != line:
                 problem(
                     line,
