@@ -988,7 +988,8 @@ class _Importer:
         compared = batch.columns[:-1]  # all but batch_id
         key_of = itemgetter(*batch.key)
         key_names = [batch.columns[index] for index in batch.key]
-        if self.connection.dialect.name == "postgresql":
+        postgresql = self.connection.dialect.name == "postgresql"
+        if postgresql:
             stored_rows = _stored_by_keys(
                 self.connection, table, compared, key_names, map(key_of, rows)
             )
@@ -1003,6 +1004,7 @@ class _Importer:
             stored_values = tuple(map(_stored_form, stored[1:]))
             existing[key_of(stored_values)] = (stored[0], stored_values)
         inserts = []
+        replaced: list[tuple[Any, ...]] = []  # PostgreSQL: the new values, then the id
         for row in rows:
             found = existing.get(key_of(row))
             if found is None:
@@ -1013,8 +1015,19 @@ class _Importer:
             else:
                 counts.replaced += 1
                 self.written.add(table.name)
+                if postgresql:
+                    replaced.append((*row, found[0]))
+                    continue
                 values = dict(zip(batch.columns, _typed(table, batch.columns, row), strict=True))
                 self.connection.execute(update(table).where(table.c.id == found[0]).values(values))
+        if replaced:
+            # One executemany, which psycopg sends as a pipeline, not a statement compiled by
+            # SQLAlchemy and waited for per row (3 574 rows: 14 s of settling, 2.9 s of CPU).
+            # Dates go as their ISO text; the server reads them as the column's type.
+            assignments = ", ".join(f"{name} = %s" for name in batch.columns)
+            self.connection.exec_driver_sql(
+                f"UPDATE {table.name} SET {assignments} WHERE id = %s", replaced
+            )
         self._bulk_insert(table, batch.columns, inserts)
 
     def _bulk_insert(
