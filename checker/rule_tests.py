@@ -7,12 +7,10 @@ from __future__ import annotations
 import atexit
 import csv
 import datetime as dt
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,17 +23,8 @@ from checker.db.engine import ensure_schema, make_engine, reuse_engine
 from checker.errors import MixiteError
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
+from checker.ingest import columns
 from checker.ingest.pseudonym import KEY_ENV, key_setting
-from checker.ingest.rows import (
-    ATTRIBUTIONS_SPEC,
-    BAUX_SPEC,
-    CALEOL_SPEC,
-    LOGEMENTS_SPEC,
-    OCCUPATION_SPEC,
-    RELOGEMENTS_SPEC,
-    RESERVATIONS_SPEC,
-    RESIDENCES_SPEC,
-)
 from checker.report.json_report import results_block
 from checker.rulebook_loader import rule_test_files
 from dsl.rulebook import Rulebook
@@ -112,17 +101,21 @@ EXPECTATION_KEYS = {
 CASE_KEYS = ("nom", "description", "annee", "au", "territoire", "defauts", "logements",
              "attributions", "caleol", "reservations", "baux", "residences", "occupation",
              "relogements", "attendu")  # fmt: skip
-_ATTRIBUTION_FIELDS = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
+# The columns of each file, required then optional (`checker.ingest.columns`: the names only,
+# without the importer's validation models, which cost a tenth of a second to build).
+_LOGEMENT_FIELDS = (*columns.LOGEMENTS_REQUIRED, *columns.LOGEMENTS_OPTIONAL)
+_ATTRIBUTION_FIELDS = (*columns.ATTRIBUTIONS_REQUIRED, *columns.ATTRIBUTIONS_OPTIONAL)
+_CALEOL_FIELDS = (*columns.CALEOL_REQUIRED, *columns.CALEOL_OPTIONAL)
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "defauts": _ATTRIBUTION_FIELDS,
     "attributions": _ATTRIBUTION_FIELDS,
-    "logements": (*LOGEMENTS_SPEC["required"], *LOGEMENTS_SPEC["optional"]),
-    "caleol": (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"]),
-    "reservations": (*RESERVATIONS_SPEC["required"], *RESERVATIONS_SPEC["optional"]),
-    "baux": (*BAUX_SPEC["required"], *BAUX_SPEC["optional"]),
-    "residences": (*RESIDENCES_SPEC["required"], *RESIDENCES_SPEC["optional"]),
-    "occupation": (*OCCUPATION_SPEC["required"], *OCCUPATION_SPEC["optional"]),
-    "relogements": (*RELOGEMENTS_SPEC["required"], *RELOGEMENTS_SPEC["optional"]),
+    "logements": _LOGEMENT_FIELDS,
+    "caleol": _CALEOL_FIELDS,
+    "reservations": (*columns.RESERVATIONS_REQUIRED, *columns.RESERVATIONS_OPTIONAL),
+    "baux": (*columns.BAUX_REQUIRED, *columns.BAUX_OPTIONAL),
+    "residences": (*columns.RESIDENCES_REQUIRED, *columns.RESIDENCES_OPTIONAL),
+    "occupation": (*columns.OCCUPATION_REQUIRED, *columns.OCCUPATION_OPTIONAL),
+    "relogements": (*columns.RELOGEMENTS_REQUIRED, *columns.RELOGEMENTS_OPTIONAL),
 }
 _ROW_LABELS = {
     "defauts": "les valeurs par défaut des attributions",
@@ -251,27 +244,20 @@ def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Pat
         merged.setdefault("numero_unique", f"TEST{number:06d}")
         merged.setdefault("date_decision", merged.get("date_bail") or dt.date(2000, 1, 1))
         attributions.append(merged)
-    all_logement_columns = (*LOGEMENTS_SPEC["required"], *LOGEMENTS_SPEC["optional"])
-    all_attribution_columns = (*ATTRIBUTIONS_SPEC["required"], *ATTRIBUTIONS_SPEC["optional"])
-    _write_csv(target / "logements.csv", all_logement_columns, logements)
-    _write_csv(target / "attributions.csv", all_attribution_columns, attributions)
+    _write_csv(target / "logements.csv", _LOGEMENT_FIELDS, logements)
+    _write_csv(target / "attributions.csv", _ATTRIBUTION_FIELDS, attributions)
     if case.get("caleol"):
         examens = []
         for number, row in enumerate(case["caleol"], start=1):
             merged = {**CALEOL_DEFAULTS, **row}
             merged.setdefault("numero_unique", f"CAND{number:06d}")
             examens.append(merged)
-        all_caleol_columns = (*CALEOL_SPEC["required"], *CALEOL_SPEC["optional"])
-        _write_csv(target / "caleol.csv", all_caleol_columns, examens)
+        _write_csv(target / "caleol.csv", _CALEOL_FIELDS, examens)
     # Reservation conventions, leases, residences, OPS surveys and rehousing are written as the
     # case gives them, whole.
-    for key, spec, name in (("reservations", RESERVATIONS_SPEC, "reservations.csv"),
-                            ("baux", BAUX_SPEC, "baux.csv"),
-                            ("residences", RESIDENCES_SPEC, "residences.csv"),
-                            ("occupation", OCCUPATION_SPEC, "occupation.csv"),
-                            ("relogements", RELOGEMENTS_SPEC, "relogements.csv")):  # fmt: skip
+    for key in ("reservations", "baux", "residences", "occupation", "relogements"):
         if case.get(key):
-            _write_csv(target / name, (*spec["required"], *spec["optional"]), case[key])
+            _write_csv(target / f"{key}.csv", ROW_FIELDS[key], case[key])
     return target
 
 
@@ -501,6 +487,12 @@ _FORKED_RULEBOOK: Rulebook | None = None
 _PARALLEL_MIN_CASES = 8
 
 
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _run_forked(
     tasks: list[tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...]]],
 ) -> list[CaseOutcome]:
@@ -540,13 +532,16 @@ def run_rule_tests(
         jobs > 1
         and len(groups) > 1
         and sum(len(group) for group in groups) >= _PARALLEL_MIN_CASES
-        and "fork" in multiprocessing.get_all_start_methods()
+        and _can_fork()
     )
     from checker import rule_test_cache
 
     rule_test_cache.prune()
     if not parallel:
         return [run_case(rulebook, d, c, f, engines=e) for group in groups for f, d, c, e in group]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     _empty_sqlite_template()  # built once here, inherited by the workers
     _FORKED_RULEBOOK = rulebook
     try:

@@ -187,7 +187,10 @@ class Attribution(Base):
 
     __tablename__ = "attribution"
     __table_args__ = (
-        UniqueConstraint("rpls_id", "menage", "date_decision", name="uq_attribution_cle"),
+        # A named unique index, not a table constraint: SQLite cannot drop the index behind a
+        # constraint, and a first import of a large file builds this one after its rows
+        # (checker/ingest/sqlite_load.py; migration 0011).
+        Index("uq_attribution_cle", "rpls_id", "menage", "date_decision", unique=True),
         CheckConstraint(_in("contingent", CONTINGENTS), name="contingent"),
         CheckConstraint(
             "relogement IS NULL OR " + _in("relogement", RELOGEMENTS), name="relogement"

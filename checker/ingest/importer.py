@@ -34,14 +34,15 @@ from checker.errors import MixiteError
 from checker.ingest import rows as row_models
 from checker.ingest.bulk_load import (
     LARGE_FILE_ROWS,
-    DroppedIndex,
     DroppedKey,
     drop_foreign_keys,
-    drop_indexes,
     restore_foreign_keys,
-    restore_indexes,
 )
+from checker.ingest.bulk_load import DroppedIndex as DroppedPgIndex
+from checker.ingest.bulk_load import drop_indexes as drop_pg_indexes
+from checker.ingest.bulk_load import restore_indexes as restore_pg_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
+from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
@@ -49,6 +50,7 @@ from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
+from checker.ingest.sqlite_load import DroppedIndex, drop_indexes, insert_unchecked, rebuild
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
@@ -159,6 +161,16 @@ class ImportResult:
     notices: list[str] = field(default_factory=list)
 
 
+# The types of réservataire each reserved contingent admits.
+_RESERVATAIRE_TYPES = {
+    "collectivite": ("commune", "epci", "departement", "region"),
+    "autre": ("autre",),
+    "action_logement": ("action_logement",),
+    "etat_prioritaires": ("etat",),
+    "etat_fonctionnaires": ("etat",),
+}
+
+
 def _unknown_bailleur(siren: str) -> str:
     return f"bailleur {siren} inconnu (absent de territoire.yaml et de la base)"
 
@@ -218,9 +230,27 @@ class _Importer:
         self.file_rows = 0  # the approximate size of the file being imported
         # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
         self.dropped_keys: list[DroppedKey] = []
-        # Indexes dropped for the same load, built again once its file is written.
+        # PostgreSQL, the same load: the table's unique keys and secondary indexes dropped
+        # until its file is written (bulk_load.py).
+        self.dropped_pg_indexes: list[DroppedPgIndex] = []
+        # SQLite, a large file into an empty table (sqlite_load.py): its indexes dropped until
+        # the file is written, its rows written without per-row CHECKs, verified once after.
         self.dropped_indexes: list[DroppedIndex] = []
+        self.unchecked: set[str] = set()
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
+
+    def rebuild_indexes(self) -> None:
+        """After a file: the indexes dropped for its load created again, its CHECKs verified
+        (SQLite: sqlite_load.py; PostgreSQL: bulk_load.py); before the next file reads the table. Nothing to do once a problem
+        is found: the transaction is rolled back, indexes and all."""
+        if self.problems:
+            return
+        if self.dropped_pg_indexes:  # PostgreSQL (bulk_load.py)
+            restore_pg_indexes(self.connection, self.dropped_pg_indexes)
+            self.dropped_pg_indexes = []
+        if self.dropped_indexes or self.unchecked:
+            rebuild(self.connection, self.dropped_indexes, self.unchecked)
+            self.dropped_indexes, self.unchecked = [], set()
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -796,13 +826,7 @@ class _Importer:
                 f"contingent non_reserve : le réservataire doit rester vide "
                 f"(ou être le bailleur), « {ident} » donné"
             )
-        allowed = {
-            "collectivite": ("commune", "epci", "departement", "region"),
-            "autre": ("autre",),
-            "action_logement": ("action_logement",),
-            "etat_prioritaires": ("etat",),
-            "etat_fonctionnaires": ("etat",),
-        }[contingent]
+        allowed = _RESERVATAIRE_TYPES[contingent]
         if ident is None:
             if contingent in ("collectivite", "autre"):
                 return None, f"contingent {contingent} : indiquez le réservataire (reservataire_id)"
@@ -979,7 +1003,14 @@ class _Importer:
                 and self.connection.dialect.name == "postgresql"
             ):
                 self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
+                self.dropped_pg_indexes += drop_pg_indexes(self.connection, batch.table.name)
+            if (
+                batch.table_is_empty
+                and self.file_rows >= LARGE_FILE_ROWS
+                and self.connection.dialect.name == "sqlite"
+            ):
                 self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
+                self.unchecked.add(batch.table.name)
         if batch.table_is_empty:  # first import: nothing to compare with
             counts.added += len(rows)
             self._bulk_insert(batch.table, batch.columns, rows)
@@ -1048,7 +1079,10 @@ class _Importer:
         if dialect == "sqlite":
             placeholders = ", ".join("?" for _ in columns)
             statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-            self.connection.exec_driver_sql(statement, rows)
+            if table.name in self.unchecked:
+                insert_unchecked(self.connection, statement, rows)
+            else:
+                self.connection.exec_driver_sql(statement, rows)
         elif dialect == "postgresql" and self.connection.dialect.driver == "psycopg":
             driver_connection = self.connection.connection.driver_connection
             assert driver_connection is not None
@@ -1244,7 +1278,7 @@ def _import_data(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
-    with import_lock(db_url) as lock_session:
+    with import_lock(db_url) as lock_session, fewer_collections():
         try:
             return _import_locked(
                 bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
@@ -1334,9 +1368,7 @@ def _import_locked(
                 )
                 summaries.append(summary)
                 handler(table, summary)
-                if not problems:  # refused: the rollback brings the indexes back
-                    restore_indexes(connection, importer.dropped_indexes)
-                importer.dropped_indexes = []
+                importer.rebuild_indexes()
             if not problems and "relogements" in importer.linked_files:
                 notices = check_links(
                     connection,
