@@ -88,8 +88,8 @@ def _instrument(stages: _Stages) -> None:
     cls = importer._Importer
     cls._settle = stages.timed("_settle (dont _bulk_insert)", cls._settle, own)  # type: ignore[method-assign]
     cls._bulk_insert = stages.timed("_bulk_insert (COPY)", cls._bulk_insert, own)  # type: ignore[method-assign]
-    for name in ("drop_foreign_keys", "restore_foreign_keys", "drop_pg_indexes",
-                 "restore_pg_indexes", "_refresh_statistics"):  # fmt: skip
+    for name in ("drop_foreign_keys", "restore_foreign_keys", "pg_drop_indexes",
+                 "pg_restore_indexes", "_refresh_statistics"):  # fmt: skip
         if hasattr(importer, name):
             setattr(importer, name, stages.timed(name, getattr(importer, name), given))
     commit = psycopg.Connection.commit

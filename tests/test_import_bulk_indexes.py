@@ -40,7 +40,7 @@ def dropped(monkeypatch: pytest.MonkeyPatch) -> list[bulk_load.DroppedIndex]:
         return indexes
 
     monkeypatch.setattr(importer_module, "LARGE_FILE_ROWS", 1)
-    monkeypatch.setattr(importer_module, "drop_pg_indexes", drop)
+    monkeypatch.setattr(importer_module, "pg_drop_indexes", drop)
     return found
 
 

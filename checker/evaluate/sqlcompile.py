@@ -166,7 +166,9 @@ def _holds_any_letter(element: HoldsAnyLetter, compiler: SQLCompiler, **kw: Any)
     letters = "".join(element.letters)
     pattern = f"*|{letters}|*" if len(letters) == 1 else f"*|[{letters}]|*"
     wrapped = literal("|") + element.subject + literal("|")
-    return compiler.process(func.coalesce(wrapped.self_group().op("GLOB")(literal(pattern)), false()), **kw)
+    return compiler.process(
+        func.coalesce(wrapped.self_group().op("GLOB")(literal(pattern)), false()), **kw
+    )
 
 
 @compiles(HoldsAnyLetter, "postgresql")

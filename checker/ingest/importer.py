@@ -38,9 +38,9 @@ from checker.ingest.bulk_load import (
     drop_foreign_keys,
     restore_foreign_keys,
 )
-from checker.ingest.bulk_load import DroppedIndex as DroppedPgIndex
-from checker.ingest.bulk_load import drop_indexes as drop_pg_indexes
-from checker.ingest.bulk_load import restore_indexes as restore_pg_indexes
+from checker.ingest.bulk_load import DroppedIndex as PgDroppedIndex
+from checker.ingest.bulk_load import drop_indexes as pg_drop_indexes
+from checker.ingest.bulk_load import restore_indexes as pg_restore_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.import_lock import import_lock, reset_sequences
@@ -230,27 +230,22 @@ class _Importer:
         self.file_rows = 0  # the approximate size of the file being imported
         # Foreign keys dropped for a bulk load (bulk_load.py), added back before commit.
         self.dropped_keys: list[DroppedKey] = []
-        # PostgreSQL, the same load: the table's unique keys and secondary indexes dropped
-        # until its file is written (bulk_load.py).
-        self.dropped_pg_indexes: list[DroppedPgIndex] = []
         # SQLite, a large file into an empty table (sqlite_load.py): its indexes dropped until
         # the file is written, its rows written without per-row CHECKs, verified once after.
         self.dropped_indexes: list[DroppedIndex] = []
         self.unchecked: set[str] = set()
+        # PostgreSQL, the same load (bulk_load.py): indexes built again once its file is written.
+        self.pg_dropped_indexes: list[PgDroppedIndex] = []
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
 
     def rebuild_indexes(self) -> None:
         """After a file: the indexes dropped for its load created again, its CHECKs verified
-        (SQLite: sqlite_load.py; PostgreSQL: bulk_load.py); before the next file reads the table. Nothing to do once a problem
+        (sqlite_load.py); before the next file reads the table. Nothing to do once a problem
         is found: the transaction is rolled back, indexes and all."""
-        if self.problems:
+        if self.problems or not (self.dropped_indexes or self.unchecked):
             return
-        if self.dropped_pg_indexes:  # PostgreSQL (bulk_load.py)
-            restore_pg_indexes(self.connection, self.dropped_pg_indexes)
-            self.dropped_pg_indexes = []
-        if self.dropped_indexes or self.unchecked:
-            rebuild(self.connection, self.dropped_indexes, self.unchecked)
-            self.dropped_indexes, self.unchecked = [], set()
+        rebuild(self.connection, self.dropped_indexes, self.unchecked)
+        self.dropped_indexes, self.unchecked = [], set()
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -1003,7 +998,7 @@ class _Importer:
                 and self.connection.dialect.name == "postgresql"
             ):
                 self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
-                self.dropped_pg_indexes += drop_pg_indexes(self.connection, batch.table.name)
+                self.pg_dropped_indexes += pg_drop_indexes(self.connection, batch.table.name)
             if (
                 batch.table_is_empty
                 and self.file_rows >= LARGE_FILE_ROWS
@@ -1382,6 +1377,9 @@ def _import_locked(
                 summaries.append(summary)
                 handler(table, summary)
                 importer.rebuild_indexes()
+                if not problems:  # refused: the rollback brings the indexes back
+                    pg_restore_indexes(connection, importer.pg_dropped_indexes)
+                importer.pg_dropped_indexes = []
             if not problems and "relogements" in importer.linked_files:
                 notices = check_links(
                     connection,
