@@ -145,6 +145,40 @@ def _pg_copy(csv_path: Path, url: str) -> float:
         return time.perf_counter() - start
 
 
+def _pg_copy_same_table(url: str, table: str = "attribution") -> float:
+    """The server's own COPY of the very rows mixite wrote, into the same table as the import
+    found it (emptied, with its keys, unique key and indexes): what loading those rows costs the
+    server with no validation at all. Run after mixite's import, in a transaction rolled back."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname=parsed.database
+    ) as connection:
+        columns = ", ".join(
+            name
+            for (name,) in connection.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                "AND NOT attisdropped AND attname <> 'id' ORDER BY attnum",
+                (table,),
+            )
+        )
+        rows = bytearray()
+        with connection.cursor().copy(f"COPY {table} ({columns}) TO STDOUT") as copy:
+            for block in copy:
+                rows += block
+        connection.execute(f"TRUNCATE {table}")
+        start = time.perf_counter()
+        with connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            view = memoryview(rows)
+            for offset in range(0, len(view), 1 << 20):
+                copy.write(view[offset : offset + (1 << 20)])
+        elapsed = time.perf_counter() - start
+        connection.rollback()
+        return elapsed
+
+
 def _figures(rows: int, reference: dict[str, float], run: dict[str, float], loader: str,
              native_s: float) -> dict[str, object]:  # fmt: skip
     """One database's line of the report: mixite's import of the attributions next to the

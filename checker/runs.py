@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,12 @@ _HEAD = "empreinte_derniere_execution"
 def canonical(document: Any) -> str:
     """The one JSON text of a document: sorted keys, no spaces, UTF-8 characters kept."""
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_list(items: Iterable[Any]) -> str:
+    """`canonical(list(items))`, the same text, one item encoded at a time: a run's results are
+    then never all held as documents at once."""
+    return "[" + ",".join(canonical(item) for item in items) + "]"
 
 
 def as_stored(fresh: list[dict[str, Any]], stored: str) -> list[dict[str, Any]]:
@@ -97,7 +103,7 @@ class Receipt:
 
 
 def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt.date, dt.date],
-               as_of: dt.date | None, options: dict[str, Any], results: list[dict[str, Any]],
+               as_of: dt.date | None, options: dict[str, Any], results: Iterable[dict[str, Any]],
                now: dt.datetime | None = None, content: str | None = None) -> Receipt:  # fmt: skip
     """Store a run at the end of the chain (inside the caller's transaction). `content` is
     the content digest when the caller started it beforehand (`content_digest.start`)."""
@@ -121,7 +127,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "period_end": period[1].isoformat(),
         "as_of": as_of.isoformat() if as_of else None,
         "options": canonical(options),
-        "results": canonical(results),
+        "results": canonical_list(results),
         "previous_hash": previous or GENESIS,
         "content_digest": content if content is not None else content_digest(connection),
     }

@@ -331,3 +331,24 @@ def test_audit_verify_detects_a_deleted_last_run_with_the_kept_heads(
     _refused(mixite("audit", "verify", "--db", url), message)
     _refused(mixite("audit", "verify", "--tete", kept, "--db", url),
              "conservée dans --tete n'est plus dans la chaîne")  # fmt: skip
+
+
+def test_a_year_is_present_when_one_date_of_any_table_is_in_it(db: Path) -> None:
+    # require_years asks each year by one dated row; the refusal lists every year: both agree,
+    # a year present through one table only (a lease date, a decision date) included.
+    from sqlalchemy import create_engine
+
+    from checker.cli.arguments import _year_present, years_present
+
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE bail SET date_signature = '1999-06-30' WHERE rowid = "
+                    "(SELECT min(rowid) FROM bail)")  # fmt: skip
+        raw.execute("UPDATE attribution SET date_decision = '1998-12-31', date_bail = NULL "
+                    "WHERE rowid = (SELECT min(rowid) FROM attribution)")  # fmt: skip
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        present = years_present(connection)
+        assert {1998, 1999} <= set(present)
+        found = [y for y in range(1990, 2040) if _year_present(connection, y)]
+    engine.dispose()
+    assert found == present

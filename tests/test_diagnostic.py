@@ -214,6 +214,13 @@ def test_every_format_is_written_and_an_unknown_one_is_refused(
     workbook = load_workbook(tmp_path / "diagnostic.xlsx", read_only=True)
     assert workbook.sheetnames == ["Profils", "Classes", "Entrants", "Relogements"]
     page = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
+    # Counts of a thousand or more are grouped the French way (narrow no-break space), in the
+    # tables a person reads: the EPCI's respondents in the demo are over a thousand.
+    text = (tmp_path / "diagnostic.md").read_text(encoding="utf-8")
+    epci_row = next(line for line in text.splitlines() if line.startswith("| Communauté"))
+    respondents = epci_row.split(" | ")[1]
+    assert len(respondents) > 4 and respondents.replace("\u202f", "").isdigit(), epci_row
+    assert respondents[-4] == "\u202f" and respondents in page
     assert page.count("<svg") == 3 and "Résidence Les Marronniers" in page and "@page" in page
     refused = _run(demo_db, "--format", "pdf")
     assert refused.returncode != 0

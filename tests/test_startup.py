@@ -81,3 +81,12 @@ def test_a_plain_quartile_is_answered_without_typer() -> None:
     imported_modules(*household)  # the first run checks the rules and fills the cache
     loaded = imported_modules(*household)
     assert not loaded & {*HEAVY, "typer", "click"}, sorted(loaded & {*HEAVY, "typer", "click"})
+
+
+def test_a_plain_rules_test_is_run_without_typer() -> None:
+    """The plain form of `mixite rules test` is read before Typer is imported
+    (checker/cli/quick.py): a rule author runs it after every edit."""
+    command = ["rules", "test", "--regle", "R441-5-2.CONTINGENT-ETAT", "--processus", "1"]
+    cli = {"typer", "click", "pydantic"}
+    loaded = imported_modules(*command)
+    assert not loaded & cli, sorted(loaded & cli)

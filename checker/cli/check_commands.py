@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from checker.evaluate.run import Period
     from checker.runs import Receipt
+    from checker.territory_cia import CiaVersion
 
 # What `--format` accepts (checker.report.outputs.FORMATS, kept here so that the help needs no
 # report module).
@@ -130,8 +131,6 @@ def register(app: typer.Typer) -> None:
         from checker.db.engine import make_engine, require_schema, resolve_url
         from checker.evaluate.commitments import database_diagnostics
         from checker.evaluate.run import Options, Period
-        from checker.paths import rules_dir
-        from checker.report import terminal
         from checker.report.names import Names
         from checker.report.outputs import (
             COMPLETE,
@@ -141,7 +140,10 @@ def register(app: typer.Typer) -> None:
             report_files,
         )
         from checker.rulebook_loader import require_rules
-        from checker.territory_cia import CiaVersion, latest_versions, load_with_cia
+
+        # The screen summary, the territories' CIA (and YAML) and the Alembic-free schema check
+        # are imported below where they are used: a check written to a file with its own rules
+        # needs none of the first two.
 
         if output_format is not None and output_format not in FORMATS:
             raise MixiteError(
@@ -176,6 +178,9 @@ def register(app: typer.Typer) -> None:
         if rules:
             rulebook, _ = require_rules(rules)
         else:  # the national rules and the CIA stored with each territory
+            from checker.paths import rules_dir
+            from checker.territory_cia import latest_versions, load_with_cia
+
             with engine.connect() as connection:
                 cia = latest_versions(connection)
             rulebook = load_with_cia([rules_dir()], cia)
@@ -213,6 +218,8 @@ def register(app: typer.Typer) -> None:
         current = checked[-1]
         _keep_heads(url, [c.receipt for c in checked])
         if output_format is None:
+            from checker.report import terminal
+
             earlier = [c.as_run() for c in checked[:-1]]
             for printed in terminal.summary(current.results, title, rulebook, names, earlier,
                                             current.year, width=out.width):  # fmt: skip

@@ -1,4 +1,4 @@
-"""A quick path for `mixite quartile`, taken before Typer is imported.
+"""A quick path for `mixite quartile` and `mixite rules test`, taken before Typer is imported.
 
 Typer, with the pydantic conversion of arguments it brings, costs about a third of what
 `mixite quartile` spends answering one household. The question is asked ten times a day with
@@ -7,6 +7,10 @@ the arguments are read here and the answer is printed by the very code of the co
 (`checker.cli.quartile_output`). Anything else, help, a misspelt or repeated option, a value
 Typer would have to convert or refuse, goes to Typer, so that help and usage errors stay
 exactly Typer's.
+
+`mixite rules test` is run by a rule author after every edit; its plain form (rule folders or
+files, `--regle`, `--moteur`, `--processus` with plain values, each option once) is read the
+same way and runs the command's own code (`checker.cli.rules_test_output`).
 """
 
 from __future__ import annotations
@@ -68,20 +72,69 @@ def quartile_arguments(arguments: Sequence[str]) -> dict[str, object] | None:
     }
 
 
+_RULES_TEST_OPTIONS = ("--regle", "--moteur", "--processus")
+_PLAIN_COUNT = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def rules_test_arguments(arguments: Sequence[str]) -> dict[str, object] | None:
+    """The paths and options of `mixite rules test` given as `arguments` (after `rules test`),
+    or None when they are not in the plain form this path reads (Typer then reads them)."""
+    from pathlib import Path
+
+    paths: list[Path] = []
+    given: dict[str, str] = {}
+    pending = list(arguments)
+    while pending:
+        token = pending.pop(0)
+        if not token.startswith("-"):
+            paths.append(Path(token))
+            continue
+        name, equals, value = token.partition("=")
+        if name not in _RULES_TEST_OPTIONS or name in given:
+            return None
+        if not equals:
+            if not pending:
+                return None
+            value = pending.pop(0)
+        if value.startswith("-") or (name == "--processus" and not _PLAIN_COUNT.fullmatch(value)):
+            return None
+        given[name] = value
+    count = given.get("--processus")
+    return {
+        "paths": paths or None,
+        "regle": given.get("--regle"),
+        "moteur": given.get("--moteur"),
+        "processus": int(count) if count is not None else None,
+    }
+
+
 def quick_main(arguments: Sequence[str]) -> bool:
-    """Answer the command line `arguments` here when it is a plain `mixite quartile`; False
-    when Typer must read it."""
-    if not arguments or arguments[0] != "quartile":
+    """Answer the command line `arguments` here when it is a plain `mixite quartile` or
+    `mixite rules test`; False when Typer must read it."""
+    if not arguments:
         return False
-    options = quartile_arguments(arguments[1:])
+    if arguments[0] == "quartile":
+        options = quartile_arguments(arguments[1:])
+    elif list(arguments[:2]) == ["rules", "test"]:
+        options = rules_test_arguments(arguments[2:])
+    else:
+        return False
     if options is None:
         return False
     from checker.cli.guard import internal_error, report_error
-    from checker.cli.quartile_output import show_quartile
     from checker.errors import MixiteError
 
     try:
-        show_quartile(**options)  # type: ignore[arg-type]
+        if arguments[0] == "quartile":
+            from checker.cli.quartile_output import show_quartile
+
+            show_quartile(**options)  # type: ignore[arg-type]
+        else:
+            from checker.cli.rules_test_output import run_tests
+
+            code = run_tests(**options)  # type: ignore[arg-type]
+            if code:
+                sys.exit(code)
     except MixiteError as error:
         report_error(error)
         sys.exit(error.exit_code)

@@ -341,39 +341,11 @@ def test_command(
     processus: Annotated[int | None, typer.Option("--processus", help="Nombre de processus (par défaut : un par processeur).", metavar="N", min=1)] = None,
 ) -> None:  # fmt: skip
     """Lance les tests des règles (fichiers *.tests.yaml) sur les deux moteurs."""
-    from checker.rule_tests import ENGINES, load_documents, run_rule_tests
-    from checker.rulebook_loader import require_rules
+    from checker.cli.rules_test_output import run_tests
 
-    if moteur is not None and moteur not in ENGINES:
-        raise MixiteError(f"Moteur inconnu : « {moteur} ».", "Moteurs : sql, reference")
-    rulebook, loaded = require_rules(paths)
-    documents = load_documents(loaded.paths)
-    if regle is not None:
-        tested = sorted({document["regle"] for _, document in documents})
-        if regle not in tested:
-            import difflib
-
-            close = difflib.get_close_matches(regle, tested, n=1)
-            known = "Règle sans test" if regle in rulebook.rules else "Règle inconnue"
-            raise MixiteError(
-                f"{known} : {regle}.",
-                f"Vouliez-vous dire {close[0]} ?"
-                if close
-                else "Règles testées : " + ", ".join(tested),
-            )
-    engines = (moteur,) if moteur else ENGINES
-    outcomes = run_rule_tests(rulebook, loaded.paths, regle, engines, processus, documents)
-    failed = [outcome for outcome in outcomes if not outcome.ok]
-    for outcome in outcomes:
-        mark = "[green]réussi[/]" if outcome.ok else "[bold red]ÉCHEC[/] "
-        out.print(styled(mark + " {rule} — {name}", rule=outcome.rule, name=outcome.name))
-        for failure in outcome.failures:
-            out.print(f"         {failure}", markup=False)
-    if not outcomes:
-        raise MixiteError("Aucun test de règle trouvé (fichiers *.tests.yaml).")
-    out.print(f"{len(outcomes) - len(failed)} réussi(s), {len(failed)} en échec.")
-    if failed:
-        raise typer.Exit(1)
+    code = run_tests(paths, regle, moteur, processus)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("fmt")

@@ -187,7 +187,10 @@ class Attribution(Base):
 
     __tablename__ = "attribution"
     __table_args__ = (
-        UniqueConstraint("rpls_id", "menage", "date_decision", name="uq_attribution_cle"),
+        # A named unique index, not a table constraint: SQLite cannot drop the index behind a
+        # constraint, and a first import of a large file builds this one after its rows
+        # (checker/ingest/sqlite_load.py; migration 0011).
+        Index("uq_attribution_cle", "rpls_id", "menage", "date_decision", unique=True),
         CheckConstraint(_in("contingent", CONTINGENTS), name="contingent"),
         CheckConstraint(
             "relogement IS NULL OR " + _in("relogement", RELOGEMENTS), name="relogement"
@@ -246,7 +249,8 @@ class CaleolExamen(Base):
 
     __tablename__ = "caleol_examen"
     __table_args__ = (
-        UniqueConstraint("date_commission", "rpls_id", "menage", name="uq_caleol_examen_cle"),
+        # A named unique index, as the attributions' key (migration 0012).
+        Index("uq_caleol_examen_cle", "date_commission", "rpls_id", "menage", unique=True),
         CheckConstraint(_in("decision", DECISIONS_CALEOL), name="decision"),
         ForeignKeyConstraint(["rpls_id"], ["logement.rpls_id"]),
     )

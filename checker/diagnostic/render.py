@@ -202,8 +202,8 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
                 continue
             cells = [
                 item["nom"],
-                str(profile["repondants"]),
-                str(profile["sans_reponse_ressources"]),
+                _count(profile["repondants"]),
+                _count(profile["sans_reponse_ressources"]),
             ]
             evolution = item["evolution"] or {}
             for indicator, _, _ in INDICATORS:
@@ -224,7 +224,7 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
               "| classe | entrants | sous 40 % des plafonds (entrants) | sous 40 % (occupants) |",
               "|---|---|---|---|"]  # fmt: skip
     for item in diagnostic["entrants"]["classes"]:
-        lines.append(f"| {_class(item['classe'])} | {item['entrants']} | "
+        lines.append(f"| {_class(item['classe'])} | {_count(item['entrants'])} | "
                      f"{_pct(item['part_sous_40_entrants'])} | "
                      f"{_pct(item['part_sous_40_occupants'])} |")  # fmt: skip
     lines += ["", "## Relogements NPNRU", ""]
@@ -240,7 +240,7 @@ def to_markdown(diagnostic: dict[str, Any]) -> str:
     lines.append("|" + "---|" * len(header))
     for item in rehousing:
         lines.append("| " + " | ".join([
-            item["operation"], item["bailleur_nom"], *(str(item[k]) for k, _ in STATUS_COLUMNS),
+            item["operation"], item["bailleur_nom"], *(_count(item[k]) for k, _ in STATUS_COLUMNS),
             _pct(item["part_hors_qpv"]), _pct(item["part_logement_recent"]),
             _pct(item["part_autre_commune"]), _euros(item["reste_a_charge_avant_moyen"]),
             _euros(item["reste_a_charge_apres_moyen"]),
@@ -287,8 +287,8 @@ def to_terminal(diagnostic: dict[str, Any]) -> str:
         profile = item["profil"]
         if profile is None:
             continue
-        lines.append(f"{item['nom']} : {profile['repondants']} ménages ayant répondu "
-                     f"({profile['sans_reponse_ressources']} sans réponse sur les ressources)")  # fmt: skip
+        lines.append(f"{item['nom']} : {_count(profile['repondants'])} ménages ayant répondu "
+                     f"({_count(profile['sans_reponse_ressources'])} sans réponse sur les ressources)")  # fmt: skip
         for indicator, label, _ in INDICATORS:
             change = (item["evolution"] or {}).get(indicator)
             lines.append(f"  {label} : {_pct(profile['parts'][indicator])}"
@@ -307,7 +307,7 @@ def to_terminal(diagnostic: dict[str, Any]) -> str:
     lines += ["", "Entrants de l'année et occupants (part sous 40 % des plafonds) :"]
     for item in diagnostic["entrants"]["classes"]:
         lines.append(f"  {_class(item['classe'])} : entrants {_pct(item['part_sous_40_entrants'])}"
-                     f" (n = {item['entrants']}), occupants {_pct(item['part_sous_40_occupants'])}")  # fmt: skip
+                     f" (n = {_count(item['entrants'])}), occupants {_pct(item['part_sous_40_occupants'])}")  # fmt: skip
     lines += ["", "Relogements NPNRU :"]
     for item in diagnostic["relogements"]:
         lines.append(f"  {item['operation']} ({item['bailleur_nom']}) : {item['menages']} ménages, "

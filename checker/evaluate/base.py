@@ -4,7 +4,9 @@ the rule language knows (see `checker.schema`) as a column of the same name."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import threading
+from collections import OrderedDict
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -31,6 +33,45 @@ DWELLING_FIELDS = frozenset({"subvention_etat"})
 # when read: rules that do not read them get the same SQL as before they existed.
 APPLICANT_FIELDS = frozenset({"age_demandeur", "situation_professionnelle", "logement_actuel"})
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class StatementMemo(Generic[_K, _V]):
+    """Statements already built, by what they were built from; the least recently used are
+    dropped beyond `size`.
+
+    Building a statement with SQLAlchemy (its subqueries, their columns, CASE expressions of
+    parameters) costs more Python time than a small database takes to run it; a statement
+    built again from the same inputs is the same statement, sent with the same SQL. A process
+    that evaluates the same rules many times (the rule tests: case after case) builds each
+    once.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()  # the web application evaluates in several threads
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: _K, value: _V) -> _V:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
+
+
+# The statements of `qpv_list_fixed` and `epci_rows`, by period (every evaluator sends both).
+_BY_PERIOD: StatementMemo[tuple[str, dt.date, dt.date], Any] = StatementMemo(64)
+
 
 def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> bool:
     """Whether every QPV on the list at some day of the period is on it for the whole period.
@@ -38,17 +79,20 @@ def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> b
     The usual case (lists change on 1 January): a dwelling's QPV situation is then the same on
     every day of the period, and is looked up by dwelling alone (see `_qpv_at_lease`).
     """
-    q = models.Qpv.__table__
-    start, end = literal(period[0], Date), literal(period[1], Date)
-    partly = (
-        select(q.c.code)
-        .where(
-            q.c.valide_du <= end,
-            or_(q.c.valide_au.is_(None), q.c.valide_au >= start),
-            or_(q.c.valide_du > start, and_(q.c.valide_au.is_not(None), q.c.valide_au < end)),
-        )
-        .limit(1)
-    )
+    key = ("qpv_list_fixed", period[0], period[1])
+    partly = _BY_PERIOD.get(key)
+    if partly is None:
+        q = models.Qpv.__table__
+        start, end = literal(period[0], Date), literal(period[1], Date)
+        partly = _BY_PERIOD.put(key, (
+            select(q.c.code)
+            .where(
+                q.c.valide_du <= end,
+                or_(q.c.valide_au.is_(None), q.c.valide_au >= start),
+                or_(q.c.valide_du > start, and_(q.c.valide_au.is_not(None), q.c.valide_au < end)),
+            )
+            .limit(1)
+        ))  # fmt: skip
     return connection.execute(partly).first() is None
 
 
@@ -202,6 +246,15 @@ def attributions(
 
 def epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
     """EPCI with the number of their QPV on the list at some point of the year."""
+    key = ("epci_rows", year_start, year_end)
+    built = _BY_PERIOD.get(key)
+    if built is None:
+        built = _BY_PERIOD.put(key, _epci_rows(year_start, year_end))
+    statement: Select[Any] = built
+    return statement
+
+
+def _epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
     epci = models.Epci.__table__
     commune = models.Commune.__table__
     qc = models.QpvCommune.__table__

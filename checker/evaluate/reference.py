@@ -11,7 +11,7 @@ from sqlalchemy import Date, literal, select
 from checker.evaluate import base
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import Counts
-from checker.evaluate.run import DIMENSION_COLUMNS, Evaluator
+from checker.evaluate.run import DIMENSION_COLUMNS, Evaluator, statement_memo
 from dsl import ast
 
 
@@ -21,11 +21,15 @@ class ReferenceEvaluator(Evaluator):
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
         interpreter = Interpreter(self.rulebook, entity, self._bounds())
-        row = base.population(entity.name, epcis, self._bounds())
-        query = select(row).where(
-            row.c.fact_date >= literal(self.period.start, Date),
-            row.c.fact_date <= literal(self.period.end, Date),
-        )
+        memo = statement_memo(self.rulebook)
+        key = ("enregistrements", entity.name, tuple(epcis), self._bounds())
+        query = memo.get(key)
+        if query is None:  # built once per process (see `Evaluator._count`)
+            row = base.population(entity.name, epcis, self._bounds())
+            query = memo.put(key, select(row).where(
+                row.c.fact_date >= literal(self.period.start, Date),
+                row.c.fact_date <= literal(self.period.end, Date),
+            ))  # fmt: skip
         tallies: dict[tuple[str, ...], dict[tuple[Any, ...], Counts]] = {
             d: {} for d in dimension_sets
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -136,9 +137,45 @@ def _version_label(version: ast.Version) -> str:
     return version.start.isoformat()
 
 
+# Per rulebook alive: statements built from it (see `statement_memo`).
+_MEMOS: dict[int, tuple[weakref.ref[Rulebook], base.StatementMemo[Any, Any]]] = {}
+# Statements kept per rulebook: the rule tests build some 60 distinct ones for the national
+# rules; a check, one or two per rule.
+STATEMENTS_KEPT = 256
+
+
+def statement_memo(rulebook: Rulebook) -> base.StatementMemo[Any, Any]:
+    """The statements built from `rulebook` in this process, by what else they were built
+    from (keys name its versions by identity); dropped with the rulebook."""
+    entry = _MEMOS.get(id(rulebook))
+    if entry is not None and entry[0]() is rulebook:
+        return entry[1]
+    key = id(rulebook)
+
+    def forget(reference: weakref.ref[Rulebook]) -> None:
+        if key in _MEMOS and _MEMOS[key][0] is reference:
+            del _MEMOS[key]
+
+    memo: base.StatementMemo[Any, Any] = base.StatementMemo(STATEMENTS_KEPT)
+    _MEMOS[key] = (weakref.ref(rulebook, forget), memo)
+    return memo
+
+
 class Evaluator:
+    connection: Connection
+    period: Period
+    options: Options
+    epcis: list[dict[str, Any]]
+    qpv_list_fixed: bool
+
     def __init__(self, connection: Connection, rulebook: Rulebook, period: Period,
-                 options: Options | None = None) -> None:  # fmt: skip
+                 options: Options | None = None, *, beside: Evaluator | None = None) -> None:  # fmt: skip
+        """`beside`: an evaluator of the same connection, period and options, whose reading
+        of the territory (the EPCI, whether the QPV list is fixed) this one takes over instead
+        of reading it again (the rule tests run both engines on each case)."""
+        if beside is not None:
+            assert (beside.connection, beside.period, beside.options) == (connection, period,
+                                                                          options or Options())  # fmt: skip
         self.connection = connection
         if connection.dialect.name == "postgresql":
             # Correlated look-ups make PostgreSQL overestimate the cost of these statements,
@@ -150,8 +187,12 @@ class Evaluator:
         self.period = period
         self.options = options or Options()
         self.schema = schema()
-        self.epcis = self._epcis()
-        self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
+        if beside is not None:
+            self.epcis = [dict(epci) for epci in beside.epcis]
+            self.qpv_list_fixed = beside.qpv_list_fixed
+        else:
+            self.epcis = self._epcis()
+            self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
         self._windows: dict[Any, dict[tuple[tuple[str, str], ...], Counts]] = {}
 
     # ------------------------------------------------------------------ territory
@@ -468,9 +509,17 @@ class Evaluator:
         )
 
     def _parameter_names(self, versions: list[ast.Version]) -> set[str]:
+        """The parameters `versions` read, directly or through definitions (each definition
+        visited once; the answer kept with the rulebook's statements)."""
+        memo = statement_memo(self.rulebook)
+        key = ("parametres", tuple(map(id, versions)))
+        found: frozenset[str] | None = memo.get(key)
+        if found is not None:
+            return set(found)
         names: set[str] = set()
         resolutions = self.rulebook.annotations.resolutions
         definitions = self.rulebook.definitions
+        seen: set[tuple[str, str]] = set()
 
         def visit(node: object) -> None:
             resolution = resolutions.get(id(node))
@@ -478,12 +527,16 @@ class Evaluator:
                 if resolution.kind == "parameter":
                     names.add(resolution.name)
                 elif resolution.kind == "definition" and resolution.entity:
-                    visit(definitions[resolution.entity][resolution.name].expr)
+                    named = (resolution.entity, resolution.name)
+                    if named not in seen:
+                        seen.add(named)
+                        visit(definitions[resolution.entity][resolution.name].expr)
             for child in ast.children(node):
                 visit(child)
 
         for version in versions:
             visit(version)
+        memo.put(key, frozenset(names))
         return names
 
     def _count(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
@@ -493,7 +546,33 @@ class Evaluator:
         Records are judged once (a verdict 1, 0 or NULL per record, and one per "aussi"
         indicator) and counted per group of every dimension the levels use and of those
         verdicts (`par_groupe`, materialised), then summed per level.
+
+        The statement is built once per process for what it is built from (see
+        `_statement_key`) and sent again as it is: building it is most of the Python time of
+        a small evaluation (the rule tests evaluate the same rules case after case).
         """
+        key = ("compte", self._statement_key(versions, epcis), tuple(dimension_sets))
+        memo = statement_memo(self.rulebook)
+        built = memo.get(key)
+        if built is None:
+            built = memo.put(key, self._count_statement(versions, latest, epcis, dimension_sets))
+        statement, also, labels = built
+        counted: dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]] = {
+            dimensions: [] for dimensions in dimension_sets
+        }
+        for record in self.connection.execute(statement).mappings():
+            dimensions = dimension_sets[record["niveau"]]
+            counts = Counts(
+                int(record["denominateur"]), int(record["numerateur"] or 0),
+                int(record["inconnus"] or 0),
+                {label: int(record[name] or 0) for name, label in zip(also, labels, strict=True)},
+            )  # fmt: skip
+            counted[dimensions].append(({d: record[d] for d in dimensions}, counts))
+        return counted
+
+    def _count_statement(self, versions: list[ast.Version], latest: ast.Version, epcis: list[str],
+                         dimension_sets: list[tuple[str, ...]]) -> tuple[Any, list[str], list[str]]:  # fmt: skip
+        """The statement of `_count`, the names of its « aussi » columns and their labels."""
         assert latest.population is not None
         entity = self.schema.entities[latest.population.entity]
         bounds = self._bounds()
@@ -564,18 +643,15 @@ class Evaluator:
             ).group_by(*(groups.c[d] for d in dimensions))
             for level, dimensions in enumerate(dimension_sets)
         ]
-        counted: dict[tuple[str, ...], list[tuple[dict[str, str], Counts]]] = {
-            dimensions: [] for dimensions in dimension_sets
-        }
-        for record in self.connection.execute(union_all(*levels)).mappings():
-            dimensions = dimension_sets[record["niveau"]]
-            counts = Counts(
-                int(record["denominateur"]), int(record["numerateur"] or 0),
-                int(record["inconnus"] or 0),
-                {label: int(record[name] or 0) for name, label in zip(also, prepared.also, strict=True)},
-            )  # fmt: skip
-            counted[dimensions].append(({d: record[d] for d in dimensions}, counts))
-        return counted
+        return union_all(*levels), also, list(prepared.also)
+
+    def _statement_key(self, versions: list[ast.Version], epcis: list[str]) -> tuple[Any, ...]:
+        """What a statement of this evaluator is built from besides the rulebook: the
+        versions, the period, the EPCI counted (and their fields, which parameter lookups keyed
+        by the EPCI read, see `_key_domain`) and whether the QPV list is fixed."""
+        fields = tuple(tuple(sorted(epci.items())) for epci in self.epcis if epci["siren"] in epcis)
+        return (tuple(map(id, versions)), self._bounds(), tuple(epcis), fields,
+                self.qpv_list_fixed)  # fmt: skip
 
     def _result(self, rule_id: str, versions: list[ast.Version], latest: ast.Version,
                 scope: dict[str, str], counts: Counts, law_target: Fraction | None,
@@ -848,9 +924,22 @@ class Evaluator:
     def _parameters_used(
         self, versions: list[ast.Version], epcis: list[str]
     ) -> list[dict[str, Any]]:
-        names = self._parameter_names(versions)
+        """The values of the law `versions` read during the period, as results list them
+        (found once per process for the same versions, period and arrêtés; each call gets
+        its own copy)."""
         arrete_names = {str(epci["siren_arrete"] or epci["siren"]) for epci in self.epcis
                         if epci["siren"] in epcis}  # fmt: skip
+        memo = statement_memo(self.rulebook)
+        key = ("valeurs", tuple(map(id, versions)), self._bounds(), frozenset(arrete_names))
+        found: list[dict[str, Any]] | None = memo.get(key)
+        if found is None:
+            found = memo.put(key, self._find_parameters_used(versions, arrete_names))
+        return [{**value, "key": dict(value["key"])} for value in found]
+
+    def _find_parameters_used(
+        self, versions: list[ast.Version], arrete_names: set[str]
+    ) -> list[dict[str, Any]]:
+        names = self._parameter_names(versions)
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]

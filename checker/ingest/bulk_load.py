@@ -14,6 +14,13 @@ EXCLUSIVE) until the import commits, so readers of those tables wait for the imp
 to the import history is kept for that reason, see KEPT_REFERENCE). It is
 paid only where it buys much: a large file (`LARGE_FILE_ROWS`) loaded into a table that is
 empty (a first import: nobody has anything to read there yet).
+
+The same load also drops the table's secondary indexes (its unique key and the plain indexes,
+not the primary key) and builds them again once the file is written: one sort of the whole
+column set instead of a B-tree insertion per row ("Remove Indexes" in the same PostgreSQL page).
+A unique key built again checks every row, so a duplicate the importer let through would fail
+the import, as the COPY would have. The table is already locked by dropping its keys; nothing
+more is locked.
 """
 
 from __future__ import annotations
@@ -50,6 +57,60 @@ def drop_foreign_keys(connection: Connection, table: str) -> list[DroppedKey]:
     for key in dropped:
         connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{key.name}"')
     return dropped
+
+
+@dataclass(frozen=True)
+class DroppedIndex:
+    table: str
+    name: str
+    # As PostgreSQL prints it: for a constraint (a unique key), pg_get_constraintdef, added back
+    # with ALTER TABLE … ADD CONSTRAINT; for a plain index, the whole pg_get_indexdef statement.
+    definition: str
+    constraint: bool
+
+
+def drop_indexes(connection: Connection, table: str) -> list[DroppedIndex]:
+    """Drop the secondary indexes of `table` (PostgreSQL), returning what builds them again.
+
+    Left in place: the primary key (other tables' keys may refer to it), an index another
+    table's foreign key depends on, and an index kept elsewhere than the default tablespace
+    (its definition would not bring it back there)."""
+    found = connection.exec_driver_sql(
+        "SELECT index.relname, pg_get_indexdef(index.oid), owner.conname, "
+        "pg_get_constraintdef(owner.oid) "
+        "FROM pg_index i JOIN pg_class index ON index.oid = i.indexrelid "
+        "LEFT JOIN pg_constraint owner ON owner.conindid = i.indexrelid "
+        "AND owner.conrelid = i.indrelid "
+        "WHERE i.indrelid = %(table)s::regclass AND NOT i.indisprimary AND i.indisvalid "
+        "AND index.reltablespace = 0 "
+        "AND NOT EXISTS (SELECT FROM pg_constraint other WHERE other.conindid = i.indexrelid "
+        "AND other.contype = 'f') "
+        "ORDER BY index.relname",
+        {"table": table},
+    ).all()
+    dropped = [
+        DroppedIndex(table, constraint, constraint_definition, True)
+        if constraint is not None
+        else DroppedIndex(table, index, index_definition, False)
+        for index, index_definition, constraint, constraint_definition in found
+    ]
+    for index in dropped:
+        if index.constraint:
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{index.name}"')
+        else:
+            connection.exec_driver_sql(f'DROP INDEX "{index.name}"')
+    return dropped
+
+
+def restore_indexes(connection: Connection, dropped: list[DroppedIndex]) -> None:
+    """Build the indexes again, each in one sort of the table; a unique one checks every row."""
+    for index in dropped:
+        if index.constraint:
+            connection.exec_driver_sql(
+                f'ALTER TABLE "{index.table}" ADD CONSTRAINT "{index.name}" {index.definition}'
+            )
+        else:
+            connection.exec_driver_sql(index.definition)
 
 
 def restore_foreign_keys(connection: Connection, dropped: list[DroppedKey]) -> None:

@@ -61,6 +61,15 @@ class ColumnValidator:
     def _column(self, name: str, cells: Sequence[str]) -> tuple[list[Any], bool]:
         cache = self._caches[name]
         invalid = self._invalid[name]
+        try:  # most chunks of most columns hold only texts seen before
+            parsed = list(map(cache.__getitem__, cells))
+        except KeyError:
+            parsed = self._parse_new(name, cells, cache, invalid)
+        return parsed, bool(invalid) and not invalid.isdisjoint(cells)
+
+    def _parse_new(
+        self, name: str, cells: Sequence[str], cache: dict[str, Any], invalid: set[str]
+    ) -> list[Any]:
         if len(cache) > _MAX_CACHED:  # a column of distinct values (identifiers): stop caching
             cache.clear()
         missing = list(set(cells).difference(cache))
@@ -74,8 +83,7 @@ class ColumnValidator:
                     value = cache[raw] = self._parse(name, raw)
                     if type(value) is Invalid:
                         invalid.add(raw)
-        parsed = list(map(cache.__getitem__, cells))
-        return parsed, bool(invalid) and not invalid.isdisjoint(cells)
+        return list(map(cache.__getitem__, cells))
 
     def validate(
         self, columns: Mapping[str, Sequence[str]], size: int

@@ -29,14 +29,13 @@ from checker.db.codes import (
     FINANCEMENTS,
     MODES_RESERVATION,
     MOTIFS_STOCK,
-    OPS_COUNTS,
     RELOGEMENTS,
     SITUATIONS_OCCUPATION,
     SNE_LOGEMENTS_ACTUELS,
     SNE_SITUATIONS_PROFESSIONNELLES,
     STATUTS_RELOGEMENT,
 )
-from checker.ingest import values
+from checker.ingest import columns, values
 
 T = TypeVar("T")
 PRIORITY_LETTERS = tuple("abcdefghijklm")
@@ -605,10 +604,8 @@ def _aliases(
     return {**shared, **own}
 
 
-_LOGEMENTS_REQUIRED = ("rpls_id", "bailleur_siren", "commune_insee", "qpv_code", "financement")
-_LOGEMENTS_OPTIONAL = (
-    "nb_pieces", "surface", "annee_construction", "residence_id", "subvention_etat",
-)  # fmt: skip
+_LOGEMENTS_REQUIRED = columns.LOGEMENTS_REQUIRED
+_LOGEMENTS_OPTIONAL = columns.LOGEMENTS_OPTIONAL
 LOGEMENTS_SPEC = {
     "required": _LOGEMENTS_REQUIRED,
     "optional": _LOGEMENTS_OPTIONAL,
@@ -639,33 +636,8 @@ LOGEMENTS_SPEC = {
     ),
 }
 
-_ATTRIBUTIONS_REQUIRED = (
-    "numero_unique",
-    "bailleur_siren",
-    "rpls_id",
-    "date_decision",
-    "date_bail",
-    "contingent",
-    "mutation",
-    "dalo",
-    "criteres_prioritaires",
-    "relogement",
-    "travailleur_essentiel",
-    "nb_titulaires",
-    "nb_personnes_14_plus",
-    "nb_moins_14",
-    "revenus_mensuels",
-    "rfr_n2",
-)
-_ATTRIBUTIONS_OPTIONAL = (
-    "reservataire_id",
-    "rfr_n1",
-    "categorie_menage",
-    "derogation_plafonds",
-    "age_demandeur",
-    "situation_professionnelle",
-    "logement_actuel",
-)
+_ATTRIBUTIONS_REQUIRED = columns.ATTRIBUTIONS_REQUIRED
+_ATTRIBUTIONS_OPTIONAL = columns.ATTRIBUTIONS_OPTIONAL
 ATTRIBUTIONS_SPEC = {
     "required": _ATTRIBUTIONS_REQUIRED,
     "optional": _ATTRIBUTIONS_OPTIONAL,
@@ -714,8 +686,8 @@ ATTRIBUTIONS_SPEC = {
     ),
 }
 
-_CALEOL_REQUIRED = ("date_commission", "bailleur_siren", "rpls_id", "numero_unique", "decision")
-_CALEOL_OPTIONAL = ("rang", "designation_dalo", "motif_moins_de_trois")
+_CALEOL_REQUIRED = columns.CALEOL_REQUIRED
+_CALEOL_OPTIONAL = columns.CALEOL_OPTIONAL
 CALEOL_SPEC = {
     "required": _CALEOL_REQUIRED,
     "optional": _CALEOL_OPTIONAL,
@@ -732,8 +704,8 @@ CALEOL_SPEC = {
     ),
 }
 
-_RESERVATIONS_REQUIRED = ("bailleur_siren", "reservataire_id", "mode", "date_signature")
-_RESERVATIONS_OPTIONAL = ("motif_stock", "part_flux")
+_RESERVATIONS_REQUIRED = columns.RESERVATIONS_REQUIRED
+_RESERVATIONS_OPTIONAL = columns.RESERVATIONS_OPTIONAL
 RESERVATIONS_SPEC = {
     "required": _RESERVATIONS_REQUIRED,
     "optional": _RESERVATIONS_OPTIONAL,
@@ -764,8 +736,8 @@ RESERVATIONS_SPEC = {
     ),
 }
 
-_BAUX_REQUIRED = ("rpls_id", "date_signature", "date_dernier_examen")
-_BAUX_OPTIONAL = ("situations", "date_transmission_caleol", "date_fin")
+_BAUX_REQUIRED = columns.BAUX_REQUIRED
+_BAUX_OPTIONAL = columns.BAUX_OPTIONAL
 BAUX_SPEC = {
     "required": _BAUX_REQUIRED,
     "optional": _BAUX_OPTIONAL,
@@ -800,14 +772,8 @@ BAUX_SPEC = {
     ),
 }
 
-_RESIDENCES_REQUIRED = (
-    "residence_id",
-    "bailleur_siren",
-    "nom",
-    "commune_insee",
-    "date_mise_en_service",
-)
-_RESIDENCES_OPTIONAL = ("qpv_code", "classe_enjeu", "operation_npnru")
+_RESIDENCES_REQUIRED = columns.RESIDENCES_REQUIRED
+_RESIDENCES_OPTIONAL = columns.RESIDENCES_OPTIONAL
 RESIDENCES_SPEC = {
     "required": _RESIDENCES_REQUIRED,
     "optional": _RESIDENCES_OPTIONAL,
@@ -840,12 +806,7 @@ RESIDENCES_SPEC = {
     ),
 }
 
-_OCCUPATION_REQUIRED = (
-    "annee_enquete",
-    "bailleur_siren",
-    "residence_id",
-    *OPS_COUNTS,
-)
+_OCCUPATION_REQUIRED = columns.OCCUPATION_REQUIRED
 OCCUPATION_SPEC = {
     "required": _OCCUPATION_REQUIRED,
     "optional": (),
@@ -875,25 +836,8 @@ OCCUPATION_SPEC = {
     ),
 }
 
-_RELOGEMENTS_REQUIRED = (
-    "operation_npnru",
-    "menage_id",
-    "bailleur_siren",
-    "rpls_id_origine",
-    "date_entree_operation",
-    "statut",
-    "date_relogement",
-    "rpls_id_destination",
-)
-_RELOGEMENTS_OPTIONAL = (
-    "numero_unique",
-    "loyer_charges_avant",
-    "loyer_charges_apres",
-    "aide_logement_avant",
-    "aide_logement_apres",
-    "surface_avant",
-    "surface_apres",
-)
+_RELOGEMENTS_REQUIRED = columns.RELOGEMENTS_REQUIRED
+_RELOGEMENTS_OPTIONAL = columns.RELOGEMENTS_OPTIONAL
 RELOGEMENTS_SPEC = {
     "required": _RELOGEMENTS_REQUIRED,
     "optional": _RELOGEMENTS_OPTIONAL,

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
-
-from checker.evaluate.explain import Explainer
-from checker.evaluate.results import Result
-from checker.evaluate.run import Evaluator, Options, Period
 from checker.report import json_report
-from checker.report.collect import Listing, ReportData, YearRun, collect, listings
 from checker.report.names import Names
-from checker.report.tabular import failing_csv, to_csv, to_markdown
-from checker.runs import Receipt
-from dsl.rulebook import Rulebook
+
+# What only some formats need (the full report's data, the tables, the failing records) is
+# imported where it is used: a JSON report needs none of it.
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from checker.evaluate.results import Result
+    from checker.evaluate.run import Options, Period
+    from checker.report.collect import Listing, ReportData, YearRun
+    from checker.runs import Receipt
+    from dsl.rulebook import Rulebook
 
 FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 BINARY = frozenset({"xlsx", "pdf", "docx"})
@@ -38,6 +41,8 @@ class Checked:
         return self.period.end.year
 
     def as_run(self) -> YearRun:
+        from checker.report.collect import YearRun
+
         return YearRun(self.year, self.results, self.receipt.as_json())
 
 
@@ -57,6 +62,9 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
     names = Names.load(connection)
     files: dict[Path, str | bytes] = {}
     if output_format in COMPLETE:
+        from checker.report.collect import collect
+        from checker.report.tabular import failing_csv
+
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
@@ -65,15 +73,21 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
             files[failing_path(destination)] = failing_csv(data.listings, names, current.year)
         return files
     if output_format == "json":
+        # Written one result at a time: the same text as json_report.dumps of the document,
+        # without every result's document held at once.
         if earlier:
-            document = json_report.years_document([c.as_run() for c in checked])
+            files[destination] = json_report.years_document_text([c.as_run() for c in checked])
         else:
-            document = json_report.document(current.results, current.receipt.as_json())
-        files[destination] = json_report.dumps(document)
+            files[destination] = json_report.document_text(current.results,
+                                                           current.receipt.as_json())  # fmt: skip
     elif output_format == "md":
+        from checker.report.tabular import to_markdown
+
         receipt = current.receipt.as_json()
         files[destination] = to_markdown(current.results, receipt, title, rulebook, names, earlier)
     elif output_format == "csv":
+        from checker.report.tabular import failing_csv, to_csv
+
         files[destination] = to_csv(current.results, rulebook, names, current.year, earlier)
         found = failing_listings(connection, rulebook, current.period, options, current.results)
         files[failing_path(destination)] = failing_csv(found, names, current.year)
@@ -100,6 +114,10 @@ def render_complete(data: ReportData, output_format: str) -> str | bytes:
 
 def failing_listings(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
                      results: list[Result]) -> dict[int, Listing]:  # fmt: skip
+    from checker.evaluate.explain import Explainer
+    from checker.evaluate.run import Evaluator
+    from checker.report.collect import listings
+
     evaluator = Evaluator(connection, rulebook, period, options)
     return listings(Explainer(connection, evaluator), results)
 

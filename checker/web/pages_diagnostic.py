@@ -20,12 +20,12 @@ from checker.web.context import log, page_actor, render, require, state, transac
 router = APIRouter(include_in_schema=False)
 FORMATS = {
     "html": ("text/html; charset=utf-8", "page web imprimable, avec graphiques"),
-    "md": ("text/markdown; charset=utf-8", "texte Markdown"),
+    "md": ("text/markdown; charset=utf-8", "texte brut mis en forme (Markdown)"),
     "json": ("application/json", "données JSON"),
-    "csv": ("text/csv; charset=utf-8", "tableau CSV"),
+    "csv": ("text/csv; charset=utf-8", "tableau CSV pour un tableur"),
     "xlsx": (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "classeur, une feuille par partie",
+        "classeur Excel, une feuille par partie",
     ),
 }
 
