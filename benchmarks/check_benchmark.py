@@ -62,12 +62,19 @@ for _ in range(2):  # the better of two runs, as for the hand-written SQL
         outcome = run_check(connection, rulebook, period, Options(), None)
     whole = min(whole, time.perf_counter() - start)
     whole_cpu = min(whole_cpu, time.process_time() - cpu)
+from checker.content_digest import content_digest
+digest = float("inf")
+for _ in range(2):  # the receipt's content digest alone (run beside the evaluation in run_check)
+    start = time.perf_counter()
+    with engine.connect() as connection:
+        content_digest(connection)
+    digest = min(digest, time.perf_counter() - start)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 figures = [[r.rule, r.scope, r.numerator, r.denominator, r.unknown,
             {k[len("numerator_"):]: v for k, v in r.indicators.items() if k.startswith("numerator_")}]
            for r in outcome.results if r.denominator]
 print(json.dumps({"per_rule": per_rule, "per_rule_cpu": per_rule_cpu, "whole": whole,
-                  "whole_cpu": whole_cpu, "peak_mib": peak, "figures": figures}))
+                  "whole_cpu": whole_cpu, "digest": digest, "peak_mib": peak, "figures": figures}))
 """
 
 Key = tuple[str, str]  # rule, scope as sorted JSON
@@ -204,6 +211,9 @@ def _measure(url: str, bundle: Path, key: Path) -> dict[str, Any]:
         # The rules alone (no receipt, no content digest), each the best of its runs.
         "mixite_somme_des_regles_s": round(rules_alone, 2),
         "ratio_somme_des_regles": round(rules_alone / hand, 2),
+        # The receipt's content digest alone: run_check computes it beside the evaluation, so
+        # the whole check takes at least this long whatever the rules' SQL.
+        "empreinte_du_contenu_s": round(float(check["digest"]), 2),
         # CPU of the measuring processes: on SQLite the statements' own work (meaningful on a
         # loaded machine, where wall times are inflated); on PostgreSQL the client's only.
         "mixite_regles_completes_cpu_s": round(float(check["whole_cpu"]), 2),
@@ -250,7 +260,8 @@ def main() -> None:
 def _print_summary(database: str, measured: dict[str, Any]) -> None:
     print(f"\n{database}: mixite {measured['mixite_regles_completes_s']} s, à la main "
           f"{measured['sql_a_la_main_s']} s, ratio {measured['ratio']} (règles seules "
-          f"×{measured['ratio_somme_des_regles']}, CPU ×{measured['ratio_cpu']}), mémoire "
+          f"×{measured['ratio_somme_des_regles']}, CPU ×{measured['ratio_cpu']}, empreinte du "
+          f"contenu seule {measured['empreinte_du_contenu_s']} s), mémoire "
           f"{measured['memoire_max_mio']} Mio, mêmes chiffres : {measured['memes_chiffres']}")  # fmt: skip
     for rule, row in measured["par_regle"].items():
         print(f"  {rule:32} mixite {row['mixite_s']!s:>6} s ({row['mixite_cpu_s']!s:>6} CPU)  "
