@@ -12,7 +12,7 @@ from checker.errors import MixiteError
 from checker.evaluate.commitments import database_diagnostics
 from checker.evaluate.results import Result
 from checker.evaluate.run import Evaluator, Options, Period
-from checker.report.json_report import results_block
+from checker.report.json_report import result_documents
 
 if TYPE_CHECKING:  # YAML and the CIA's models are only for a check with territories' CIA
     from sqlalchemy import Connection
@@ -76,7 +76,7 @@ def run_check(connection: Connection, rulebook: Rulebook, period: Period, option
         period=(period.start, period.end),
         as_of=to_date,
         options=options_document(period, options, to_date, cia),
-        results=results_block(results),
+        results=result_documents(results),  # encoded one at a time
         content=digest(),
     )
     return CheckOutcome(results, receipt)

@@ -2,9 +2,11 @@
 
 A rule author edits rules and runs their tests again; the cases' data do not change, yet each
 run imported every case's bundle again (about half of the time of `mixite rules test`). The
-outcome of importing a case's bundle into the empty schema depends only on the bundle's files,
-on mixite's own code (the importer, the schema), on the libraries that write the database, and
-on the day (the importer refuses dates in the future); a digest of those is the key. The entry
+outcome of importing a case's bundle into the empty schema depends only on what the bundle is
+written from (the case's data, its file's defaults and territory, as the test file gives them),
+on mixite's own code (which writes the bundle, the importer, the schema), on the libraries that
+write the database, and on the day (the importer refuses dates in the future); a digest of
+those is the key, so a case found in the cache is not even written out. The entry
 is the imported database file (compressed) or, for data the importer refuses, the messages the
 case reports. Rules are not part of the key and need not be: the import does not read them,
 except for a CIA declared by the territory, and such cases are never cached.
@@ -28,8 +30,8 @@ from pathlib import Path
 
 from checker.rulebook_cache import cache_dir, code_fingerprint
 
-# Bumped when the layout of an entry changes.
-_FORMAT = b"mixite-cas-importes-1"
+# Bumped when the layout of an entry or what its key is made of changes.
+_FORMAT = b"mixite-cas-importes-2"
 _KEPT_ENTRIES = 2000  # a few national suites; each entry is a few kilobytes
 
 
@@ -54,25 +56,18 @@ def _directory() -> Path | None:
     return None if rules is None else rules.parent / "cas"
 
 
-def case_key(bundle: Path) -> str | None:
-    """The digest of everything importing `bundle` into an empty schema depends on; None when
-    the entry must not be cached (a declared CIA, whose check reads the rules)."""
-    import yaml
-
+def case_key(inputs: str) -> str | None:
+    """The digest of everything importing a case into an empty schema depends on: `inputs`,
+    what its bundle is written from as the test file gives it (its `repr`: its data, its file's
+    defaults and territory), with mixite's code (which writes the bundle and imports it), the
+    libraries and the day; None when the cache is off. The caller leaves out the cases that
+    must not be cached (a declared CIA)."""
     if _directory() is None:
         return None
-    territory = bundle / "territoire.yaml"
-    if territory.exists():
-        document = yaml.load(territory.read_text(encoding="utf-8"),
-                             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # fmt: skip
-        if isinstance(document, dict) and "cia" in document:
-            return None
     sha = hashlib.sha256(_FORMAT)
     sha.update(_code_and_libraries())
     sha.update(dt.date.today().isoformat().encode())
-    for file in sorted(bundle.iterdir()):
-        sha.update(b"\0" + file.name.encode() + b"\0")
-        sha.update(hashlib.sha256(file.read_bytes()).digest())
+    sha.update(inputs.encode())
     return sha.hexdigest()
 
 
@@ -147,11 +142,10 @@ def prune() -> None:
     if directory is None or not directory.is_dir():
         return
     try:
-        entries = sorted(
-            (p for p in directory.iterdir() if p.suffix in {".z", ".json"}),
-            key=lambda path: path.stat().st_mtime,
-            reverse=True,
-        )
+        entries = [p for p in directory.iterdir() if p.suffix in {".z", ".json"}]
+        if len(entries) <= _KEPT_ENTRIES:
+            return  # nothing to drop: the entries' dates are not even read
+        entries.sort(key=lambda path: path.stat().st_mtime, reverse=True)
         for stale in entries[_KEPT_ENTRIES:]:
             stale.unlink(missing_ok=True)
     except OSError:

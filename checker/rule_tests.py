@@ -232,7 +232,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -
 
 def _bundle(case: dict[str, Any], document: dict[str, Any], target: Path) -> Path:
     target.mkdir()
-    territory = case.get("territoire") or document.get("territoire") or DEFAULT_TERRITORY
+    territory = _territory(case, document)
     (target / "territoire.yaml").write_text(
         yaml.dump(territory, Dumper=_YAML_DUMPER, allow_unicode=True), encoding="utf-8"
     )
@@ -320,10 +320,11 @@ def _scratch_folder() -> Path:
     return folder
 
 
-def _case_database() -> tuple[str, Engine, Path]:
-    """This process's scratch SQLite database, emptied for a new case, and its one engine.
+def _case_database(content: bytes | None) -> tuple[str, Engine, Path]:
+    """This process's scratch SQLite database for a new case, and its one engine: a copy of the
+    empty schema, or `content` (a case's imported database, from the cache).
 
-    Each case starts from a copy of the empty schema, as it always did; but the file and its URL
+    Each case starts from a database of its own, as it always did; but the file and its URL
     stay the same from case to case, so one engine (`reuse_engine`) serves every case of the
     process, and the statements the importer and the evaluator send are compiled once, not once
     per case (most of the time the cases took).
@@ -336,24 +337,52 @@ def _case_database() -> tuple[str, Engine, Path]:
     engine.dispose()  # no connection keeps the previous case's file open
     for leftover in (path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
         leftover.unlink(missing_ok=True)
-    shutil.copyfile(_empty_sqlite_template(), path)
+    if content is None:
+        shutil.copyfile(_empty_sqlite_template(), path)
+    else:
+        path.write_bytes(content)
     return url, engine, path
 
 
-def _import_case(bundle: Path, url: str, database: Path | None) -> list[str]:
-    """Import a case's bundle; the messages of its refusal (the first five), if refused.
+def _territory(case: dict[str, Any], document: dict[str, Any]) -> Any:
+    return case.get("territoire") or document.get("territoire") or DEFAULT_TERRITORY
 
-    On the scratch SQLite database (`database`), the outcome comes from the cache of imported
-    cases when it has it (see `checker.rule_test_cache`), and goes to it otherwise.
+
+# What a case's bundle is written from (`_bundle`), besides this module's defaults.
+_BUNDLE_KEYS = ("territoire", "defauts", "logements", "attributions", "caleol", "reservations",
+                "baux", "residences", "occupation", "relogements")  # fmt: skip
+
+
+def _scratch_case(case: dict[str, Any], document: dict[str, Any]) -> tuple[Engine, list[str]]:
+    """The case's data imported into this process's scratch database (its engine), and the
+    messages of the import's refusal (the first five), if refused.
+
+    The outcome comes from the cache of imported cases when it has it (see
+    `checker.rule_test_cache`): the case's bundle is then not even written. The cache is keyed
+    by what the bundle is written from, as the test file gives it (the case's data, its file's
+    defaults and territory); the writing itself is mixite's code, which the key covers too.
+    Cases whose territory declares a CIA are not cached (its check reads the rules).
     """
     from checker import rule_test_cache
 
-    key = rule_test_cache.case_key(bundle) if database is not None else None
+    territory = _territory(case, document)
+    inputs = (document.get("territoire"), document.get("defauts"),
+              tuple(case.get(key) for key in _BUNDLE_KEYS))  # fmt: skip
+    cia = isinstance(territory, dict) and "cia" in territory
+    key = None if cia else rule_test_cache.case_key(repr(inputs))
     cached = rule_test_cache.read(key) if key is not None else None
-    if cached is not None and database is not None:
-        if cached.database is not None:
-            database.write_bytes(cached.database)
-        return cached.refusals
+    if cached is not None:
+        return _case_database(cached.database)[1], cached.refusals
+    url, engine, database = _case_database(None)
+    with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
+        refusals = _import_bundle(_bundle(case, document, Path(scratch) / "lot"), url)
+    if key is not None:
+        rule_test_cache.write(key, None if refusals else database, refusals)
+    return engine, refusals
+
+
+def _import_bundle(bundle: Path, url: str) -> list[str]:
+    """Import a case's bundle; the messages of its refusal (the first five), if refused."""
     # The importer (and what it imports) is loaded only when a case is not in the cache.
     from checker.ingest.importer import ImportRefused, import_bundle
 
@@ -361,12 +390,7 @@ def _import_case(bundle: Path, url: str, database: Path | None) -> list[str]:
         with key_setting(KEY_ENV, "cle-de-test-des-regles-0123456789"):
             import_bundle([bundle], url)
     except ImportRefused as refused:
-        refusals = [f"données du cas refusées : {p.render()}" for p in refused.problems[:5]]
-        if key is not None:
-            rule_test_cache.write(key, None, refusals)
-        return refusals
-    if key is not None:
-        rule_test_cache.write(key, database, [])
+        return [f"données du cas refusées : {p.render()}" for p in refused.problems[:5]]
     return []
 
 
@@ -421,36 +445,31 @@ def run_case(
         return outcome
     to_date = case.get("au")
     period = Period.year(year, to_date if isinstance(to_date, dt.date) else None)
-    with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
-        work = Path(scratch)
-        engine: Engine | None = None
-        database: Path | None = None
-        if database_url is None:
-            url, engine, database = _case_database()
-        else:
-            url = database_url
-        refusals = _import_case(_bundle(case, document, work / "lot"), url, database)
-        if refusals:
-            outcome.failures.extend(refusals)
-            return outcome
-        engine = engine or create_engine(url)
-        found: dict[str, list[dict[str, Any]]] = {}
-        try:
-            with engine.connect() as connection:
-                if "sql" in engines:
-                    found["sql"] = results_block(
-                        Evaluator(connection, rulebook, period, Options()).evaluate_rule_results(
-                            rule
-                        )
-                    )
-                if "reference" in engines:
-                    found["reference"] = results_block(
-                        ReferenceEvaluator(
-                            connection, rulebook, period, Options()
-                        ).evaluate_rule_results(rule)
-                    )
-        finally:
-            engine.dispose()
+    engine: Engine | None = None
+    if database_url is None:
+        engine, refusals = _scratch_case(case, document)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
+            refusals = _import_bundle(_bundle(case, document, Path(scratch) / "lot"), database_url)
+    if refusals:
+        outcome.failures.extend(refusals)
+        return outcome
+    if engine is None:
+        assert database_url is not None
+        engine = create_engine(database_url)
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        with engine.connect() as connection:
+            evaluator: Evaluator | None = None
+            if "sql" in engines:
+                evaluator = Evaluator(connection, rulebook, period, Options())
+                found["sql"] = results_block(evaluator.evaluate_rule_results(rule))
+            if "reference" in engines:
+                reference = ReferenceEvaluator(connection, rulebook, period, Options(),
+                                               beside=evaluator)  # fmt: skip
+                found["reference"] = results_block(reference.evaluate_rule_results(rule))
+    finally:
+        engine.dispose()
     if len(found) == 2 and found["sql"] != found["reference"]:
         outcome.failures.append("le moteur SQL et l'interpréteur de référence divergent")
     judged = found.get("sql", found.get("reference", []))

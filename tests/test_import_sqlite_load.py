@@ -87,7 +87,9 @@ def test_the_database_ends_as_a_row_by_row_load_leaves_it(
     bulk = tmp_path / "en-bloc.db"
     import_bundle([mini_bundle], f"sqlite:///{bulk}")
     assert "attribution" in spy.tables
-    assert {"uq_attribution_cle", "ix_attribution_date_bail"} <= set(spy.indexes)
+    assert {"uq_attribution_cle", "ix_attribution_date_bail", "uq_caleol_examen_cle"} <= set(
+        spy.indexes
+    )
     assert _schema_sql(bulk) == _schema_sql(plain)
     for table in _DATA_TABLES:
         assert _rows(bulk, table) == _rows(plain, table), table
@@ -179,3 +181,39 @@ def test_rows_written_unchecked_are_checked_as_a_set(tmp_path: Path, definition:
                 connection.exec_driver_sql(statement, (0, "x"))
     finally:
         engine.dispose()
+
+
+def test_a_caleol_row_seen_twice_is_reported_with_its_first_line(
+    tmp_path: Path, mini_bundle: Path
+) -> None:
+    """The CALEOL keys seen are packed into bytes (importer._caleol_identity): the same
+    commission, dwelling and household is a duplicate; one of the three changed is not."""
+    caleol = mini_bundle / "caleol.csv"
+    lines = caleol.read_text(encoding="utf-8").splitlines()
+    header, first = lines[0].split(";"), lines[1].split(";")
+    again = first.copy()  # the same row, its numéro unique in lower case (same household)
+    again[header.index("numero_unique")] = first[header.index("numero_unique")].lower()
+    other_day = first.copy()
+    other_day[header.index("date_commission")] = "03/02/2024"
+    other_dwelling = first.copy()
+    other_dwelling[header.index("rpls_id")] = lines[-1].split(";")[header.index("rpls_id")]
+    other_dwelling[header.index("bailleur_siren")] = lines[-1].split(";")[
+        header.index("bailleur_siren")
+    ]
+    caleol.write_text(
+        "\n".join([*lines, ";".join(other_day), ";".join(other_dwelling), ";".join(again)]) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(importer_module.ImportRefused) as refused:
+        import_bundle([mini_bundle], f"sqlite:///{tmp_path / 'base.db'}")
+    found = [
+        (problem.line, problem.message)
+        for problem in refused.value.problems
+        if problem.file == "caleol.csv"
+    ]
+    assert found == [
+        (
+            len(lines) + 3,
+            "même candidature (commission, logement, ménage) que la ligne 2",
+        )
+    ]

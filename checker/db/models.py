@@ -249,7 +249,8 @@ class CaleolExamen(Base):
 
     __tablename__ = "caleol_examen"
     __table_args__ = (
-        UniqueConstraint("date_commission", "rpls_id", "menage", name="uq_caleol_examen_cle"),
+        # A named unique index, as the attributions' key (migration 0012).
+        Index("uq_caleol_examen_cle", "date_commission", "rpls_id", "menage", unique=True),
         CheckConstraint(_in("decision", DECISIONS_CALEOL), name="decision"),
         ForeignKeyConstraint(["rpls_id"], ["logement.rpls_id"]),
     )

@@ -4,6 +4,7 @@ the rule language knows (see `checker.schema`) as a column of the same name."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
@@ -50,19 +51,22 @@ class StatementMemo(Generic[_K, _V]):
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()  # the web application evaluates in several threads
 
     def get(self, key: _K) -> _V | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
 
     def put(self, key: _K, value: _V) -> _V:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
 
 
 # The statements of `qpv_list_fixed` and `epci_rows`, by period (every evaluator sends both).
@@ -138,6 +142,8 @@ def attributions(
     with_residence: bool = True,
     with_applicant: bool = True,
     with_dwelling: bool = True,
+    *,
+    in_qpv_only: bool = False,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
@@ -148,6 +154,9 @@ def attributions(
     `with_residence`, the columns `residence` and `classe_residence` (the residence of the
     dwelling and the class the CIA or CIL gave it) are left out, and the residence is not
     joined: rules that do not read them get the same SQL as before they existed.
+    With `in_qpv_only` (a population that keeps only leases in a QPV, see
+    `checker.evaluate.definitions.requires_field`), the QPV look-up is an inner join: the
+    leases outside any QPV are not read at all.
     """
     a = models.Attribution.__table__
     logement = models.Logement.__table__
@@ -159,7 +168,9 @@ def attributions(
         .join(commune, commune.c.insee == logement.c.commune_insee)
         .join(epci, epci.c.siren == commune.c.epci_siren)
     )
-    if with_qpv:
+    if with_qpv and in_qpv_only:
+        joined = joined.join(at_lease, at_lease_join)
+    elif with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
     residence = models.Residence.__table__
     if with_residence:
@@ -342,14 +353,16 @@ def population(
     with_residence: bool = True,
     with_applicant: bool = True,
     with_dwelling: bool = True,
+    *,
+    in_qpv_only: bool = False,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
-    `with_qpv`, `with_residence` and `with_applicant`: see `attributions()`; `with_dwelling`:
-    the columns of DWELLING_FIELDS."""
+    `with_qpv`, `with_residence`, `with_applicant` and `in_qpv_only`: see `attributions()`;
+    `with_dwelling`: the columns of DWELLING_FIELDS."""
     if entity == "attributions":
         return attributions(
             epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant,
-            with_dwelling,
+            with_dwelling, in_qpv_only=in_qpv_only,
         )  # fmt: skip
     if entity == "dossiers_caleol":
         return dossiers_caleol(epci_sirens, period)

@@ -87,6 +87,30 @@ def definitions_named(
     return found
 
 
+def requires_field(expr: ast.Expr, field_name: str, rulebook: Rulebook, entity: str) -> bool:
+    """Whether `expr` can hold only where the boolean field `field_name` is true: the field is
+    one of the terms joined by « et », directly or through the definitions it names.
+
+    A population that requires `en_qpv` keeps only leases of a dwelling in a QPV, so the
+    QPV look-up can be an inner join that starts from those dwellings (see
+    `checker.evaluate.base.attributions`): SQLite then reads a third of the leases instead of
+    every one (L441-1-5.QPV-HORS-Q1: 0.07 s of CPU instead of 0.25 s at 100 000 leases)."""
+    if isinstance(expr, ast.And):
+        return requires_field(expr.left, field_name, rulebook, entity) or requires_field(
+            expr.right, field_name, rulebook, entity
+        )
+    if isinstance(expr, ast.Name):
+        resolution = rulebook.annotations.resolutions.get(id(expr))
+        if resolution is None:
+            return False
+        if resolution.kind == "field":
+            return resolution.name == field_name
+        if resolution.kind == "definition":
+            definition = rulebook.definitions[entity][resolution.name]
+            return requires_field(definition.expr, field_name, rulebook, entity)
+    return False
+
+
 def _levels(uses: Mapping[str, set[str]]) -> list[list[str]]:
     """Definitions by layer: a definition sits one layer above the highest it uses."""
     level: dict[str, int] = {}

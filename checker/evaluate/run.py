@@ -34,7 +34,7 @@ from checker import frenchfmt
 from checker.errors import MixiteError
 from checker.evaluate import base
 from checker.evaluate.commitments import in_force
-from checker.evaluate.definitions import definitions_named, with_definitions
+from checker.evaluate.definitions import definitions_named, requires_field, with_definitions
 from checker.evaluate.interpret import Interpreter
 from checker.evaluate.results import (
     ATTRIBUTIONS,
@@ -56,7 +56,7 @@ from checker.evaluate.results import (
 from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from checker.schema import schema
 from dsl import ast
-from dsl.rulebook import CheckedParameter, Rulebook
+from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook
 from dsl.types import INT
 
 DIMENSION_COLUMNS = {
@@ -139,8 +139,9 @@ def _version_label(version: ast.Version) -> str:
 
 # Per rulebook alive: statements built from it (see `statement_memo`).
 _MEMOS: dict[int, tuple[weakref.ref[Rulebook], base.StatementMemo[Any, Any]]] = {}
-# Statements kept per rulebook: the rule tests build some 60 distinct ones for the national
-# rules; a check, one or two per rule.
+# Entries kept per rulebook (statements, and the parameters and values of the law each rule
+# reads): the national rule tests make some 170 (about 13 MB with what SQLAlchemy keeps of
+# them); a check, a few per rule.
 STATEMENTS_KEPT = 256
 
 
@@ -162,8 +163,20 @@ def statement_memo(rulebook: Rulebook) -> base.StatementMemo[Any, Any]:
 
 
 class Evaluator:
+    connection: Connection
+    period: Period
+    options: Options
+    epcis: list[dict[str, Any]]
+    qpv_list_fixed: bool
+
     def __init__(self, connection: Connection, rulebook: Rulebook, period: Period,
-                 options: Options | None = None) -> None:  # fmt: skip
+                 options: Options | None = None, *, beside: Evaluator | None = None) -> None:  # fmt: skip
+        """`beside`: an evaluator of the same connection, period and options, whose reading
+        of the territory (the EPCI, whether the QPV list is fixed) this one takes over instead
+        of reading it again (the rule tests run both engines on each case)."""
+        if beside is not None:
+            assert (beside.connection, beside.period, beside.options) == (connection, period,
+                                                                          options or Options())  # fmt: skip
         self.connection = connection
         if connection.dialect.name == "postgresql":
             # Correlated look-ups make PostgreSQL overestimate the cost of these statements,
@@ -175,8 +188,12 @@ class Evaluator:
         self.period = period
         self.options = options or Options()
         self.schema = schema()
-        self.epcis = self._epcis()
-        self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
+        if beside is not None:
+            self.epcis = [dict(epci) for epci in beside.epcis]
+            self.qpv_list_fixed = beside.qpv_list_fixed
+        else:
+            self.epcis = self._epcis()
+            self.qpv_list_fixed = base.qpv_list_fixed(connection, self._bounds())
         self._windows: dict[Any, dict[tuple[tuple[str, str], ...], Counts]] = {}
 
     # ------------------------------------------------------------------ territory
@@ -568,11 +585,18 @@ class Evaluator:
         keep = ["fact_date", *(DIMENSION_COLUMNS[d] for d in every)]
         read = set(keep)
         uses = definitions_named(versions, self.rulebook, entity.name, read)
+        # A population of leases in a QPV only: the QPV look-up as an inner join.
+        in_qpv_only = all(
+            version.population is not None and version.population.where is not None
+            and requires_field(version.population.where, "en_qpv", self.rulebook, entity.name)
+            for version in versions
+        )  # fmt: skip
         rows = base.population(entity.name, epcis, bounds, self.qpv_list_fixed,
                                with_qpv=bool(read & {"en_qpv", "qpv"}),
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
                                with_applicant=bool(read & base.APPLICANT_FIELDS),
-                               with_dwelling=bool(read & base.DWELLING_FIELDS))  # fmt: skip
+                               with_dwelling=bool(read & base.DWELLING_FIELDS),
+                               in_qpv_only=in_qpv_only)  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
@@ -917,10 +941,15 @@ class Evaluator:
         self, versions: list[ast.Version], arrete_names: set[str]
     ) -> list[dict[str, Any]]:
         names = self._parameter_names(versions)
+        memo = statement_memo(self.rulebook)
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]
-            for value in sorted(parameter.values, key=lambda v: (v.key, v.start)):
+            ordered: list[ParameterValue] | None = memo.get(("valeurs triées", name))
+            if ordered is None:  # sorted once per process (the ceilings: thousands of values)
+                ordered = memo.put(("valeurs triées", name),
+                                   sorted(parameter.values, key=lambda v: (v.key, v.start)))  # fmt: skip
+            for value in ordered:
                 if value.start > self.period.end or (value.end and value.end < self.period.start):
                     continue
                 if (

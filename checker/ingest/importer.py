@@ -44,6 +44,7 @@ from checker.ingest.bulk_load import restore_indexes as pg_restore_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.import_lock import import_lock, reset_sequences
+from checker.ingest.packed_keys import AttributionLines, pack_key
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
@@ -752,7 +753,9 @@ class _Importer:
     def attributions(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("attributions", Counts())
         name = table.name
-        seen: dict[tuple[Any, ...], int] = {}
+        # Natural keys seen, packed (packed_keys.py): kept for the rehousing links.
+        seen: dict[bytes, int] = {}
+        pack = AttributionLines.pack
         batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
         batch_id = self.batch_id
         iso = _IsoDates()
@@ -799,7 +802,8 @@ class _Importer:
                     "reservataire_id" if "reservataire_id" in table.columns else "contingent",
                     message,
                 )
-            identity = (row.rpls_id, menage, row.date_decision)
+            # numero_unique is required in attributions.csv: every row has its pseudonym
+            identity = pack(row.rpls_id, menage, row.date_decision)  # type: ignore[arg-type]
             first_line = seen.setdefault(identity, line)
             if first_line != line:
                 problem(
@@ -821,7 +825,7 @@ class _Importer:
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
         self.linked_files["attributions"] = BundleFile(
-            name, seen, lambda column: self._column(table, column)
+            name, AttributionLines(seen), lambda column: self._column(table, column)
         )
         self._settle(batch, counts)
 
@@ -856,7 +860,8 @@ class _Importer:
     def caleol(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("examens CALEOL", Counts())
         name = table.name
-        seen: dict[tuple[Any, ...], int] = {}
+        # Natural keys seen, packed (packed_keys.py): a national year has millions of rows.
+        seen: dict[bytes, int] = {}
         batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
         problems = self.problems
         iso = _IsoDates()
@@ -882,7 +887,8 @@ class _Importer:
                     f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
                 )
                 continue
-            identity = (row.date_commission, row.rpls_id, menage)
+            # numero_unique is required in caleol.csv: every row has its pseudonym
+            identity = pack_key(menage, row.date_commission, row.rpls_id)  # type: ignore[arg-type]
             first_line = seen.setdefault(identity, line)
             if first_line != line:
                 problem(

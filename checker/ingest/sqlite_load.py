@@ -6,9 +6,9 @@ a national year, with the enumerated lists of the CHECKs (contingents, situation
 before…), those per-row costs are most of the insert (docs/dev/performance.md, « The
 import »). For a first load of a large file into an empty table, the import instead:
 
-- drops the table's named indexes (its natural key `uq_attribution_cle` is one since migration
-  0011; the index SQLite keeps for a UNIQUE table constraint cannot be dropped, so such keys
-  stay per row) and creates them again after the rows, from the very SQL SQLite kept for
+- drops the table's named indexes (the natural keys of attributions and CALEOL examinations
+  are named unique indexes since migrations 0011 and 0012; the index SQLite keeps for a UNIQUE
+  table constraint cannot be dropped, so the other tables' keys stay per row) and creates them again after the rows, from the very SQL SQLite kept for
   them: one sort of the whole table each. A row that would break a unique index (the importer
   has already refused duplicates with their lines) makes the creation fail, so the import fails
   instead of storing it;

@@ -73,11 +73,13 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
             files[failing_path(destination)] = failing_csv(data.listings, names, current.year)
         return files
     if output_format == "json":
+        # Written one result at a time: the same text as json_report.dumps of the document,
+        # without every result's document held at once.
         if earlier:
-            document = json_report.years_document([c.as_run() for c in checked])
+            files[destination] = json_report.years_document_text([c.as_run() for c in checked])
         else:
-            document = json_report.document(current.results, current.receipt.as_json())
-        files[destination] = json_report.dumps(document)
+            files[destination] = json_report.document_text(current.results,
+                                                           current.receipt.as_json())  # fmt: skip
     elif output_format == "md":
         from checker.report.tabular import to_markdown
 
