@@ -225,7 +225,8 @@ rec AS (
 def prioritaires_25(start: dt.date, end: dt.date) -> HandRule:
     """L441-1.PRIORITAIRES-25 (version of 09/02/2022): leases of the local authorities',
     the bailleur's own and Action Logement's flows, per réservataire (the bailleur for its
-    non-reserved dwellings); DALO or at least one priority criterion a) to m); also DALO."""
+    non-reserved dwellings) over every EPCI of the database, and per EPCI for information;
+    DALO or at least one priority criterion a) to m); also DALO."""
     if start < dt.date(2022, 2, 9):
         raise ValueError("écrit pour la version du 09/02/2022 (critères a à m) seulement")
     # The import accepts only the letters a to m: any letter is a criterion of the list.
@@ -239,7 +240,7 @@ WITH rec AS (
   {_ATTRIBUTIONS}
   WHERE t.date_bail BETWEEN '{start}' AND '{end}'
     AND t.contingent IN ('collectivite', 'non_reserve', 'action_logement')
-),{_levels([("epci", "contingent", "reservataire")], 1)}"""
+),{_levels([("contingent", "reservataire"), ("epci", "contingent", "reservataire")], 1)}"""
     return HandRule("L441-1.PRIORITAIRES-25", sql, ("dalo",))
 
 
@@ -297,10 +298,15 @@ def plafonds_ressources(rulebook: Rulebook, start: dt.date, end: dt.date) -> Han
     the ceiling of its financing (PLAI for PLAI adapté), zone and household category (given,
     or deduced from the household: people, plus one for a single holder with dependants,
     capped at 6, each further person adding the per-person amount); exempt with a prefectoral
-    derogation; also: category deduced."""
+    derogation, or in a PLUS dwelling of an operation subsidised by the State with resources
+    at most 120 % of the ceiling (R331-12); also: category deduced, and R331-12's exemption
+    used (resources above the ceiling)."""
     drop = _in_force(rulebook, "baisse_minimale_revenus_n1", start, end)
     assert drop is not None
     kept = 1 - drop  # rfr_n1 <= rfr_n2 × kept, multiplied out
+    excess = _in_force(rulebook, "depassement_plafond_plus", start, end)
+    assert excess is not None
+    allowed = 1 + excess  # resources <= ceiling × allowed, multiplied out
     ceilings = _ceilings(start, end)
     per_category = ",\n    ".join(f"('{f}', '{z}', {c}, {cents})"
                                    for (f, z, c), cents in sorted(ceilings.items()) if c.isdigit())  # fmt: skip
@@ -315,6 +321,7 @@ foyer AS (
   SELECT c.epci_siren AS epci, t.bailleur_siren AS bailleur, c.zone_plafonds AS zone,
          CASE WHEN l.financement = 'PLAI_ADAPTE' THEN 'PLAI' ELSE l.financement END AS bareme,
          t.derogation_plafonds, t.categorie_menage,
+         CASE WHEN l.financement = 'PLUS' AND l.subvention_etat THEN 1 ELSE 0 END AS plus_subventionne,
          t.nb_titulaires + t.nb_personnes_14_plus + t.nb_moins_14
            + CASE WHEN t.nb_titulaires = 1
                    AND t.nb_titulaires + t.nb_personnes_14_plus + t.nb_moins_14 > 1
@@ -333,22 +340,32 @@ menage AS (
            AS categorie
   FROM foyer f
 ),
-rec AS (
-  SELECT m.epci, m.bailleur,
-         CASE WHEN m.derogation_plafonds IS NOT NULL THEN 1
-              WHEN m.ressources IS NULL OR p.centimes IS NULL THEN NULL
-              WHEN m.categorie = 6 AND m.personnes > 6 AND s.centimes IS NULL THEN NULL
-              WHEN m.ressources <= p.centimes + CASE WHEN m.categorie = 6 AND m.personnes > 6
-                                                     THEN (m.personnes - 6) * s.centimes
-                                                     ELSE 0 END THEN 1
-              ELSE 0 END AS ok,
-         CASE WHEN m.categorie_menage IS NULL THEN 1 ELSE 0 END AS e0
+plafond AS (
+  SELECT m.*,
+         p.centimes + CASE WHEN m.categorie = 6 AND m.personnes > 6
+                           THEN (m.personnes - 6) * s.centimes ELSE 0 END AS plafond
   FROM menage m
   LEFT JOIN plafonds p
     ON p.financement = m.bareme AND p.zone = m.zone AND p.categorie = m.categorie
   LEFT JOIN supplement s ON s.financement = m.bareme AND s.zone = m.zone
-),{_levels([("epci",), ("epci", "bailleur")], 1)}"""
-    return HandRule("R441-1.PLAFONDS-RESSOURCES", sql, ("derived_category",))
+),
+r331 AS (
+  SELECT x.*,
+         CASE WHEN x.plus_subventionne = 1 AND x.ressources * {allowed.denominator}
+                   <= x.plafond * {allowed.numerator} THEN 1 ELSE 0 END AS permis
+  FROM plafond x
+),
+rec AS (
+  SELECT x.epci, x.bailleur,
+         CASE WHEN x.derogation_plafonds IS NOT NULL OR x.permis = 1 THEN 1
+              WHEN x.ressources IS NULL OR x.plafond IS NULL THEN NULL
+              WHEN x.ressources <= x.plafond THEN 1
+              ELSE 0 END AS ok,
+         CASE WHEN x.categorie_menage IS NULL THEN 1 ELSE 0 END AS e0,
+         CASE WHEN x.permis = 1 AND x.ressources > x.plafond THEN 1 ELSE 0 END AS e1
+  FROM r331 x
+),{_levels([("epci",), ("epci", "bailleur")], 2)}"""
+    return HandRule("R441-1.PLAFONDS-RESSOURCES", sql, ("derived_category", "depassement_r331_12"))
 
 
 def cotation(start: dt.date, end: dt.date) -> HandRule:

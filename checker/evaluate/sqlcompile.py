@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Date,
@@ -36,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 from sqlalchemy.types import Boolean, Text
 
@@ -62,9 +63,29 @@ def _int(value: int) -> SqlExpr:
     return literal(value, Integer)
 
 
+_INT4 = 2**31 - 1  # PostgreSQL's integer: a larger folded constant is left to the database
+
+
+def _constant(expr: SqlExpr) -> int | None:
+    """The value of an integer written in the statement (`_int`), else None."""
+    if isinstance(expr, BindParameter) and type(expr.value) is int:
+        return expr.value
+    return None
+
+
+def _folded(left: SqlExpr, right: SqlExpr, op: Callable[[Any, Any], Any]) -> SqlExpr:
+    """`op` of two integers written in the statement computed here (`1 * 10 - 1` is `9`): a
+    statement is then shorter and the database computes nothing per record for it."""
+    a, b = _constant(left), _constant(right)
+    if a is not None and b is not None and -_INT4 <= op(a, b) <= _INT4:
+        return _int(op(a, b))
+    result: SqlExpr = op(left, right)
+    return result
+
+
 def _times(expr: SqlExpr, factor: Denominator) -> SqlExpr:
     if isinstance(factor, int):
-        return expr if factor == 1 else expr * _int(factor)
+        return expr if factor == 1 else _folded(expr, _int(factor), operator.mul)
     return expr * factor
 
 
@@ -100,7 +121,17 @@ class _Entry:
         return _Entry(self.key, self.dated, self.value, result)
 
 
-def _keyed_case(keys: list[tuple[SqlExpr, set[str] | None]], entries: list[_Entry]) -> SqlExpr:
+class _Key(NamedTuple):
+    """A key of a parameter lookup: its value per record, the values it takes in the data when
+    known, and whether it is an integer (a household category) compared with the keys that
+    are integers written in decimal (`CASE categorie WHEN 1 …`) rather than as text."""
+
+    expression: SqlExpr
+    domain: set[str] | None
+    integer: bool = False
+
+
+def _keyed_case(keys: list[_Key], entries: list[_Entry]) -> SqlExpr:
     """A parameter lookup as CASE expressions nested key by key: `CASE financement WHEN 'PLUS'
     THEN CASE zone WHEN … END END`. Each key is computed once per record and compared with a
     few values, where one flat CASE would test every branch's keys in turn (84 branches for
@@ -123,9 +154,19 @@ def _keyed_case(keys: list[tuple[SqlExpr, set[str] | None]], entries: list[_Entr
         groups: dict[str, list[_Entry]] = {}
         for item in items:
             groups.setdefault(item.key[index], []).append(item)
-        expression, domain = keys[index]
+        expression, domain, integer = keys[index]
         if domain is not None and len(domain) == 1 and len(groups) == 1:
             return level(index + 1, items)
+        if integer:
+            # An integer equals a key written « 3 », never « 03 » nor « personne_supplementaire ».
+            numbered = [(value, group) for value, group in groups.items() if _decimal(value)]
+            if not numbered:
+                return null()
+            return case(
+                *((_int(int(value)), level(index + 1, group)) for value, group in numbered),
+                value=expression,
+                else_=null(),
+            )
         return case(
             *((literal(value, String), level(index + 1, group)) for value, group in groups.items()),
             value=expression,
@@ -133,6 +174,14 @@ def _keyed_case(keys: list[tuple[SqlExpr, set[str] | None]], entries: list[_Entr
         )
 
     return level(0, entries)
+
+
+def _decimal(text: str) -> bool:
+    """Whether `text` is how SQL writes an integer as text (CAST(3 AS VARCHAR) is « 3 »)."""
+    try:
+        return str(int(text)) == text
+    except ValueError:
+        return False
 
 
 class HoldsAnyLetter(ColumnElement[bool]):
@@ -177,6 +226,49 @@ def _holds_any_letter_postgresql(element: HoldsAnyLetter, compiler: SQLCompiler,
         cast(array([literal(letter, Text) for letter in element.letters]), ARRAY(Text))
     )
     return compiler.process(func.coalesce(held, false()), **kw)
+
+
+class Pick(ColumnElement[Any]):
+    """min(a, b) or max(a, b) of two numerators over the same denominator; unknown when
+    either is (as in the reference interpreter).
+
+    SQLite's functions `min(a, b)` and `max(a, b)` are exactly that, each argument computed
+    once. Elsewhere (PostgreSQL's LEAST and GREATEST ignore NULLs) it is a CASE, where each
+    argument is written three times: R441-1's `min(personnes_plafonds, 6)`.
+    """
+
+    inherit_cache = True
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (SQLAlchemy's protocol)
+        ("function", InternalTraversal.dp_string),
+        ("left", InternalTraversal.dp_clauseelement),
+        ("right", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, function: str, left: SqlExpr, right: SqlExpr) -> None:
+        assert function in ("min", "max")
+        self.function = function
+        self.left = left
+        self.right = right
+        self.type = left.type
+
+    def as_case(self) -> SqlExpr:
+        left, right = self.left, self.right
+        pick_left = left <= right if self.function == "min" else left >= right
+        # Unknown when either is: without the first branch, a NULL on the left would fail the
+        # comparison and pick the right-hand value.
+        either_unknown = or_(left.is_(None), right.is_(None))
+        return case((either_unknown, null()), (pick_left, left), else_=right)
+
+
+@compiles(Pick)
+def _pick(element: Pick, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.as_case(), **kw)
+
+
+@compiles(Pick, "sqlite")
+def _pick_sqlite(element: Pick, compiler: SQLCompiler, **kw: Any) -> str:
+    function = func.min if element.function == "min" else func.max
+    return compiler.process(function(element.left, element.right), **kw)
 
 
 class UnsupportedConstruct(Exception):
@@ -243,7 +335,8 @@ class SqlCompiler:
             case ast.Negate(operand=operand):
                 inner = self.compile(operand)
                 assert isinstance(inner, Num)
-                return Num(-inner.n, inner.d)
+                constant = _constant(inner.n)
+                return Num(-inner.n if constant is None else _int(-constant), inner.d)
             case ast.Arithmetic(op=op, left=left, right=right):
                 return self._arithmetic(op, self._num(left), self._num(right))
             case ast.Compare(op=op, left=left, right=right):
@@ -324,23 +417,22 @@ class SqlCompiler:
 
     def _lookup(self, expr: ast.Lookup) -> Num | SqlExpr:
         parameter = self.rulebook.parameters[expr.parameter]
-        keys: dict[str, tuple[SqlExpr, set[str] | None]] = {}
+        keys: dict[str, _Key] = {}
         for key in expr.keys:
             resolution = self.resolutions.get(id(key.value))
             if resolution is not None and resolution.kind == "enum":
-                keys[key.name] = (literal(resolution.name, String), {resolution.name})
+                keys[key.name] = _Key(literal(resolution.name, String), {resolution.name})
                 continue
             value = self.compile(key.value)
             if isinstance(value, Num):  # an integer naming a numbered value (household category)
                 if value.d != 1:
                     raise UnsupportedConstruct("une clé numérique doit être un entier", key.value)
-                value = cast(value.n, String)
-            keys[key.name] = (value, self.context.key_domain(key.value))
+                keys[key.name] = _Key(value.n, self.context.key_domain(key.value), integer=True)
+                continue
+            keys[key.name] = _Key(value, self.context.key_domain(key.value))
         return self._parameter(parameter, keys)
 
-    def _parameter(
-        self, parameter: CheckedParameter, keys: Mapping[str, tuple[SqlExpr, set[str] | None]]
-    ) -> Num | SqlExpr:
+    def _parameter(self, parameter: CheckedParameter, keys: Mapping[str, _Key]) -> Num | SqlExpr:
         start, end = self.context.period
         names = [name for name, _ in parameter.keys]
         domains = [keys[name][1] for name in names]
@@ -386,11 +478,7 @@ class SqlCompiler:
             result = values[0]
             for other in values[1:]:
                 left, right, common = _common(result, other)
-                pick_left = left <= right if expr.function == "min" else left >= right
-                # Unknown when either is (as in the reference): without the first branch, a
-                # NULL on the left would fail the comparison and pick the right-hand value.
-                either_unknown = or_(left.is_(None), right.is_(None))
-                result = Num(case((either_unknown, null()), (pick_left, left), else_=right), common)
+                result = Num(Pick(expr.function, left, right), common)
             return result
         if expr.function == "publie":
             value = self.compile(expr.args[0])
@@ -407,9 +495,9 @@ class SqlCompiler:
     def _arithmetic(self, op: str, a: Num, b: Num) -> Num:
         if op in "+-":
             left, right, common = _common(a, b)
-            return Num(left + right if op == "+" else left - right, common)
+            return Num(_folded(left, right, operator.add if op == "+" else operator.sub), common)
         if op == "*":
-            return Num(a.n * b.n, _mul_den(a.d, b.d))
+            return Num(_folded(a.n, b.n, operator.mul), _mul_den(a.d, b.d))
         # a / b = (a.n * b.d) / (a.d * b.n); unknown unless b > 0 (b.d is positive)
         numerator = case((b.n > 0, _times(a.n, b.d)), else_=null())
         return Num(numerator, _mul_den(a.d, b.n))
@@ -443,9 +531,19 @@ class SqlCompiler:
         a, b = self.compile(then), self.compile(otherwise)
         if isinstance(a, Num) and isinstance(b, Num):
             left, right, common = _common(a, b)
-            return Num(case((test, left), (not_(test), right), else_=null()), common)
+            return Num(_choose(test, left, right), common)
         assert not isinstance(a, Num) and not isinstance(b, Num)
-        return case((test, a), (not_(test), b), else_=null())
+        return _choose(test, a, b)
+
+
+def _choose(test: SqlExpr, then: SqlExpr, otherwise: SqlExpr) -> SqlExpr:
+    """`then` where `test` is true, `otherwise` where it is false, NULL where it is unknown.
+
+    `CASE test WHEN true … WHEN false …`: the test is computed once per record, where
+    `CASE WHEN test … WHEN NOT test …` computed it again for every record that fails it (a
+    definition's test written in three times in R441-1's statement: six times).
+    """
+    return case((true(), then), (false(), otherwise), value=test, else_=null())
 
 
 __all__ = [
