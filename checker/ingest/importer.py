@@ -741,7 +741,7 @@ class _Importer:
         """PostgreSQL, a large file into an empty table (the dwellings and their QPV links,
         written by `_flush`): keys and indexes dropped for the load, as `_settle` does for the
         other files (bulk_load.py). Their rows were 3.8 s of the server's 18 s of COPY CPU in a
-        national bundle (250 000 dwellings) with every key checked and index updated per row."""
+        national bundle (216 668 dwellings) with every key checked and index updated per row."""
         if (
             self.connection.dialect.name == "postgresql"
             and self.file_rows >= LARGE_FILE_ROWS
