@@ -33,7 +33,11 @@ def canonical(document: Any) -> str:
 def canonical_list(items: Iterable[Any]) -> str:
     """`canonical(list(items))`, the same text, one item encoded at a time: a run's results are
     then never all held as documents at once."""
-    return "[" + ",".join(canonical(item) for item in items) + "]"
+    pieces = ["["]
+    for item in items:
+        pieces += (canonical(item), ",")
+    pieces[-1] = "]" if len(pieces) > 1 else "[]"
+    return "".join(pieces)
 
 
 def as_stored(fresh: list[dict[str, Any]], stored: str) -> list[dict[str, Any]]:
@@ -57,6 +61,25 @@ def data_digest(connection: Connection) -> str:
 
 def _hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode()).hexdigest()
+
+
+_CHUNK = 1 << 16
+
+
+def _hash_of_new_run(fields: dict[str, Any]) -> str:
+    """`_hash(fields)`, without writing the results' text a second time, escaped, and a third,
+    encoded (9 MB at 1 000 000 attributions): the canonical text around them is hashed, then
+    the results escaped a chunk at a time (JSON escapes each character on its own)."""
+    results = fields["results"]
+    text = canonical(fields | {"results": ""})
+    before, marker, after = text.partition('"results":""')
+    if not marker or marker in after:
+        return _hash(fields)
+    sha = hashlib.sha256((before + '"results":"').encode())
+    for start in range(0, len(results), _CHUNK):
+        sha.update(json.dumps(results[start : start + _CHUNK], ensure_ascii=False)[1:-1].encode())
+    sha.update(('"' + after).encode())
+    return sha.hexdigest()
 
 
 def _fields(row: Any) -> dict[str, Any]:
@@ -131,7 +154,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "previous_hash": previous or GENESIS,
         "content_digest": content if content is not None else content_digest(connection),
     }
-    digest = _hash(fields)
+    digest = _hash_of_new_run(fields)
     connection.execute(insert(models.Run).values(**fields, hash=digest))
     _set_head(connection, digest)
     return Receipt(

@@ -85,6 +85,7 @@ def test_the_indexes_come_back_as_they_were(
     assert ("attribution", "uq_attribution_cle") in names
     assert ("attribution", "ix_attribution_date_bail") in names
     assert ("caleol_examen", "uq_caleol_examen_cle") in names
+    assert ("logement", "ix_logement_commune_insee") in names  # written by _flush
     assert not any(index.name.startswith("pk_") for index in dropped)  # primary keys stay
     assert _indexes(pg_url) == before
     assert _query(pg_url, "SELECT count(*) FROM attribution")[0][0] > 0

@@ -34,20 +34,28 @@ _VALUES = st.recursive(
 def test_the_text_written_piece_by_piece_is_json_dumps(
     receipt: Any, results: list[Any], years: list[Any]
 ) -> None:
-    one = json_report._object(
-        [("schema_version", json_report._value(json_report.SCHEMA_VERSION, 1)),
-         ("receipt", json_report._value(receipt, 1)), ("results", json_report._array(results, 1))],
-        0,
-    )  # fmt: skip
-    expected = {
-        "schema_version": json_report.SCHEMA_VERSION,
-        "receipt": receipt,
-        "results": results,
-    }
-    assert one + "\n" == json_report.dumps(expected)
-    nested = json_report._object([("years", json_report._array(years, 1))], 0)
-    assert nested + "\n" == json_report.dumps({"years": years})
+    out: list[str] = []
+    json_report._open(out, "receipt", 0, first=True)
+    out.append(json_report._value(receipt, 1))
+    json_report._open(out, "results", 0)
+    json_report._array(out, iter(results), 1)
+    json_report._open(out, "years", 0)
+    json_report._array(out, iter(years), 1)
+    out.append("\n}\n")
+    expected = {"receipt": receipt, "results": results, "years": years}
+    assert "".join(out) == json_report.dumps(expected)
     assert runs.canonical_list(iter(results)) == runs.canonical(results)
+
+
+@settings(max_examples=200, deadline=None)
+@given(results=st.lists(_VALUES, max_size=5), options=_VALUES, size=st.integers(1, 70_000))
+def test_a_new_runs_hash_is_the_hash_of_its_canonical_text(
+    results: list[Any], options: Any, size: int
+) -> None:
+    text = runs.canonical_list(results)
+    text += 'é"\\\n' * (size // 4)  # beyond one chunk, with characters JSON escapes
+    fields = {"id": 3, "options": runs.canonical(options), "results": text, "previous_hash": "0"}
+    assert runs._hash_of_new_run(fields) == runs._hash(fields)
 
 
 @pytest.fixture(scope="module")

@@ -128,7 +128,12 @@ def register(app: typer.Typer) -> None:
         from checker.checking import run_check
         from checker.cli import out_guard
         from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
-        from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.db.engine import (
+            bound_sqlite_memory,
+            make_engine,
+            require_schema,
+            resolve_url,
+        )
         from checker.evaluate.commitments import database_diagnostics
         from checker.evaluate.run import Options, Period
         from checker.report.names import Names
@@ -192,6 +197,7 @@ def register(app: typer.Typer) -> None:
         checked: list[Checked] = []
         files: dict[Path, str | bytes] = {}
         with engine.begin() as connection:
+            bound_sqlite_memory(connection)
             # Refused before anything is evaluated or recorded: an argument naming nothing would
             # give an empty result that reads like a compliant one, and a receipt for it.
             options = Options(

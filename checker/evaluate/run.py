@@ -56,7 +56,7 @@ from checker.evaluate.results import (
 from checker.evaluate.sqlcompile import CompileContext, SqlCompiler
 from checker.schema import schema
 from dsl import ast
-from dsl.rulebook import CheckedParameter, Rulebook
+from dsl.rulebook import CheckedParameter, ParameterValue, Rulebook
 from dsl.types import INT
 
 DIMENSION_COLUMNS = {
@@ -139,8 +139,9 @@ def _version_label(version: ast.Version) -> str:
 
 # Per rulebook alive: statements built from it (see `statement_memo`).
 _MEMOS: dict[int, tuple[weakref.ref[Rulebook], base.StatementMemo[Any, Any]]] = {}
-# Statements kept per rulebook: the rule tests build some 60 distinct ones for the national
-# rules; a check, one or two per rule.
+# Entries kept per rulebook (statements, and the parameters and values of the law each rule
+# reads): the national rule tests make some 170 (about 13 MB with what SQLAlchemy keeps of
+# them); a check, a few per rule.
 STATEMENTS_KEPT = 256
 
 
@@ -940,10 +941,15 @@ class Evaluator:
         self, versions: list[ast.Version], arrete_names: set[str]
     ) -> list[dict[str, Any]]:
         names = self._parameter_names(versions)
+        memo = statement_memo(self.rulebook)
         used: list[dict[str, Any]] = []
         for name in sorted(names):
             parameter = self.rulebook.parameters[name]
-            for value in sorted(parameter.values, key=lambda v: (v.key, v.start)):
+            ordered: list[ParameterValue] | None = memo.get(("valeurs triées", name))
+            if ordered is None:  # sorted once per process (the ceilings: thousands of values)
+                ordered = memo.put(("valeurs triées", name),
+                                   sorted(parameter.values, key=lambda v: (v.key, v.start)))  # fmt: skip
+            for value in ordered:
                 if value.start > self.period.end or (value.end and value.end < self.period.start):
                     continue
                 if (

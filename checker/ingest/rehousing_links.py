@@ -21,7 +21,7 @@ only locate what the queries return.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ class BundleFile:
     """One file of the bundle: its name, the line of each row by natural key, its columns."""
 
     name: str
-    lines: dict[tuple[Any, ...], int]
+    lines: Mapping[tuple[Any, ...], int]  # attributions: packed (packed_keys.AttributionLines)
     column: Callable[[str], int | None]
 
 

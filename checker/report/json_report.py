@@ -50,42 +50,56 @@ def dumps(value: Any) -> str:
 
 def document_text(results: list[Result], receipt: dict[str, Any]) -> str:
     """`dumps(document(results, receipt))`, the same text, written one result at a time."""
-    fields = [("schema_version", _value(SCHEMA_VERSION, 1)), ("receipt", _value(receipt, 1)),
-              ("results", _array(result_documents(results), 1))]  # fmt: skip
-    return _object(fields, 0) + "\n"
+    out: list[str] = []
+    _open(out, "schema_version", 0, first=True)
+    out.append(_value(SCHEMA_VERSION, 1))
+    _open(out, "receipt", 0)
+    out.append(_value(receipt, 1))
+    _open(out, "results", 0)
+    _array(out, result_documents(results), 1)
+    out.append("\n}\n")
+    return "".join(out)
 
 
 def years_document_text(runs: list[Any]) -> str:
     """`dumps(years_document(runs))`, the same text, written one result at a time."""
-    years = []
-    for run in runs:
-        fields = [("year", _value(run.year, 3)), ("receipt", _value(run.receipt, 3)),
-                  ("results", _array(result_documents(run.results), 3))]  # fmt: skip
-        years.append(_object(fields, 2))
-    fields = [("schema_version", _value(SCHEMA_VERSION, 1)), ("years", _texts(years, 1))]
-    return _object(fields, 0) + "\n"
+    out: list[str] = []
+    _open(out, "schema_version", 0, first=True)
+    out.append(_value(SCHEMA_VERSION, 1))
+    _open(out, "years", 0)
+    out.append("[" if runs else "[]")
+    for index, run in enumerate(runs):
+        out.append(("" if index == 0 else ",") + "\n    ")
+        _open(out, "year", 2, first=True)
+        out.append(_value(run.year, 3))
+        _open(out, "receipt", 2)
+        out.append(_value(run.receipt, 3))
+        _open(out, "results", 2)
+        _array(out, result_documents(run.results), 3)
+        out.append("\n    }")
+    out.append("\n  ]\n}\n" if runs else "\n}\n")
+    return "".join(out)
 
 
-# What `json.dumps(indent=2)` writes for a value nested `level` deep: the value alone, every new
-# line indented by two spaces per level (a JSON text has no raw line break inside a string).
+# The pieces of what `json.dumps(indent=2)` writes, appended to one list joined once (a report
+# of 9 MB is then held twice at most, not once per level of nesting). A value nested `level`
+# deep is written alone, every new line indented by two spaces per level: a JSON text has no
+# raw line break inside a string.
 def _value(value: Any, level: int) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
 
 
-def _array(items: Iterable[Any], level: int) -> str:
-    return _texts([_value(item, level + 1) for item in items], level)
+def _open(out: list[str], key: str, level: int, first: bool = False) -> None:
+    """A member of an object nested `level` deep, up to its value."""
+    out.append(("{" if first else ",") + "\n" + "  " * (level + 1))
+    out.append(json.dumps(key, ensure_ascii=False) + ": ")
 
 
-def _texts(texts: list[str], level: int) -> str:
-    if not texts:
-        return "[]"
+def _array(out: list[str], items: Iterable[Any], level: int) -> None:
     inside = "\n" + "  " * (level + 1)
-    return "[" + inside + ("," + inside).join(texts) + "\n" + "  " * level + "]"
-
-
-def _object(fields: list[tuple[str, str]], level: int) -> str:
-    inside = "\n" + "  " * (level + 1)
-    members = ("," + inside).join(
-        json.dumps(key, ensure_ascii=False) + ": " + text for key, text in fields
-    )
-    return "{" + inside + members + "\n" + "  " * level + "}"
+    empty = True
+    for item in items:
+        out.append(("[" if empty else ",") + inside)
+        out.append(_value(item, level + 1))
+        empty = False
+    out.append("[]" if empty else "\n" + "  " * level + "]")
