@@ -340,9 +340,15 @@ def main() -> None:
     parser.add_argument("--seulement-demarrage-et-tests", action="store_true",
                         help="seulement le démarrage et les tests des règles (sans lot national)")  # fmt: skip
     args = parser.parse_args()
+    # Bytecode written and reused by every measured process, as on an installed mixite (`pip
+    # install .` compiles every module): a PYTHONDONTWRITEBYTECODE inherited from a sandbox or CI
+    # would make each process compile mixite's own modules again (about a tenth of a command's
+    # CPU), which no user's machine does. The first, unmeasured run of each command writes it.
+    bytecode_was_off = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
     pg_url = None if args.sans_postgres else args.pg_url
     results: dict[str, Any] = {"machine": _machine(), "attributions": args.attributions,
-                               "annee": YEAR, "objectifs": OBJECTIVES}  # fmt: skip
+                               "annee": YEAR, "objectifs": OBJECTIVES,
+                               "bytecode_reactive": bytecode_was_off}  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"),

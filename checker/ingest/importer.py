@@ -741,12 +741,18 @@ class _Importer:
         """PostgreSQL, a large file into an empty table (the dwellings and their QPV links,
         written by `_flush`): keys and indexes dropped for the load, as `_settle` does for the
         other files (bulk_load.py). Their rows were 3.8 s of the server's 18 s of COPY CPU in a
-        national bundle (216 668 dwellings) with every key checked and index updated per row."""
+        national bundle (216 668 dwellings) with every key checked and index updated per row.
+        SQLite: named indexes and per-row CHECKs, as `_settle` does (sqlite_load.py)."""
+        dialect = self.connection.dialect.name
         if (
-            self.connection.dialect.name == "postgresql"
+            dialect in ("postgresql", "sqlite")
             and self.file_rows >= LARGE_FILE_ROWS
             and not self.connection.scalar(select(exists().select_from(table)))
         ):
+            if dialect == "sqlite":
+                self.dropped_indexes += drop_indexes(self.connection, table.name)
+                self.unchecked.add(table.name)
+                return
             self.dropped_keys += drop_foreign_keys(self.connection, table.name)
             self.pg_dropped_indexes += pg_drop_indexes(self.connection, table.name)
 
