@@ -5,6 +5,7 @@ the one `json.dumps` gives for the whole document (`checker.report.json_report`,
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +92,13 @@ def test_the_demo_reports_are_the_documents_dumped(demo_url: str) -> None:
     assert [row[0] for row in stored] == [
         runs.canonical(json_report.results_block(run.results)) for run in checked
     ]
+
+
+def test_a_report_is_written_with_the_bytes_of_its_text(tmp_path: Path) -> None:
+    from checker.cli import out_guard
+
+    text = "é\r\n€😀 résultat\n" * 200_000  # several slices, cut inside multi-byte characters
+    target = tmp_path / "rapport.json"
+    out_guard.write_files({target: text, tmp_path / "vide.csv": ""})
+    assert target.read_bytes() == text.encode("utf-8")
+    assert (tmp_path / "vide.csv").read_bytes() == b""

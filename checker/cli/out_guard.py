@@ -137,7 +137,7 @@ def write_files(files: dict[Path, str | bytes]) -> None:
             if isinstance(content, bytes):
                 path.write_bytes(content)
             else:
-                path.write_text(content, encoding="utf-8", newline="")
+                _write_text(path, content)
         except OSError as error:
             reason = _REASONS.get(error.errno or 0, f"erreur système n° {error.errno}")
             raise MixiteError(
@@ -145,3 +145,14 @@ def write_files(files: dict[Path, str | bytes]) -> None:
                 "Vérifiez la place disponible et vos droits sur ce dossier ; rien n'a été "
                 "enregistré.",
             ) from None
+
+
+_SLICE = 1 << 20
+
+
+def _write_text(path: Path, content: str) -> None:
+    """`path.write_text(content, encoding="utf-8", newline="")`, encoded a slice at a time: a
+    report of 9 MB is not held a second time as bytes while it is written."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for start in range(0, len(content), _SLICE):
+            handle.write(content[start : start + _SLICE])
