@@ -12,16 +12,19 @@ the cheapest it has:
   with `marshal` (format 2: no back-references, so the bytes depend on the values only), a
   chunk at a time; `repr` of the rows cost twice as much.
 
-A check starts the digest before evaluating the rules, in a thread with a connection of its own
-(`start`), in one snapshot of the tables; the digest alone was a third of a whole check on
-SQLite.
+A check starts the digest before evaluating the rules, on a connection of its own (`start`), in
+one snapshot of the tables; the digest alone was a third of a whole check on SQLite. On
+PostgreSQL a thread waits for the server; a SQLite file is read by a process of its own
+(`sqlite_file_digest`), since a thread would share Python's lock with the evaluation.
 """
 
 from __future__ import annotations
 
 import hashlib
-import marshal
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,11 +33,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.engine import URL
 
-# marshal's format 2 writes every value in full (format 3 and later add back-references that
-# depend on objects' reference counts); pinned so that a Python upgrade keeps the digest.
-_MARSHAL_FORMAT = 2
-_CHUNK = 10_000
-
+from checker import sqlite_file_digest
+from checker.sqlite_file_digest import feed_rows
 
 # The tables that are not data a check reads: the runs, the metadata, the accounts, the access
 # log, the uploaded CIA versions (rules, digested apart) and the published reports. Every other
@@ -66,10 +66,10 @@ def content_digest(connection: Connection) -> str:
 
 def start(connection: Connection) -> Callable[[], str]:
     """Start the content digest of the database behind `connection`; the returned function
-    gives it, waiting if need be. It is computed in a thread, on a connection of its own,
-    while the caller evaluates the rules: PostgreSQL hashes in a server process of its own and
-    SQLite releases Python's lock while it reads, so both proceed at once on two cores. An
-    in-memory SQLite database cannot be opened twice: its digest is computed when asked for."""
+    gives it, waiting if need be. It is computed on a connection of its own while the caller
+    evaluates the rules: PostgreSQL hashes in a server process of its own, a SQLite file is
+    read by a Python process of its own, so both proceed at once on two cores. An in-memory
+    SQLite database cannot be opened twice: its digest is computed when asked for."""
     url = connection.engine.url
     in_place = lambda: content_digest(connection)  # noqa: E731
     if url.get_backend_name() == "sqlite":
@@ -118,18 +118,22 @@ def _server_digest(engine: Engine) -> str:
 
 
 def _sqlite_file_digest(path: Path) -> str:
+    """The digest read by `sqlite_file_digest` run as a script: the standard library only, no
+    module of mixite imported, so the process starts in a few hundredths of a second."""
     from checker.db import models
 
-    raw = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        raw.execute("BEGIN")  # every table read in one snapshot
-        sha = hashlib.sha256()
-        for name in data_tables():
-            sha.update(b"\x1e" + name.encode())
-            _sqlite_rows(raw, models.Base.metadata.tables[name], sha)
-        return sha.hexdigest()
-    finally:
-        raw.close()
+    tables = []
+    for name in data_tables():
+        table = models.Base.metadata.tables[name]
+        tables.append((name, [column.name for column in table.columns],
+                       [column.name for column in table.primary_key.columns]))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, sqlite_file_digest.__file__, str(path)],
+        input=json.dumps(tables), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"empreinte du contenu refusée : {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def _names(connection: Connection, table: Table) -> tuple[str, str]:
@@ -158,19 +162,5 @@ def _sqlite_table(connection: Connection, table: Table, sha: Any) -> None:
 
 
 def _sqlite_rows(raw: sqlite3.Connection, table: Table, sha: Any) -> None:
-    quote = _quoted
-    columns = ", ".join(quote(column.name) for column in table.columns)
-    order = ", ".join(quote(column.name) for column in table.primary_key.columns)
-    before = raw.text_factory
-    raw.text_factory = bytes  # the stored bytes, not decoded: a third of the reading time
-    try:
-        cursor = raw.execute(f"SELECT {columns} FROM {table.name} ORDER BY {order}")
-        while chunk := cursor.fetchmany(_CHUNK):
-            sha.update(marshal.dumps(chunk, _MARSHAL_FORMAT))
-        cursor.close()
-    finally:
-        raw.text_factory = before
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    feed_rows(raw, table.name, [column.name for column in table.columns],
+              [column.name for column in table.primary_key.columns], sha)  # fmt: skip

@@ -287,3 +287,26 @@ def test_a_content_digest_thread_that_fails_gives_way_to_the_check_s_own_connect
         assert stored == runs.content_digest(connection)
     engine.dispose()
     assert _problems(db_url) == []
+
+
+def test_the_digest_read_by_a_process_of_its_own_is_the_in_place_digest(tmp_path: Path) -> None:
+    """A SQLite file's digest is read beside the evaluation by a script of its own (no shared
+    Python lock): the same bytes as the digest read on the check's connection; a file that
+    cannot be read is refused with SQLite's own words, so that the check reads it in place."""
+    from checker import content_digest
+
+    database = tmp_path / "base.db"
+    db_url = f"sqlite:///{database}"
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        in_place = runs.content_digest(connection)
+        assert content_digest._sqlite_file_digest(database) == in_place
+        assert content_digest.start(connection)() == in_place
+        connection.execute(text("UPDATE attribution SET nb_titulaires = nb_titulaires + 1"))
+        connection.commit()
+        assert content_digest._sqlite_file_digest(database) == runs.content_digest(connection)
+        assert content_digest._sqlite_file_digest(database) != in_place
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        content_digest._sqlite_file_digest(tmp_path / "absente.db")
