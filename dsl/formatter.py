@@ -103,6 +103,20 @@ def _expr(expr: ast.Expr, needed: int = _IF) -> list[_Chunk]:
     return ["(", *chunks, ")"] if _level(expr) < needed else chunks
 
 
+# After an objective's « : », these words are keywords (« au moins », « d'au plus », « en
+# 2024 : »), so a value whose text starts with a parameter or definition of that name would be
+# read as them: such a value is written between parentheses, where they are names again.
+_OBJECTIVE_KEYWORD_START = re.compile(r"(au|en)\b", re.IGNORECASE)
+
+
+def _objective_value(expr: ast.Expr) -> list[_Chunk]:
+    chunks = _expr(expr)
+    first = chunks[0] if chunks else ""
+    if isinstance(first, str) and _OBJECTIVE_KEYWORD_START.match(first):
+        return ["(", *chunks, ")"]
+    return chunks
+
+
 def _or_operand(expr: ast.Expr, needed: int) -> list[_Chunk]:
     """An « et » inside an « ou » keeps its parentheses: not needed by precedence, but a
     reader checking a rule against the article should not have to know the precedence."""
@@ -661,7 +675,7 @@ class _Layout:
                     chunks.extend([f"en {step.year} : ", *_expr(step.value)])
                 last = objective.schedule[-1].span
             else:
-                chunks.extend(_expr(objective.value))
+                chunks.extend(_objective_value(objective.value))
                 last = objective.value.span
                 if objective.cumulative is not None:
                     years = objective.cumulative

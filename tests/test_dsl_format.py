@@ -188,6 +188,21 @@ def test_a_dropped_duplicate_clause_does_not_move_a_source() -> None:
     assert formatted.index('source "s"') < formatted.index("sauf si x")
 
 
+def test_an_objective_value_named_like_a_keyword_keeps_its_parentheses() -> None:
+    """After an objective's « : », `au` and `en` start « au moins » and « en 2024 : »: a value
+    that is a parameter of that name stays between parentheses (found by
+    `test_format_of_any_spelling`: `objectif A.0 : au[h_: vrai]` was written, and refused)."""
+    text = (
+        "engagement A-0\n"
+        "  objectif A.0 : (au[h_: vrai])\n"
+        "  objectif A.1 : au plus (en * 2) de 2021 à 2026\n"
+        "  objectif A.2 : (Au)\n"
+        "  objectif A.3 : aucun + 1\n"
+    )
+    formatted = _assert_round_trip(text)
+    assert formatted == text
+
+
 def test_module_built_by_program_takes_the_canonical_order() -> None:
     meta = ast.Metadata(title="t", sources=(ast.Source("s"),), uncertain=("i",), notes=("n",))
     parameter = ast.Parameter(
