@@ -55,13 +55,16 @@ with engine.connect() as connection:  # each rule alone, as the hand-written SQL
             evaluator.evaluate_rule_results(rule_id)
             per_rule[rule_id] = min(per_rule.get(rule_id, 1e9), time.perf_counter() - start)
             per_rule_cpu[rule_id] = min(per_rule_cpu.get(rule_id, 1e9), time.process_time() - cpu)
+def cpu_with_children():  # a SQLite file's content digest is read by a child process
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 whole = whole_cpu = float("inf")
 for _ in range(2):  # the better of two runs, as for the hand-written SQL
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), cpu_with_children()
     with engine.begin() as connection:  # the whole rulebook, with its run receipt
         outcome = run_check(connection, rulebook, period, Options(), None)
     whole = min(whole, time.perf_counter() - start)
-    whole_cpu = min(whole_cpu, time.process_time() - cpu)
+    whole_cpu = min(whole_cpu, cpu_with_children() - cpu)
 from checker.content_digest import content_digest
 digest = float("inf")
 for _ in range(2):  # the receipt's content digest alone (run beside the evaluation in run_check)
