@@ -264,12 +264,14 @@ def _peak_of(command: Sequence[str], env: dict[str, str]) -> float:
 
 
 def _line(label: str, value: str, objective: str, reached: bool | None) -> str:
+    """A figure on two lines, so that the summary reads in an 80-column terminal."""
     mark = "" if reached is None else ("atteint" if reached else "NON atteint")
-    return f"{label:44} {value:>22}  {objective:>14}  {mark}"
+    parts = [value, *([f"objectif {objective}"] if objective else []), *([mark] if mark else [])]
+    return f"{label}\n    " + "   ".join(parts)
 
 
 def _summary(results: dict[str, Any]) -> list[str]:
-    lines = [_line("Mesure", "valeur (ratio)", "objectif", None), "-" * 96]
+    lines = ["-" * 78]
     if "demarrage" in results:
         lines += _startup_and_tests_lines(results)
     for name, entry in results.get("import", {}).items():
