@@ -191,6 +191,25 @@ def test_a_clean_first_load_writes_every_row(
     assert paths.switched == paths.database_duplicates == []
 
 
+def test_loaded_lines_follow_ids_that_follow_each_other(tmp_path: Path) -> None:
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("k", String))
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    try:
+        with engine.begin() as connection:
+            table.create(connection)
+            loaded = first_load.LoadedLines(table, ["k"])
+            for row_id, key, line in [(5, "a", 2), (6, "b", 4), (7, "b", 7)]:
+                connection.execute(table.insert().values(id=row_id, k=key))
+                loaded.lines.append(line)
+            assert [loaded.line_of_id(connection, i) for i in (5, 6, 7)] == [2, 4, 7]
+            assert loaded.duplicates(connection) == [(7, 4)]
+            for outside in (4, 8):
+                with pytest.raises(KeyError):
+                    loaded.line_of_id(connection, outside)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def peuplement_bundle(mini_bundle: Path) -> Path:
     for path in (DATA / "peuplement").iterdir():

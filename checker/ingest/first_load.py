@@ -56,6 +56,8 @@ class LoadedLines:
         else:
             assert self._first_id is not None
             position = row_id - self._first_id
+            if not 0 <= position < len(self.lines):  # a negative index would read from the end
+                raise KeyError(row_id)
         return self.lines[position]
 
     def _indexed(self, connection: Connection) -> bool:
