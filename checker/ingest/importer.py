@@ -15,12 +15,14 @@ import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Date, Table, delete, exists, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from checker.db import codes, models
 from checker.db.engine import (
@@ -42,6 +44,7 @@ from checker.ingest.bulk_load import DroppedIndex as PgDroppedIndex
 from checker.ingest.bulk_load import drop_indexes as pg_drop_indexes
 from checker.ingest.bulk_load import restore_indexes as pg_restore_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
+from checker.ingest.first_load import LoadedLines, as_date
 from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.packed_keys import AttributionLines, pack_key
@@ -762,10 +765,12 @@ class _Importer:
     def attributions(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("attributions", Counts())
         name = table.name
-        # Natural keys seen, packed (packed_keys.py): kept for the rehousing links.
+        # Natural keys seen, packed (packed_keys.py): kept for the rehousing links. Not on a
+        # first load, whose duplicates the database finds (first_load.py) until a problem.
         seen: dict[bytes, int] = {}
         pack = AttributionLines.pack
         batch = _TupleBatch(_table(models.Attribution), _ATTRIBUTION_COLUMNS, _ATTRIBUTION_KEY)
+        loaded = self._first_load(batch, table, "uq_attribution_cle")
         batch_id = self.batch_id
         iso = _IsoDates()
         logements = self.world.logements
@@ -775,6 +780,16 @@ class _Importer:
 
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
+
+        def duplicate(line: int, first_line: int) -> None:
+            problem(
+                line,
+                "numero_unique",
+                f"même attribution (logement, ménage, date de décision) que la ligne {first_line}",
+            )
+
+        def pack_stored(key: tuple[Any, ...]) -> bytes:  # rpls_id, menage, date_decision
+            return pack(key[0], key[1], as_date(key[2]))
 
         for line, row, menage in self._validated(table, row_models.AttributionRow, summary):
             dwelling = logements.get(row.rpls_id)
@@ -811,18 +826,20 @@ class _Importer:
                     "reservataire_id" if "reservataire_id" in table.columns else "contingent",
                     message,
                 )
-            # numero_unique is required in attributions.csv: every row has its pseudonym
-            identity = pack(row.rpls_id, menage, row.date_decision)  # type: ignore[arg-type]
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "numero_unique",
-                    f"même attribution (logement, ménage, date de décision) que la ligne {first_line}",
-                )
-                continue
-            if not ok or problems:
-                continue
+            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+                loaded = None
+            if loaded is None:
+                # numero_unique is required in attributions.csv: every row has its pseudonym
+                identity = pack(row.rpls_id, menage, row.date_decision)  # type: ignore[arg-type]
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    duplicate(line, first_line)
+                    continue
+                if not ok or problems:
+                    continue
+            else:  # no problem so far, so this row is ok: written, its line kept
+                loaded.lines.append(line)
             batch.rows.append((
                 menage, row.bailleur_siren, row.rpls_id, iso[row.date_decision], iso[row.date_bail],
                 row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
@@ -833,10 +850,19 @@ class _Importer:
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
-        self.linked_files["attributions"] = BundleFile(
-            name, AttributionLines(seen), lambda column: self._column(table, column)
-        )
+        if loaded is not None and problems:  # found after the last row met: as above
+            seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+            loaded = None
         self._settle(batch, counts)
+        column = lambda column: self._column(table, column)  # noqa: E731
+        if loaded is None:
+            self.linked_files["attributions"] = BundleFile(name, AttributionLines(seen), column)
+            return
+        self._end_first_load(loaded, duplicate)
+        first_load, connection = loaded, self.connection
+        self.linked_files["attributions"] = BundleFile(
+            name, {}, column, lambda row_id: first_load.line_of_id(connection, row_id)
+        )
 
     def _check_reservataire(
         self, row: row_models.AttributionRow, epci: str
@@ -869,14 +895,26 @@ class _Importer:
     def caleol(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("examens CALEOL", Counts())
         name = table.name
-        # Natural keys seen, packed (packed_keys.py): a national year has millions of rows.
+        # Natural keys seen, packed (packed_keys.py): a national year has millions of rows. Not
+        # on a first load, whose duplicates the database finds (first_load.py) until a problem.
         seen: dict[bytes, int] = {}
         batch = _TupleBatch(_table(models.CaleolExamen), _CALEOL_COLUMNS, _CALEOL_KEY)
+        loaded = self._first_load(batch, table, "uq_caleol_examen_cle")
         problems = self.problems
         iso = _IsoDates()
 
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
+
+        def duplicate(line: int, first_line: int) -> None:
+            problem(
+                line,
+                "numero_unique",
+                f"même candidature (commission, logement, ménage) que la ligne {first_line}",
+            )
+
+        def pack_stored(key: tuple[Any, ...]) -> bytes:  # date_commission, rpls_id, menage
+            return pack_key(key[2], as_date(key[0]), key[1])
 
         for line, row, menage in self._validated(table, row_models.CaleolRow, summary):
             dwelling = self.world.logements.get(row.rpls_id)
@@ -896,25 +934,32 @@ class _Importer:
                     f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
                 )
                 continue
-            # numero_unique is required in caleol.csv: every row has its pseudonym
-            identity = pack_key(menage, row.date_commission, row.rpls_id)  # type: ignore[arg-type]
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "numero_unique",
-                    f"même candidature (commission, logement, ménage) que la ligne {first_line}",
-                )
-                continue
-            if problems:
-                continue
+            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+                loaded = None
+            if loaded is None:
+                # numero_unique is required in caleol.csv: every row has its pseudonym
+                identity = pack_key(menage, row.date_commission, row.rpls_id)  # type: ignore[arg-type]
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    duplicate(line, first_line)
+                    continue
+                if problems:
+                    continue
+            else:  # no problem so far: written, its line kept
+                loaded.lines.append(line)
             batch.rows.append((
                 iso[row.date_commission], row.bailleur_siren, row.rpls_id, menage, row.rang,
                 row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
                 self._settle(batch, counts)
+        if loaded is not None and problems:  # found after the last row met: as above
+            seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+            loaded = None
         self._settle(batch, counts)
+        if loaded is not None:
+            self._end_first_load(loaded, duplicate)
 
     def _conventions_epci(self, name: str) -> str | None:
         """The EPCI whose réservataires the conventions name: the bundle's territory, or the
@@ -1020,24 +1065,7 @@ class _Importer:
         if self.problems or not rows:
             return
         if batch.table_is_empty is None:
-            # EXISTS, not count(*): counting reads the whole table, years of rows on a later import.
-            batch.table_is_empty = not self.connection.scalar(
-                select(exists().select_from(batch.table))
-            )
-            if (
-                batch.table_is_empty
-                and self.file_rows >= LARGE_FILE_ROWS
-                and self.connection.dialect.name == "postgresql"
-            ):
-                self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
-                self.pg_dropped_indexes += pg_drop_indexes(self.connection, batch.table.name)
-            if (
-                batch.table_is_empty
-                and self.file_rows >= LARGE_FILE_ROWS
-                and self.connection.dialect.name == "sqlite"
-            ):
-                self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
-                self.unchecked.add(batch.table.name)
+            self._prepare_table(batch)
         if batch.table_is_empty:  # first import: nothing to compare with
             counts.added += len(rows)
             self._bulk_insert(batch.table, batch.columns, rows)
@@ -1087,6 +1115,80 @@ class _Importer:
                 f"UPDATE {table.name} SET {assignments} WHERE id = %s", replaced
             )
         self._bulk_insert(table, batch.columns, inserts)
+
+    def _prepare_table(self, batch: _TupleBatch) -> None:
+        """Before a file's first rows: is its table empty, and, if so and the file is large,
+        its keys and indexes dropped for the load (bulk_load.py, sqlite_load.py)."""
+        # EXISTS, not count(*): counting reads the whole table, years of rows on a later import.
+        batch.table_is_empty = not self.connection.scalar(select(exists().select_from(batch.table)))
+        if not batch.table_is_empty or self.file_rows < LARGE_FILE_ROWS:
+            return
+        dialect = self.connection.dialect.name
+        if dialect == "postgresql":
+            self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
+            self.pg_dropped_indexes += pg_drop_indexes(self.connection, batch.table.name)
+        elif dialect == "sqlite":
+            self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
+            self.unchecked.add(batch.table.name)
+
+    def _first_load(
+        self, batch: _TupleBatch, table: InputTable, unique_key: str
+    ) -> LoadedLines | None:
+        """A large file into an empty table, no problem found so far, and the table's unique
+        key dropped for the load: the file's rows are written as they come and their duplicates
+        found by the database once written, the line of each row kept in an array
+        (first_load.py). None otherwise: the keys are remembered in a dict, row by row."""
+        if self.problems or table.approximate_rows < LARGE_FILE_ROWS:
+            return None
+        self.file_rows = table.approximate_rows
+        self._prepare_table(batch)
+        dropped = [index.name for index in self.dropped_indexes] + [
+            index.name for index in self.pg_dropped_indexes
+        ]
+        if not batch.table_is_empty or unique_key not in dropped:
+            return None
+        return LoadedLines(batch.table, [batch.columns[index] for index in batch.key])
+
+    def _seen_so_far(
+        self,
+        loaded: LoadedLines,
+        batch: _TupleBatch,
+        pack: Callable[[tuple[Any, ...]], bytes],
+        duplicate: Callable[[int, int], None],
+    ) -> dict[bytes, int]:
+        """A problem stops the writing: the keys of the rows met so far (written, or waiting in
+        the batch, which will not be written now), read back into the dict that the rest of the
+        file goes on with; a key met twice among them is reported as the dict would have."""
+        seen: dict[bytes, int] = {}
+        waiting = map(itemgetter(*batch.key), batch.rows)
+        keys = chain(loaded.stored_keys(self.connection), waiting)
+        for key, line in zip(keys, loaded.lines, strict=True):
+            first_line = seen.setdefault(pack(key), line)
+            if first_line != line:
+                duplicate(line, first_line)
+        return seen
+
+    def _end_first_load(self, loaded: LoadedLines, duplicate: Callable[[int, int], None]) -> None:
+        """The file written without a problem: its table's indexes built at once (they would be
+        right after the file anyway); if the unique key does not build, the rows sharing a key
+        are reported, in the order of the file."""
+        name = loaded.table.name
+        sqlite_indexes = [index for index in self.dropped_indexes if index.table == name]
+        pg_indexes = [index for index in self.pg_dropped_indexes if index.table == name]
+        try:
+            with self.connection.begin_nested():
+                for index in sqlite_indexes:
+                    self.connection.exec_driver_sql(index.definition)
+                pg_restore_indexes(self.connection, pg_indexes)
+        except IntegrityError:
+            found = loaded.duplicates(self.connection)
+            if not found:
+                raise  # not a repeated key: the import fails as the later build would have
+            for line, first_line in found:
+                duplicate(line, first_line)
+            return
+        self.dropped_indexes = [index for index in self.dropped_indexes if index.table != name]
+        self.pg_dropped_indexes = [i for i in self.pg_dropped_indexes if i.table != name]
 
     def _bulk_insert(
         self, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]

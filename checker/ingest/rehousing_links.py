@@ -42,6 +42,16 @@ class BundleFile:
     name: str
     lines: Mapping[tuple[Any, ...], int]  # attributions: packed (packed_keys.AttributionLines)
     column: Callable[[str], int | None]
+    # A first load (first_load.py): every stored row of the table is the file's, and its line
+    # is found from its id; `lines` is then empty (no key of the file was remembered).
+    stored_line: Callable[[int], int] | None = None
+
+    def line_of(self, key: tuple[Any, ...], row_id: int) -> int | None:
+        """The line of the stored row `row_id`, whose natural key is `key`, when the row is
+        this file's (None: a row stored by an earlier import)."""
+        if self.stored_line is not None:
+            return self.stored_line(row_id)
+        return self.lines.get(key)
 
 
 def _day(value: Any) -> dt.date:
@@ -174,6 +184,7 @@ def _attributions_not_marked(
             a.c.menage,
             a.c.date_decision,
             a.c.relogement,
+            a.c.id,
         )
         .join(
             a,
@@ -188,16 +199,19 @@ def _attributions_not_marked(
             or_(a.c.relogement.is_(None), a.c.relogement != "anru"),
         )
     )
-    for operation, menage, rpls_id, household, decided, mark in connection.execute(query):
+    for operation, menage, rpls_id, household, decided, mark, row_id in connection.execute(
+        query
+    ).all():
         said = "aucun relogement" if mark is None else f"relogement {mark}"
         attribution_key = (rpls_id, household, _day(decided))
-        if attributions is not None and attribution_key in attributions.lines:
+        line = None if attributions is None else attributions.line_of(attribution_key, row_id)
+        if attributions is not None and line is not None:
             where = relogements.name
             if (operation, menage) in relogements.lines:
                 where += f", ligne {relogements.lines[(operation, menage)]}"
             problems.add(
                 attributions.name,
-                attributions.lines[attribution_key],
+                line,
                 attributions.column("relogement"),
                 f"{said}, alors que ce ménage est relogé dans ce logement au titre de "
                 f"l'opération NPNRU {operation} ({where}) : indiquez anru",
@@ -221,11 +235,14 @@ def _unlinked_attributions(connection: Connection, attributions: BundleFile) -> 
         r.c.statut.in_(STATUTS_RELOGES),
         r.c.date_relogement >= a.c.date_decision,
     )
-    query = select(a.c.rpls_id, a.c.menage, a.c.date_decision).where(
+    query = select(a.c.rpls_id, a.c.menage, a.c.date_decision, a.c.id).where(
         a.c.relogement == "anru", ~rehoused
     )
-    found = ((rpls_id, menage, _day(day)) for rpls_id, menage, day in connection.execute(query))
-    lines = sorted(attributions.lines[key] for key in found if key in attributions.lines)
+    found = (
+        attributions.line_of((rpls_id, menage, _day(day)), row_id)
+        for rpls_id, menage, day, row_id in connection.execute(query).all()
+    )
+    lines = sorted(line for line in found if line is not None)
     if not lines:
         return []
     shown = ", ".join(map(str, lines[:_SHOWN])) + (" …" if len(lines) > _SHOWN else "")
