@@ -22,8 +22,8 @@ from sqlalchemy import (
     select,
 )
 
-from checker.db import models
 from checker.db.codes import LINK_PREFIX
+from checker.db.tables import table
 
 # Fields of an attribution read from the residence of its dwelling (joined only when read).
 RESIDENCE_FIELDS = frozenset({"residence", "classe_residence"})
@@ -82,7 +82,7 @@ def qpv_list_fixed(connection: Connection, period: tuple[dt.date, dt.date]) -> b
     key = ("qpv_list_fixed", period[0], period[1])
     partly = _BY_PERIOD.get(key)
     if partly is None:
-        q = models.Qpv.__table__
+        q = table("qpv")
         start, end = literal(period[0], Date), literal(period[1], Date)
         partly = _BY_PERIOD.put(key, (
             select(q.c.code)
@@ -105,9 +105,9 @@ def _qpv_at_lease(period: tuple[dt.date, dt.date] | None, list_fixed: bool) -> t
     (`qpv_list_fixed`), the subquery is keyed by dwelling, read once; otherwise by attribution,
     each lease matched with the QPV in force on its date.
     """
-    a = models.Attribution.__table__
-    lq = models.LogementQpv.__table__
-    q = models.Qpv.__table__
+    a = table("attribution")
+    lq = table("logement_qpv")
+    q = table("qpv")
     if list_fixed and period is not None:
         start, end = literal(period[0], Date), literal(period[1], Date)
         by_dwelling = (
@@ -158,10 +158,10 @@ def attributions(
     `checker.evaluate.definitions.requires_field`), the QPV look-up is an inner join: the
     leases outside any QPV are not read at all.
     """
-    a = models.Attribution.__table__
-    logement = models.Logement.__table__
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
+    a = table("attribution")
+    logement = table("logement")
+    commune = table("commune")
+    epci = table("epci")
     at_lease, at_lease_join = _qpv_at_lease(period, qpv_list_fixed)
     joined = (
         a.join(logement, logement.c.rpls_id == a.c.rpls_id)
@@ -172,7 +172,7 @@ def attributions(
         joined = joined.join(at_lease, at_lease_join)
     elif with_qpv:
         joined = joined.outerjoin(at_lease, at_lease_join)
-    residence = models.Residence.__table__
+    residence = table("residence")
     if with_residence:
         joined = joined.outerjoin(
             residence,
@@ -255,10 +255,10 @@ def epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
 
 
 def _epci_rows(year_start: dt.date, year_end: dt.date) -> Select[Any]:
-    epci = models.Epci.__table__
-    commune = models.Commune.__table__
-    qc = models.QpvCommune.__table__
-    q = models.Qpv.__table__
+    epci = table("epci")
+    commune = table("commune")
+    qc = table("qpv_commune")
+    q = table("qpv")
     nb_qpv = (
         select(func.count(func.distinct(q.c.code)))
         .select_from(
@@ -293,10 +293,10 @@ def epci_population(period_start: dt.date, period_end: dt.date, epci_sirens: lis
 def dossiers_caleol(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
     """One row per dwelling examined by a commission (date_commission, rpls_id) in the period:
     how many applications, and whether an exemption from the three-application rule applies."""
-    examen = models.CaleolExamen.__table__
-    logement = models.Logement.__table__
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
+    examen = table("caleol_examen")
+    logement = table("logement")
+    commune = table("commune")
+    epci = table("epci")
     attribution_decisions = ("attribution", "attribution_rang", "attribution_sous_condition")
 
     def any_of(condition: Any) -> Any:

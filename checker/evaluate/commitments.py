@@ -3,11 +3,11 @@ not know would never be applied, so `mixite check` refuses it (E507) instead of 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
-from checker.db import models
+from checker.db.tables import table
 from dsl import ast
 from dsl.diagnostics import Diagnostic
 from dsl.rulebook import Rulebook
@@ -15,16 +15,17 @@ from dsl.rulebook import Rulebook
 if TYPE_CHECKING:
     from checker.evaluate.run import Period
 
-# Scope dimensions whose values are rows of the database: the column, then how a reader says
-# « unknown X » and « known Xs ».
-_KNOWN_VALUES: dict[str, tuple[Any, str, str]] = {
-    "bailleur": (models.Bailleur.siren, "bailleur « {} » inconnu", "bailleurs connus"),
-    "commune": (models.Commune.insee, "commune « {} » inconnue", "communes connues"),
-    "qpv": (models.Qpv.code, "QPV « {} » inconnu", "QPV connus"),
-    "reservataire": (models.Reservataire.id, "réservataire « {} » inconnu", "réservataires connus"),
-    "residence": (models.Residence.residence_id, "résidence « {} » inconnue", "résidences connues"),
+# Scope dimensions whose values are rows of the database: the table and column, then how a
+# reader says « unknown X » and « known Xs ».
+_KNOWN_VALUES: dict[str, tuple[str, str, str, str]] = {
+    "bailleur": ("bailleur", "siren", "bailleur « {} » inconnu", "bailleurs connus"),
+    "commune": ("commune", "insee", "commune « {} » inconnue", "communes connues"),
+    "qpv": ("qpv", "code", "QPV « {} » inconnu", "QPV connus"),
+    "reservataire": ("reservataire", "id", "réservataire « {} » inconnu", "réservataires connus"),
+    "residence": ("residence", "residence_id", "résidence « {} » inconnue", "résidences connues"),
     "classe_residence": (
-        models.Residence.classe_enjeu,
+        "residence",
+        "classe_enjeu",
         "classe de résidence « {} » inconnue",
         "classes données aux résidences",
     ),
@@ -49,7 +50,8 @@ def database_diagnostics(
 
     def values(name: str) -> set[str]:
         if name not in known:
-            column = models.Epci.siren if name == "epci" else _KNOWN_VALUES[name][0]
+            where, field = ("epci", "siren") if name == "epci" else _KNOWN_VALUES[name][:2]
+            column = table(where).c[field]
             known[name] = {
                 str(v)
                 for v in connection.execute(select(column).distinct()).scalars()
@@ -77,7 +79,7 @@ def database_diagnostics(
             for item in objective.scope:
                 if item.name not in _KNOWN_VALUES or item.value in values(item.name):
                     continue
-                _, unknown, known_ones = _KNOWN_VALUES[item.name]
+                _, _, unknown, known_ones = _KNOWN_VALUES[item.name]
                 diagnostics.append(Diagnostic(
                     "E507", f"engagement {name} : {unknown.format(item.value)} de la base "
                     f"({known_ones} : {_listed(values(item.name))})", item.span))  # fmt: skip

@@ -13,17 +13,17 @@ import datetime as dt
 from sqlalchemy import Date, FromClause, Subquery, and_, case, exists, func, literal, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
-from checker.db import models
 from checker.db.codes import LINK_PREFIX
+from checker.db.tables import table
 
 
 def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
-    convention = models.ConventionReservation.__table__
-    attribution = models.Attribution.__table__
-    logement = models.Logement.__table__
-    commune = models.Commune.__table__
-    reservataire = models.Reservataire.__table__
-    epci = models.Epci.__table__
+    convention = table("convention_reservation")
+    attribution = table("attribution")
+    logement = table("logement")
+    commune = table("commune")
+    reservataire = table("reservataire")
+    epci = table("epci")
     control = literal(period[1], Date)
 
     served = (

@@ -28,8 +28,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from checker.db import models
 from checker.db.codes import LINK_PREFIX
+from checker.db.tables import table
 
 _REVIEW_EVERY_YEARS = 3  # "tous les trois ans à compter de la date de signature" (L442-5-2)
 
@@ -59,10 +59,10 @@ def _part(field: str, day: Any) -> Any:
 
 
 def baux(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
-    bail = models.Bail.__table__
-    logement = models.Logement.__table__
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
+    bail = table("bail")
+    logement = table("logement")
+    commune = table("commune")
+    epci = table("epci")
     control = literal(period[1], Date)
     signed = bail.c.date_signature
     year, month, day = (_part(field, signed) for field in ("year", "month", "day"))

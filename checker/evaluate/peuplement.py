@@ -36,8 +36,8 @@ from sqlalchemy import (
     select,
 )
 
-from checker.db import models
 from checker.db.codes import LINK_PREFIX, OPS_COUNTS, STATUTS_RELOGES
+from checker.db.tables import table
 from checker.evaluate.leases import _day_from_parts
 
 RELOGES = STATUTS_RELOGES
@@ -57,9 +57,9 @@ def full_years(start: Any, end: Any) -> Any:
 
 def _qpv_of_residences(control: Any) -> Subquery:
     """The QPV (smallest code) in force at `control` of each residence, from its dwellings."""
-    logement = models.Logement.__table__
-    lq = models.LogementQpv.__table__
-    q = models.Qpv.__table__
+    logement = table("logement")
+    lq = table("logement_qpv")
+    q = table("qpv")
     return (
         select(
             logement.c.bailleur_siren.label("bailleur_siren"),
@@ -81,7 +81,7 @@ def _qpv_of_residences(control: Any) -> Subquery:
 
 
 def _dwellings_of_residences() -> Subquery:
-    logement = models.Logement.__table__
+    logement = table("logement")
     return (
         select(
             logement.c.bailleur_siren.label("bailleur_siren"),
@@ -96,9 +96,9 @@ def _dwellings_of_residences() -> Subquery:
 
 def _epci_sums(epci_sirens: list[str]) -> Subquery:
     """Each OPS count summed per EPCI (of the residence's commune) and survey year."""
-    o = models.Occupation.__table__
-    r = models.Residence.__table__
-    commune = models.Commune.__table__
+    o = table("occupation")
+    r = table("residence")
+    commune = table("commune")
     return (
         select(
             commune.c.epci_siren.label("epci"),
@@ -161,10 +161,10 @@ def occupations(
 ) -> Subquery:
     """Without `with_qpv` or `with_dwellings` (see `residences`), `qpv` and `en_qpv`, or
     `nb_logements`, are NULL."""
-    o = models.Occupation.__table__
-    r = models.Residence.__table__
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
+    o = table("occupation")
+    r = table("residence")
+    commune = table("commune")
+    epci = table("epci")
     control = literal(period[1], Date)
     qpv = _qpv_of_residences(control) if with_qpv else None
     dwellings = _dwellings_of_residences() if with_dwellings else None
@@ -220,10 +220,10 @@ def residences(
     `nb_logements` is: each is a look-up over every dwelling (5 million at national scale),
     which SQLite computes even when no column of it is read. For callers that know which
     columns their rules read (checker.diagnostic.rules_sql)."""
-    o = models.Occupation.__table__
-    r = models.Residence.__table__
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
+    o = table("occupation")
+    r = table("residence")
+    commune = table("commune")
+    epci = table("epci")
     control = literal(period[1], Date)
     qpv = _qpv_of_residences(control) if with_qpv else None
     dwellings = _dwellings_of_residences() if with_dwellings else None
@@ -283,15 +283,15 @@ def residences(
 
 
 def relogements(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
-    rl = models.Relogement.__table__
-    origin = models.Logement.__table__.alias("logement_origine")
-    target = models.Logement.__table__.alias("logement_destination")
-    home = models.Residence.__table__.alias("residence_destination")
-    commune = models.Commune.__table__
-    epci = models.Epci.__table__
-    lq = models.LogementQpv.__table__
-    q = models.Qpv.__table__
-    a = models.Attribution.__table__
+    rl = table("relogement")
+    origin = table("logement").alias("logement_origine")
+    target = table("logement").alias("logement_destination")
+    home = table("residence").alias("residence_destination")
+    commune = table("commune")
+    epci = table("epci")
+    lq = table("logement_qpv")
+    q = table("qpv")
+    a = table("attribution")
     control = literal(period[1], Date)
     rehoused = and_(rl.c.statut.in_(RELOGES), rl.c.date_relogement <= control)
     # The destination's QPV on the list in force on the day of the rehousing.
