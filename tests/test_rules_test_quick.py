@@ -74,3 +74,21 @@ def test_an_error_reads_the_same_on_both_paths() -> None:
     typer = _mixite("rules", "test", "--regle", RULE + "X", "--processus", "01")
     assert quick.returncode == typer.returncode == 1
     assert quick.stderr == typer.stderr and f"Vouliez-vous dire {RULE} ?" in quick.stderr
+
+
+def test_the_collector_is_on_again_after_loading_even_when_loading_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`run_tests` turns the cyclic collector off while the rules and the test files load,
+    then freezes what they loaded: the collector is on again whatever happened."""
+    import gc
+
+    from checker.cli.rules_test_output import run_tests
+    from checker.errors import MixiteError
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(gc.isenabled()))
+    with pytest.raises(MixiteError, match="Moteur inconnu"):
+        run_tests(None, RULE, "turbo", 1)
+    assert frozen == [False]  # frozen while still off, just after loading
+    assert gc.isenabled()
