@@ -9,7 +9,9 @@ import csv
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +21,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, create_engine
 
-from checker.db.engine import ensure_schema, make_engine, reuse_engine
+from checker.db.engine import engine_on, ensure_schema, make_engine, reuse_engine
 from checker.errors import MixiteError
 from checker.evaluate.reference import ReferenceEvaluator
 from checker.evaluate.run import Evaluator, Options, Period
@@ -344,6 +346,46 @@ def _case_database(content: bytes | None) -> tuple[str, Engine, Path]:
     return url, engine, path
 
 
+# Per process and thread: the in-memory database the cases read from the cache run on, with
+# its one engine (see `_memory_engine`).
+_MEMORY: dict[tuple[int, int], tuple[sqlite3.Connection, Engine]] = {}
+
+
+def _memory_engine(content: bytes) -> Engine | None:
+    """This process's in-memory database, now holding `content` (a case's imported database,
+    from the cache), and its one engine; None where SQLite cannot load a database from bytes
+    (the case then runs on the scratch file).
+
+    One connection serves every case of the process, its database replaced case after case
+    (`deserialize`): SQLite keeps the statements it prepared with the connection, and the
+    cases of a rule send the same statements, which a new connection per case prepared again
+    (with the connection's own set-up, most of the time a case took once its statements were
+    built: 0.43 s instead of 0.20 s of CPU for the national cases). Each case still starts
+    from exactly the database its import made. Keyed by process and thread: a forked worker
+    or another thread never shares a connection.
+    """
+    owner = (os.getpid(), threading.get_ident())
+    held = _MEMORY.get(owner)
+    if held is None:
+        connection = sqlite3.connect(":memory:")
+        if not hasattr(connection, "deserialize"):  # SQLite built without it
+            connection.close()
+            return None
+        held = _MEMORY[owner] = (connection, engine_on(connection))
+    try:
+        held[0].deserialize(content)
+    except sqlite3.Error:
+        return None
+    return held[1]
+
+
+def _release(engine: Engine) -> None:
+    """After a case: a scratch file's engine closes its connection (the next case's copy
+    replaces the file); the in-memory database's stays open for the next case."""
+    if not any(engine is kept for _, kept in _MEMORY.values()):
+        engine.dispose()
+
+
 def _territory(case: dict[str, Any], document: dict[str, Any]) -> Any:
     return case.get("territoire") or document.get("territoire") or DEFAULT_TERRITORY
 
@@ -354,7 +396,8 @@ _BUNDLE_KEYS = ("territoire", "defauts", "logements", "attributions", "caleol", 
 
 
 def _scratch_case(case: dict[str, Any], document: dict[str, Any]) -> tuple[Engine, list[str]]:
-    """The case's data imported into this process's scratch database (its engine), and the
+    """The case's data imported into this process's scratch database (its engine: the
+    in-memory database for a case read from the cache, see `_memory_engine`), and the
     messages of the import's refusal (the first five), if refused.
 
     The outcome comes from the cache of imported cases when it has it (see
@@ -372,7 +415,9 @@ def _scratch_case(case: dict[str, Any], document: dict[str, Any]) -> tuple[Engin
     key = None if cia else rule_test_cache.case_key(repr(inputs))
     cached = rule_test_cache.read(key) if key is not None else None
     if cached is not None:
-        return _case_database(cached.database)[1], cached.refusals
+        content = cached.database  # None: refused, nothing will be evaluated
+        engine = _memory_engine(content) if content is not None else None
+        return engine or _case_database(content)[1], cached.refusals
     url, engine, database = _case_database(None)
     with tempfile.TemporaryDirectory(prefix="mixite-test-", dir=_scratch_root()) as scratch:
         refusals = _import_bundle(_bundle(case, document, Path(scratch) / "lot"), url)
@@ -469,7 +514,7 @@ def run_case(
                                                beside=evaluator)  # fmt: skip
                 found["reference"] = results_block(reference.evaluate_rule_results(rule))
     finally:
-        engine.dispose()
+        _release(engine)
     if len(found) == 2 and found["sql"] != found["reference"]:
         outcome.failures.append("le moteur SQL et l'interpréteur de référence divergent")
     judged = found.get("sql", found.get("reference", []))

@@ -107,3 +107,47 @@ def test_an_unreadable_entry_is_imported_again(
     outcome = run_case(rulebook, document, case, file)
     assert outcome.ok, outcome.failures
     assert len(imported) == 2
+
+
+def _revealing(case: dict[str, Any]) -> dict[str, Any]:
+    """The case with expectations no result meets, so that its failures say what each scope
+    obtained (« numerateur attendu -1, obtenu 3 »)."""
+    revealing = copy.deepcopy(case)
+    revealing["attendu"] = [{**expected, "numerateur": -1, "denominateur": -1}
+                            for expected in case["attendu"]]  # fmt: skip
+    return revealing
+
+
+def test_cases_read_from_the_cache_run_on_one_in_memory_database_with_their_own_data(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case read from the cache runs on the process's in-memory database, replaced case after
+    case: each case, in any order, obtains what it obtains on a database file of its own."""
+    from checker import rule_tests
+
+    rulebook = require_rules()[0]
+    file, document, _ = _case()
+    cases = [_revealing(case) for case in document["cas"]]
+
+    def failures(order: list[dict[str, Any]]) -> dict[str, list[str]]:
+        return {case["nom"]: run_case(rulebook, document, case, file).failures for case in order}
+
+    on_files = failures(cases)  # fills the cache (imported on the scratch file)
+    used: list[bool] = []
+    real = rule_tests._memory_engine
+
+    def counted(content: bytes) -> object:
+        engine = real(content)
+        used.append(engine is not None)
+        return engine
+
+    monkeypatch.setattr(rule_tests, "_memory_engine", counted)
+    in_memory = failures(cases)
+    backwards = failures(cases[::-1])
+    assert used == [True] * 2 * len(cases)
+    assert all(on_files.values())  # each says what its scopes obtained
+    assert in_memory == on_files
+    assert backwards == on_files
+    # Without `deserialize` (SQLite built without it), the cases run on the scratch file.
+    monkeypatch.setattr(rule_tests, "_memory_engine", lambda content: None)
+    assert failures(cases) == on_files

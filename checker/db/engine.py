@@ -19,6 +19,8 @@ from checker.errors import DatabaseError
 from checker.paths import migrations_dir
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///mixite.db"
@@ -136,6 +138,21 @@ def reuse_engine(url: str, query_cache_size: int = 5000) -> Engine:
     if engine is None:
         engine = make_engine(url, query_cache_size=query_cache_size)
         _REUSED[url] = engine
+    return engine
+
+
+def engine_on(connection: sqlite3.Connection, query_cache_size: int = 5000) -> Engine:
+    """An engine whose one connection is `connection` (an in-memory database its owner fills),
+    kept open from use to use, with the settings `make_engine` gives SQLite connections.
+
+    SQLite keeps each statement it has prepared with its connection: a connection kept open
+    prepares a statement sent again only once (see `checker.rule_tests._memory_engine`).
+    """
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine("sqlite://", creator=lambda: connection, poolclass=StaticPool,
+                           query_cache_size=query_cache_size)  # fmt: skip
+    _enable_sqlite_foreign_keys(engine)
     return engine
 
 
