@@ -164,9 +164,15 @@ def _value(node: Any, key: str) -> Any:
 def case_key_problems(file: str, text: str) -> list[str]:
     """Misspelt keys in a test file's cases, each located (file:line:column)."""
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        root = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return []  # already reported by the loader
+    return _key_problems(file, root)
+
+
+def _key_problems(file: str, root: Any) -> list[str]:
+    """`case_key_problems` on the file's composed YAML (its node tree, before construction:
+    constructing expands merge keys in place)."""
     problems: list[str] = []
     order: dict[str, tuple[int, int]] = {}
 
@@ -529,13 +535,19 @@ def load_documents(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
     documents = []
     for path in rule_test_files(paths):
         text = path.read_text(encoding="utf-8")
+        # Composed once, for both the key check and the document (YAML parsed twice was a
+        # tenth of the time of a run's loading).
+        loader = _YAML_LOADER(text)
         try:
-            document = yaml.load(text, Loader=_YAML_LOADER)
+            root = loader.get_single_node()
+            problems = _key_problems(path.as_posix(), root)
+            document = loader.construct_document(root) if root is not None else None
         except yaml.YAMLError as exc:
             raise RuleTestError(f"{path} : YAML illisible ({exc}).") from exc
+        finally:
+            loader.dispose()
         if not isinstance(document, dict) or "regle" not in document or "cas" not in document:
             raise RuleTestError(f"{path} : un fichier de tests contient « regle » et « cas ».")
-        problems = case_key_problems(path.as_posix(), text)
         if problems:
             shown = "\n".join(problems[:20])
             more = f"\n… et {len(problems) - 20} autre(s)" if len(problems) > 20 else ""

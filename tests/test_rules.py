@@ -235,6 +235,47 @@ def test_misspelt_keys_in_a_rule_test_are_located_errors(tmp_path: Path) -> None
     assert len(lines) == 2
 
 
+_MERGED = """regle: L441-1.Q1-HORS-QPV
+defauts: &base
+  dalo: oui
+  nb_enfant: 2
+cas:
+  - nom: "Fusion"
+    annee: 2024
+    attributions:
+      - <<: *base
+    attendu:
+      - {statut: conforme}
+  - nom: "Fusion sans faute"
+    annee: 2024
+    attributions:
+      - <<: *base
+    attendu:
+      - {statut: conforme}
+"""
+
+
+def test_a_test_file_is_read_once_with_the_same_document_and_located_keys(tmp_path: Path) -> None:
+    """The test file is composed once for both the key check and the document: merge keys
+    (`<<`) give the document yaml.load gives, and the check sees the keys as written (a key
+    of the anchor once, where it is written)."""
+    import yaml
+
+    from checker.rule_tests import RuleTestError, case_key_problems
+
+    file = tmp_path / "fusion.tests.yaml"
+    file.write_text(_MERGED, encoding="utf-8")
+    expected = case_key_problems(file.as_posix(), _MERGED)
+    assert len(expected) == 1 and "nb_enfant" in expected[0]
+    with pytest.raises(RuleTestError) as refused:
+        load_documents([file])
+    assert refused.value.message.splitlines() == expected
+    file.write_text(_MERGED.replace("  nb_enfant: 2\n", ""), encoding="utf-8")
+    ((_, document),) = load_documents([file])
+    assert document == yaml.safe_load(file.read_text(encoding="utf-8"))
+    assert document["cas"][0]["attributions"] == [{"dalo": "oui"}]
+
+
 _INSCRIT_RULE = """règle TEST.INSCRIT
   titre "Essai"
   source "Essai" url "https://example.org"
