@@ -58,8 +58,16 @@ class Num:
     d: Denominator
 
 
+# One instance of each type for the literals the compiler writes: SQLAlchemy adapts a type to
+# the dialect once per instance (`literal(v, Integer)` made a new one for each of the thousands
+# of values a parameter's CASE holds, each adapted again when compiled).
+_INTEGER = Integer()
+_STRING = String()
+_DATE = Date()
+
+
 def _int(value: int) -> SqlExpr:
-    return literal(value, Integer)
+    return literal(value, _INTEGER)
 
 
 _INT4 = 2**31 - 1  # PostgreSQL's integer: a larger folded constant is left to the database
@@ -167,7 +175,10 @@ def _keyed_case(keys: list[_Key], entries: list[_Entry]) -> SqlExpr:
                 else_=null(),
             )
         return case(
-            *((literal(value, String), level(index + 1, group)) for value, group in groups.items()),
+            *(
+                (literal(value, _STRING), level(index + 1, group))
+                for value, group in groups.items()
+            ),
             value=expression,
             else_=null(),
         )
@@ -321,9 +332,9 @@ class SqlCompiler:
             case ast.Number(value=value) | ast.Percent(value=value) | ast.Money(value=value):
                 return Num(_int(value.numerator), value.denominator)
             case ast.String(value=text):
-                return literal(text, String)
+                return literal(text, _STRING)
             case ast.DateLiteral(value=day):
-                return literal(day, Date)
+                return literal(day, _DATE)
             case ast.Boolean(value=flag):
                 return literal(flag)
             case ast.Name():
@@ -405,7 +416,7 @@ class SqlCompiler:
         if resolution.kind == "parameter":
             return self._parameter(self.rulebook.parameters[resolution.name], {})
         if resolution.kind == "enum":
-            return literal(resolution.name, String)
+            return literal(resolution.name, _STRING)
         if resolution.kind == "local":  # a version's « soit »: computed where it is named
             return self.compile(self.rulebook.annotations.locals[id(expr)])
         raise UnsupportedConstruct(f"ce nom ({resolution.kind}) ne se calcule pas en SQL", expr)
@@ -413,7 +424,7 @@ class SqlCompiler:
     def _option(self, option: ast.Expr) -> SqlExpr:
         resolution = self.resolutions.get(id(option))
         if resolution is not None and resolution.kind == "enum":
-            return literal(resolution.name, String)
+            return literal(resolution.name, _STRING)
         value = self.compile(option)
         assert not isinstance(value, Num)
         return value
@@ -424,7 +435,7 @@ class SqlCompiler:
         for key in expr.keys:
             resolution = self.resolutions.get(id(key.value))
             if resolution is not None and resolution.kind == "enum":
-                keys[key.name] = _Key(literal(resolution.name, String), {resolution.name})
+                keys[key.name] = _Key(literal(resolution.name, _STRING), {resolution.name})
                 continue
             value = self.compile(key.value)
             if isinstance(value, Num):  # an integer naming a numbered value (household category)
@@ -453,20 +464,20 @@ class SqlCompiler:
                 # over the whole period needs no test of the date.
                 dated: list[SqlExpr] = []
                 if value.start > start:
-                    dated.append(self.fact_date >= literal(value.start, Date))
+                    dated.append(self.fact_date >= literal(value.start, _DATE))
                 if value.end is not None and value.end < end:
-                    dated.append(self.fact_date <= literal(value.end, Date))
+                    dated.append(self.fact_date <= literal(value.end, _DATE))
                 entries.append(
                     _Entry(tuple(value.key), and_(*dated) if dated else None, value.value)
                 )
         if parameter.type.kind in NUMERIC:
             if not entries:  # no value in force during the period: unknown
-                return Num(literal(None, Integer), 1)
+                return Num(literal(None, _INTEGER), 1)
             denominator = math.lcm(1, *(Fraction(e.value).denominator for e in entries))
             scaled = [e.with_result(_int(int(Fraction(e.value) * denominator))) for e in entries]
             return Num(_keyed_case([keys[name] for name in names], scaled), denominator)
         if not entries:
-            return literal(None, String)
+            return literal(None, _STRING)
         return _keyed_case(
             [keys[name] for name in names], [e.with_result(literal(e.value)) for e in entries]
         )
