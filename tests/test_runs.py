@@ -310,3 +310,34 @@ def test_the_digest_read_by_a_process_of_its_own_is_the_in_place_digest(tmp_path
     engine.dispose()
     with pytest.raises(RuntimeError, match="unable to open database file"):
         content_digest._sqlite_file_digest(tmp_path / "absente.db")
+
+
+@pytest.mark.postgres
+def test_the_postgresql_digest_does_not_depend_on_the_session_s_output_settings(
+    tmp_path: Path,
+) -> None:
+    """COPY writes dates, times and numbers as the session's settings say: the digest pins
+    them while it reads, so that a client with other settings (a DBA's psql, a French
+    DateStyle, another time zone) reads the same digest, and gets its own settings back."""
+    from tests.conftest import _postgres_database
+
+    database = _postgres_database()
+    db_url = next(database)
+    try:
+        import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+        engine = create_engine(db_url)
+        with engine.connect() as connection:
+            usual = runs.content_digest(connection)
+            connection.execute(text("SET DateStyle = 'SQL, DMY'"))
+            connection.execute(text("SET TimeZone = 'Pacific/Kiritimati'"))
+            connection.execute(text("SET extra_float_digits = -3"))
+            assert runs.content_digest(connection) == usual
+            assert connection.execute(text("SHOW DateStyle")).scalar_one() == "SQL, DMY"
+            assert connection.execute(text("SHOW TimeZone")).scalar_one() == "Pacific/Kiritimati"
+            # The settings matter: without the pinning, the text of a date differs.
+            assert connection.execute(text("SELECT DATE '2024-03-01'::text")).scalar_one() == (
+                "01/03/2024"
+            )
+        engine.dispose()
+    finally:
+        database.close()
