@@ -6,16 +6,17 @@ between two runs and after the last one. The digest is only ever compared with d
 same database computed by the same version of mixite, so each database reads it its own way,
 the cheapest it has:
 
-- PostgreSQL hashes in the server: one SHA-256 per row (of the row's text), chained in
-  primary-key order, so that no row crosses to Python;
+- PostgreSQL writes each table with `COPY (SELECT … ORDER BY primary key) TO STDOUT`, its
+  own text format, hashed as it arrives, one SHA-256 per table (`postgresql_digest`), with the
+  output settings the text depends on pinned while it is read;
 - SQLite has no hash function: rows are read as raw bytes (no UTF-8 decoding) and serialised
   with `marshal` (format 2: no back-references, so the bytes depend on the values only), a
   chunk at a time; `repr` of the rows cost twice as much.
 
 A check starts the digest before evaluating the rules, on a connection of its own (`start`), in
-one snapshot of the tables; the digest alone was a third of a whole check on SQLite. On
-PostgreSQL a thread waits for the server; a SQLite file is read by a process of its own
-(`sqlite_file_digest`), since a thread would share Python's lock with the evaluation.
+one snapshot of the tables; the digest alone was a third of a whole check on SQLite. Both
+databases are read by a process of its own (`postgresql_digest`, `sqlite_file_digest`): a
+thread would share Python's lock with the evaluation.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
-from checker import sqlite_file_digest
+from checker import postgresql_digest, sqlite_file_digest
 from checker.sqlite_file_digest import feed_rows
 
 # The tables that are not data a check reads: the runs, the metadata, the accounts, the access
@@ -51,24 +51,35 @@ def data_tables() -> list[str]:
 
 def content_digest(connection: Connection) -> str:
     """SHA-256 (hex) of the content of every data table, in primary-key order."""
+    tables = _table_specs()
+    if connection.dialect.name == "postgresql":
+        return postgresql_digest.digest_tables(connection.connection.driver_connection, tables)
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    sha = hashlib.sha256()
+    for name, columns, order in tables:
+        sha.update(b"\x1e" + name.encode())
+        feed_rows(raw, name, columns, order, sha)
+    return sha.hexdigest()
+
+
+def _table_specs() -> list[tuple[str, list[str], list[str]]]:
+    """Each data table's name, columns and primary key, as the digest reads them."""
     from checker.db import models
 
-    sha = hashlib.sha256()
+    specs = []
     for name in data_tables():
         table = models.Base.metadata.tables[name]
-        sha.update(b"\x1e" + name.encode())
-        if connection.dialect.name == "postgresql":
-            sha.update(_postgresql_table(connection, table))
-        else:
-            _sqlite_table(connection, table, sha)
-    return sha.hexdigest()
+        specs.append((name, [column.name for column in table.columns],
+                      [column.name for column in table.primary_key.columns]))  # fmt: skip
+    return specs
 
 
 def start(connection: Connection) -> Callable[[], str]:
     """Start the content digest of the database behind `connection`; the returned function
     gives it, waiting if need be. It is computed on a connection of its own while the caller
-    evaluates the rules: PostgreSQL hashes in a server process of its own, a SQLite file is
-    read by a Python process of its own, so both proceed at once on two cores. An in-memory
+    evaluates the rules, by a Python process of its own (see the module's docstring), so both
+    proceed at once on two cores. An in-memory
     SQLite database cannot be opened twice: its digest is computed when asked for."""
     url = connection.engine.url
     in_place = lambda: content_digest(connection)  # noqa: E731
@@ -78,7 +89,7 @@ def start(connection: Connection) -> Callable[[], str]:
             return in_place
         return _in_thread(lambda: _sqlite_file_digest(path), in_place)
     engine = connection.engine
-    return _in_thread(lambda: _server_digest(engine), in_place)
+    return _in_thread(lambda: _server_process_digest(engine), in_place)
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -111,56 +122,27 @@ def _in_thread(compute: Callable[[], str], in_place: Callable[[], str]) -> Calla
     return result
 
 
-def _server_digest(engine: Engine) -> str:
-    # One snapshot for every table, as one statement would see them.
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as other:
-        return content_digest(other)
+def _server_process_digest(engine: Engine) -> str:
+    """The digest read by `postgresql_digest` run as a script, on a connection of its own in
+    one snapshot (REPEATABLE READ); the connection's arguments go to it on standard input."""
+    _, arguments = engine.dialect.create_connect_args(engine.url)
+    # The URL's own parameters (host, port, user, password, database, its query's options);
+    # not the dialect's Python objects (psycopg's adapters), which the script does not need.
+    plain = {name: value for name, value in arguments.items()
+             if isinstance(value, str | int | float | bool)}  # fmt: skip
+    request = {"connect": plain, "tables": _table_specs()}
+    return _run_script(postgresql_digest.__file__, [], json.dumps(request))
 
 
 def _sqlite_file_digest(path: Path) -> str:
     """The digest read by `sqlite_file_digest` run as a script: the standard library only, no
     module of mixite imported, so the process starts in a few hundredths of a second."""
-    from checker.db import models
+    return _run_script(sqlite_file_digest.__file__, [str(path)], json.dumps(_table_specs()))
 
-    tables = []
-    for name in data_tables():
-        table = models.Base.metadata.tables[name]
-        tables.append((name, [column.name for column in table.columns],
-                       [column.name for column in table.primary_key.columns]))  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, sqlite_file_digest.__file__, str(path)],
-        input=json.dumps(tables), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+
+def _run_script(script: str, arguments: list[str], request: str) -> str:
+    done = subprocess.run([sys.executable, script, *arguments], input=request,
+                          capture_output=True, text=True, check=False)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"empreinte du contenu refusée : {done.stderr.strip()}")
     return done.stdout.strip()
-
-
-def _names(connection: Connection, table: Table) -> tuple[str, str]:
-    quote = connection.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(column.name) for column in table.columns)
-    order = ", ".join(quote(column.name) for column in table.primary_key.columns)
-    return columns, order
-
-
-def _postgresql_table(connection: Connection, table: Table) -> bytes:
-    columns, order = _names(connection, table)
-    # ROW(...)::text is PostgreSQL's own text of the row (NULL and empty text told apart); the
-    # rows' digests are aggregated, not their text, so that a million rows need 32 MB in the
-    # server rather than their whole text.
-    digest = connection.exec_driver_sql(
-        f"SELECT sha256(coalesce(string_agg(sha256(convert_to(ROW({columns})::text, 'UTF8')), "
-        f"''::bytea ORDER BY {order}), ''::bytea)) FROM {table.name}"
-    ).scalar_one()
-    return bytes(digest)
-
-
-def _sqlite_table(connection: Connection, table: Table, sha: Any) -> None:
-    raw = connection.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    _sqlite_rows(raw, table, sha)
-
-
-def _sqlite_rows(raw: sqlite3.Connection, table: Table, sha: Any) -> None:
-    feed_rows(raw, table.name, [column.name for column in table.columns],
-              [column.name for column in table.primary_key.columns], sha)  # fmt: skip
