@@ -46,6 +46,7 @@ from checker.ingest.bulk_load import restore_indexes as pg_restore_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.first_load import LoadedLines, as_date
 from checker.ingest.gc_tuning import fewer_collections
+from checker.ingest.heap import release_free_memory
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.packed_keys import AttributionLines, pack_key
 from checker.ingest.parsing import parse_table
@@ -54,7 +55,14 @@ from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
-from checker.ingest.sqlite_load import DroppedIndex, drop_indexes, insert_unchecked, rebuild
+from checker.ingest.sqlite_load import (
+    DroppedIndex,
+    bound_cache,
+    drop_indexes,
+    insert_unchecked,
+    rebuild,
+    restore_cache,
+)
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
@@ -238,6 +246,8 @@ class _Importer:
         # the file is written, its rows written without per-row CHECKs, verified once after.
         self.dropped_indexes: list[DroppedIndex] = []
         self.unchecked: set[str] = set()
+        # SQLite's page cache before a first load made it smaller (sqlite_load.bound_cache).
+        self.former_cache: int | None = None
         # PostgreSQL, the same load (bulk_load.py): indexes built again once its file is written.
         self.pg_dropped_indexes: list[PgDroppedIndex] = []
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
@@ -247,10 +257,20 @@ class _Importer:
         """After a file: the indexes dropped for its load created again, its CHECKs verified
         (sqlite_load.py); before the next file reads the table. Nothing to do once a problem
         is found: the transaction is rolled back, indexes and all."""
-        if self.problems or not (self.dropped_indexes or self.unchecked):
-            return
-        rebuild(self.connection, self.dropped_indexes, self.unchecked)
-        self.dropped_indexes, self.unchecked = [], set()
+        if not self.problems and (self.dropped_indexes or self.unchecked):
+            rebuild(self.connection, self.dropped_indexes, self.unchecked)
+            self.dropped_indexes, self.unchecked = [], set()
+        if self.former_cache is not None:
+            restore_cache(self.connection, self.former_cache)
+            self.former_cache = None
+
+    def _drop_sqlite_indexes(self, table: str) -> None:
+        """SQLite, a first load: the table's named indexes dropped, its CHECKs left for after
+        the file, and a smaller page cache until then (sqlite_load.py)."""
+        self.dropped_indexes += drop_indexes(self.connection, table)
+        self.unchecked.add(table)
+        if self.former_cache is None:
+            self.former_cache = bound_cache(self.connection)
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -464,10 +484,8 @@ class _Importer:
             if not ok:
                 refused.add(row.rpls_id)
                 continue
-            self.world.logements[row.rpls_id] = (
-                row.bailleur_siren,
-                row.commune_insee,
-                row.financement,
+            self.world.add_logement(
+                row.rpls_id, row.bailleur_siren, row.commune_insee, row.financement
             )
             record = {
                 "rpls_id": row.rpls_id,
@@ -507,6 +525,9 @@ class _Importer:
                     )
             if len(inserts) >= _CHUNK:
                 self._flush(_table(models.Logement), inserts)
+            if len(qpv_links) >= _CHUNK:  # their dwellings are written: flushed above, or before
+                self._flush(_table(models.Logement), inserts)
+                self._flush(_table(models.LogementQpv), qpv_links)
         self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.LogementQpv), qpv_links)
 
@@ -756,8 +777,7 @@ class _Importer:
             and not self.connection.scalar(select(exists().select_from(table)))
         ):
             if dialect == "sqlite":
-                self.dropped_indexes += drop_indexes(self.connection, table.name)
-                self.unchecked.add(table.name)
+                self._drop_sqlite_indexes(table.name)
                 return
             self.dropped_keys += drop_foreign_keys(self.connection, table.name)
             self.pg_dropped_indexes += pg_drop_indexes(self.connection, table.name)
@@ -1128,8 +1148,7 @@ class _Importer:
             self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
             self.pg_dropped_indexes += pg_drop_indexes(self.connection, batch.table.name)
         elif dialect == "sqlite":
-            self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
-            self.unchecked.add(batch.table.name)
+            self._drop_sqlite_indexes(batch.table.name)
 
     def _first_load(
         self, batch: _TupleBatch, table: InputTable, unique_key: str
@@ -1487,6 +1506,9 @@ def _import_locked(
                 if role not in bundle.files:
                     continue
                 path = bundle.files[role]
+                # What the previous file freed goes back to the system before this one is read
+                # (and its reading process forked at the smaller size): heap.py.
+                release_free_memory()
                 try:
                     table = read_table(
                         path,

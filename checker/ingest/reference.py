@@ -20,6 +20,17 @@ class KnownWorld:
     # rpls_id -> (bailleur SIREN, commune INSEE, financement)
     residences: dict[tuple[str, str], str] = field(default_factory=dict)
     # (bailleur SIREN, residence_id) -> commune INSEE
+    # Each distinct (bailleur, commune, financement) once: a national bundle has hundreds of
+    # thousands of dwellings but a few thousand such triples, and a tuple per dwelling, kept
+    # until the import ends, was 27 MiB of the 433 333 dwellings of a 1 000 000-attribution
+    # bundle (docs/dev/performance.md, « Memory »).
+    _dwelling_kinds: dict[tuple[str, str, str], tuple[str, str, str]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def add_logement(self, rpls_id: str, bailleur: str, commune: str, financement: str) -> None:
+        kind = (bailleur, commune, financement)
+        self.logements[rpls_id] = self._dwelling_kinds.setdefault(kind, kind)
 
     @classmethod
     def from_database(cls, connection: Connection) -> KnownWorld:
@@ -47,7 +58,7 @@ class KnownWorld:
                 models.Logement.financement,
             )
         ):
-            world.logements[rpls] = (bailleur, commune, financement)
+            world.add_logement(rpls, bailleur, commune, financement)
         for bailleur, ident, commune in connection.execute(
             select(
                 models.Residence.bailleur_siren,
