@@ -26,6 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from checker.db import codes, models
 from checker.db.engine import (
+    IMPORT_CACHE_MIB,
+    bound_sqlite_memory,
     connection_errors,
     database_exists,
     ensure_schema,
@@ -57,11 +59,9 @@ from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.sqlite_load import (
     DroppedIndex,
-    bound_cache,
     drop_indexes,
     insert_unchecked,
     rebuild,
-    restore_cache,
 )
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
@@ -246,8 +246,6 @@ class _Importer:
         # the file is written, its rows written without per-row CHECKs, verified once after.
         self.dropped_indexes: list[DroppedIndex] = []
         self.unchecked: set[str] = set()
-        # SQLite's page cache before a first load made it smaller (sqlite_load.bound_cache).
-        self.former_cache: int | None = None
         # PostgreSQL, the same load (bulk_load.py): indexes built again once its file is written.
         self.pg_dropped_indexes: list[PgDroppedIndex] = []
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
@@ -257,20 +255,16 @@ class _Importer:
         """After a file: the indexes dropped for its load created again, its CHECKs verified
         (sqlite_load.py); before the next file reads the table. Nothing to do once a problem
         is found: the transaction is rolled back, indexes and all."""
-        if not self.problems and (self.dropped_indexes or self.unchecked):
-            rebuild(self.connection, self.dropped_indexes, self.unchecked)
-            self.dropped_indexes, self.unchecked = [], set()
-        if self.former_cache is not None:
-            restore_cache(self.connection, self.former_cache)
-            self.former_cache = None
+        if self.problems or not (self.dropped_indexes or self.unchecked):
+            return
+        rebuild(self.connection, self.dropped_indexes, self.unchecked)
+        self.dropped_indexes, self.unchecked = [], set()
 
     def _drop_sqlite_indexes(self, table: str) -> None:
         """SQLite, a first load: the table's named indexes dropped, its CHECKs left for after
-        the file, and a smaller page cache until then (sqlite_load.py)."""
+        the file (sqlite_load.py)."""
         self.dropped_indexes += drop_indexes(self.connection, table)
         self.unchecked.add(table)
-        if self.former_cache is None:
-            self.former_cache = bound_cache(self.connection)
 
     # -- territory ---------------------------------------------------------------------------
 
@@ -602,13 +596,29 @@ class _Importer:
     def occupation(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("enquêtes d'occupation", Counts())
         name = table.name
+        # Natural keys seen, with their lines. Not on a first load, whose duplicates the
+        # database finds (first_load.py) until a problem: two survey years of every residence
+        # of a national bundle, 80 MiB of keys (docs/dev/performance.md, « Memory »).
         seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.Occupation), _OCCUPATION_COLUMNS, _OCCUPATION_KEY)
+        loaded = self._first_load(batch, table, "uq_occupation_cle")
         problems = self.problems
         this_year = self.today.year
 
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
+
+        def duplicate(line: int, first_line: int) -> None:
+            problem(
+                line, "annee_enquete", f"même résidence et même enquête que la ligne {first_line}"
+            )
+
+        def settle() -> None:
+            nonlocal loaded, seen
+            if loaded is None:
+                self._settle(batch, counts)
+            elif not self._settled_first_load(batch, counts, loaded):  # a key met twice
+                seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
 
         for line, row, _ in self._validated(table, row_models.OccupationRow, summary):
             findings: list[tuple[str, str]] = []
@@ -638,24 +648,29 @@ class _Importer:
                 ))  # fmt: skip
             for column, text in findings:
                 problem(line, column, text)
-            identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "annee_enquete",
-                    f"même résidence et même enquête que la ligne {first_line}",
-                )
-                continue
-            if findings or problems:
-                continue
+            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
+            if loaded is None:
+                identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    duplicate(line, first_line)
+                    continue
+                if findings or problems:
+                    continue
+            else:  # no problem so far, so this row is ok: written, its line kept
+                loaded.lines.append(line)
             batch.rows.append((
                 row.bailleur_siren, row.residence_id, row.annee_enquete,
                 *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
-        self._settle(batch, counts)
+                settle()
+        if loaded is not None and problems:  # found after the last row met: as above
+            seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
+        settle()
+        if loaded is not None:
+            self._end_first_load(loaded, duplicate)
 
     def relogements(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("relogements", Counts())
@@ -1164,27 +1179,50 @@ class _Importer:
         dropped = [index.name for index in self.dropped_indexes] + [
             index.name for index in self.pg_dropped_indexes
         ]
-        if not batch.table_is_empty or unique_key not in dropped:
+        if not batch.table_is_empty:
             return None
-        return LoadedLines(batch.table, [batch.columns[index] for index in batch.key])
+        key = [batch.columns[index] for index in batch.key]
+        return LoadedLines(batch.table, key, unique_key not in dropped)  # key kept?
+
+    def _settled_first_load(self, batch: _TupleBatch, counts: Counts, loaded: LoadedLines) -> bool:
+        """`_settle` for a first load. When the table's unique key could not be dropped for the
+        load (SQLite keeps the index of a UNIQUE table constraint), the database refuses a
+        repeated key as the batch is written: the batch is then undone (a savepoint) and its rows
+        put back, and False returned for the caller to find the duplicates (`_seen_so_far`).
+        Anything else refused fails the import, as it would have."""
+        if not loaded.key_kept or self.problems or not batch.rows:
+            self._settle(batch, counts)
+            return True
+        rows, added = list(batch.rows), counts.added
+        refused = (IntegrityError, self.connection.dialect.loaded_dbapi.IntegrityError)
+        try:
+            with self.connection.begin_nested():
+                self._settle(batch, counts)
+        except refused as error:
+            batch.rows, counts.added = rows, added
+            loaded.refusal = error
+            return False
+        return True
 
     def _seen_so_far(
         self,
         loaded: LoadedLines,
         batch: _TupleBatch,
-        pack: Callable[[tuple[Any, ...]], bytes],
+        pack: Callable[[tuple[Any, ...]], Any],
         duplicate: Callable[[int, int], None],
-    ) -> dict[bytes, int]:
+    ) -> dict[Any, int]:
         """A problem stops the writing: the keys of the rows met so far (written, or waiting in
         the batch, which will not be written now), read back into the dict that the rest of the
         file goes on with; a key met twice among them is reported as the dict would have."""
-        seen: dict[bytes, int] = {}
+        seen: dict[Any, int] = {}
         waiting = map(itemgetter(*batch.key), batch.rows)
         keys = chain(loaded.stored_keys(self.connection), waiting)
         for key, line in zip(keys, loaded.lines, strict=True):
             first_line = seen.setdefault(pack(key), line)
             if first_line != line:
                 duplicate(line, first_line)
+        if loaded.refusal is not None and not self.problems:
+            raise loaded.refusal  # the database refused the batch, but for no repeated key
         return seen
 
     def _end_first_load(self, loaded: LoadedLines, duplicate: Callable[[int, int], None]) -> None:
@@ -1339,6 +1377,11 @@ _RELOGEMENT_COLUMNS = (
 _RELOGEMENT_KEY = (0, 1)  # operation_npnru, menage
 
 
+def _as_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A stored or batched key as the dict of keys holds it, when it holds the tuple itself."""
+    return key
+
+
 def _logement_values(row: Any) -> tuple[Any, ...]:
     return (
         row["bailleur_siren"],
@@ -1474,6 +1517,11 @@ def _import_locked(
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
+            # SQLite sorts each CREATE INDEX, and each GROUP BY of the checks, in memory up to
+            # the size of the page cache: the engine's 64 MiB held 64 MiB of pages plus 64 MiB
+            # per sort of a national year's attributions or CALEOL, the import's largest memory;
+            # the same import with 16 MiB costs no more CPU (docs/dev/performance.md, « Memory »).
+            bound_sqlite_memory(connection, IMPORT_CACHE_MIB)
             _check_key(connection, key)
             importer = _Importer(connection, key, problems, progress)
             batch = connection.execute(

@@ -70,33 +70,6 @@ def insert_unchecked(connection: Connection, statement: str, rows: Sequence[Any]
         connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
 
 
-# The page cache of the import's connection while it loads a large file into an empty table and
-# builds that table's indexes (MiB): see `bound_cache`.
-LOAD_CACHE_MIB = 16
-
-
-def bound_cache(connection: Connection) -> int:
-    """Give the connection a smaller page cache for a first load; returns the former
-    `cache_size`, for `restore_cache`.
-
-    SQLite sorts a table for each CREATE INDEX in memory up to the size of its page cache
-    before it writes runs to a temporary file: with the 64 MiB cache of every connection
-    (engine.py), the build of each index of the attributions or CALEOL examinations of a
-    national year held 64 MiB of sort on top of 64 MiB of cached pages, the import's largest
-    memory (docs/dev/performance.md, « Memory »). A first load appends to a table whose named
-    indexes are dropped, which a large cache does not speed up (the same import's CPU with 16 or
-    64 MiB, within the noise).
-    """
-    former = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_MIB * 1024}")
-    return former
-
-
-def restore_cache(connection: Connection, former: int) -> None:
-    """The page cache `bound_cache` replaced, for the next file's writes."""
-    connection.exec_driver_sql(f"PRAGMA cache_size={former}")
-
-
 def rebuild(connection: Connection, indexes: Sequence[DroppedIndex], unchecked: set[str]) -> None:
     """Create the dropped indexes again, then check the CHECK constraints of the tables whose
     rows were written unchecked. Raises (the import then fails) if a row breaks either."""
