@@ -54,7 +54,7 @@ from checker.ingest.packed_keys import AttributionLines, pack_key
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
-from checker.ingest.reference import KnownWorld
+from checker.ingest.reference import Described, KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.sqlite_load import (
@@ -418,12 +418,16 @@ class _Importer:
         ):
             existing_qpv.setdefault(rpls, set()).add(code)
         seen: dict[str, int] = {}
+        # No dwelling known yet: the lines of the rows met are kept without a dict (`Described`).
+        described = Described[str]() if not self.world.logements else None
         inserts: list[dict[str, Any]] = []
         qpv_links: list[dict[str, str]] = []
         refused = self.refused_logements
         for line, row, _ in self._validated(table, row_models.LogementRow, summary, refused):
             ok = True
-            if row.rpls_id in seen:
+            if described is not None and described.met(row.rpls_id, self.world.logements):
+                seen, described = described.lines_by_key(self.world.logements), None
+            if described is None and row.rpls_id in seen:
                 self.problems.add(
                     table.name,
                     line,
@@ -431,7 +435,8 @@ class _Importer:
                     f"le logement {row.rpls_id} est déjà décrit ligne {seen[row.rpls_id]}",
                 )
                 continue
-            seen[row.rpls_id] = line
+            if described is None:
+                seen[row.rpls_id] = line
             if row.bailleur_siren not in self.world.bailleurs:
                 ok = False
                 self.problems.add(
@@ -477,10 +482,14 @@ class _Importer:
                     )
             if not ok:
                 refused.add(row.rpls_id)
+                if described is not None:
+                    described.refused[row.rpls_id] = line
                 continue
             self.world.add_logement(
                 row.rpls_id, row.bailleur_siren, row.commune_insee, row.financement
             )
+            if described is not None:
+                described.lines.append(line)
             record = {
                 "rpls_id": row.rpls_id,
                 "bailleur_siren": row.bailleur_siren,
@@ -547,9 +556,13 @@ class _Importer:
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
 
+        # No residence known yet: the lines of the rows met are kept without a dict (`Described`).
+        described = Described[tuple[str, str]]() if not self.world.residences else None
         for line, row, _ in self._validated(table, row_models.ResidenceRow, summary):
             identity = (row.bailleur_siren, row.residence_id)
-            first_line = seen.setdefault(identity, line)
+            if described is not None and described.met(identity, self.world.residences):
+                seen, described = described.lines_by_key(self.world.residences), None
+            first_line = line if described is not None else seen.setdefault(identity, line)
             if first_line != line:
                 problem(
                     line,
@@ -580,8 +593,12 @@ class _Importer:
                 problem(line, column, message)
             if findings:
                 self.refused_residences.add(row.residence_id)
+                if described is not None:
+                    described.refused[identity] = line
                 continue
             self.world.residences[identity] = row.commune_insee
+            if described is not None:
+                described.lines.append(line)
             if problems:
                 continue
             batch.rows.append((
