@@ -57,12 +57,7 @@ from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import Described, KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
-from checker.ingest.sqlite_load import (
-    DroppedIndex,
-    drop_indexes,
-    insert_unchecked,
-    rebuild,
-)
+from checker.ingest.sqlite_load import DroppedIndex, drop_indexes, insert_unchecked, rebuild
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
@@ -618,7 +613,7 @@ class _Importer:
         # of a national bundle, 80 MiB of keys (docs/dev/performance.md, « Memory »).
         seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.Occupation), _OCCUPATION_COLUMNS, _OCCUPATION_KEY)
-        loaded = self._first_load(batch, table, "uq_occupation_cle")
+        loaded = self._first_load(batch, table, "uq_occupation_cle", key_may_stay=True)
         problems = self.problems
         this_year = self.today.year
 
@@ -1183,12 +1178,15 @@ class _Importer:
             self._drop_sqlite_indexes(batch.table.name)
 
     def _first_load(
-        self, batch: _TupleBatch, table: InputTable, unique_key: str
+        self, batch: _TupleBatch, table: InputTable, unique_key: str, key_may_stay: bool = False
     ) -> LoadedLines | None:
         """A large file into an empty table, no problem found so far, and the table's unique
         key dropped for the load: the file's rows are written as they come and their duplicates
         found by the database once written, the line of each row kept in an array
-        (first_load.py). None otherwise: the keys are remembered in a dict, row by row."""
+        (first_load.py). With `key_may_stay` (a caller writing through `_settled_first_load`),
+        a unique key that could not be dropped does too: the database then refuses a repeated
+        key as its batch is written. None otherwise: the keys are remembered in a dict, row by
+        row."""
         if self.problems or table.approximate_rows < LARGE_FILE_ROWS:
             return None
         self.file_rows = table.approximate_rows
@@ -1196,10 +1194,10 @@ class _Importer:
         dropped = [index.name for index in self.dropped_indexes] + [
             index.name for index in self.pg_dropped_indexes
         ]
-        if not batch.table_is_empty:
+        kept = unique_key not in dropped
+        if not batch.table_is_empty or (kept and not key_may_stay):
             return None
-        key = [batch.columns[index] for index in batch.key]
-        return LoadedLines(batch.table, key, unique_key not in dropped)  # key kept?
+        return LoadedLines(batch.table, [batch.columns[index] for index in batch.key], kept)
 
     def _settled_first_load(self, batch: _TupleBatch, counts: Counts, loaded: LoadedLines) -> bool:
         """`_settle` for a first load. When the table's unique key could not be dropped for the
