@@ -290,3 +290,60 @@ def test_loaded_lines_of_a_table_holding_other_rows_find_no_duplicate(tmp_path: 
                 loaded.line_of_id(connection, 1)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("chunk", [None, 2], ids=["rows-waiting", "rows-written"])
+def test_duplicates_of_a_first_occupation_load_are_reported_as_row_by_row(
+    db_url: str,
+    peuplement_bundle: Path,
+    paths: _Paths,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int | None,
+) -> None:
+    """SQLite keeps the unique key of occupation (a UNIQUE table constraint) during the load:
+    the repeated key is refused as its batch is written, the keys then go to the dict; on
+    PostgreSQL the key is dropped and built after the file, as for attributions."""
+    _edit(peuplement_bundle / "occupation.csv", lambda rows: [*rows, rows[2], rows[1], rows[2]])
+    by_row, first = _both_paths(peuplement_bundle, db_url, monkeypatch, chunk)
+    assert (
+        first
+        == by_row
+        == [
+            f"occupation.csv:{line}:1: même résidence et même enquête que la ligne {first_line}"
+            for line, first_line in [(5, 3), (6, 2), (7, 3)]
+        ]
+    )
+    assert "occupation" in paths.loads
+    found_by = paths.switched if db_url.startswith("sqlite") else paths.database_duplicates
+    assert found_by == ["occupation"]
+
+
+def test_a_problem_after_a_duplicate_of_occupation_turns_to_the_dict(
+    db_url: str, peuplement_bundle: Path, paths: _Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Line 5 repeats line 2 (written, or waiting), line 6 names an unknown residence (the
+    writing stops), line 7 repeats line 3 (found by the dict)."""
+
+    def edit(rows: Rows) -> Rows:
+        unknown = list(rows[1])
+        unknown[rows[0].index("residence_id")] = "INCONNUE"
+        return [*rows, rows[1], unknown, rows[2]]
+
+    _edit(peuplement_bundle / "occupation.csv", edit)
+    by_row, first = _both_paths(peuplement_bundle, db_url, monkeypatch, 2)
+    assert first == by_row
+    assert by_row[0] == "occupation.csv:5:1: même résidence et même enquête que la ligne 2"
+    assert by_row[-1] == "occupation.csv:7:1: même résidence et même enquête que la ligne 3"
+    assert len(by_row) == 3
+    assert paths.switched == ["occupation"]
+
+
+def test_a_clean_first_occupation_load_writes_every_row(
+    db_url: str, peuplement_bundle: Path, paths: _Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer_module, "LARGE_FILE_ROWS", 1)
+    monkeypatch.setattr(importer_module, "_CHUNK", 2)
+    result = import_bundle([peuplement_bundle], db_url)
+    assert result.counts["enquêtes d'occupation"].added == 3
+    assert "occupation" in paths.loads
+    assert paths.switched == paths.database_duplicates == []

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 import checker.ingest.importer as importer_module
-from checker.db.engine import ensure_schema, make_engine
+from checker.db.engine import IMPORT_CACHE_MIB, ensure_schema, make_engine
 from checker.ingest import sqlite_load
 from checker.ingest.importer import import_bundle
 
@@ -217,3 +217,31 @@ def test_a_caleol_row_seen_twice_is_reported_with_its_first_line(
             "même candidature (commission, logement, ménage) que la ligne 2",
         )
     ]
+
+
+def test_the_import_writes_and_builds_its_indexes_with_a_smaller_page_cache(
+    tmp_path: Path, mini_bundle: Path, large: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite sorts each CREATE INDEX in memory up to the page cache's size: the import's
+    connection has `IMPORT_CACHE_MIB`, not the engine's 64 MiB, for the whole import."""
+    during: list[int] = []
+    after: list[int] = []
+    real_rebuild = importer_module.rebuild
+    real_after = importer_module._Importer.rebuild_indexes
+
+    def cache_size(connection: Any) -> int:
+        return int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    def rebuild(connection: Any, indexes: Any, unchecked: set[str]) -> None:
+        during.append(cache_size(connection))
+        real_rebuild(connection, indexes, unchecked)
+
+    def rebuild_indexes(self: Any) -> None:
+        real_after(self)
+        after.append(cache_size(self.connection))
+
+    monkeypatch.setattr(importer_module, "rebuild", rebuild)
+    monkeypatch.setattr(importer_module._Importer, "rebuild_indexes", rebuild_indexes)
+    import_bundle([mini_bundle], f"sqlite:///{tmp_path / 'base.db'}")
+    assert during and after
+    assert set(during) == set(after) == {-IMPORT_CACHE_MIB * 1024} != {-65536}

@@ -99,13 +99,16 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        # 64 MiB of page cache: large imports update several indexes per row.
+        # 64 MiB of page cache; the import's and the checks' connections set a smaller one
+        # (IMPORT_CACHE_MIB, CHECK_CACHE_MIB): SQLite bounds each sort's memory by it.
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 
 # The page cache of a connection that reads for a check (MiB); see `bound_sqlite_memory`.
 CHECK_CACHE_MIB = 16
+# The page cache of the connection that imports a bundle (MiB): importer.py.
+IMPORT_CACHE_MIB = 16
 
 
 def bound_sqlite_memory(connection: Connection, mib: int = CHECK_CACHE_MIB) -> None:

@@ -18,7 +18,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from checker.ingest.rows import french_errors
 
-_MAX_CACHED = 1 << 16
+# The texts remembered per column, beyond which the column's cache starts again: the columns
+# that repeat their texts (SIREN, dates, codes, small counts) have far fewer; those of
+# identifiers and amounts have more and gain nothing from it. 65 536 held ≈ 24 MiB of the
+# reading process's 106 MiB (attributions and CALEOL of the 100 000 bundle), for no measurable
+# CPU (docs/dev/performance.md, « Memory »).
+_MAX_CACHED = 1 << 12
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,14 @@ from sqlalchemy import Connection, Table, and_, func, select
 class LoadedLines:
     """The line of each row written to an empty table, in the order the rows were written."""
 
-    def __init__(self, table: Table, key_columns: Sequence[str]) -> None:
+    def __init__(self, table: Table, key_columns: Sequence[str], key_kept: bool = False) -> None:
         self.table = table
         self.key_columns = tuple(key_columns)  # the natural key, in the importer's batch order
+        # Whether the table's unique key stayed in place for the load (SQLite cannot drop the
+        # index of a UNIQUE table constraint): a repeated key is then refused as its batch is
+        # written, not when the key is built after the file; `refusal` is that error.
+        self.key_kept = key_kept
+        self.refusal: Exception | None = None
         self.lines = array("I")  # 4 bytes a row: the line of the n-th row written
         # How a row id gives its position: the first id when the ids follow each other (a
         # single writer in one transaction), else every id in order (never seen; kept correct).

@@ -26,6 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from checker.db import codes, models
 from checker.db.engine import (
+    IMPORT_CACHE_MIB,
+    bound_sqlite_memory,
     connection_errors,
     database_exists,
     ensure_schema,
@@ -46,12 +48,13 @@ from checker.ingest.bulk_load import restore_indexes as pg_restore_indexes
 from checker.ingest.bundle import ROLES, Bundle, find_bundle
 from checker.ingest.first_load import LoadedLines, as_date
 from checker.ingest.gc_tuning import fewer_collections
+from checker.ingest.heap import release_free_memory
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.packed_keys import AttributionLines, pack_key
 from checker.ingest.parsing import parse_table
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
-from checker.ingest.reference import KnownWorld
+from checker.ingest.reference import Described, KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.sqlite_load import DroppedIndex, drop_indexes, insert_unchecked, rebuild
@@ -252,6 +255,12 @@ class _Importer:
         rebuild(self.connection, self.dropped_indexes, self.unchecked)
         self.dropped_indexes, self.unchecked = [], set()
 
+    def _drop_sqlite_indexes(self, table: str) -> None:
+        """SQLite, a first load: the table's named indexes dropped, its CHECKs left for after
+        the file (sqlite_load.py)."""
+        self.dropped_indexes += drop_indexes(self.connection, table)
+        self.unchecked.add(table)
+
     # -- territory ---------------------------------------------------------------------------
 
     def territory(self, spec: TerritorySpec) -> None:
@@ -404,12 +413,16 @@ class _Importer:
         ):
             existing_qpv.setdefault(rpls, set()).add(code)
         seen: dict[str, int] = {}
+        # No dwelling known yet: the lines of the rows met are kept without a dict (`Described`).
+        described = Described[str]() if not self.world.logements else None
         inserts: list[dict[str, Any]] = []
         qpv_links: list[dict[str, str]] = []
         refused = self.refused_logements
         for line, row, _ in self._validated(table, row_models.LogementRow, summary, refused):
             ok = True
-            if row.rpls_id in seen:
+            if described is not None and described.met(row.rpls_id, self.world.logements):
+                seen, described = described.lines_by_key(self.world.logements), None
+            if described is None and row.rpls_id in seen:
                 self.problems.add(
                     table.name,
                     line,
@@ -417,7 +430,8 @@ class _Importer:
                     f"le logement {row.rpls_id} est déjà décrit ligne {seen[row.rpls_id]}",
                 )
                 continue
-            seen[row.rpls_id] = line
+            if described is None:
+                seen[row.rpls_id] = line
             if row.bailleur_siren not in self.world.bailleurs:
                 ok = False
                 self.problems.add(
@@ -463,12 +477,14 @@ class _Importer:
                     )
             if not ok:
                 refused.add(row.rpls_id)
+                if described is not None:
+                    described.refused[row.rpls_id] = line
                 continue
-            self.world.logements[row.rpls_id] = (
-                row.bailleur_siren,
-                row.commune_insee,
-                row.financement,
+            self.world.add_logement(
+                row.rpls_id, row.bailleur_siren, row.commune_insee, row.financement
             )
+            if described is not None:
+                described.lines.append(line)
             record = {
                 "rpls_id": row.rpls_id,
                 "bailleur_siren": row.bailleur_siren,
@@ -507,6 +523,9 @@ class _Importer:
                     )
             if len(inserts) >= _CHUNK:
                 self._flush(_table(models.Logement), inserts)
+            if len(qpv_links) >= _CHUNK:  # their dwellings are written: flushed above, or before
+                self._flush(_table(models.Logement), inserts)
+                self._flush(_table(models.LogementQpv), qpv_links)
         self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.LogementQpv), qpv_links)
 
@@ -532,9 +551,13 @@ class _Importer:
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
 
+        # No residence known yet: the lines of the rows met are kept without a dict (`Described`).
+        described = Described[tuple[str, str]]() if not self.world.residences else None
         for line, row, _ in self._validated(table, row_models.ResidenceRow, summary):
             identity = (row.bailleur_siren, row.residence_id)
-            first_line = seen.setdefault(identity, line)
+            if described is not None and described.met(identity, self.world.residences):
+                seen, described = described.lines_by_key(self.world.residences), None
+            first_line = line if described is not None else seen.setdefault(identity, line)
             if first_line != line:
                 problem(
                     line,
@@ -565,8 +588,12 @@ class _Importer:
                 problem(line, column, message)
             if findings:
                 self.refused_residences.add(row.residence_id)
+                if described is not None:
+                    described.refused[identity] = line
                 continue
             self.world.residences[identity] = row.commune_insee
+            if described is not None:
+                described.lines.append(line)
             if problems:
                 continue
             batch.rows.append((
@@ -581,13 +608,29 @@ class _Importer:
     def occupation(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("enquêtes d'occupation", Counts())
         name = table.name
+        # Natural keys seen, with their lines. Not on a first load, whose duplicates the
+        # database finds (first_load.py) until a problem: two survey years of every residence
+        # of a national bundle, 80 MiB of keys (docs/dev/performance.md, « Memory »).
         seen: dict[tuple[Any, ...], int] = {}
         batch = _TupleBatch(_table(models.Occupation), _OCCUPATION_COLUMNS, _OCCUPATION_KEY)
+        loaded = self._first_load(batch, table, "uq_occupation_cle", key_may_stay=True)
         problems = self.problems
         this_year = self.today.year
 
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
+
+        def duplicate(line: int, first_line: int) -> None:
+            problem(
+                line, "annee_enquete", f"même résidence et même enquête que la ligne {first_line}"
+            )
+
+        def settle() -> None:
+            nonlocal loaded, seen
+            if loaded is None:
+                self._settle(batch, counts)
+            elif not self._settled_first_load(batch, counts, loaded):  # a key met twice
+                seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
 
         for line, row, _ in self._validated(table, row_models.OccupationRow, summary):
             findings: list[tuple[str, str]] = []
@@ -617,24 +660,29 @@ class _Importer:
                 ))  # fmt: skip
             for column, text in findings:
                 problem(line, column, text)
-            identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "annee_enquete",
-                    f"même résidence et même enquête que la ligne {first_line}",
-                )
-                continue
-            if findings or problems:
-                continue
+            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
+            if loaded is None:
+                identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    duplicate(line, first_line)
+                    continue
+                if findings or problems:
+                    continue
+            else:  # no problem so far, so this row is ok: written, its line kept
+                loaded.lines.append(line)
             batch.rows.append((
                 row.bailleur_siren, row.residence_id, row.annee_enquete,
                 *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
             ))  # fmt: skip
             if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
-        self._settle(batch, counts)
+                settle()
+        if loaded is not None and problems:  # found after the last row met: as above
+            seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
+        settle()
+        if loaded is not None:
+            self._end_first_load(loaded, duplicate)
 
     def relogements(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("relogements", Counts())
@@ -756,8 +804,7 @@ class _Importer:
             and not self.connection.scalar(select(exists().select_from(table)))
         ):
             if dialect == "sqlite":
-                self.dropped_indexes += drop_indexes(self.connection, table.name)
-                self.unchecked.add(table.name)
+                self._drop_sqlite_indexes(table.name)
                 return
             self.dropped_keys += drop_foreign_keys(self.connection, table.name)
             self.pg_dropped_indexes += pg_drop_indexes(self.connection, table.name)
@@ -1128,16 +1175,18 @@ class _Importer:
             self.dropped_keys += drop_foreign_keys(self.connection, batch.table.name)
             self.pg_dropped_indexes += pg_drop_indexes(self.connection, batch.table.name)
         elif dialect == "sqlite":
-            self.dropped_indexes += drop_indexes(self.connection, batch.table.name)
-            self.unchecked.add(batch.table.name)
+            self._drop_sqlite_indexes(batch.table.name)
 
     def _first_load(
-        self, batch: _TupleBatch, table: InputTable, unique_key: str
+        self, batch: _TupleBatch, table: InputTable, unique_key: str, key_may_stay: bool = False
     ) -> LoadedLines | None:
         """A large file into an empty table, no problem found so far, and the table's unique
         key dropped for the load: the file's rows are written as they come and their duplicates
         found by the database once written, the line of each row kept in an array
-        (first_load.py). None otherwise: the keys are remembered in a dict, row by row."""
+        (first_load.py). With `key_may_stay` (a caller writing through `_settled_first_load`),
+        a unique key that could not be dropped does too: the database then refuses a repeated
+        key as its batch is written. None otherwise: the keys are remembered in a dict, row by
+        row."""
         if self.problems or table.approximate_rows < LARGE_FILE_ROWS:
             return None
         self.file_rows = table.approximate_rows
@@ -1145,27 +1194,50 @@ class _Importer:
         dropped = [index.name for index in self.dropped_indexes] + [
             index.name for index in self.pg_dropped_indexes
         ]
-        if not batch.table_is_empty or unique_key not in dropped:
+        kept = unique_key not in dropped
+        if not batch.table_is_empty or (kept and not key_may_stay):
             return None
-        return LoadedLines(batch.table, [batch.columns[index] for index in batch.key])
+        return LoadedLines(batch.table, [batch.columns[index] for index in batch.key], kept)
+
+    def _settled_first_load(self, batch: _TupleBatch, counts: Counts, loaded: LoadedLines) -> bool:
+        """`_settle` for a first load. When the table's unique key could not be dropped for the
+        load (SQLite keeps the index of a UNIQUE table constraint), the database refuses a
+        repeated key as the batch is written: the batch is then undone (a savepoint) and its rows
+        put back, and False returned for the caller to find the duplicates (`_seen_so_far`).
+        Anything else refused fails the import, as it would have."""
+        if not loaded.key_kept or self.problems or not batch.rows:
+            self._settle(batch, counts)
+            return True
+        rows, added = list(batch.rows), counts.added
+        refused = (IntegrityError, self.connection.dialect.loaded_dbapi.IntegrityError)
+        try:
+            with self.connection.begin_nested():
+                self._settle(batch, counts)
+        except refused as error:
+            batch.rows, counts.added = rows, added
+            loaded.refusal = error
+            return False
+        return True
 
     def _seen_so_far(
         self,
         loaded: LoadedLines,
         batch: _TupleBatch,
-        pack: Callable[[tuple[Any, ...]], bytes],
+        pack: Callable[[tuple[Any, ...]], Any],
         duplicate: Callable[[int, int], None],
-    ) -> dict[bytes, int]:
+    ) -> dict[Any, int]:
         """A problem stops the writing: the keys of the rows met so far (written, or waiting in
         the batch, which will not be written now), read back into the dict that the rest of the
         file goes on with; a key met twice among them is reported as the dict would have."""
-        seen: dict[bytes, int] = {}
+        seen: dict[Any, int] = {}
         waiting = map(itemgetter(*batch.key), batch.rows)
         keys = chain(loaded.stored_keys(self.connection), waiting)
         for key, line in zip(keys, loaded.lines, strict=True):
             first_line = seen.setdefault(pack(key), line)
             if first_line != line:
                 duplicate(line, first_line)
+        if loaded.refusal is not None and not self.problems:
+            raise loaded.refusal  # the database refused the batch, but for no repeated key
         return seen
 
     def _end_first_load(self, loaded: LoadedLines, duplicate: Callable[[int, int], None]) -> None:
@@ -1320,6 +1392,11 @@ _RELOGEMENT_COLUMNS = (
 _RELOGEMENT_KEY = (0, 1)  # operation_npnru, menage
 
 
+def _as_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A stored or batched key as the dict of keys holds it, when it holds the tuple itself."""
+    return key
+
+
 def _logement_values(row: Any) -> tuple[Any, ...]:
     return (
         row["bailleur_siren"],
@@ -1455,6 +1532,11 @@ def _import_locked(
     try:
         ensure_schema(engine)
         with engine.begin() as connection:
+            # SQLite sorts each CREATE INDEX, and each GROUP BY of the checks, in memory up to
+            # the size of the page cache: the engine's 64 MiB held 64 MiB of pages plus 64 MiB
+            # per sort of a national year's attributions or CALEOL, the import's largest memory;
+            # the same import with 16 MiB costs no more CPU (docs/dev/performance.md, « Memory »).
+            bound_sqlite_memory(connection, IMPORT_CACHE_MIB)
             _check_key(connection, key)
             importer = _Importer(connection, key, problems, progress)
             batch = connection.execute(
@@ -1487,6 +1569,9 @@ def _import_locked(
                 if role not in bundle.files:
                     continue
                 path = bundle.files[role]
+                # What the previous file freed goes back to the system before this one is read
+                # (and its reading process forked at the smaller size): heap.py.
+                release_free_memory()
                 try:
                     table = read_table(
                         path,
