@@ -54,6 +54,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _postgres_database()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to an empty PostgreSQL database, for what only PostgreSQL has (mark the test
+    `postgres`)."""
+    yield from _postgres_database()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_rulebook_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Checked rulebooks are cached in a folder of the test session, never in the user's

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,9 @@ import checker.ingest.importer as importer_module
 from checker.db.engine import ensure_schema, make_engine
 from checker.ingest import bulk_load
 from checker.ingest.importer import ImportRefused, import_bundle
-from tests.conftest import DATA, _postgres_database
+from tests.conftest import DATA
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ were, whether the import succeeds or is refused after the load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,8 @@ import checker.ingest.importer as importer_module
 from checker.db.engine import ensure_schema, make_engine
 from checker.ingest import bulk_load
 from checker.ingest.importer import ImportRefused, import_bundle
-from tests.conftest import _postgres_database
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 @dataclass

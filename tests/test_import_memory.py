@@ -7,7 +7,6 @@ import csv
 import platform
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,10 @@ from checker.db import models
 from checker.db.engine import make_engine
 from checker.ingest import importer as importer_module
 from checker.ingest.heap import release_free_memory
-from checker.ingest.importer import ImportRefused, import_bundle
+from checker.ingest.importer import import_bundle
 from checker.ingest.reference import Described, KnownWorld
 from tests.conftest import DATA
+from tests.test_import_first_load import _edit, _refusal
 
 
 def test_dwellings_of_the_same_bailleur_commune_and_financement_share_one_value() -> None:
@@ -63,19 +63,6 @@ def test_qpv_links_of_more_dwellings_than_a_chunk_are_all_written(
     finally:
         engine.dispose()
     assert stored == expected > 2 * 2
-
-
-def _edit(path: Path, edit: Callable[[list[list[str]]], list[list[str]]]) -> None:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter=";"))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, delimiter=";").writerows(edit(rows))
-
-
-def _refusal(bundle: Path, url: str) -> list[str]:
-    with pytest.raises(ImportRefused) as refused:
-        import_bundle([bundle], url)
-    return [problem.render() for problem in refused.value.problems]
 
 
 @pytest.fixture

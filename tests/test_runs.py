@@ -290,86 +290,59 @@ def test_a_content_digest_thread_that_fails_gives_way_to_the_check_s_own_connect
     assert _problems(db_url) == []
 
 
-def test_the_digest_read_by_a_process_of_its_own_is_the_in_place_digest(tmp_path: Path) -> None:
-    """A SQLite file's digest is read beside the evaluation by a script of its own (no shared
-    Python lock): the same bytes as the digest read on the check's connection; a file that
-    cannot be read is refused with SQLite's own words, so that the check reads it in place."""
+def test_the_digest_read_by_a_process_of_its_own_is_the_in_place_digest(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Both databases' digests are read beside the evaluation by a script of their own (no
+    shared Python lock): the same bytes as the digest read on the check's connection; a base
+    that cannot be read is refused with the driver's own words, so that the check reads it in
+    place."""
     from checker import content_digest
 
-    database = tmp_path / "base.db"
-    db_url = f"sqlite:///{database}"
+    def by_process(url: str) -> str:
+        if url.startswith("sqlite"):
+            return content_digest._sqlite_file_digest(Path(make_url(url).database or ""))
+        return content_digest._server_process_digest(create_engine(url))
+
     import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
     engine = create_engine(db_url)
     with engine.connect() as connection:
         in_place = runs.content_digest(connection)
-        assert content_digest._sqlite_file_digest(database) == in_place
+        assert by_process(db_url) == in_place
         assert content_digest.start(connection)() == in_place
         connection.execute(text("UPDATE attribution SET nb_titulaires = nb_titulaires + 1"))
         connection.commit()
-        assert content_digest._sqlite_file_digest(database) == runs.content_digest(connection)
-        assert content_digest._sqlite_file_digest(database) != in_place
+        assert by_process(db_url) == runs.content_digest(connection)
+        assert by_process(db_url) != in_place
     engine.dispose()
-    with pytest.raises(RuntimeError, match="unable to open database file"):
-        content_digest._sqlite_file_digest(tmp_path / "absente.db")
+    if db_url.startswith("sqlite"):
+        absent, refusal = f"sqlite:///{tmp_path / 'absente.db'}", "unable to open database file"
+    else:
+        absent = make_url(db_url).set(database="mixite_base_absente").render_as_string(False)
+        refusal = "mixite_base_absente"
+    with pytest.raises(RuntimeError, match=refusal):
+        by_process(absent)
 
 
 @pytest.mark.postgres
 def test_the_postgresql_digest_does_not_depend_on_the_session_s_output_settings(
-    tmp_path: Path,
+    pg_url: str, tmp_path: Path
 ) -> None:
     """COPY writes dates, times and numbers as the session's settings say: the digest pins
     them while it reads, so that a client with other settings (a DBA's psql, a French
     DateStyle, another time zone) reads the same digest, and gets its own settings back."""
-    from tests.conftest import _postgres_database
-
-    database = _postgres_database()
-    db_url = next(database)
-    try:
-        import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
-        engine = create_engine(db_url)
-        with engine.connect() as connection:
-            usual = runs.content_digest(connection)
-            connection.execute(text("SET DateStyle = 'SQL, DMY'"))
-            connection.execute(text("SET TimeZone = 'Pacific/Kiritimati'"))
-            connection.execute(text("SET extra_float_digits = -3"))
-            assert runs.content_digest(connection) == usual
-            assert connection.execute(text("SHOW DateStyle")).scalar_one() == "SQL, DMY"
-            assert connection.execute(text("SHOW TimeZone")).scalar_one() == "Pacific/Kiritimati"
-            # The settings matter: without the pinning, the text of a date differs.
-            assert connection.execute(text("SELECT DATE '2024-03-01'::text")).scalar_one() == (
-                "01/03/2024"
-            )
-        engine.dispose()
-    finally:
-        database.close()
-
-
-@pytest.mark.postgres
-def test_the_postgresql_digest_read_by_a_process_of_its_own_is_the_in_place_digest(
-    tmp_path: Path,
-) -> None:
-    """Read beside the evaluation by a script of its own (psycopg only), given the connection's
-    arguments on its input: the same bytes as the digest read on the check's connection; a
-    server it cannot reach is refused with psycopg's words, so that the check reads in place."""
-    from checker import content_digest
-    from tests.conftest import _postgres_database
-
-    database = _postgres_database()
-    db_url = next(database)
-    try:
-        import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
-        engine = create_engine(db_url)
-        with engine.connect() as connection:
-            in_place = runs.content_digest(connection)
-            assert content_digest._server_process_digest(engine) == in_place
-            assert content_digest.start(connection)() == in_place
-            connection.execute(text("UPDATE attribution SET nb_titulaires = nb_titulaires + 1"))
-            connection.commit()
-            assert content_digest._server_process_digest(engine) == runs.content_digest(connection)
-            assert content_digest._server_process_digest(engine) != in_place
-        engine.dispose()
-        unreachable = create_engine(make_url(db_url).set(database="mixite_base_absente"))
-        with pytest.raises(RuntimeError, match="mixite_base_absente"):
-            content_digest._server_process_digest(unreachable)
-    finally:
-        database.close()
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], pg_url)
+    engine = create_engine(pg_url)
+    with engine.connect() as connection:
+        usual = runs.content_digest(connection)
+        connection.execute(text("SET DateStyle = 'SQL, DMY'"))
+        connection.execute(text("SET TimeZone = 'Pacific/Kiritimati'"))
+        connection.execute(text("SET extra_float_digits = -3"))
+        assert runs.content_digest(connection) == usual
+        assert connection.execute(text("SHOW DateStyle")).scalar_one() == "SQL, DMY"
+        assert connection.execute(text("SHOW TimeZone")).scalar_one() == "Pacific/Kiritimati"
+        # The settings matter: without the pinning, the text of a date differs.
+        assert connection.execute(text("SELECT DATE '2024-03-01'::text")).scalar_one() == (
+            "01/03/2024"
+        )
+    engine.dispose()
