@@ -346,3 +346,32 @@ def test_the_postgresql_digest_does_not_depend_on_the_session_s_output_settings(
             "01/03/2024"
         )
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_digest_process_reads_copy_from_libpq_and_reports_a_failure(pg_url: str) -> None:
+    """The digest's own process reads COPY's rows from libpq directly: the same rows as
+    psycopg's `Copy`, and a COPY that fails before its first row or in the middle of its rows
+    raises the server's words, with the connection left usable."""
+    import psycopg
+
+    from checker import postgresql_digest
+
+    statement = "COPY (SELECT g, 'x' || g, NULL FROM generate_series(1, 5) g) TO STDOUT"
+    conninfo = make_url(pg_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(conninfo) as raw:
+        through_copy: list[bytes] = []
+        from_libpq: list[bytes] = []
+        postgresql_digest._feed_from_copy(raw, statement, through_copy.append)
+        postgresql_digest._feed_from_libpq(raw, statement, lambda row: from_libpq.append(bytes(row)))
+        assert from_libpq == through_copy and len(from_libpq) == 5
+        failing = [
+            ("COPY (SELECT * FROM table_absente) TO STDOUT", "table_absente"),
+            ("COPY (SELECT 1 / (g - 3) FROM generate_series(1, 5) g) TO STDOUT", "division"),
+        ]
+        for failing_statement, words in failing:
+            rows: list[bytes] = []
+            with pytest.raises(psycopg.OperationalError, match=words):
+                postgresql_digest._feed_from_libpq(raw, failing_statement, rows.append)
+            raw.rollback()
+            assert raw.execute("SELECT 41 + 1").fetchone() == (42,)
