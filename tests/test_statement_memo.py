@@ -6,14 +6,24 @@ a field the rule names gives another statement."""
 from __future__ import annotations
 
 import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
-from checker.evaluate.run import Evaluator
+from checker import runs
+from checker.checking import evaluate
+from checker.evaluate.run import Evaluator, Options, Period, statement_memo
+from checker.ingest.importer import import_bundle
 from checker.paths import rules_dir
+from checker.report.json_report import results_block
 from checker.rule_tests import DEFAULT_TERRITORY, load_documents, run_case
 from checker.rulebook_loader import require_rules
+from tests import bundles
+from tests.test_evaluate import ATTRIBUTIONS, DWELLINGS
 
 RULE = "L441-1.Q1-HORS-QPV"  # its threshold is read by the EPCI's arrêté (epci.siren_arrete)
 
@@ -75,3 +85,33 @@ def test_a_statement_reading_a_field_its_key_does_not_name_is_not_kept(
         outcome = run_case(rulebook, document, _in_territory(case), file)
         assert outcome.ok, outcome.failures
     assert len(built) == 2
+
+
+def test_threads_sharing_one_rulebook_get_the_results_of_an_evaluation_alone(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The web application evaluates in several threads with one rulebook, so its statements
+    are built and reused by threads at once (`StatementMemo` takes a lock): each thread's
+    results are those of an evaluation alone, with a rulebook of its own."""
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    engine = create_engine(db_url)
+    years = [2024, 2025, 2024, 2025]
+    alone: dict[int, str] = {}
+    with engine.connect() as connection:
+        for year in set(years):
+            found = evaluate(connection, require_rules()[0], Period.year(year), Options(), None)
+            alone[year] = runs.canonical(results_block(found))
+    shared = require_rules()[0]  # no statement built from it yet: the threads build them
+    start = threading.Barrier(len(years))
+
+    def evaluated(year: int) -> str:
+        with engine.connect() as connection:
+            start.wait()
+            found = evaluate(connection, shared, Period.year(year), Options(), None)
+            return runs.canonical(results_block(found))
+
+    with ThreadPoolExecutor(len(years)) as pool:
+        together = list(pool.map(evaluated, years))
+    engine.dispose()
+    assert together == [alone[year] for year in years]
+    assert len(statement_memo(shared)._items) > 0
