@@ -387,3 +387,42 @@ def test_cia_upload_shows_the_database_diagnostics_of_mixite_check(
     assert "E507" in page and "bailleur « 999999998 » inconnu de la base" in page
     assert 'id="ligne-7" class="signalee"' in page
     assert "/cia/910000009/2" not in client.get("/cia").text  # nothing stored
+
+
+def test_a_receipt_recorded_in_the_web_attests_results_computed_on_the_content_it_digests(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The web keeps results by import (`data_digest`): after a value changed in the database
+    without an import, a receipt recorded from those results would attest content they were not
+    computed on. Recording a run (page « Exécutions », report download) evaluates again."""
+    from sqlalchemy import text
+
+    from checker import runs
+    from checker.checking import evaluate
+    from checker.evaluate.run import Options, Period
+    from checker.report.json_report import results_block
+    from checker.rulebook_loader import require_rules
+
+    client, _ = _site(db_url, tmp_path)
+    sign_in(client, "epci")
+    first = client.get("/rapports/2024.json").json()  # results computed and kept
+    engine = make_engine(db_url)
+    with engine.begin() as connection:  # every household in the first quartile
+        connection.execute(text("UPDATE attribution SET revenus_mensuels_centimes = 0"))
+    token = csrf_of(client.get("/executions").text)
+    recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
+                           follow_redirects=False)  # fmt: skip
+    run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    downloaded = client.get("/rapports/2024.json").json()
+    with engine.connect() as connection:
+        fresh = runs.canonical(results_block(
+            evaluate(connection, require_rules()[0], Period.year(2024), Options(), None)))  # fmt: skip
+        content = runs.content_digest(connection)
+        for stored in (runs.load_run(connection, run_id),
+                       runs.load_run(connection, downloaded["receipt"]["run_id"])):  # fmt: skip
+            assert stored is not None
+            assert stored.results == fresh
+            assert stored.content_digest == content
+        assert runs.load_run(connection, first["receipt"]["run_id"]).results != fresh
+    engine.dispose()
+    assert downloaded["results"] != first["results"]

@@ -13,7 +13,6 @@ from sqlalchemy import Connection
 from checker import runs
 from checker.access import permissions
 from checker.access.roles import Actor
-from checker.checking import options_document
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
@@ -226,14 +225,14 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
     with transaction(request) as connection:
         actor = page_actor(request, connection)
         year, to_date = services.parse_to_date(au, annee)
-        shown = services.visible_results(request, connection, actor, year, to_date)
-        everything = state(request).results(connection, year, to_date)
+        services.require_results_access(request, connection, actor, year, to_date)
+        # Evaluated again with its receipt (not the cached results): see `recorded_check`.
+        outcome = state(request).recorded_check(connection, year, to_date)
+        shown = services.visible_results(request, connection, actor, year, to_date,
+                                         found=outcome.results)  # fmt: skip
+        receipt = outcome.receipt
         rulebook = state(request).rulebook(connection)
         period = Period.year(year, to_date)
-        receipt = runs.record_run(connection, rulebook_digest=rulebook.digest,
-                                  period=(period.start, period.end), as_of=to_date,
-                                  options=options_document(period, Options(), to_date),
-                                  results=json_report.results_block(everything))  # fmt: skip
         title = f"Contrôle des attributions {year}" + (f" au {to_date:%d/%m/%Y}" if to_date else "")
         names = ReportNames.load(connection)
         body: bytes | str

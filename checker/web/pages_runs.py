@@ -66,15 +66,8 @@ def record(request: Request, annee: int = Form(...)) -> Response:
                 "enregistrer_execution", f"année {annee}",
                 "Votre compte ne permet pas d'enregistrer une exécution.")  # fmt: skip
         year, to_date = services.parse_to_date(None, annee)
-        results = state(request).results(connection, year, to_date)
-        rulebook = state(request).rulebook(connection)
-        period = Period.year(year)
-        from checker.checking import options_document
-
-        receipt = runs.record_run(connection, rulebook_digest=rulebook.digest,
-                                  period=(period.start, period.end), as_of=None,
-                                  options=options_document(period, Options(), None),
-                                  results=json_report.results_block(results))  # fmt: skip
+        # Evaluated again with its receipt (not the cached results): see `recorded_check`.
+        receipt = state(request).recorded_check(connection, year, to_date).receipt
         log(request, connection, actor, "enregistrer_execution", f"exécution n° {receipt.run_id}")
     # Committed: its head goes to the heads file beside the key, as after `mixite check`.
     runs.keep_head(state(request).config.db_url, receipt)

@@ -72,8 +72,25 @@ def default_year(connection: Connection) -> tuple[int, dt.date | None]:
 
 def visible_results(request: Request, connection: Connection, actor: Actor, year: int,
                     to_date: dt.date | None, bailleur: str | None = None,
-                    epci: str | None = None) -> list[Result]:  # fmt: skip
-    """The results of `mixite check` for the period that the actor may see."""
+                    epci: str | None = None, found: list[Result] | None = None) -> list[Result]:  # fmt: skip
+    """The results of `mixite check` for the period that the actor may see: among `found`,
+    or the cached results of the period."""
+    require_results_access(request, connection, actor, year, to_date, bailleur, epci)
+    if found is None:
+        found = state(request).results(connection, year, to_date)
+    shown = [r for r in found if permissions.can_see_result(actor, r.scope)]
+    if bailleur is not None:  # as `mixite check --bailleur`: its scopes and the territory's
+        shown = [r for r in shown if r.scope.get("bailleur", bailleur) == bailleur]
+    if epci is not None:
+        # A whole-flow result stays beside the EPCI's own: it is the verdict of its réservataires.
+        shown = [r for r in shown if r.scope.get("epci", epci) == epci]
+    return shown
+
+
+def require_results_access(request: Request, connection: Connection, actor: Actor, year: int,
+                           to_date: dt.date | None, bailleur: str | None = None,
+                           epci: str | None = None) -> None:  # fmt: skip
+    """Refuse (logged, 403) an actor who may not read these results."""
     what = f"résultats {year}" + (f" au {to_date:%d/%m/%Y}" if to_date else "")
     require(request, connection, actor, permissions.can(actor, "lire_resultats"),
             "consulter_resultats", what, "Votre compte ne permet pas de lire les résultats.")  # fmt: skip
@@ -85,14 +102,6 @@ def visible_results(request: Request, connection: Connection, actor: Actor, year
     if epci is not None:
         require(request, connection, actor, actor.covers_epci(epci), "consulter_resultats",
                 f"{what}, EPCI {epci}", "Ce territoire n'est pas l'un des vôtres.")  # fmt: skip
-    found = state(request).results(connection, year, to_date)
-    shown = [r for r in found if permissions.can_see_result(actor, r.scope)]
-    if bailleur is not None:  # as `mixite check --bailleur`: its scopes and the territory's
-        shown = [r for r in shown if r.scope.get("bailleur", bailleur) == bailleur]
-    if epci is not None:
-        # A whole-flow result stays beside the EPCI's own: it is the verdict of its réservataires.
-        shown = [r for r in shown if r.scope.get("epci", epci) == epci]
-    return shown
 
 
 def unrecorded_receipt(connection: Connection, year: int, to_date: dt.date | None,

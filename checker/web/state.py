@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, insert, select
 
 from checker import runs
-from checker.checking import evaluate
+from checker.checking import CheckOutcome, evaluate, run_check
 from checker.db import models
 from checker.db.engine import make_engine, require_schema
 from checker.evaluate.explain import Explanation, explain
@@ -93,6 +93,24 @@ class AppState:
                     self._period_locks = {key: lock}
                 self._results[key] = computed
             return computed
+
+    def recorded_check(self, connection: Connection, year: int,
+                       to_date: dt.date | None) -> CheckOutcome:  # fmt: skip
+        """The period checked and recorded with its receipt, as `mixite check` does: the rules
+        evaluated again beside the content digest, never results from the cache. The cache is
+        kept by imports (`data_digest`), not by content: after a value changed in the database
+        without an import, cached results would go into a receipt that attests the changed
+        content. The fresh results then replace the cached ones."""
+        rulebook = self.rulebook(connection)
+        outcome = run_check(connection, rulebook, Period.year(year, to_date), Options(), to_date,
+                            latest_versions(connection))  # fmt: skip
+        key = (rulebook.digest, runs.data_digest(connection), year, to_date)
+        with self._lock:
+            if len(self._results) >= _CACHED_PERIODS:
+                self._results.clear()
+                self._period_locks = {}
+            self._results[key] = outcome.results
+        return outcome
 
     def explanation(self, connection: Connection, rule_id: str, year: int,
                     to_date: dt.date | None, scope: dict[str, str]) -> Explanation:  # fmt: skip
