@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from checker.evaluate.run import Evaluator, Options, Period
 from checker.report.json_report import result_documents
 
 if TYPE_CHECKING:  # YAML and the CIA's models are only for a check with territories' CIA
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
     from checker.territory_cia import CiaVersion
     from dsl.rulebook import Rulebook
@@ -64,12 +65,48 @@ def evaluate(connection: Connection, rulebook: Rulebook, period: Period, options
     return results
 
 
+@contextmanager
+def check_transaction(engine: Engine) -> Iterator[Connection]:
+    """The transaction of a whole check (its periods, receipts and report), committed at the end.
+
+    On PostgreSQL, one snapshot for everything the check reads (REPEATABLE READ): an import
+    committed meanwhile is not half seen, by some rules and not others, and the content
+    digest's own process reads that same snapshot (`content_digest.start`). The run chain is
+    locked first, before the snapshot is taken: the run appended at the end then follows the
+    last run committed, never one this snapshot cannot see; a second check waits for this one.
+    On SQLite, statements read the latest data; `run_check` refuses to record a period when an
+    import was committed while it was evaluated.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
+            yield connection
+
+
+class ImportDuringCheck(MixiteError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Un import a été enregistré dans la base pendant le contrôle : ses résultats "
+            "mêleraient les données d'avant et d'après. Aucune exécution n'a été enregistrée.",
+            "Relancez le contrôle une fois l'import terminé.",
+        )
+
+
 def run_check(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
               to_date: dt.date | None, cia: Sequence[CiaVersion] = ()) -> CheckOutcome:  # fmt: skip
     from checker import content_digest
 
+    imports = runs.data_digest(connection)
     digest = content_digest.start(connection)  # read while the rules are evaluated
     results = evaluate(connection, rulebook, period, options, to_date)
+    content = digest()
+    # Read last, once the rules and the digest have read what they read: under READ COMMITTED
+    # (SQLite), an import committed meanwhile would have been seen by some of them only.
+    if runs.data_digest(connection) != imports:
+        raise ImportDuringCheck()
     receipt = runs.record_run(
         connection,
         rulebook_digest=rulebook.digest,
@@ -77,6 +114,7 @@ def run_check(connection: Connection, rulebook: Rulebook, period: Period, option
         as_of=to_date,
         options=options_document(period, options, to_date, cia),
         results=result_documents(results),  # encoded one at a time
-        content=digest(),
+        content=content,
+        imports=imports,
     )
     return CheckOutcome(results, receipt)

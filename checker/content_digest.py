@@ -89,7 +89,19 @@ def start(connection: Connection) -> Callable[[], str]:
             return in_place
         return _in_thread(lambda: _sqlite_file_digest(path), in_place)
     engine = connection.engine
-    return _in_thread(lambda: _server_process_digest(engine), in_place)
+    snapshot = _exported_snapshot(connection)
+    return _in_thread(lambda: _server_process_digest(engine, snapshot), in_place)
+
+
+def _exported_snapshot(connection: Connection) -> str | None:
+    """The snapshot of the caller's transaction, for the digest's process to read the very same
+    data (`pg_export_snapshot`), when that transaction reads in one snapshot (REPEATABLE READ or
+    SERIALIZABLE, as `checking.check_transaction`); None under READ COMMITTED, whose every
+    statement reads the latest data: the process then reads in a snapshot of its own."""
+    isolation = connection.exec_driver_sql("SELECT current_setting('transaction_isolation')")
+    if isolation.scalar_one() not in ("repeatable read", "serializable"):
+        return None
+    return str(connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -122,15 +134,16 @@ def _in_thread(compute: Callable[[], str], in_place: Callable[[], str]) -> Calla
     return result
 
 
-def _server_process_digest(engine: Engine) -> str:
+def _server_process_digest(engine: Engine, snapshot: str | None = None) -> str:
     """The digest read by `postgresql_digest` run as a script, on a connection of its own in
-    one snapshot (REPEATABLE READ); the connection's arguments go to it on standard input."""
+    one snapshot (REPEATABLE READ): `snapshot`, exported by the check's transaction, or its
+    own; the connection's arguments go to it on standard input."""
     _, arguments = engine.dialect.create_connect_args(engine.url)
     # The URL's own parameters (host, port, user, password, database, its query's options);
     # not the dialect's Python objects (psycopg's adapters), which the script does not need.
     plain = {name: value for name, value in arguments.items()
              if isinstance(value, str | int | float | bool)}  # fmt: skip
-    request = {"connect": plain, "tables": _table_specs()}
+    request = {"connect": plain, "tables": _table_specs(), "snapshot": snapshot}
     return _run_script(postgresql_digest.__file__, [], json.dumps(request))
 
 

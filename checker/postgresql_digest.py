@@ -122,6 +122,11 @@ def _set(raw: Any, settings: dict[str, str]) -> None:
         cursor.execute(f"SELECT {pairs}", settings)
 
 
+def _literal(text: str) -> str:
+    """A text as a SQL literal (SET TRANSACTION SNAPSHOT takes no parameter)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def main() -> int:
     import psycopg
 
@@ -131,6 +136,8 @@ def main() -> int:
         with psycopg.connect(**request["connect"]) as raw:
             raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
             raw.read_only = True
+            if request.get("snapshot"):  # the check's own: the first statement of the transaction
+                raw.execute("SET TRANSACTION SNAPSHOT " + _literal(request["snapshot"]))
             print(digest_tables(raw, tables, owned=True))
     except psycopg.Error as error:  # the caller computes it in place, where it is reported
         print(error, file=sys.stderr)

@@ -127,9 +127,11 @@ class Receipt:
 
 def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt.date, dt.date],
                as_of: dt.date | None, options: dict[str, Any], results: Iterable[dict[str, Any]],
-               now: dt.datetime | None = None, content: str | None = None) -> Receipt:  # fmt: skip
+               now: dt.datetime | None = None, content: str | None = None,
+               imports: str | None = None) -> Receipt:  # fmt: skip
     """Store a run at the end of the chain (inside the caller's transaction). `content` is
-    the content digest when the caller started it beforehand (`content_digest.start`)."""
+    the content digest when the caller started it beforehand (`content_digest.start`);
+    `imports`, the digest of the imports the caller saw its results computed on."""
     if connection.dialect.name == "postgresql":
         # Two checks finishing together must not both link to the same previous run.
         connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
@@ -145,7 +147,7 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
         "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "tool_version": __version__,
         "rulebook_digest": rulebook_digest,
-        "data_digest": data_digest(connection),
+        "data_digest": imports if imports is not None else data_digest(connection),
         "period_start": period[0].isoformat(),
         "period_end": period[1].isoformat(),
         "as_of": as_of.isoformat() if as_of else None,

@@ -363,7 +363,9 @@ def test_the_digest_process_reads_copy_from_libpq_and_reports_a_failure(pg_url: 
         through_copy: list[bytes] = []
         from_libpq: list[bytes] = []
         postgresql_digest._feed_from_copy(raw, statement, through_copy.append)
-        postgresql_digest._feed_from_libpq(raw, statement, lambda row: from_libpq.append(bytes(row)))
+        postgresql_digest._feed_from_libpq(
+            raw, statement, lambda row: from_libpq.append(bytes(row))
+        )
         assert from_libpq == through_copy and len(from_libpq) == 5
         failing = [
             ("COPY (SELECT * FROM table_absente) TO STDOUT", "table_absente"),
@@ -375,3 +377,56 @@ def test_the_digest_process_reads_copy_from_libpq_and_reports_a_failure(pg_url: 
                 postgresql_digest._feed_from_libpq(raw, failing_statement, rows.append)
             raw.rollback()
             assert raw.execute("SELECT 41 + 1").fetchone() == (42,)
+
+
+def test_an_import_committed_while_a_check_reads_is_never_half_seen(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import commits while a check evaluates, before its content digest is read. On
+    PostgreSQL the check reads one snapshot, which the digest's own process joins: the run is
+    recorded with the results, digest and imports of the data from before the import. On
+    SQLite every statement reads the latest data: the check refuses to record the run."""
+    from checker import checking, content_digest
+    from checker.checking import ImportDuringCheck, check_transaction
+    from tests.bundles import household
+    from tests.test_evaluate import BAILLEUR_A
+
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    rulebook, _ = require_rules()
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        before = runs.canonical(results_block(
+            evaluate(connection, rulebook, Period.year(2024), Options(), None)))  # fmt: skip
+        content_before = runs.content_digest(connection)
+        imports_before = runs.data_digest(connection)
+    later = bundles.write_bundle(tmp_path / "lot2", DWELLINGS, [
+        *ATTRIBUTIONS, household(9, BAILLEUR_A, "L1", "20/03/2024", "100")])  # fmt: skip
+    name = "_sqlite_file_digest" if db_url.startswith("sqlite") else "_server_process_digest"
+    digest_alone = getattr(content_digest, name)
+
+    def import_then_digest(*arguments: object) -> str:
+        import_bundle([later], db_url)  # committed before the digest's process reads
+        return str(digest_alone(*arguments))
+
+    monkeypatch.setattr(content_digest, name, import_then_digest)
+    if db_url.startswith("sqlite"):
+        with (
+            pytest.raises(ImportDuringCheck, match="pendant le contrôle"),
+            check_transaction(engine) as connection,
+        ):
+            checking.run_check(connection, rulebook, Period.year(2024), Options(), None)
+    else:
+        with check_transaction(engine) as connection:
+            checking.run_check(connection, rulebook, Period.year(2024), Options(), None)
+    with engine.connect() as connection:
+        stored = runs.load_run(connection, 1)
+        assert runs.data_digest(connection) != imports_before  # the import did land
+        assert runs.content_digest(connection) != content_before
+    engine.dispose()
+    if db_url.startswith("sqlite"):
+        assert stored is None  # nothing recorded
+    else:
+        assert stored is not None
+        assert stored.results == before
+        assert stored.content_digest == content_before
+        assert stored.data_digest == imports_before

@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:  # fmt: skip
         """Vérifie les obligations pour une année (ou plusieurs côte à côte) : un résultat par règle et par périmètre."""
         from checker import frenchfmt
-        from checker.checking import run_check
+        from checker.checking import check_transaction, run_check
         from checker.cli import out_guard
         from checker.cli.arguments import require_years, resolve_bailleur, resolve_epci
         from checker.db.engine import (
@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
             title += f" (évolution {periods[0].end.year}–{last.end.year})"
         checked: list[Checked] = []
         files: dict[Path, str | bytes] = {}
-        with engine.begin() as connection:
+        with check_transaction(engine) as connection:
             bound_sqlite_memory(connection)
             # Refused before anything is evaluated or recorded: an argument naming nothing would
             # give an empty result that reads like a compliant one, and a receipt for it.

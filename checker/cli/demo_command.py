@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Démonstration : importe le territoire fictif, vérifie chaque année, écrit les rapports."""
-        from checker.checking import run_check
+        from checker.checking import check_transaction, run_check
         from checker.db.engine import make_engine
         from checker.evaluate.run import Options, Period
         from checker.ingest.importer import import_bundle
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 import_bundle([bundle], url)
             engine = make_engine(url)
             written: list[Path] = []
-            with engine.begin() as connection:
+            with check_transaction(engine) as connection:
                 # The rules territoire.yaml declares (CIA, CIL classification, rehousing
                 # charter), stored with the territory at import: the demo applies them as
                 # `mixite check` does without --rules, to the check and to the diagnostic.
