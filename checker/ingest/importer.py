@@ -1662,10 +1662,19 @@ _ANALYZED = (
 )  # fmt: skip
 
 
+# Rows of each index SQLite's ANALYZE reads (`PRAGMA analysis_limit`): an estimate from a
+# sample, as PostgreSQL's, instead of every entry of every index (seconds at national scale).
+_SQLITE_ANALYSIS_LIMIT = 2000
+
+
 def _refresh_statistics(connection: Connection, written: set[str]) -> None:
-    """Let PostgreSQL's planner know the new volumes: right after a large import its
+    """Let the planner know the new volumes: right after a large import PostgreSQL's
     statistics still describe empty tables, and it would plan the checks' joins as nested
-    loops over what it believes are a handful of rows (minutes instead of seconds).
+    loops over what it believes are a handful of rows (minutes instead of seconds). SQLite has
+    none until a first ANALYZE: without them it drove the checks from the territory's
+    dwellings to every attribution of every year, then kept the year's; with them, from the
+    year's leases (date_bail's index), so that a check no longer grows with the years of
+    history (docs/dev/performance.md, « Statistics of SQLite »).
 
     Only the tables this import changed: the others' statistics are still true, and analysing
     the large ones an import did not touch (CALEOL, attributions) cost seconds.
@@ -1675,8 +1684,14 @@ def _refresh_statistics(connection: Connection, written: set[str]) -> None:
     committed with the rows, so no check starting right after the import plans on the new rows
     with the statistics of empty tables (it ran after the commit, in a connection of its own)."""
     tables = [name for name in _ANALYZED if name in written]
-    if connection.dialect.name == "postgresql" and tables:
+    if not tables:
+        return
+    if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {_SQLITE_ANALYSIS_LIMIT}")
+        for name in tables:  # SQLite analyses one table (or the whole base) per statement
+            connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def _file_record(summary: FileSummary) -> dict[str, Any]:
