@@ -51,7 +51,7 @@ from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.heap import release_free_memory
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.packed_keys import AttributionLines, pack_key
-from checker.ingest.parsing import parse_table
+from checker.ingest.parsing import ReadingProcesses, parse_table, reading_processes
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import Described, KnownWorld
@@ -212,9 +212,15 @@ def bundle_digest(bundle: Bundle) -> tuple[str, dict[str, str]]:
 
 class _Importer:
     def __init__(
-        self, connection: Connection, key: PseudonymKey, problems: ProblemLog, progress: Progress
+        self,
+        connection: Connection,
+        key: PseudonymKey,
+        problems: ProblemLog,
+        progress: Progress,
+        readers: ReadingProcesses | None = None,
     ) -> None:
         self.connection = connection
+        self.readers = readers  # the launcher of the reading processes (parsing.py)
         self.key = key
         self.problems = problems
         self.progress = progress
@@ -396,7 +402,7 @@ class _Importer:
         refused: set[str] | None,
         misshapen: MisshapenRows,
     ) -> Iterator[list[tuple[int, Any, str | None]]]:
-        for parsed in parse_table(table, model, self.key):
+        for parsed in parse_table(table, model, self.key, self.readers):
             summary.rows += len(parsed.lines)
             for index, shape in parsed.misshapen.items():
                 misshapen.add(parsed.lines[index], *shape)
@@ -1577,11 +1583,13 @@ def _import_data(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
-    with import_lock(db_url) as lock_session, fewer_collections():
+    # The launcher of the reading processes is forked first: before the import holds a database
+    # session (which a forked process would share) or any of the bundle's data (parsing.py).
+    with reading_processes() as readers, import_lock(db_url) as lock_session, fewer_collections():
         try:
             return _import_locked(
                 bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
-                epci,
+                epci, readers,
             )  # fmt: skip
         except BaseException:
             # If the session is gone (server stopped), the first error is the one to show.
@@ -1601,6 +1609,7 @@ def _import_locked(
     progress: Progress,
     now: Callable[[], dt.datetime],
     epci: str | None,
+    readers: ReadingProcesses | None = None,
 ) -> ImportResult:
     """The import proper, under the database's import lock."""
     created_db = not database_exists(db_url)
@@ -1618,7 +1627,7 @@ def _import_locked(
             # the same import with 16 MiB costs no more CPU (docs/dev/performance.md, « Memory »).
             bound_sqlite_memory(connection, IMPORT_CACHE_MIB)
             _check_key(connection, key)
-            importer = _Importer(connection, key, problems, progress)
+            importer = _Importer(connection, key, problems, progress, readers)
             batch = connection.execute(
                 insert(models.ImportBatch).values(
                     imported_at=now(),

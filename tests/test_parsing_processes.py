@@ -1,0 +1,108 @@
+"""The reading processes, forked by a launcher the import starts first (parsing.py): same
+chunks as in-process parsing, a failure re-raised with its traceback, a reader that dies
+detected, and their memory not the import's."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checker.ingest import parsing
+from checker.ingest import rows as row_models
+from checker.ingest.parsing import parse_table, reading_processes
+from checker.ingest.pseudonym import PseudonymKey
+from checker.ingest.tabular import Table, read_table
+from tests.conftest import DATA
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="processus forkés, /proc (Linux)"
+)
+
+
+def _attributions() -> Table:
+    spec = row_models.ATTRIBUTIONS_SPEC
+    return read_table(
+        DATA / "mini" / "attributions.csv",
+        spec["required"],  # type: ignore[arg-type]
+        spec["optional"],  # type: ignore[arg-type]
+        spec["aliases"],  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def every_file_in_a_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "WORKER_THRESHOLD_ROWS", 0)
+
+
+def _chunks(readers: Any) -> list[tuple[Any, ...]]:
+    key = PseudonymKey(b"cle", "test")
+    model = row_models.AttributionRow
+    return [
+        (chunk.lines, chunk.records, chunk.pseudonyms)
+        for chunk in parse_table(_attributions(), model, key, readers)
+    ]
+
+
+def test_a_reader_gives_the_chunks_of_in_process_parsing(every_file_in_a_reader: None) -> None:
+    with reading_processes() as readers:
+        assert readers is not None
+        assert _chunks(readers) == _chunks(None)
+        assert _chunks(readers) == _chunks(None)  # a second reader from the same launcher
+
+
+def test_a_failure_in_the_reader_is_raised_with_its_traceback(
+    every_file_in_a_reader: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise ValueError("cellule impossible")
+
+    monkeypatch.setattr(parsing, "parse_chunks", broken)  # before the launcher is forked
+    with reading_processes() as readers, pytest.raises(RuntimeError) as failed:
+        _chunks(readers)
+    assert "échec du processus de lecture" in str(failed.value)
+    assert "Traceback" in str(failed.value)
+    assert "ValueError: cellule impossible" in str(failed.value)
+
+
+def test_a_reader_that_dies_is_detected(
+    every_file_in_a_reader: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dies(*args: Any) -> Any:
+        os._exit(3)
+
+    monkeypatch.setattr(parsing, "parse_chunks", dies)
+    with reading_processes() as readers, pytest.raises(RuntimeError) as failed:
+        _chunks(readers)
+    assert str(failed.value) == "le processus de lecture s'est arrêté sans finir"
+
+
+def _status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def test_readers_do_not_hold_what_the_import_held_after_the_launcher_started() -> None:
+    ballast_kib = 96 * 1024
+    with reading_processes() as readers:
+        assert readers is not None
+        ballast = b"x" * (ballast_kib * 1024)  # written, so resident
+        job = parsing._ReadJob(
+            DATA / "mini" / "attributions.csv", "utf-8", ";", {}, "AttributionRow", None, None
+        )
+        channel, pid = readers.start(job)
+        try:
+            launcher = readers._process.pid
+            assert launcher is not None
+            # The reader is the launcher's child (alive or not yet reaped), not the import's.
+            assert _status(pid, "PPid") == launcher != os.getpid()
+            assert _status(launcher, "VmRSS") < _status(os.getpid(), "VmRSS") - ballast_kib // 2
+        finally:
+            channel.close()
+            readers.done(pid, stop=True)
+        assert len(ballast) == ballast_kib * 1024
