@@ -4,6 +4,7 @@ detected, and their memory not the import's."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 
 from checker.ingest import parsing
 from checker.ingest import rows as row_models
+from checker.ingest.gc_tuning import IMPORT_THRESHOLD
+from checker.ingest.importer import import_bundle
 from checker.ingest.parsing import parse_table, reading_processes
 from checker.ingest.pseudonym import PseudonymKey
 from checker.ingest.tabular import Table, read_table
@@ -106,3 +109,22 @@ def test_readers_do_not_hold_what_the_import_held_after_the_launcher_started() -
             channel.close()
             readers.done(pid, stop=True)
         assert len(ballast) == ballast_kib * 1024
+
+
+def test_readers_collect_as_rarely_as_the_import(
+    every_file_in_a_reader: None,
+    monkeypatch: pytest.MonkeyPatch,
+    mini_bundle: Path,
+    tmp_path: Path,
+) -> None:
+    """The import raises the collector's thresholds before it forks the launcher (importer.py):
+    its readers inherit them (a fifth of their CPU otherwise, gc_tuning.py)."""
+
+    def thresholds(*args: Any) -> Any:
+        raise ValueError(f"seuils {gc.get_threshold()[0]}")
+
+    monkeypatch.setattr(parsing, "parse_chunks", thresholds)
+    with pytest.raises(RuntimeError) as failed:
+        import_bundle([mini_bundle], f"sqlite:///{tmp_path / 'm.db'}")
+    assert f"ValueError: seuils {IMPORT_THRESHOLD}" in str(failed.value)
+    assert gc.get_threshold()[0] != IMPORT_THRESHOLD  # put back after the import

@@ -1583,9 +1583,14 @@ def _import_data(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
-    # The launcher of the reading processes is forked first: before the import holds a database
-    # session (which a forked process would share) or any of the bundle's data (parsing.py).
-    with reading_processes() as readers, import_lock(db_url) as lock_session, fewer_collections():
+    # The launcher of the reading processes is forked before the import holds a database
+    # session (which a forked process would share) or any of the bundle's data (parsing.py),
+    # after the collector's thresholds are raised, which its readers inherit (gc_tuning.py).
+    with (
+        fewer_collections(),
+        reading_processes() as readers,
+        import_lock(db_url) as lock_session,
+    ):
         try:
             return _import_locked(
                 bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
