@@ -564,7 +564,7 @@ class _Importer:
                     self._flush(_table(models.LogementQpv), qpv_links)
         self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.LogementQpv), qpv_links)
-        dwellings.flush()
+        dwellings.file_done()
 
     def _stored_dwellings(
         self, rpls_ids: list[str]
@@ -667,7 +667,7 @@ class _Importer:
                 if len(batch.rows) >= _CHUNK:
                     self._settle(batch, counts)
         self._settle(batch, counts)
-        residences.flush()
+        residences.file_done()
 
     def occupation(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("enquêtes d'occupation", Counts())

@@ -83,6 +83,13 @@ class _Staging:
             self.connection.exec_driver_sql(f"INSERT INTO {self.table} VALUES ({marks})", rows)
         self.staged += len(rows)
 
+    def analyze(self) -> None:
+        """PostgreSQL: statistics for the planner, once the file is staged (a temporary table
+        is never analysed by autovacuum: without them, a join of a chunk's keys with it may be
+        planned as a scan of every row)."""
+        if self._created and self.postgresql:
+            self.connection.exec_driver_sql(f"ANALYZE {self.table}")
+
     def drop(self) -> None:
         """SQLite: the table removed before the import commits (PostgreSQL drops it then)."""
         if self._created and not self.postgresql:
@@ -137,6 +144,11 @@ class BundleDwellings:
     def flush(self) -> None:
         pending, self._pending = self._pending, []
         self._staging.write(pending)
+
+    def file_done(self) -> None:
+        """After `logements.csv`: every accepted dwelling staged, the table analysed."""
+        self.flush()
+        self._staging.analyze()
 
     def look_up(self, keys: Iterable[str]) -> None:
         """`KnownWorld.logements` set to the known dwellings among `keys` (the database's, with
@@ -202,6 +214,11 @@ class BundleResidences:
         pending, self._pending = self._pending, []
         self._staging.write(pending)
 
+    def file_done(self) -> None:
+        """After `residences.csv`: every accepted residence staged, the table analysed."""
+        self.flush()
+        self._staging.analyze()
+
     def look_up(self, keys: Iterable[tuple[str, str]]) -> None:
         """`KnownWorld.residences` set to the known residences among `keys` (bailleur, code)."""
         self.flush()
@@ -214,12 +231,12 @@ class BundleResidences:
         sources = (["residence"] if self.earlier else []) + (
             [staging.table] if staging.staged else []
         )
+        # One JSON array of [bailleur, code] pairs: see `among`.
         if staging.postgresql:
-            pairs = "unnest(%s::text[], %s::text[]) AS k(b, r)"
-            params: Any = ([b for b, _ in wanted], [r for _, r in wanted])
-        else:  # one JSON array of [bailleur, code] pairs: see `among`
+            pairs = "(SELECT p ->> 0 AS b, p ->> 1 AS r FROM json_array_elements(%s::json) p) k"
+        else:
             pairs = "(SELECT value ->> 0 AS b, value ->> 1 AS r FROM json_each(?)) AS k"
-            params = (json.dumps(wanted),)
+        params = (json.dumps(wanted),)
         for table in sources:
             query = (
                 f"SELECT t.bailleur_siren, t.residence_id FROM {pairs} JOIN {table} AS t "
@@ -260,9 +277,12 @@ class BundleResidences:
 
 
 def among(postgresql: bool, keys: list[str]) -> tuple[str, tuple[Any, ...]]:
-    """`IN` the given keys, as SQL and its one parameter: an array on PostgreSQL, a JSON array
-    on SQLite. A list of `?` would be a new statement for each number of keys, and sqlite3
-    keeps the last 128 statements prepared: 30 MiB of them for lists of thousands of keys."""
+    """`IN` the given keys, as SQL and its one parameter, a JSON array (`json.dumps`, in C).
+    SQLite: a list of `?` would be a new statement for each number of keys, and sqlite3 keeps
+    the last 128 statements prepared: 30 MiB of them for lists of thousands of keys.
+    PostgreSQL: psycopg dumps a list as an array element by element in Python, 5.2 ms of
+    client CPU for 5 000 keys against 2.3 ms for the JSON text (the rows fetched included);
+    the array built from it on the server keeps the index scan of `= ANY`."""
     if postgresql:
-        return "= ANY(%s::text[])", (keys,)
+        return "= ANY(ARRAY(SELECT json_array_elements_text(%s::json)))", (json.dumps(keys),)
     return "IN (SELECT value FROM json_each(?))", (json.dumps(keys),)
