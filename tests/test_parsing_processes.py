@@ -128,3 +128,14 @@ def test_readers_collect_as_rarely_as_the_import(
         import_bundle([mini_bundle], f"sqlite:///{tmp_path / 'm.db'}")
     assert f"ValueError: seuils {IMPORT_THRESHOLD}" in str(failed.value)
     assert gc.get_threshold()[0] != IMPORT_THRESHOLD  # put back after the import
+
+
+def test_a_reader_left_open_after_its_launcher_closed_is_let_go(
+    every_file_in_a_reader: None,
+) -> None:
+    """An error in the import leaves a reader's generator open until the collector closes it,
+    after the import closed the launcher (which terminated the reader then)."""
+    with reading_processes() as readers:
+        chunks = parse_table(_attributions(), row_models.AttributionRow, None, readers)
+        next(chunks)
+    chunks.close()  # asks nothing of the closed launcher, raises nothing

@@ -325,8 +325,12 @@ class ReadingProcesses:
         return Connection(handle, writable=False), pid
 
     def done(self, pid: int, stop: bool) -> None:
-        """The import is done with a reader; `stop`: before its end (terminated, then joined)."""
+        """The import is done with a reader; `stop`: before its end (terminated, then joined).
+        Nothing once the launcher is closed: it terminated and joined its readers then (a
+        reader's generator left open by an error is closed later, by the collector)."""
         with self._lock:
+            if self._requests.closed:
+                return
             self._requests.send((pid, stop))
             self._requests.recv()
 
