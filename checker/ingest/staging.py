@@ -111,7 +111,12 @@ def _fetched(connection: Connection, query: str, params: tuple[Any, ...]) -> lis
     rows cost a third of the look-ups' client time, for nothing here."""
     driver = connection.connection.driver_connection
     assert driver is not None
-    return list(driver.execute(query, params).fetchall())
+    cursor = driver.cursor()
+    try:
+        cursor.execute(query, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 class BundleDwellings:
