@@ -8,7 +8,8 @@ year (docs/dev/performance.md, « Memory »).
 
 On a first load (the table is empty, and its unique key is dropped for the load: sqlite_load.py,
 bulk_load.py) the rows are in the table anyway, in the order of the file. So the importer keeps
-only the line of each written row, in that order (`LoadedLines`: 4 bytes a row), and:
+only the line of each written row, in that order (`LoadedLines`, as runs of consecutive lines:
+line_runs.py), and:
 
 - once the file is written, builds the table's indexes at once (it would right after anyway):
   when the unique key builds, no key came twice; when it does not, `duplicates` finds the rows
@@ -32,6 +33,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, select
 
+from checker.ingest.line_runs import LineRuns
+
 
 class LoadedLines:
     """The line of each row written to an empty table, in the order the rows were written."""
@@ -44,7 +47,7 @@ class LoadedLines:
         # written, not when the key is built after the file; `refusal` is that error.
         self.key_kept = key_kept
         self.refusal: Exception | None = None
-        self.lines = array("I")  # 4 bytes a row: the line of the n-th row written
+        self.lines = LineRuns()  # the line of the n-th row written
         # How a row id gives its position: the first id when the ids follow each other (a
         # single writer in one transaction), else every id in order (never seen; kept correct).
         self._first_id: int | None = None

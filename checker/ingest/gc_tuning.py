@@ -8,7 +8,7 @@ attributions that was about a fifth of the import's CPU (benchmarks/import_bench
 docs/dev/performance.md « The import »). The import creates almost no reference cycles (rows
 are freed by reference counting), so it raises the young generation's threshold while it runs:
 cycles are still collected, every 100 000 allocations instead of every 700. The reading
-process forked by the import inherits the setting.
+processes inherit the setting: their launcher is forked once it is set (importer.py).
 """
 
 from __future__ import annotations

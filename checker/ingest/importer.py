@@ -51,13 +51,14 @@ from checker.ingest.gc_tuning import fewer_collections
 from checker.ingest.heap import release_free_memory
 from checker.ingest.import_lock import import_lock, reset_sequences
 from checker.ingest.packed_keys import AttributionLines, pack_key
-from checker.ingest.parsing import parse_table
+from checker.ingest.parsing import ReadingProcesses, parse_table, reading_processes
 from checker.ingest.problems import MisshapenRows, Problem, ProblemLog
 from checker.ingest.pseudonym import PseudonymKey, load_key
 from checker.ingest.reference import Described, KnownWorld
 from checker.ingest.rehousing_links import BundleFile, check_links
 from checker.ingest.row_checks import bail_findings, reservation_findings
 from checker.ingest.sqlite_load import DroppedIndex, drop_indexes, insert_unchecked, rebuild
+from checker.ingest.staging import BundleDwellings, BundleResidences, among
 from checker.ingest.tabular import Table as InputTable
 from checker.ingest.tabular import UnreadableFile, file_sha256, read_table
 from checker.ingest.territory import TerritorySpec, decode, load_territory
@@ -211,13 +212,22 @@ def bundle_digest(bundle: Bundle) -> tuple[str, dict[str, str]]:
 
 class _Importer:
     def __init__(
-        self, connection: Connection, key: PseudonymKey, problems: ProblemLog, progress: Progress
+        self,
+        connection: Connection,
+        key: PseudonymKey,
+        problems: ProblemLog,
+        progress: Progress,
+        readers: ReadingProcesses | None = None,
     ) -> None:
         self.connection = connection
+        self.readers = readers  # the launcher of the reading processes (parsing.py)
         self.key = key
         self.problems = problems
         self.progress = progress
         self.world = KnownWorld.from_database(connection)
+        # The dwellings and residences known, kept by the database (staging.py).
+        self.staged_dwellings = BundleDwellings(connection, self.world)
+        self.staged_residences = BundleResidences(connection, self.world)
         self.batch_id = 0
         self.counts: dict[str, Counts] = {}
         # Dwellings whose row in logements was refused: their problem is already reported, so
@@ -245,6 +255,10 @@ class _Importer:
         self.pg_dropped_indexes: list[PgDroppedIndex] = []
         self.written: set[str] = set()  # tables this import changed, whose statistics to refresh
         self.flushed: set[str] = set()  # tables `_flush` has written to in this import
+
+    def drop_staging(self) -> None:
+        self.staged_dwellings.drop()
+        self.staged_residences.drop()
 
     def rebuild_indexes(self) -> None:
         """After a file: the indexes dropped for its load created again, its CHECKs verified
@@ -356,6 +370,18 @@ class _Importer:
 
         `refused` collects the rpls_id of the invalid rows, when given.
         """
+        for rows in self._validated_chunks(table, model, summary, refused):
+            yield from rows
+
+    def _validated_chunks(
+        self,
+        table: InputTable,
+        model: type[BaseModel],
+        summary: FileSummary,
+        refused: set[str] | None = None,
+    ) -> Iterator[list[tuple[int, Any, str | None]]]:
+        """`_validated`'s rows, a parsed chunk at a time: the dwellings and residences its rows
+        name are looked up once for the chunk (staging.py)."""
         self.progress.start(table.name, table.approximate_rows)
         self.file_rows = table.approximate_rows
         misshapen = MisshapenRows(table.name, table.width, table.separator)
@@ -375,8 +401,8 @@ class _Importer:
         summary: FileSummary,
         refused: set[str] | None,
         misshapen: MisshapenRows,
-    ) -> Iterator[tuple[int, Any, str | None]]:
-        for parsed in parse_table(table, model, self.key):
+    ) -> Iterator[list[tuple[int, Any, str | None]]]:
+        for parsed in parse_table(table, model, self.key, self.readers):
             summary.rows += len(parsed.lines)
             for index, shape in parsed.misshapen.items():
                 misshapen.add(parsed.lines[index], *shape)
@@ -390,11 +416,13 @@ class _Importer:
             pseudonyms: list[str | None] = (
                 list(parsed.pseudonyms) if parsed.pseudonyms else [None] * len(parsed.lines)
             )
-            for line, record, pseudonym in zip(
-                parsed.lines, parsed.records, pseudonyms, strict=True
-            ):
-                if record is not None:
-                    yield line, record, pseudonym
+            yield [
+                (line, record, pseudonym)
+                for line, record, pseudonym in zip(
+                    parsed.lines, parsed.records, pseudonyms, strict=True
+                )
+                if record is not None
+            ]
             self.progress.advance(len(parsed.lines))
 
     def _column(self, table: InputTable, name: str) -> int | None:
@@ -404,130 +432,159 @@ class _Importer:
     def logements(self, table: InputTable, summary: FileSummary) -> None:
         self.logements_file = table.name
         counts = self.counts.setdefault("logements", Counts())
-        existing: dict[str, tuple[Any, ...]] = {}
-        for row in self.connection.execute(select(models.Logement)).mappings():
-            existing[row["rpls_id"]] = _logement_values(row)
-        existing_qpv: dict[str, set[str]] = {}
-        for rpls, code in self.connection.execute(
-            select(models.LogementQpv.rpls_id, models.LogementQpv.qpv_code)
-        ):
-            existing_qpv.setdefault(rpls, set()).add(code)
+        dwellings = self.staged_dwellings
         seen: dict[str, int] = {}
         # No dwelling known yet: the lines of the rows met are kept without a dict (`Described`).
-        described = Described[str]() if not self.world.logements else None
+        described = Described[str]() if not dwellings.earlier else None
         inserts: list[dict[str, Any]] = []
         qpv_links: list[dict[str, str]] = []
         refused = self.refused_logements
-        for line, row, _ in self._validated(table, row_models.LogementRow, summary, refused):
-            ok = True
-            if described is not None and described.met(row.rpls_id, self.world.logements):
-                seen, described = described.lines_by_key(self.world.logements), None
-            if described is None and row.rpls_id in seen:
-                self.problems.add(
-                    table.name,
-                    line,
-                    self._column(table, "rpls_id"),
-                    f"le logement {row.rpls_id} est déjà décrit ligne {seen[row.rpls_id]}",
-                )
-                continue
-            if described is None:
-                seen[row.rpls_id] = line
-            if row.bailleur_siren not in self.world.bailleurs:
-                ok = False
-                self.problems.add(
-                    table.name,
-                    line,
-                    self._column(table, "bailleur_siren"),
-                    _unknown_bailleur(row.bailleur_siren),
-                )
-            if row.commune_insee not in self.world.communes:
-                ok = False
-                self.problems.add(
-                    table.name,
-                    line,
-                    self._column(table, "commune_insee"),
-                    f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
-                )
-            for code in row.qpv_code:
-                communes = self.world.qpv_communes.get(code)
-                if communes is None:
-                    ok = False
-                    self.problems.add(
-                        table.name,
-                        line,
-                        self._column(table, "qpv_code"),
-                        f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)",
-                    )
-                elif row.commune_insee not in communes:
-                    ok = False
-                    self.problems.add(
-                        table.name,
-                        line,
-                        self._column(table, "qpv_code"),
-                        f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
-                    )
-            if row.residence_id is not None:
-                message = self._residence_problem(
-                    row.bailleur_siren, row.residence_id, "residences"
-                )
-                if message:
-                    ok = False
-                    self.problems.add(
-                        table.name, line, self._column(table, "residence_id"), message
-                    )
-            if not ok:
-                refused.add(row.rpls_id)
-                if described is not None:
-                    described.refused[row.rpls_id] = line
-                continue
-            self.world.add_logement(
-                row.rpls_id, row.bailleur_siren, row.commune_insee, row.financement
-            )
-            if described is not None:
-                described.lines.append(line)
-            record = {
-                "rpls_id": row.rpls_id,
-                "bailleur_siren": row.bailleur_siren,
-                "commune_insee": row.commune_insee,
-                "financement": row.financement,
-                "nb_pieces": row.nb_pieces,
-                "surface_m2": row.surface,
-                "annee_construction": row.annee_construction,
-                "residence_id": row.residence_id,
-                "subvention_etat": row.subvention_etat,
-            }
-            previous = existing.get(row.rpls_id)
-            same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
-            if previous is None:
-                counts.added += 1
-                inserts.append(record)
-                qpv_links.extend(
-                    {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
-                )
-            elif previous == _logement_values(record) and same_qpv:
-                counts.unchanged += 1
+        for rows in self._validated_chunks(table, row_models.LogementRow, summary, refused):
+            if described is not None:  # the file's dwellings this chunk names, if accepted
+                dwellings.look_up(row.rpls_id for _, row, _ in rows)
             else:
-                counts.replaced += 1
-                if not self.problems:
-                    self.written.update(("logement", "logement_qpv"))
-                    self.connection.execute(
-                        update(models.Logement)
-                        .where(models.Logement.rpls_id == row.rpls_id)
-                        .values(record)
+                dwellings.flush()
+            # The stored dwellings this chunk describes again, read per chunk, not all at once:
+            # a row whose dwelling an earlier row of the file wrote is refused as described
+            # twice before it is compared, so what an earlier chunk wrote is never read here.
+            existing, existing_qpv = self._stored_dwellings([row.rpls_id for _, row, _ in rows])
+            self.staged_residences.look_up(
+                (row.bailleur_siren, row.residence_id)
+                for _, row, _ in rows
+                if row.residence_id is not None
+            )
+            for line, row, _ in rows:
+                ok = True
+                if described is not None and described.met(row.rpls_id, dwellings):
+                    seen, described = described.lines_by_key(dwellings), None
+                if described is None and row.rpls_id in seen:
+                    self.problems.add(
+                        table.name,
+                        line,
+                        self._column(table, "rpls_id"),
+                        f"le logement {row.rpls_id} est déjà décrit ligne {seen[row.rpls_id]}",
                     )
-                    self.connection.execute(
-                        delete(models.LogementQpv).where(models.LogementQpv.rpls_id == row.rpls_id)
+                    continue
+                if described is None:
+                    seen[row.rpls_id] = line
+                if row.bailleur_siren not in self.world.bailleurs:
+                    ok = False
+                    self.problems.add(
+                        table.name,
+                        line,
+                        self._column(table, "bailleur_siren"),
+                        _unknown_bailleur(row.bailleur_siren),
                     )
+                if row.commune_insee not in self.world.communes:
+                    ok = False
+                    self.problems.add(
+                        table.name,
+                        line,
+                        self._column(table, "commune_insee"),
+                        f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
+                    )
+                for code in row.qpv_code:
+                    communes = self.world.qpv_communes.get(code)
+                    if communes is None:
+                        ok = False
+                        self.problems.add(
+                            table.name,
+                            line,
+                            self._column(table, "qpv_code"),
+                            f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)",
+                        )
+                    elif row.commune_insee not in communes:
+                        ok = False
+                        self.problems.add(
+                            table.name,
+                            line,
+                            self._column(table, "qpv_code"),
+                            f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
+                        )
+                if row.residence_id is not None:
+                    message = self._residence_problem(
+                        row.bailleur_siren, row.residence_id, "residences"
+                    )
+                    if message:
+                        ok = False
+                        self.problems.add(
+                            table.name, line, self._column(table, "residence_id"), message
+                        )
+                if not ok:
+                    refused.add(row.rpls_id)
+                    if described is not None:
+                        described.refused[row.rpls_id] = line
+                    continue
+                dwellings.add(row.rpls_id, row.bailleur_siren, row.commune_insee, row.financement)
+                if described is not None:
+                    described.lines.append(line)
+                record = {
+                    "rpls_id": row.rpls_id,
+                    "bailleur_siren": row.bailleur_siren,
+                    "commune_insee": row.commune_insee,
+                    "financement": row.financement,
+                    "nb_pieces": row.nb_pieces,
+                    "surface_m2": row.surface,
+                    "annee_construction": row.annee_construction,
+                    "residence_id": row.residence_id,
+                    "subvention_etat": row.subvention_etat,
+                }
+                previous = existing.get(row.rpls_id)
+                same_qpv = existing_qpv.get(row.rpls_id, set()) == set(row.qpv_code)
+                if previous is None:
+                    counts.added += 1
+                    inserts.append(record)
                     qpv_links.extend(
                         {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
                     )
-            if len(inserts) >= _CHUNK:
-                self._flush(_table(models.Logement), inserts)
-            if len(qpv_links) >= _CHUNK:  # their dwellings are written: flushed above, or before
-                self._flush(_table(models.Logement), inserts)
-                self._flush(_table(models.LogementQpv), qpv_links)
+                elif previous == _logement_values(record) and same_qpv:
+                    counts.unchanged += 1
+                else:
+                    counts.replaced += 1
+                    if not self.problems:
+                        self.written.update(("logement", "logement_qpv"))
+                        self.connection.execute(
+                            update(models.Logement)
+                            .where(models.Logement.rpls_id == row.rpls_id)
+                            .values(record)
+                        )
+                        self.connection.execute(
+                            delete(models.LogementQpv).where(
+                                models.LogementQpv.rpls_id == row.rpls_id
+                            )
+                        )
+                        qpv_links.extend(
+                            {"rpls_id": row.rpls_id, "qpv_code": code} for code in row.qpv_code
+                        )
+                if len(inserts) >= _CHUNK:
+                    self._flush(_table(models.Logement), inserts)
+                # the links' dwellings are written: flushed above, or before
+                if len(qpv_links) >= _CHUNK:
+                    self._flush(_table(models.Logement), inserts)
+                    self._flush(_table(models.LogementQpv), qpv_links)
         self._flush(_table(models.Logement), inserts)
         self._flush(_table(models.LogementQpv), qpv_links)
+        dwellings.file_done()
+
+    def _stored_dwellings(
+        self, rpls_ids: list[str]
+    ) -> tuple[dict[str, tuple[Any, ...]], dict[str, set[str]]]:
+        """The stored values and QPV codes of those of `rpls_ids` the database holds."""
+        existing: dict[str, tuple[Any, ...]] = {}
+        existing_qpv: dict[str, set[str]] = {}
+        if not self.staged_dwellings.earlier or not rpls_ids:
+            return existing, existing_qpv
+        wanted, keys = among(self.connection.dialect.name == "postgresql", rpls_ids)
+        columns = ", ".join(column.name for column in _table(models.Logement).columns)
+        for row in self.connection.exec_driver_sql(
+            f"SELECT {columns} FROM logement WHERE rpls_id {wanted}", keys
+        ).mappings():
+            existing[row["rpls_id"]] = _logement_values(row)
+        for rpls, code in self.connection.exec_driver_sql(
+            f"SELECT rpls_id, qpv_code FROM logement_qpv WHERE rpls_id {wanted}", keys
+        ):
+            existing_qpv.setdefault(rpls, set()).add(code)
+        return existing, existing_qpv
 
     def _residence_problem(self, bailleur: str, ident: str, file: str) -> str | None:
         """Why a (bailleur, residence) pair cannot be referred to, or None when it can."""
@@ -535,7 +592,7 @@ class _Importer:
             return None
         if ident in self.refused_residences or self.residences_unreadable:
             return None  # the residence's own problem is reported in residences already
-        owners = sorted(b for b, i in self.world.residences if i == ident)
+        owners = self.staged_residences.owners(ident)
         if owners:
             return f"la résidence « {ident} » appartient au bailleur {owners[0]}, pas à {bailleur}"
         return f"résidence « {ident} » du bailleur {bailleur} inconnue (absente de {file} et de la base)"
@@ -552,58 +609,65 @@ class _Importer:
             problems.add(name, line, self._column(table, column), message)
 
         # No residence known yet: the lines of the rows met are kept without a dict (`Described`).
-        described = Described[tuple[str, str]]() if not self.world.residences else None
-        for line, row, _ in self._validated(table, row_models.ResidenceRow, summary):
-            identity = (row.bailleur_siren, row.residence_id)
-            if described is not None and described.met(identity, self.world.residences):
-                seen, described = described.lines_by_key(self.world.residences), None
-            first_line = line if described is not None else seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "residence_id",
-                    f"même résidence (bailleur, code) que la ligne {first_line}",
-                )
-                continue
-            findings: list[tuple[str, str]] = []
-            if row.bailleur_siren not in self.world.bailleurs:
-                findings.append(("bailleur_siren", _unknown_bailleur(row.bailleur_siren)))
-            if row.commune_insee not in self.world.communes:
-                findings.append((
-                    "commune_insee",
-                    f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
-                ))  # fmt: skip
-            for code in row.qpv_code:
-                communes = self.world.qpv_communes.get(code)
-                if communes is None:
-                    findings.append(
-                        ("qpv_code", f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)")
+        residences = self.staged_residences
+        described = Described[tuple[str, str]]() if not residences.earlier else None
+        for rows in self._validated_chunks(table, row_models.ResidenceRow, summary):
+            if described is not None:  # the file's residences this chunk names, if accepted
+                residences.look_up((row.bailleur_siren, row.residence_id) for _, row, _ in rows)
+            else:
+                residences.flush()
+            for line, row, _ in rows:
+                identity = (row.bailleur_siren, row.residence_id)
+                if described is not None and described.met(identity, residences):
+                    seen, described = described.lines_by_key(residences), None
+                first_line = line if described is not None else seen.setdefault(identity, line)
+                if first_line != line:
+                    problem(
+                        line,
+                        "residence_id",
+                        f"même résidence (bailleur, code) que la ligne {first_line}",
                     )
-                elif row.commune_insee not in communes:
+                    continue
+                findings: list[tuple[str, str]] = []
+                if row.bailleur_siren not in self.world.bailleurs:
+                    findings.append(("bailleur_siren", _unknown_bailleur(row.bailleur_siren)))
+                if row.commune_insee not in self.world.communes:
                     findings.append((
-                        "qpv_code",
-                        f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
+                        "commune_insee",
+                        f"commune {row.commune_insee} inconnue (absente de territoire.yaml et de la base)",
                     ))  # fmt: skip
-            for column, message in findings:
-                problem(line, column, message)
-            if findings:
-                self.refused_residences.add(row.residence_id)
+                for code in row.qpv_code:
+                    communes = self.world.qpv_communes.get(code)
+                    if communes is None:
+                        findings.append((
+                            "qpv_code", f"QPV « {code} » inconnu (non déclaré dans territoire.yaml)"
+                        ))  # fmt: skip
+                    elif row.commune_insee not in communes:
+                        findings.append((
+                            "qpv_code",
+                            f"le QPV {code} n'est pas déclaré sur la commune {row.commune_insee}",
+                        ))  # fmt: skip
+                for column, message in findings:
+                    problem(line, column, message)
+                if findings:
+                    self.refused_residences.add(row.residence_id)
+                    if described is not None:
+                        described.refused[identity] = line
+                    continue
+                residences.add(row.bailleur_siren, row.residence_id)
                 if described is not None:
-                    described.refused[identity] = line
-                continue
-            self.world.residences[identity] = row.commune_insee
-            if described is not None:
-                described.lines.append(line)
-            if problems:
-                continue
-            batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.nom, row.commune_insee,
-                "|".join(row.qpv_code), iso[row.date_mise_en_service], row.classe_enjeu,
-                row.operation_npnru, self.batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
+                    described.lines.append(line)
+                if problems:
+                    continue
+                batch.rows.append((
+                    row.bailleur_siren, row.residence_id, row.nom, row.commune_insee,
+                    "|".join(row.qpv_code), iso[row.date_mise_en_service], row.classe_enjeu,
+                    row.operation_npnru, self.batch_id,
+                ))  # fmt: skip
+                if len(batch.rows) >= _CHUNK:
+                    self._settle(batch, counts)
         self._settle(batch, counts)
+        residences.file_done()
 
     def occupation(self, table: InputTable, summary: FileSummary) -> None:
         counts = self.counts.setdefault("enquêtes d'occupation", Counts())
@@ -632,52 +696,58 @@ class _Importer:
             elif not self._settled_first_load(batch, counts, loaded):  # a key met twice
                 seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
 
-        for line, row, _ in self._validated(table, row_models.OccupationRow, summary):
-            findings: list[tuple[str, str]] = []
-            if row.annee_enquete > this_year:
-                findings.append((
-                    "annee_enquete",
-                    f"enquête {row.annee_enquete} : cette année n'est pas encore venue",
-                ))  # fmt: skip
-            message = self._residence_problem(row.bailleur_siren, row.residence_id, "residences")
-            if message:
-                findings.append(("residence_id", message))
-            respondents = row.menages_repondants
-            for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
-                value = getattr(row, column)
-                if value > respondents:
+        for rows in self._validated_chunks(table, row_models.OccupationRow, summary):
+            self.staged_residences.look_up(
+                (row.bailleur_siren, row.residence_id) for _, row, _ in rows
+            )
+            for line, row, _ in rows:
+                findings: list[tuple[str, str]] = []
+                if row.annee_enquete > this_year:
                     findings.append((
-                        column,
-                        f"{value} ménages pour {respondents} répondants : un effectif ne peut "
-                        "dépasser le nombre de ménages ayant répondu",
+                        "annee_enquete",
+                        f"enquête {row.annee_enquete} : cette année n'est pas encore venue",
                     ))  # fmt: skip
-            brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
-            if brackets > respondents:
-                findings.append((
-                    "ressources_inf_20",
-                    f"les tranches de ressources totalisent {brackets} ménages pour "
-                    f"{respondents} répondants",
+                message = self._residence_problem(
+                    row.bailleur_siren, row.residence_id, "residences"
+                )
+                if message:
+                    findings.append(("residence_id", message))
+                respondents = row.menages_repondants
+                for column in codes.OPS_COUNTS[1:]:  # each against the first, the respondents
+                    value = getattr(row, column)
+                    if value > respondents:
+                        findings.append((
+                            column,
+                            f"{value} ménages pour {respondents} répondants : un effectif ne peut "
+                            "dépasser le nombre de ménages ayant répondu",
+                        ))  # fmt: skip
+                brackets = sum(getattr(row, column) for column in codes.OPS_RESOURCE_BRACKETS)
+                if brackets > respondents:
+                    findings.append((
+                        "ressources_inf_20",
+                        f"les tranches de ressources totalisent {brackets} ménages pour "
+                        f"{respondents} répondants",
+                    ))  # fmt: skip
+                for column, text in findings:
+                    problem(line, column, text)
+                if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                    seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
+                if loaded is None:
+                    identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
+                    first_line = seen.setdefault(identity, line)
+                    if first_line != line:
+                        duplicate(line, first_line)
+                        continue
+                    if findings or problems:
+                        continue
+                else:  # no problem so far, so this row is ok: written, its line kept
+                    loaded.lines.append(line)
+                batch.rows.append((
+                    row.bailleur_siren, row.residence_id, row.annee_enquete,
+                    *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
                 ))  # fmt: skip
-            for column, text in findings:
-                problem(line, column, text)
-            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
-                seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
-            if loaded is None:
-                identity = (row.bailleur_siren, row.residence_id, row.annee_enquete)
-                first_line = seen.setdefault(identity, line)
-                if first_line != line:
-                    duplicate(line, first_line)
-                    continue
-                if findings or problems:
-                    continue
-            else:  # no problem so far, so this row is ok: written, its line kept
-                loaded.lines.append(line)
-            batch.rows.append((
-                row.bailleur_siren, row.residence_id, row.annee_enquete,
-                *(getattr(row, column) for column in codes.OPS_COUNTS), self.batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                settle()
+                if len(batch.rows) >= _CHUNK:
+                    settle()
         if loaded is not None and problems:  # found after the last row met: as above
             seen, loaded = self._seen_so_far(loaded, batch, _as_key, duplicate), None
         settle()
@@ -703,77 +773,87 @@ class _Importer:
                 return ""  # reported in logements already
             return _unknown_dwelling(rpls)
 
-        for line, row, sne in self._validated(table, row_models.RelogementRow, summary):
-            findings: list[tuple[str, str]] = []
-            origin = dwelling_problem(row.rpls_id_origine)
-            if origin is None:
-                owner = self.world.logements[row.rpls_id_origine][0]
-                if owner != row.bailleur_siren:
+        for rows in self._validated_chunks(table, row_models.RelogementRow, summary):
+            self.staged_dwellings.look_up(
+                rpls
+                for _, row, _ in rows
+                for rpls in (row.rpls_id_origine, row.rpls_id_destination)
+                if rpls is not None
+            )
+            for line, row, sne in rows:
+                findings: list[tuple[str, str]] = []
+                origin = dwelling_problem(row.rpls_id_origine)
+                if origin is None:
+                    owner = self.world.logements[row.rpls_id_origine][0]
+                    if owner != row.bailleur_siren:
+                        findings.append((
+                            "bailleur_siren",
+                            f"le logement {row.rpls_id_origine} appartient au bailleur {owner}, "
+                            f"pas à {row.bailleur_siren}",
+                        ))  # fmt: skip
+                elif origin:
+                    findings.append(("rpls_id_origine", origin))
+                rehoused = row.statut in codes.STATUTS_RELOGES
+                if rehoused:
+                    if row.date_relogement is None:
+                        findings.append((
+                            "date_relogement",
+                            f"statut {row.statut} : la date de relogement est obligatoire",
+                        ))  # fmt: skip
+                    if row.rpls_id_destination is None:
+                        findings.append((
+                            "rpls_id_destination",
+                            f"statut {row.statut} : le logement de destination est obligatoire",
+                        ))  # fmt: skip
+                elif row.statut == "a_reloger" and (
+                    row.date_relogement is not None or row.rpls_id_destination is not None
+                ):
                     findings.append((
-                        "bailleur_siren",
-                        f"le logement {row.rpls_id_origine} appartient au bailleur {owner}, "
-                        f"pas à {row.bailleur_siren}",
+                        "statut",
+                        "statut a_reloger, mais une date ou un logement de relogement est donné : "
+                        "indiquez reloge_definitif ou reloge_temporaire",
                     ))  # fmt: skip
-            elif origin:
-                findings.append(("rpls_id_origine", origin))
-            rehoused = row.statut in codes.STATUTS_RELOGES
-            if rehoused:
-                if row.date_relogement is None:
+                if row.rpls_id_destination is not None:
+                    destination = dwelling_problem(row.rpls_id_destination)
+                    if destination:
+                        findings.append(("rpls_id_destination", destination))
+                    elif destination is None and row.rpls_id_destination == row.rpls_id_origine:
+                        findings.append((
+                            "rpls_id_destination",
+                            "le logement de destination est celui que le ménage quitte",
+                        ))  # fmt: skip
+                if (
+                    row.date_relogement is not None
+                    and row.date_relogement < row.date_entree_operation
+                ):
                     findings.append((
                         "date_relogement",
-                        f"statut {row.statut} : la date de relogement est obligatoire",
+                        f"le relogement ({row.date_relogement:%d/%m/%Y}) serait antérieur à l'entrée "
+                        f"dans l'opération ({row.date_entree_operation:%d/%m/%Y})",
                     ))  # fmt: skip
-                if row.rpls_id_destination is None:
-                    findings.append((
-                        "rpls_id_destination",
-                        f"statut {row.statut} : le logement de destination est obligatoire",
-                    ))  # fmt: skip
-            elif row.statut == "a_reloger" and (
-                row.date_relogement is not None or row.rpls_id_destination is not None
-            ):
-                findings.append((
-                    "statut",
-                    "statut a_reloger, mais une date ou un logement de relogement est donné : "
-                    "indiquez reloge_definitif ou reloge_temporaire",
+                for column, message in findings:
+                    problem(line, column, message)
+                menage = key.pseudonym(row.menage_id)
+                identity = (row.operation_npnru, menage)
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    problem(
+                        line,
+                        "menage_id",
+                        f"même ménage dans la même opération que la ligne {first_line}",
+                    )
+                    continue
+                if findings or problems or origin is not None:
+                    continue
+                batch.rows.append((
+                    row.operation_npnru, menage, row.bailleur_siren, row.rpls_id_origine,
+                    iso[row.date_entree_operation], row.statut, iso[row.date_relogement],
+                    row.rpls_id_destination, sne if row.numero_unique is not None else None,
+                    row.loyer_charges_avant, row.loyer_charges_apres, row.aide_logement_avant,
+                    row.aide_logement_apres, row.surface_avant, row.surface_apres, self.batch_id,
                 ))  # fmt: skip
-            if row.rpls_id_destination is not None:
-                destination = dwelling_problem(row.rpls_id_destination)
-                if destination:
-                    findings.append(("rpls_id_destination", destination))
-                elif destination is None and row.rpls_id_destination == row.rpls_id_origine:
-                    findings.append((
-                        "rpls_id_destination",
-                        "le logement de destination est celui que le ménage quitte",
-                    ))  # fmt: skip
-            if row.date_relogement is not None and row.date_relogement < row.date_entree_operation:
-                findings.append((
-                    "date_relogement",
-                    f"le relogement ({row.date_relogement:%d/%m/%Y}) serait antérieur à l'entrée "
-                    f"dans l'opération ({row.date_entree_operation:%d/%m/%Y})",
-                ))  # fmt: skip
-            for column, message in findings:
-                problem(line, column, message)
-            menage = key.pseudonym(row.menage_id)
-            identity = (row.operation_npnru, menage)
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "menage_id",
-                    f"même ménage dans la même opération que la ligne {first_line}",
-                )
-                continue
-            if findings or problems or origin is not None:
-                continue
-            batch.rows.append((
-                row.operation_npnru, menage, row.bailleur_siren, row.rpls_id_origine,
-                iso[row.date_entree_operation], row.statut, iso[row.date_relogement],
-                row.rpls_id_destination, sne if row.numero_unique is not None else None,
-                row.loyer_charges_avant, row.loyer_charges_apres, row.aide_logement_avant,
-                row.aide_logement_apres, row.surface_avant, row.surface_apres, self.batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
+                if len(batch.rows) >= _CHUNK:
+                    self._settle(batch, counts)
         self.linked_files["relogements"] = BundleFile(
             name, seen, lambda column: self._column(table, column)
         )
@@ -838,65 +918,67 @@ class _Importer:
         def pack_stored(key: tuple[Any, ...]) -> bytes:  # rpls_id, menage, date_decision
             return pack(key[0], key[1], as_date(key[2]))
 
-        for line, row, menage in self._validated(table, row_models.AttributionRow, summary):
-            dwelling = logements.get(row.rpls_id)
-            if dwelling is None:
-                if row.rpls_id in refused or self.logements_unreadable:  # reported already
+        for rows in self._validated_chunks(table, row_models.AttributionRow, summary):
+            self.staged_dwellings.look_up(row.rpls_id for _, row, _ in rows)
+            for line, row, menage in rows:
+                dwelling = logements.get(row.rpls_id)
+                if dwelling is None:
+                    if row.rpls_id in refused or self.logements_unreadable:  # reported already
+                        continue
+                    problem(
+                        line,
+                        "rpls_id",
+                        _unknown_dwelling(row.rpls_id),
+                    )
                     continue
-                problem(
-                    line,
-                    "rpls_id",
-                    _unknown_dwelling(row.rpls_id),
-                )
-                continue
-            bailleur, commune, _financement = dwelling
-            ok = True
-            if row.bailleur_siren != bailleur:
-                ok = False
-                problem(
-                    line,
-                    "bailleur_siren",
-                    f"le logement {row.rpls_id} appartient au bailleur {bailleur}, pas à {row.bailleur_siren}",
-                )
-            if row.date_bail is not None and row.date_bail < row.date_decision:
-                ok = False
-                problem(
-                    line,
-                    "date_bail",
-                    f"le bail ({row.date_bail:%d/%m/%Y}) serait signé avant la décision de la CALEOL ({row.date_decision:%d/%m/%Y})",
-                )
-            reservataire, message = self._check_reservataire(row, communes[commune])
-            if message:
-                ok = False
-                problem(
-                    line,
-                    "reservataire_id" if "reservataire_id" in table.columns else "contingent",
-                    message,
-                )
-            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
-                seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
-                loaded = None
-            if loaded is None:
-                # numero_unique is required in attributions.csv: every row has its pseudonym
-                identity = pack(row.rpls_id, menage, row.date_decision)  # type: ignore[arg-type]
-                first_line = seen.setdefault(identity, line)
-                if first_line != line:
-                    duplicate(line, first_line)
-                    continue
-                if not ok or problems:
-                    continue
-            else:  # no problem so far, so this row is ok: written, its line kept
-                loaded.lines.append(line)
-            batch.rows.append((
-                menage, row.bailleur_siren, row.rpls_id, iso[row.date_decision], iso[row.date_bail],
-                row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
-                row.relogement, row.travailleur_essentiel, row.nb_titulaires,
-                row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
-                row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
-                row.situation_professionnelle, row.logement_actuel, batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
+                bailleur, commune, _financement = dwelling
+                ok = True
+                if row.bailleur_siren != bailleur:
+                    ok = False
+                    problem(
+                        line,
+                        "bailleur_siren",
+                        f"le logement {row.rpls_id} appartient au bailleur {bailleur}, pas à {row.bailleur_siren}",
+                    )
+                if row.date_bail is not None and row.date_bail < row.date_decision:
+                    ok = False
+                    problem(
+                        line,
+                        "date_bail",
+                        f"le bail ({row.date_bail:%d/%m/%Y}) serait signé avant la décision de la CALEOL ({row.date_decision:%d/%m/%Y})",
+                    )
+                reservataire, message = self._check_reservataire(row, communes[commune])
+                if message:
+                    ok = False
+                    problem(
+                        line,
+                        "reservataire_id" if "reservataire_id" in table.columns else "contingent",
+                        message,
+                    )
+                if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                    seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+                    loaded = None
+                if loaded is None:
+                    # numero_unique is required in attributions.csv: every row has its pseudonym
+                    identity = pack(row.rpls_id, menage, row.date_decision)  # type: ignore[arg-type]
+                    first_line = seen.setdefault(identity, line)
+                    if first_line != line:
+                        duplicate(line, first_line)
+                        continue
+                    if not ok or problems:
+                        continue
+                else:  # no problem so far, so this row is ok: written, its line kept
+                    loaded.lines.append(line)
+                batch.rows.append((
+                    menage, row.bailleur_siren, row.rpls_id, iso[row.date_decision], iso[row.date_bail],
+                    row.contingent, reservataire, row.mutation, row.dalo, row.criteres_prioritaires,
+                    row.relogement, row.travailleur_essentiel, row.nb_titulaires,
+                    row.nb_personnes_14_plus, row.nb_moins_14, row.revenus_mensuels, row.rfr_n2,
+                    row.rfr_n1, row.categorie_menage, row.derogation_plafonds, row.age_demandeur,
+                    row.situation_professionnelle, row.logement_actuel, batch_id,
+                ))  # fmt: skip
+                if len(batch.rows) >= _CHUNK:
+                    self._settle(batch, counts)
         if loaded is not None and problems:  # found after the last row met: as above
             seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
             loaded = None
@@ -963,44 +1045,46 @@ class _Importer:
         def pack_stored(key: tuple[Any, ...]) -> bytes:  # date_commission, rpls_id, menage
             return pack_key(key[2], as_date(key[0]), key[1])
 
-        for line, row, menage in self._validated(table, row_models.CaleolRow, summary):
-            dwelling = self.world.logements.get(row.rpls_id)
-            if dwelling is None:
-                if row.rpls_id in self.refused_logements or self.logements_unreadable:
-                    continue  # the dwelling's own problem is reported in logements
-                problem(
-                    line,
-                    "rpls_id",
-                    _unknown_dwelling(row.rpls_id),
-                )
-                continue
-            if row.bailleur_siren != dwelling[0]:
-                problem(
-                    line,
-                    "bailleur_siren",
-                    f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
-                )
-                continue
-            if loaded is not None and problems:  # the writing stops: keys in a dict from now on
-                seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
-                loaded = None
-            if loaded is None:
-                # numero_unique is required in caleol.csv: every row has its pseudonym
-                identity = pack_key(menage, row.date_commission, row.rpls_id)  # type: ignore[arg-type]
-                first_line = seen.setdefault(identity, line)
-                if first_line != line:
-                    duplicate(line, first_line)
+        for rows in self._validated_chunks(table, row_models.CaleolRow, summary):
+            self.staged_dwellings.look_up(row.rpls_id for _, row, _ in rows)
+            for line, row, menage in rows:
+                dwelling = self.world.logements.get(row.rpls_id)
+                if dwelling is None:
+                    if row.rpls_id in self.refused_logements or self.logements_unreadable:
+                        continue  # the dwelling's own problem is reported in logements
+                    problem(
+                        line,
+                        "rpls_id",
+                        _unknown_dwelling(row.rpls_id),
+                    )
                     continue
-                if problems:
+                if row.bailleur_siren != dwelling[0]:
+                    problem(
+                        line,
+                        "bailleur_siren",
+                        f"le logement {row.rpls_id} appartient au bailleur {dwelling[0]}, pas à {row.bailleur_siren}",
+                    )
                     continue
-            else:  # no problem so far: written, its line kept
-                loaded.lines.append(line)
-            batch.rows.append((
-                iso[row.date_commission], row.bailleur_siren, row.rpls_id, menage, row.rang,
-                row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
+                if loaded is not None and problems:  # the writing stops: keys in a dict from now on
+                    seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
+                    loaded = None
+                if loaded is None:
+                    # numero_unique is required in caleol.csv: every row has its pseudonym
+                    identity = pack_key(menage, row.date_commission, row.rpls_id)  # type: ignore[arg-type]
+                    first_line = seen.setdefault(identity, line)
+                    if first_line != line:
+                        duplicate(line, first_line)
+                        continue
+                    if problems:
+                        continue
+                else:  # no problem so far: written, its line kept
+                    loaded.lines.append(line)
+                batch.rows.append((
+                    iso[row.date_commission], row.bailleur_siren, row.rpls_id, menage, row.rang,
+                    row.decision, row.designation_dalo, row.motif_moins_de_trois, self.batch_id,
+                ))  # fmt: skip
+                if len(batch.rows) >= _CHUNK:
+                    self._settle(batch, counts)
         if loaded is not None and problems:  # found after the last row met: as above
             seen = self._seen_so_far(loaded, batch, pack_stored, duplicate)
             loaded = None
@@ -1079,31 +1163,33 @@ class _Importer:
         def problem(line: int, column: str, message: str) -> None:
             problems.add(name, line, self._column(table, column), message)
 
-        for line, row, _ in self._validated(table, row_models.BailRow, summary):
-            findings = bail_findings(row)
-            if row.rpls_id not in self.world.logements and not (
-                row.rpls_id in self.refused_logements or self.logements_unreadable
-            ):  # a refused dwelling is reported in logements already
-                findings.append(("rpls_id", _unknown_dwelling(row.rpls_id)))
-            for column, message in findings:
-                problem(line, column, message)
-            identity = (row.rpls_id, row.date_signature)
-            first_line = seen.setdefault(identity, line)
-            if first_line != line:
-                problem(
-                    line,
-                    "date_signature",
-                    f"même bail (logement, date de signature) que la ligne {first_line}",
-                )
-                continue
-            if findings or problems or row.rpls_id not in self.world.logements:
-                continue
-            batch.rows.append((
-                row.rpls_id, iso[row.date_signature], iso[row.date_dernier_examen], row.situations,
-                iso[row.date_transmission_caleol], iso[row.date_fin], self.batch_id,
-            ))  # fmt: skip
-            if len(batch.rows) >= _CHUNK:
-                self._settle(batch, counts)
+        for rows in self._validated_chunks(table, row_models.BailRow, summary):
+            self.staged_dwellings.look_up(row.rpls_id for _, row, _ in rows)
+            for line, row, _ in rows:
+                findings = bail_findings(row)
+                if row.rpls_id not in self.world.logements and not (
+                    row.rpls_id in self.refused_logements or self.logements_unreadable
+                ):  # a refused dwelling is reported in logements already
+                    findings.append(("rpls_id", _unknown_dwelling(row.rpls_id)))
+                for column, message in findings:
+                    problem(line, column, message)
+                identity = (row.rpls_id, row.date_signature)
+                first_line = seen.setdefault(identity, line)
+                if first_line != line:
+                    problem(
+                        line,
+                        "date_signature",
+                        f"même bail (logement, date de signature) que la ligne {first_line}",
+                    )
+                    continue
+                if findings or problems or row.rpls_id not in self.world.logements:
+                    continue
+                batch.rows.append((
+                    row.rpls_id, iso[row.date_signature], iso[row.date_dernier_examen], row.situations,
+                    iso[row.date_transmission_caleol], iso[row.date_fin], self.batch_id,
+                ))  # fmt: skip
+                if len(batch.rows) >= _CHUNK:
+                    self._settle(batch, counts)
         self._settle(batch, counts)
 
     def _settle(self, batch: _TupleBatch, counts: Counts) -> None:
@@ -1497,11 +1583,18 @@ def _import_data(
     if problems:  # the tables cannot be checked against a territory that does not load
         raise ImportRefused(sorted(problems.problems, key=order))
 
-    with import_lock(db_url) as lock_session, fewer_collections():
+    # The launcher of the reading processes is forked before the import holds a database
+    # session (which a forked process would share) or any of the bundle's data (parsing.py),
+    # after the collector's thresholds are raised, which its readers inherit (gc_tuning.py).
+    with (
+        fewer_collections(),
+        reading_processes() as readers,
+        import_lock(db_url) as lock_session,
+    ):
         try:
             return _import_locked(
                 bundle, digest, db_url, problems, order, territory, territory_summary, progress, now,
-                epci,
+                epci, readers,
             )  # fmt: skip
         except BaseException:
             # If the session is gone (server stopped), the first error is the one to show.
@@ -1521,6 +1614,7 @@ def _import_locked(
     progress: Progress,
     now: Callable[[], dt.datetime],
     epci: str | None,
+    readers: ReadingProcesses | None = None,
 ) -> ImportResult:
     """The import proper, under the database's import lock."""
     created_db = not database_exists(db_url)
@@ -1538,7 +1632,7 @@ def _import_locked(
             # the same import with 16 MiB costs no more CPU (docs/dev/performance.md, « Memory »).
             bound_sqlite_memory(connection, IMPORT_CACHE_MIB)
             _check_key(connection, key)
-            importer = _Importer(connection, key, problems, progress)
+            importer = _Importer(connection, key, problems, progress, readers)
             batch = connection.execute(
                 insert(models.ImportBatch).values(
                     imported_at=now(),
@@ -1608,6 +1702,7 @@ def _import_locked(
                 )
             if problems:
                 raise _Rollback
+            importer.drop_staging()
             restore_foreign_keys(connection, importer.dropped_keys)
             _refresh_statistics(connection, importer.written)
             connection.execute(

@@ -2,7 +2,9 @@
 
 Large CSV files are parsed in a second process while this one checks references and writes to
 the database: on two cores this nearly doubles the import rate. Small files and XLSX workbooks
-are parsed in-process; both ways run the same `parse_chunks`.
+are parsed in-process; both ways run the same `parse_chunks`. The reading processes are forked
+by a small process the import starts before it reads anything (`ReadingProcesses`), not by the
+import itself, so that their memory does not include the import's.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import os
 import queue as queue_module
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -159,12 +166,15 @@ def line_breaks(cells: list[str]) -> int:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Make the reading process end when the import ends, even killed (SIGKILL).
+    """Make a process end when its parent ends, even killed (SIGKILL): the launcher of the
+    reading processes when the import ends, a reading process when its launcher does.
 
-    A forked process shares the import's database connection: left running after its parent
-    was killed, it would keep the PostgreSQL session (and its locks) open. On Linux the kernel
-    sends SIGKILL to it when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere the worker
-    checks its parent between chunks (`_parent_alive`).
+    Left running after the import was killed, a reading process would go on reading a file for
+    nobody (and, forked from the import while it held a database connection, keep that
+    PostgreSQL session and its locks open: the launcher is forked before the import connects).
+    On Linux the kernel sends SIGKILL to it when its parent dies (prctl PR_SET_PDEATHSIG);
+    elsewhere the worker checks its parent between chunks, and the launcher sees the import's
+    end of their channel close.
     """
     if sys.platform.startswith("linux"):
         try:
@@ -176,63 +186,196 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(
-    path: Path,
-    encoding: str,
-    separator: str,
-    columns: dict[str, int],
-    model_name: str,
-    secret: bytes | None,
-    out: Any,
-    width: int | None,
-    parent: int,
-) -> None:
+@dataclass(frozen=True)
+class _ReadJob:
+    """What a reading process needs to parse a file: the table found by `read_table`."""
+
+    path: Path
+    encoding: str
+    separator: str
+    columns: dict[str, int]
+    model_name: str
+    secret: bytes | None
+    width: int | None
+
+
+class _Sender:
+    """Chunks sent to the import by a thread, up to `AHEAD` waiting: the reading process parses
+    the next chunk while the previous one is written to the pipe, as multiprocessing's queue
+    did, and stops when the import is that many chunks behind."""
+
+    AHEAD = 8
+
+    def __init__(self, out: Connection) -> None:
+        self._out = out
+        self._waiting: queue_module.Queue[Any] = queue_module.Queue(maxsize=self.AHEAD)
+        self._thread = threading.Thread(target=self._send, daemon=True)
+        self._thread.start()
+
+    def put(self, item: Any) -> None:
+        self._waiting.put(item)
+
+    def _send(self) -> None:
+        while True:
+            item = self._waiting.get()
+            try:
+                self._out.send(item)
+            except OSError:  # the import no longer reads (it stopped, or it died): stop too
+                os._exit(1)
+            if item is None or isinstance(item, (_WorkerFailure, _WorkerRefusal)):
+                return
+
+    def close(self) -> None:
+        self._thread.join()
+
+
+def _worker(job: _ReadJob, out: Connection, parent: int, theirs: Connection) -> None:
+    """`theirs`: the import's end of the pipe, inherited from the launcher and closed here."""
     _die_with_parent(parent)
+    theirs.close()
+    sender = _Sender(out)
     try:
-        key = PseudonymKey(secret, "processus de lecture") if secret is not None else None
-        rows = csv_rows(path, encoding, separator)
-        for parsed in parse_chunks(rows, columns, _MODELS[model_name], key, width):
+        key = PseudonymKey(job.secret, "processus de lecture") if job.secret is not None else None
+        rows = csv_rows(job.path, job.encoding, job.separator)
+        model = _MODELS[job.model_name]
+        for parsed in parse_chunks(rows, job.columns, model, key, job.width):
             if os.getppid() != parent:  # no PR_SET_PDEATHSIG: stop at the next chunk
                 os._exit(1)
-            out.put(parsed)  # records travel as plain tuples; named on arrival
-        out.put(None)
+            sender.put(parsed)  # records travel as plain tuples; named on arrival
+        sender.put(None)
     except UnreadableFile as exc:
-        out.put(_WorkerRefusal(exc.message, exc.hint, exc.line, exc.column))
+        sender.put(_WorkerRefusal(exc.message, exc.hint, exc.line, exc.column))
     except BaseException:
-        out.put(_WorkerFailure(traceback.format_exc()))
+        sender.put(_WorkerFailure(traceback.format_exc()))
+    sender.close()
 
 
-def _parse_in_worker(
-    table: Table, model: type[BaseModel], key: PseudonymKey | None
-) -> Iterator[ParsedChunk]:
+def _launcher(requests: Connection, parent: int, theirs: Connection) -> None:
+    """The launcher's loop: a reading process forked for each file asked for, the receiving
+    end of its pipe handed to the import; a reading process joined when the import is done
+    with it; all of them when the import closes the channel (or dies). `theirs`: the import's
+    end of the channel, inherited, closed here so that the import's closing it ends the loop."""
+    _die_with_parent(parent)
+    theirs.close()
     context = multiprocessing.get_context("fork")
-    channel = context.Queue(maxsize=8)
-    process = context.Process(
-        target=_worker,
-        args=(
-            table.path,
-            table.encoding,
-            table.separator,
-            table.columns,
-            model.__name__,
-            key.secret if key is not None else None,
-            channel,
-            table.width,
-            os.getpid(),
-        ),
-        daemon=True,
-    )
-    process.start()
-    make = validator_for(model).record_type._make
+    readers: dict[int, BaseProcess] = {}
     try:
         while True:
             try:
-                item = channel.get(timeout=1.0)
-            except queue_module.Empty:
-                if not process.is_alive():
-                    raise RuntimeError("le processus de lecture s'est arrêté sans finir") from None
-                continue
+                message = requests.recv()
+            except (EOFError, OSError):
+                return
+            if isinstance(message, _ReadJob):
+                receiving, sending = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_worker, args=(message, sending, os.getpid(), receiving), daemon=True
+                )
+                process.start()
+                sending.close()  # the reader's alone: its end closes when it dies
+                assert process.pid is not None
+                readers[process.pid] = process
+                requests.send(process.pid)
+                reduction.send_handle(requests, receiving.fileno(), parent)
+                receiving.close()
+            else:  # (pid, stop): the import is done with that reader
+                pid, stop = message
+                done = readers.pop(pid)
+                if stop and done.is_alive():
+                    done.terminate()
+                done.join()
+                requests.send(pid)
+    finally:
+        for left in readers.values():
+            left.terminate()
+            left.join()
+
+
+class ReadingProcesses:
+    """The reading processes of an import, forked from a small process, the launcher, that the
+    import forks before it reads anything (`reading_processes`).
+
+    A process forked from the import itself counts as resident every page of the import it
+    shares: a reading process forked late in a national import showed the import's 215 MiB plus
+    its own 20 (docs/dev/performance.md, « Memory »). The launcher is forked while the import
+    holds its modules and nothing else, so the readers it forks stay that size whatever the
+    bundle. Each reader sends its chunks through a pipe of its own, whose receiving end the
+    launcher hands to the import (SCM_RIGHTS): when the reader dies, the pipe closes and the
+    import knows. The launcher reaps each reader when the import is done with it, and ends
+    when the import closes their channel: the CPU and memory of the readers are then counted
+    among the import's children (`RUSAGE_CHILDREN`), as when the import forked them itself.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._requests, launcher_end = context.Pipe(duplex=True)  # a socket pair
+        # Not a daemon: a daemonic process may not fork. Joined by `close`.
+        self._process = context.Process(
+            target=_launcher, args=(launcher_end, os.getpid(), self._requests)
+        )
+        self._process.start()
+        launcher_end.close()
+        self._lock = threading.Lock()  # one exchange at a time, should threads share it
+
+    def start(self, job: _ReadJob) -> tuple[Connection, int]:
+        """A reading process for `job`: the end its chunks arrive at, and its process id."""
+        with self._lock:
+            self._requests.send(job)
+            pid = self._requests.recv()
+            handle = reduction.recv_handle(self._requests)
+        return Connection(handle, writable=False), pid
+
+    def done(self, pid: int, stop: bool) -> None:
+        """The import is done with a reader; `stop`: before its end (terminated, then joined).
+        Nothing once the launcher is closed: it terminated and joined its readers then (a
+        reader's generator left open by an error is closed later, by the collector)."""
+        with self._lock:
+            if self._requests.closed:
+                return
+            self._requests.send((pid, stop))
+            self._requests.recv()
+
+    def close(self) -> None:
+        self._requests.close()
+        self._process.join()
+
+
+@contextmanager
+def reading_processes() -> Iterator[ReadingProcesses | None]:
+    """The launcher of an import's reading processes, or None where processes cannot be
+    forked (large files are then parsed in-process)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    launcher = ReadingProcesses()
+    try:
+        yield launcher
+    finally:
+        launcher.close()
+
+
+def _parse_in_worker(
+    table: Table, model: type[BaseModel], key: PseudonymKey | None, readers: ReadingProcesses
+) -> Iterator[ParsedChunk]:
+    job = _ReadJob(
+        table.path,
+        table.encoding,
+        table.separator,
+        table.columns,
+        model.__name__,
+        key.secret if key is not None else None,
+        table.width,
+    )
+    channel, pid = readers.start(job)
+    make = validator_for(model).record_type._make
+    finished = False
+    try:
+        while True:
+            try:
+                item = channel.recv()
+            except (EOFError, OSError):  # its end of the pipe closed: it died
+                raise RuntimeError("le processus de lecture s'est arrêté sans finir") from None
             if item is None:
+                finished = True
                 break
             if isinstance(item, _WorkerRefusal):
                 raise UnreadableFile(item.message, item.hint, item.line, item.column)
@@ -249,22 +392,26 @@ def _parse_in_worker(
                 item.refused_residences,
             )
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        channel.close()
+        readers.done(pid, stop=not finished)
 
 
 def parse_table(
-    table: Table, model: type[BaseModel], key: PseudonymKey | None
+    table: Table,
+    model: type[BaseModel],
+    key: PseudonymKey | None,
+    readers: ReadingProcesses | None = None,
 ) -> Iterator[ParsedChunk]:
-    """Chunks of records with named fields (None for bad rows), with their errors."""
+    """Chunks of records with named fields (None for bad rows), with their errors. A large CSV
+    file is parsed by a reading process of `readers`, when given."""
     parallel = (
-        table.kind == "csv"
+        readers is not None
+        and table.kind == "csv"
         and table.approximate_rows >= WORKER_THRESHOLD_ROWS
-        and "fork" in multiprocessing.get_all_start_methods()
     )
     if parallel:
-        return _parse_in_worker(table, model, key)
+        assert readers is not None
+        return _parse_in_worker(table, model, key, readers)
     return _named(parse_chunks(table.rows, table.columns, model, key, table.width), model)
 
 
