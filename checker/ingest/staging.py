@@ -119,7 +119,39 @@ def _fetched(connection: Connection, query: str, params: tuple[Any, ...]) -> lis
         cursor.close()
 
 
-class BundleDwellings:
+class _BundleKeys:
+    """What `BundleDwellings` and `BundleResidences` share: the keys a file accepted, staged a
+    chunk at a time, and the tables a look-up reads (the stored table when the database held
+    rows before the import, then the staging table, whose values win)."""
+
+    def __init__(self, staging: _Staging, stored: str, earlier: bool) -> None:
+        self._staging = staging
+        self._stored = stored
+        self.earlier = earlier
+        self._pending: list[tuple[Any, ...]] = []  # accepted, not staged yet
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self._staging.write(pending)
+
+    def file_done(self) -> None:
+        """After the file: every accepted key staged, the table analysed."""
+        self.flush()
+        self._staging.analyze()
+
+    def _sources(self) -> list[str]:
+        return ([self._stored] if self.earlier else []) + (
+            [self._staging.table] if self._staging.staged else []
+        )
+
+    def __len__(self) -> int:
+        return self._staging.staged + len(self._pending)
+
+    def drop(self) -> None:
+        self._staging.drop()
+
+
+class BundleDwellings(_BundleKeys):
     """The dwellings the import knows: the database's and those the bundle accepted.
 
     For `Described` (a first import, no dwelling in the database), it is also the collection of
@@ -131,29 +163,20 @@ class BundleDwellings:
         self.world = world
         # Dwellings of earlier imports: looked up in `logement` too. Read before any file, so
         # the bundle's own (written to `logement` while no problem is found) are not counted.
-        self.earlier = bool(connection.scalar(select(exists().select_from(models.Logement))))
-        self._staging = _Staging(
+        earlier = bool(connection.scalar(select(exists().select_from(models.Logement))))
+        staging = _Staging(
             connection,
             DWELLINGS_TABLE,
             "rpls_id TEXT NOT NULL, seq INTEGER NOT NULL, bailleur_siren TEXT NOT NULL, "
             "commune_insee TEXT NOT NULL, financement TEXT NOT NULL",
             "rpls_id",
         )
-        self._pending: list[tuple[str, int, str, str, str]] = []  # accepted, not staged yet
+        super().__init__(staging, "logement", earlier)
 
     def add(self, rpls_id: str, bailleur: str, commune: str, financement: str) -> None:
         """A dwelling the bundle accepted: known to the rows after it."""
         self.world.add_logement(rpls_id, bailleur, commune, financement)
         self._pending.append((rpls_id, len(self), bailleur, commune, financement))
-
-    def flush(self) -> None:
-        pending, self._pending = self._pending, []
-        self._staging.write(pending)
-
-    def file_done(self) -> None:
-        """After `logements.csv`: every accepted dwelling staged, the table analysed."""
-        self.flush()
-        self._staging.analyze()
 
     def look_up(self, keys: Iterable[str]) -> None:
         """`KnownWorld.logements` set to the known dwellings among `keys` (the database's, with
@@ -166,12 +189,8 @@ class BundleDwellings:
         staging = self._staging
         connection = staging.connection
         wanted_sql, keys_given = among(staging.postgresql, wanted)
-        # The database's dwellings first: the bundle's values replace them.
-        tables = (["logement"] if self.earlier else []) + (
-            [staging.table] if staging.staged else []
-        )
         logements = self.world.logements
-        for table in tables:
+        for table in self._sources():  # the database's first: the bundle's values replace them
             # A tuple each: the chunk's dwellings are forgotten with it, nothing to share.
             found = _fetched(
                 connection,
@@ -184,45 +203,30 @@ class BundleDwellings:
     def __contains__(self, rpls_id: object) -> bool:
         return rpls_id in self.world.logements
 
-    def __len__(self) -> int:
-        return self._staging.staged + len(self._pending)
-
     def __iter__(self) -> Iterator[str]:
         self.flush()
         for (rpls_id,) in self._staging.ordered("rpls_id"):
             yield rpls_id
 
-    def drop(self) -> None:
-        self._staging.drop()
 
-
-class BundleResidences:
+class BundleResidences(_BundleKeys):
     """The residences the import knows, as `BundleDwellings` the dwellings."""
 
     def __init__(self, connection: Connection, world: KnownWorld) -> None:
         self.world = world
-        self.earlier = bool(connection.scalar(select(exists().select_from(models.Residence))))
+        earlier = bool(connection.scalar(select(exists().select_from(models.Residence))))
         # The code first: the owners of a code are found by the key's first column.
-        self._staging = _Staging(
+        staging = _Staging(
             connection,
             RESIDENCES_TABLE,
             "residence_id TEXT NOT NULL, bailleur_siren TEXT NOT NULL, seq INTEGER NOT NULL",
             "residence_id, bailleur_siren",
         )
-        self._pending: list[tuple[str, str, int]] = []
+        super().__init__(staging, "residence", earlier)
 
     def add(self, bailleur: str, ident: str) -> None:
         self.world.residences.add((bailleur, ident))
         self._pending.append((ident, bailleur, len(self)))
-
-    def flush(self) -> None:
-        pending, self._pending = self._pending, []
-        self._staging.write(pending)
-
-    def file_done(self) -> None:
-        """After `residences.csv`: every accepted residence staged, the table analysed."""
-        self.flush()
-        self._staging.analyze()
 
     def look_up(self, keys: Iterable[tuple[str, str]]) -> None:
         """`KnownWorld.residences` set to the known residences among `keys` (bailleur, code)."""
@@ -233,16 +237,13 @@ class BundleResidences:
         if not wanted:
             return
         staging = self._staging
-        sources = (["residence"] if self.earlier else []) + (
-            [staging.table] if staging.staged else []
-        )
         # One JSON array of [bailleur, code] pairs: see `among`.
         if staging.postgresql:
             pairs = "(SELECT p ->> 0 AS b, p ->> 1 AS r FROM json_array_elements(%s::json) p) k"
         else:
             pairs = "(SELECT value ->> 0 AS b, value ->> 1 AS r FROM json_each(?)) AS k"
         params = (json.dumps(wanted),)
-        for table in sources:
+        for table in self._sources():
             query = (
                 f"SELECT t.bailleur_siren, t.residence_id FROM {pairs} JOIN {table} AS t "
                 "ON t.bailleur_siren = k.b AND t.residence_id = k.r"
@@ -255,10 +256,7 @@ class BundleResidences:
         staging = self._staging
         mark = "%s" if staging.postgresql else "?"
         found: set[str] = set()
-        sources = (["residence"] if self.earlier else []) + (
-            [staging.table] if staging.staged else []
-        )
-        for table in sources:
+        for table in self._sources():
             found.update(
                 staging.connection.exec_driver_sql(
                     f"SELECT bailleur_siren FROM {table} WHERE residence_id = {mark}", (ident,)
@@ -269,16 +267,10 @@ class BundleResidences:
     def __contains__(self, key: object) -> bool:
         return key in self.world.residences
 
-    def __len__(self) -> int:
-        return self._staging.staged + len(self._pending)
-
     def __iter__(self) -> Iterator[tuple[str, str]]:
         self.flush()
         for ident, bailleur in self._staging.ordered("residence_id, bailleur_siren"):
             yield bailleur, ident
-
-    def drop(self) -> None:
-        self._staging.drop()
 
 
 def among(postgresql: bool, keys: list[str]) -> tuple[str, tuple[Any, ...]]:
