@@ -65,6 +65,16 @@ for _ in range(2):  # the better of two runs, as for the hand-written SQL
         outcome = run_check(connection, rulebook, period, Options(), None)
     whole = min(whole, time.perf_counter() - start)
     whole_cpu = min(whole_cpu, cpu_with_children() - cpu)
+import os
+from checker.evaluate.parallel import CONNECTIONS_ENV, connections_wanted
+connections = connections_wanted()
+os.environ[CONNECTIONS_ENV] = "1"  # the same, every rule on the check's own connection
+whole_one = float("inf")
+for _ in range(2):
+    start = time.perf_counter()
+    with check_transaction(engine) as connection:
+        run_check(connection, rulebook, period, Options(), None)
+    whole_one = min(whole_one, time.perf_counter() - start)
 from checker.content_digest import content_digest
 digest = float("inf")
 for _ in range(2):  # the receipt's content digest alone (run beside the evaluation in run_check)
@@ -77,6 +87,7 @@ figures = [[r.rule, r.scope, r.numerator, r.denominator, r.unknown,
             {k[len("numerator_"):]: v for k, v in r.indicators.items() if k.startswith("numerator_")}]
            for r in outcome.results if r.denominator]
 print(json.dumps({"per_rule": per_rule, "per_rule_cpu": per_rule_cpu, "whole": whole,
+                  "whole_one_connection": whole_one, "connections": connections,
                   "whole_cpu": whole_cpu, "digest": digest, "peak_mib": peak, "figures": figures}))
 """
 
@@ -211,6 +222,11 @@ def _measure(url: str, bundle: Path, key: Path) -> dict[str, Any]:
         "sql_a_la_main_s": round(hand, 2),
         "sql_a_la_main_essais_s": [round(sum(seconds.values()), 2) for seconds, _ in runs],
         "ratio": round(ratio, 2),
+        # PostgreSQL reads the rules on `connexions` connections at once (MIXITE_CONNEXIONS);
+        # the hand-written SQL on one. The same check on one connection, for comparison.
+        "connexions": int(check["connections"]) if url.startswith("postgresql") else 1,
+        "mixite_une_connexion_s": round(float(check["whole_one_connection"]), 2),
+        "ratio_une_connexion": round(float(check["whole_one_connection"]) / hand, 2),
         # The rules alone (no receipt, no content digest), each the best of its runs.
         "mixite_somme_des_regles_s": round(rules_alone, 2),
         "ratio_somme_des_regles": round(rules_alone / hand, 2),

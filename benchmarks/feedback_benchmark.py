@@ -325,6 +325,10 @@ def _check_lines(results: dict[str, Any]) -> list[str]:
         lines.append(_line(f"Règles complètes / SQL à la main ({name})",
                            f"{entry['mixite_regles_completes_s']} s (×{entry['ratio']})",
                            "≤ ×1,2", entry["ratio"] <= OBJECTIVES["regles_completes_ratio"]))  # fmt: skip
+        if entry.get("connexions", 1) > 1:
+            lines.append(_line(f"  dont {entry['connexions']} connexions ; sur une seule",
+                               f"{entry['mixite_une_connexion_s']} s (×{entry['ratio_une_connexion']})",
+                               "", None))  # fmt: skip
     return lines
 
 

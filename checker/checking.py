@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker import runs
 from checker.errors import MixiteError
+from checker.evaluate import parallel
 from checker.evaluate.commitments import database_diagnostics
 from checker.evaluate.results import Result
 from checker.evaluate.run import Evaluator, Options, Period
@@ -56,7 +57,8 @@ def options_document(period: Period, options: Options, to_date: dt.date | None,
 def evaluate(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
              to_date: dt.date | None) -> list[Result]:  # fmt: skip
     refuse_unknown_commitments(connection, rulebook, period)
-    results = Evaluator(connection, rulebook, period, options).evaluate()
+    # On PostgreSQL, in the check's snapshot, on as many connections as MIXITE_CONNEXIONS says.
+    results = parallel.evaluate(Evaluator(connection, rulebook, period, options))
     if to_date is not None:
         for result in results:
             # At constant volume, what is missing today is what remains to be found by

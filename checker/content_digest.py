@@ -89,11 +89,11 @@ def start(connection: Connection) -> Callable[[], str]:
             return in_place
         return _in_thread(lambda: _sqlite_file_digest(path), in_place)
     engine = connection.engine
-    snapshot = _exported_snapshot(connection)
+    snapshot = exported_snapshot(connection)
     return _in_thread(lambda: _server_process_digest(engine, snapshot), in_place)
 
 
-def _exported_snapshot(connection: Connection) -> str | None:
+def exported_snapshot(connection: Connection) -> str | None:
     """The snapshot of the caller's transaction, for the digest's process to read the very same
     data (`pg_export_snapshot`), when that transaction reads in one snapshot (REPEATABLE READ or
     SERIALIZABLE, as `checking.check_transaction`); None under READ COMMITTED, whose every

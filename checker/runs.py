@@ -132,9 +132,12 @@ def record_run(connection: Connection, *, rulebook_digest: str, period: tuple[dt
     """Store a run at the end of the chain (inside the caller's transaction). `content` is
     the content digest when the caller started it beforehand (`content_digest.start`);
     `imports`, the digest of the imports the caller saw its results computed on."""
+    # Two checks finishing together must not both link to the same previous run (nor both
+    # take the next number): the chain's end is read under a lock the second one waits for.
     if connection.dialect.name == "postgresql":
-        # Two checks finishing together must not both link to the same previous run.
         connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
+    else:  # SQLite: a write that changes nothing takes the file's write lock
+        connection.exec_driver_sql("UPDATE run SET id = id WHERE 0")
     previous = connection.execute(
         select(models.Run.hash).order_by(models.Run.id.desc()).limit(1)
     ).scalar()

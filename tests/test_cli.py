@@ -244,3 +244,29 @@ def test_user_text_is_never_read_as_markup_or_emoji(tmp_path: Path) -> None:
     (rules / "ligne100.regles").write_text("\n" * 99 + "???\n", encoding="utf-8")
     done = mixite("rules", "lint", str(rules))
     assert "ligne100.regles:100:1" in done.stderr and "💯" not in done.stderr, done.stderr
+
+
+def test_a_check_while_another_command_writes_the_sqlite_file_says_so_in_french(
+    tmp_path: Path,
+) -> None:
+    """Another connection holds the file's write lock (an import, a check recording its
+    receipt) longer than the driver waits: a French message, no « erreur interne », and no
+    receipt recorded."""
+    import sqlite3
+
+    database = tmp_path / "mixite.db"
+    done = mixite("import", str(ROOT / "fixtures" / "demo"), "--db", f"sqlite:///{database}",
+                  cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the write lock, as an import running holds it
+    try:
+        done = mixite("check", "--year", "2025", "--db", f"sqlite:///{database}", cwd=tmp_path)
+    finally:
+        writer.execute("ROLLBACK")
+    count = writer.execute("SELECT count(*) FROM run").fetchone()[0]
+    writer.close()
+    assert done.returncode == 3, done.stderr
+    assert "La base est occupée" in done.stderr
+    assert "interne" not in done.stderr and "Traceback" not in done.stderr
+    assert count == 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, delete, select, text, update
@@ -430,3 +433,42 @@ def test_an_import_committed_while_a_check_reads_is_never_half_seen(
         assert stored.results == before
         assert stored.content_digest == content_before
         assert stored.data_digest == imports_before
+
+
+def test_two_checks_at_once_both_record_their_run_one_after_the_other(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two whole checks started together (two users): neither fails; the second waits for
+    the first's receipt and links to it, and the chain verifies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from checker.checking import check_transaction
+
+    import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], db_url)
+    rulebook, _ = require_rules()
+    sqlite = db_url.startswith("sqlite")
+    engine = create_engine(db_url, connect_args={"timeout": 60} if sqlite else {})
+    # Both reach their receipt together (SQLite). On PostgreSQL the second check waits for the
+    # run chain's lock from its start: the first goes on alone after a moment.
+    together = threading.Barrier(2)
+    record_run = runs.record_run
+
+    def record_together(*arguments: Any, **named: Any) -> runs.Receipt:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=2)
+        return record_run(*arguments, **named)
+
+    monkeypatch.setattr(runs, "record_run", record_together)
+
+    def check(year: int) -> int:
+        with check_transaction(engine) as connection:
+            outcome = run_check(connection, rulebook, Period.year(year), Options(), None)
+        return outcome.receipt.run_id
+
+    with ThreadPoolExecutor(2) as pool:
+        numbers = sorted(pool.map(check, (2024, 2025)))
+    with engine.connect() as connection:
+        checked, problems = runs.verify_chain(connection)
+    engine.dispose()
+    assert numbers == [1, 2]
+    assert (checked, problems) == (2, [])

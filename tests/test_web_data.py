@@ -426,3 +426,28 @@ def test_a_receipt_recorded_in_the_web_attests_results_computed_on_the_content_i
         assert runs.load_run(connection, first["receipt"]["run_id"]).results != fresh
     engine.dispose()
     assert downloaded["results"] != first["results"]
+
+
+def test_recording_a_run_while_an_import_holds_the_sqlite_file_answers_busy_in_french(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'occupee.db'}"
+    site, _ = _site(url, tmp_path)
+    # As a browser sees it: the error page, not the exception re-raised into the test.
+    client = TestClient(site.app, raise_server_exceptions=False)
+    sign_in(client, "epci")
+    token = csrf_of(client.get("/executions").text)
+    writer = sqlite3.connect(tmp_path / "occupee.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the write lock, as an import running holds it
+    try:
+        answer = client.post("/executions", data={"annee": "2024", "csrf_token": token},
+                             follow_redirects=False)  # fmt: skip
+    finally:
+        writer.execute("ROLLBACK")
+    recorded = writer.execute("SELECT count(*) FROM run").fetchone()[0]
+    writer.close()
+    assert answer.status_code == 503
+    assert "La base est occupée" in answer.text and "interne" not in answer.text
+    assert recorded == 0

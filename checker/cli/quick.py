@@ -143,6 +143,12 @@ def quick_main(arguments: Sequence[str]) -> bool:
 
         err.print("Interrompu.")
         sys.exit(130)
-    except Exception:
-        internal_error()
+    except Exception as error:
+        from checker.db.engine import busy_database
+
+        busy = busy_database(error)
+        if busy is None:
+            internal_error()
+        report_error(busy)
+        sys.exit(busy.exit_code)
     return True

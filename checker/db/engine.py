@@ -85,6 +85,25 @@ def cannot_connect(url: str | URL, error: Exception) -> DatabaseError:
     )
 
 
+def busy_database(error: BaseException) -> DatabaseError | None:
+    """The French message for SQLite's « database is locked »: another connection (an import,
+    a check recording its receipt) held the file's write lock longer than the driver waits
+    (5 s). Nothing was written: the statement that waited failed, and its transaction is
+    rolled back with everything the command had done. None for any other error."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if "database is locked" in str(cause) or "database table is locked" in str(cause):
+            return DatabaseError(
+                "La base est occupée : une autre commande y écrit en ce moment (un import, ou "
+                "un contrôle qui enregistre son reçu). Rien n'a été enregistré.",
+                "Relancez la commande quand l'autre aura fini. Pour travailler à plusieurs "
+                "sur les mêmes données, placez la base sur PostgreSQL (guide « Une base "
+                "partagée »).",
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 @contextmanager
 def connection_errors(url: str | URL) -> Iterator[None]:
     """Turn a failure to reach the database into a `DatabaseError` naming it."""

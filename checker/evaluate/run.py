@@ -171,12 +171,12 @@ class Evaluator:
 
     def __init__(self, connection: Connection, rulebook: Rulebook, period: Period,
                  options: Options | None = None, *, beside: Evaluator | None = None) -> None:  # fmt: skip
-        """`beside`: an evaluator of the same connection, period and options, whose reading
-        of the territory (the EPCI, whether the QPV list is fixed) this one takes over instead
-        of reading it again (the rule tests run both engines on each case)."""
+        """`beside`: an evaluator of the same period and options, on this connection or on
+        one that reads the same snapshot (`beside_in`), whose reading of the territory (the
+        EPCI, whether the QPV list is fixed) this one takes over instead of reading it again
+        (the rule tests run both engines on each case)."""
         if beside is not None:
-            assert (beside.connection, beside.period, beside.options) == (connection, period,
-                                                                          options or Options())  # fmt: skip
+            assert (beside.period, beside.options) == (period, options or Options())
         self.connection = connection
         if connection.dialect.name == "postgresql":
             # Correlated look-ups make PostgreSQL overestimate the cost of these statements,
@@ -197,6 +197,11 @@ class Evaluator:
         self._windows: dict[Any, dict[tuple[tuple[str, str], ...], Counts]] = {}
 
     # ------------------------------------------------------------------ territory
+    def beside_in(self, connection: Connection) -> Evaluator:
+        """An evaluator of the same rulebook, period and options on `connection`, which must
+        read the very data this one's reads (the same snapshot: `parallel`)."""
+        return Evaluator(connection, self.rulebook, self.period, self.options, beside=self)
+
     def _epcis(self) -> list[dict[str, Any]]:
         query = base.epci_rows(self.period.start, self.period.end)
         rows = [dict(row) for row in self.connection.execute(query).mappings()]
@@ -244,9 +249,16 @@ class Evaluator:
 
     # ------------------------------------------------------------------ rules
     def evaluate(self) -> list[Result]:
-        results: list[Result] = []
-        for rule_id in sorted(self.rulebook.rules):
-            results.extend(self.evaluate_rule(rule_id))
+        return self.assemble([self.evaluate_rule(rule_id) for rule_id in self.rule_ids()])
+
+    def rule_ids(self) -> list[str]:
+        """The rules a check evaluates, in the order `evaluate` takes them."""
+        return sorted(self.rulebook.rules)
+
+    def assemble(self, per_rule: list[list[Result]]) -> list[Result]:
+        """The check's results from each rule's (`evaluate_rule`, in `rule_ids` order): the
+        bailleur's own with --bailleur, in the report's order."""
+        results = [result for rule_results in per_rule for result in rule_results]
         if self.options.bailleur:
             results = [
                 r

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from checker import __version__
+from checker.db.engine import busy_database
 from checker.errors import MixiteError
 from checker.web import (
     api,
@@ -109,6 +110,12 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
+        busy = busy_database(error)
+        if busy is not None:  # a SQLite file another command writes to: try again later
+            if _wants_json(request):
+                return JSONResponse({"detail": busy.message, "conseil": busy.hint}, status_code=503)
+            return render(request, "erreur.html", {"titre": "Base occupée",
+                          "message": busy.message, "conseil": busy.hint}, status_code=503)  # fmt: skip
         logger.exception("erreur interne sur %s", request.url.path)
         message = ("Erreur interne inattendue : l'opération n'a pas abouti et rien n'a été "
                    "modifié. Le détail est dans le journal du serveur.")  # fmt: skip
