@@ -80,12 +80,22 @@ def check_transaction(engine: Engine) -> Iterator[Connection]:
     import was committed while it was evaluated.
     """
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="REPEATABLE READ")
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
+        begin_check(connection)
+        try:
             yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+
+
+def begin_check(connection: Connection) -> None:
+    """Begin a check's transaction on `connection`, before anything is read on it (the web's
+    recording routes call it first thing): on PostgreSQL, REPEATABLE READ, its first statement
+    locking the run chain (`check_transaction`); on SQLite, nothing."""
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
+        connection.exec_driver_sql("LOCK TABLE run IN EXCLUSIVE MODE")
 
 
 class ImportDuringCheck(MixiteError):

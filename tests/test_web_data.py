@@ -451,3 +451,47 @@ def test_recording_a_run_while_an_import_holds_the_sqlite_file_answers_busy_in_f
     assert answer.status_code == 503
     assert "La base est occupée" in answer.text and "interne" not in answer.text
     assert recorded == 0
+
+
+@pytest.mark.postgres
+def test_a_run_recorded_in_the_web_reads_one_state_of_the_data(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value changed directly in the database (not an import, which the import digest
+    catches) and committed while the web records a run, before the content digest is read:
+    the run's results and content digest are both those of the data before the change, as
+    with `mixite check` (one snapshot, which the digest's process joins)."""
+    from sqlalchemy import text
+
+    from checker import content_digest, runs
+    from checker.checking import evaluate
+    from checker.evaluate.run import Options, Period
+    from checker.report.json_report import results_block
+    from checker.rulebook_loader import require_rules
+
+    client, _ = _site(pg_url, tmp_path)
+    sign_in(client, "epci")
+    engine = make_engine(pg_url)
+    with engine.connect() as connection:
+        before = runs.canonical(results_block(
+            evaluate(connection, require_rules()[0], Period.year(2024), Options(), None)))  # fmt: skip
+        content_before = runs.content_digest(connection)
+    digest_alone = content_digest._server_process_digest
+
+    def edit_then_digest(*arguments: object) -> str:
+        with engine.begin() as connection:  # committed before the digest's process reads
+            connection.execute(text("UPDATE attribution SET revenus_mensuels_centimes = 0"))
+        return str(digest_alone(*arguments))
+
+    monkeypatch.setattr(content_digest, "_server_process_digest", edit_then_digest)
+    token = csrf_of(client.get("/executions").text)
+    recorded = client.post("/executions", data={"annee": "2024", "csrf_token": token},
+                           follow_redirects=False)  # fmt: skip
+    run_id = int(recorded.headers["location"].rsplit("/", 1)[1])
+    with engine.connect() as connection:
+        stored = runs.load_run(connection, run_id)
+        assert runs.content_digest(connection) != content_before  # the edit did land
+    engine.dispose()
+    assert stored is not None
+    assert stored.results == before
+    assert stored.content_digest == content_before

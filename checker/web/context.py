@@ -16,6 +16,7 @@ from starlette.responses import Response
 from checker import __version__
 from checker.access import accounts, journal, permissions
 from checker.access.roles import Actor
+from checker.checking import begin_check
 from checker.web import formats
 from checker.web.security import (
     SESSION_COOKIE,
@@ -49,10 +50,14 @@ def state(request: Request) -> AppState:
 
 
 @contextmanager
-def transaction(request: Request) -> Iterator[Connection]:
+def transaction(request: Request, *, check: bool = False) -> Iterator[Connection]:
     """One transaction per request. A refusal commits what was written before it (the access
-    log's entry of the refusal); any other error rolls everything back."""
+    log's entry of the refusal); any other error rolls everything back. `check`: the request
+    records a run, in a check's transaction (`checking.begin_check`: on PostgreSQL one
+    snapshot for the results, the digests and the receipt)."""
     with state(request).engine.connect() as connection:
+        if check:
+            begin_check(connection)
         try:
             yield connection
         except Denied:

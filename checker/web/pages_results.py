@@ -222,7 +222,7 @@ def report_download(request: Request, annee: int, fmt: str, au: str | None = Non
         from checker.report.pdf import find_chromium
 
         find_chromium()  # before any work: the PDF needs the browser on the server
-    with transaction(request) as connection:
+    with transaction(request, check=True) as connection:
         actor = page_actor(request, connection)
         year, to_date = services.parse_to_date(au, annee)
         services.require_results_access(request, connection, actor, year, to_date)

@@ -60,7 +60,7 @@ def runs_page(request: Request) -> Response:
 
 @router.post("/executions")
 def record(request: Request, annee: int = Form(...)) -> Response:
-    with transaction(request) as connection:
+    with transaction(request, check=True) as connection:
         actor = page_actor(request, connection)
         require(request, connection, actor, permissions.can(actor, "enregistrer_execution"),
                 "enregistrer_execution", f"année {annee}",
