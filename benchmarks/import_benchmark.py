@@ -44,13 +44,19 @@ print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024, "cpu_s": cpu}
 """
 
 
-def _bundle(rows: int) -> Path:
-    target = OUT / f"lot-{rows}"
+def _bundle(rows: int, territory_of: int | None = None) -> Path:
+    """The generated bundle of `rows` attributions, kept in benchmarks/out; on the territory
+    the generator builds for `territory_of` attributions when given (`--territoire-de`)."""
+    target = OUT / (
+        f"lot-{rows}" if territory_of is None else f"lot-{rows}-territoire-{territory_of}"
+    )
     if not (target / "attributions.csv").exists():
-        print(f"Génération d'un lot de {rows} attributions…", flush=True)
+        on = "" if territory_of is None else f" sur le territoire de {territory_of}"
+        print(f"Génération d'un lot de {rows} attributions{on}…", flush=True)
+        territory = [] if territory_of is None else ["--territoire-de", str(territory_of)]
         subprocess.run(
             [sys.executable, str(ROOT / "fixtures" / "generate.py"), "--out", str(target),
-             "--attributions", str(rows)],
+             "--attributions", str(rows), *territory],
             check=True,
         )  # fmt: skip
     return target

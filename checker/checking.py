@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checker import runs
+from checker.db.engine import memory_released
 from checker.errors import MixiteError
 from checker.evaluate import parallel
 from checker.evaluate.commitments import database_diagnostics
@@ -119,14 +120,15 @@ def run_check(connection: Connection, rulebook: Rulebook, period: Period, option
     # (SQLite), an import committed meanwhile would have been seen by some of them only.
     if runs.data_digest(connection) != imports:
         raise ImportDuringCheck()
-    receipt = runs.record_run(
-        connection,
-        rulebook_digest=rulebook.digest,
-        period=(period.start, period.end),
-        as_of=to_date,
-        options=options_document(period, options, to_date, cia),
-        results=result_documents(results),  # encoded one at a time
-        content=content,
-        imports=imports,
-    )
+    with memory_released(connection):
+        receipt = runs.record_run(
+            connection,
+            rulebook_digest=rulebook.digest,
+            period=(period.start, period.end),
+            as_of=to_date,
+            options=options_document(period, options, to_date, cia),
+            results=result_documents(results),  # encoded one at a time
+            content=content,
+            imports=imports,
+        )
     return CheckOutcome(results, receipt)

@@ -35,13 +35,11 @@ _VALUES = st.recursive(
 def test_the_text_written_piece_by_piece_is_json_dumps(
     receipt: Any, results: list[Any], years: list[Any]
 ) -> None:
-    out: list[str] = []
-    json_report._open(out, "receipt", 0, first=True)
-    out.append(json_report._value(receipt, 1))
-    json_report._open(out, "results", 0)
-    json_report._array(out, iter(results), 1)
-    json_report._open(out, "years", 0)
-    json_report._array(out, iter(years), 1)
+    out = [json_report._open("receipt", 0, first=True), json_report._value(receipt, 1)]
+    out.append(json_report._open("results", 0))
+    out += json_report._array(iter(results), 1)
+    out.append(json_report._open("years", 0))
+    out += json_report._array(iter(years), 1)
     out.append("\n}\n")
     expected = {"receipt": receipt, "results": results, "years": years}
     assert "".join(out) == json_report.dumps(expected)

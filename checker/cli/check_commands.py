@@ -141,6 +141,8 @@ def register(app: typer.Typer) -> None:
             COMPLETE,
             FAILING_SUFFIX,
             Checked,
+            Content,
+            Streamed,
             failing_path,
             report_files,
         )
@@ -195,7 +197,7 @@ def register(app: typer.Typer) -> None:
         if len(periods) > 1:
             title += f" (évolution {periods[0].end.year}–{last.end.year})"
         checked: list[Checked] = []
-        files: dict[Path, str | bytes] = {}
+        files: dict[Path, Content] = {}
         with check_transaction(engine) as connection:
             bound_sqlite_memory(connection)
             # Refused before anything is evaluated or recorded: an argument naming nothing would
@@ -240,6 +242,8 @@ def register(app: typer.Typer) -> None:
         if out_path is None and output_format not in COMPLETE:
             main = next(iter(files))
             text = files.pop(main)
+            if isinstance(text, Streamed):
+                text = text.text()
             out.print(text, markup=False, highlight=False, end="")
             _print_head(err, current.receipt)
             if files:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.errors import MixiteError
+
+if TYPE_CHECKING:
+    from checker.report.outputs import Streamed
 
 # The system's own texts are English: the common causes, said in French.
 _REASONS = {
@@ -129,15 +133,17 @@ def guard(paths: Iterable[Path], output_format: str, db_url: str, force: bool) -
             )
 
 
-def write_files(files: dict[Path, str | bytes]) -> None:
+def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
     """Write the report files; a failure (full disk, no right) is a French error."""
     for path, content in files.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, bytes):
                 path.write_bytes(content)
-            else:
+            elif isinstance(content, str):
                 _write_text(path, content)
+            else:
+                _write_pieces(path, content.pieces())
         except OSError as error:
             reason = _REASONS.get(error.errno or 0, f"erreur système n° {error.errno}")
             raise MixiteError(
@@ -156,3 +162,10 @@ def _write_text(path: Path, content: str) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         for start in range(0, len(content), _SLICE):
             handle.write(content[start : start + _SLICE])
+
+
+def _write_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """A text made a piece at a time, written as it comes: the same bytes as its whole text."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for piece in pieces:
+            handle.write(piece)

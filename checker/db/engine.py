@@ -143,6 +143,45 @@ def bound_sqlite_memory(connection: Connection, mib: int = CHECK_CACHE_MIB) -> N
         connection.exec_driver_sql(f"PRAGMA cache_size=-{mib * 1024}")
 
 
+# The page cache of a check's connection while its receipt is written (MiB): checking.py.
+RECEIPT_CACHE_MIB = 2
+
+
+@contextmanager
+def memory_released(connection: Connection, mib: int = RECEIPT_CACHE_MIB) -> Iterator[None]:
+    """Once the rules are evaluated, while the run's receipt is written: the memory the
+    evaluation freed given back to the system, and on SQLite the page cache emptied
+    (`PRAGMA shrink_memory`) and kept small (`mib`, the pages written excepted), then set back
+    as it was.
+
+    The receipt writes the run's results as one text into the `run` table (6 MB at 1 000 000
+    attributions), which the driver encodes, SQLite copies into the statement, then into the
+    row, then through the page cache into the file: about 30 MiB for a moment, which came on
+    top of the 16 MiB cache kept from the evaluation and of the C heap's free pages (SQLite's
+    sorts), and made the receipt, not the evaluation, the check's peak (docs/dev/performance.md,
+    « Memory of a check »)."""
+    from checker.ingest.heap import release_free_memory
+
+    if connection.dialect.name != "sqlite":
+        release_free_memory()
+        yield
+        return
+    size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    spill = connection.exec_driver_sql("PRAGMA cache_spill").scalar_one()
+    connection.exec_driver_sql("PRAGMA shrink_memory")
+    release_free_memory()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{mib * 1024}")
+    # The new row's pages stay in memory until the commit, as they did in the larger cache:
+    # spilled to the file, they would take the database's exclusive lock from now on, while
+    # the report is written (and, over several years, while the next ones are evaluated).
+    connection.exec_driver_sql("PRAGMA cache_spill=OFF")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_spill={'ON' if spill else 'OFF'}")
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(size)}")
+
+
 # Engines that `make_engine` hands out again instead of building a new one (see `reuse_engine`).
 _REUSED: dict[str, Engine] = {}
 

@@ -4,6 +4,8 @@ failing records (HTML, PDF) comes with the CSV holding them all."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,21 @@ FORMATS = ("json", "md", "csv", "html", "xlsx", "pdf", "docx")
 BINARY = frozenset({"xlsx", "pdf", "docx"})
 COMPLETE = frozenset({"html", "xlsx", "pdf", "docx"})  # the full report (collect)
 FAILING_SUFFIX = "-en-defaut.csv"
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A text file made a piece at a time as it is written (the JSON report, a result at a
+    time): never held whole, as a report of 9 MB at 1 000 000 attributions was, beside the
+    run's results and receipt. `pieces` gives a new iterator at each call."""
+
+    pieces: Callable[[], Iterator[str]]
+
+    def text(self) -> str:
+        return "".join(self.pieces())
+
+
+Content = str | bytes | Streamed
 
 
 @dataclass
@@ -53,14 +70,14 @@ def failing_path(destination: Path) -> Path:
 
 def report_files(connection: Connection, rulebook: Rulebook, options: Options,
                  checked: list[Checked], title: str, output_format: str,
-                 destination: Path) -> dict[Path, str | bytes]:  # fmt: skip
+                 destination: Path) -> dict[Path, Content]:  # fmt: skip
     """The files to write for `checked` (oldest year first; the last one is the report's
     year): the report at `destination`, and the failing records' CSV beside it when the
     report is HTML, PDF or a CSV."""
     current = checked[-1]
     earlier = [c.as_run() for c in checked[:-1]]
     names = Names.load(connection)
-    files: dict[Path, str | bytes] = {}
+    files: dict[Path, Content] = {}
     if output_format in COMPLETE:
         from checker.report.collect import collect
         from checker.report.tabular import failing_csv
@@ -73,13 +90,17 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
             files[failing_path(destination)] = failing_csv(data.listings, names, current.year)
         return files
     if output_format == "json":
-        # Written one result at a time: the same text as json_report.dumps of the document,
-        # without every result's document held at once.
+        # Made one result at a time as it is written: the same text as json_report.dumps of the
+        # document, without every result's document, nor the whole text, held at once.
         if earlier:
-            files[destination] = json_report.years_document_text([c.as_run() for c in checked])
+            runs = [c.as_run() for c in checked]
+            files[destination] = Streamed(
+                functools.partial(json_report.years_document_pieces, runs)
+            )
         else:
-            files[destination] = json_report.document_text(current.results,
-                                                           current.receipt.as_json())  # fmt: skip
+            files[destination] = Streamed(functools.partial(json_report.document_pieces,
+                                                            current.results,
+                                                            current.receipt.as_json()))  # fmt: skip
     elif output_format == "md":
         from checker.report.tabular import to_markdown
 
