@@ -119,3 +119,70 @@ def test_the_screen_listing_fits_its_width_whole_words() -> None:
                              [True, True, False], 60), 60)  # fmt: skip
     assert any(line.startswith("Pseudonyme du ménage") for line in table)
     assert any(line.startswith("ab12…") and "non" in line for line in table)
+
+
+def test_a_listing_computes_each_definition_once_per_record_and_never_across_records() -> None:
+    """The ceiling's definitions name one another (the household's size three times…): a
+    listing's interpreter computes each once per record; another record gets its own."""
+    import datetime as dt
+
+    from checker.evaluate.interpret import Interpreter
+    from checker.schema import schema
+
+    rulebook, _ = require_rules()
+    entity = schema().entities["attributions"]
+    period = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    size = rulebook.definitions["attributions"]["personnes_plafonds"].expr
+    category = rulebook.definitions["attributions"]["categorie_plafonds"].expr
+    extra = rulebook.definitions["attributions"]["personnes_supplementaires_plafonds"].expr
+
+    def household(adults: int, children: int) -> dict[str, object]:
+        return {"nb_titulaires": adults, "nb_personnes_14_plus": 0, "nb_moins_14": children,
+                "categorie_menage": None, "fact_date": "2024-06-01"}  # fmt: skip
+
+    counting = Interpreter(rulebook, entity, period, remember_definitions=True)
+    evaluated: list[object] = []
+    original = Interpreter.eval
+
+    def eval_counted(self: Interpreter, expr: object, record: dict[str, object]) -> object:
+        if expr is size:
+            evaluated.append(record)
+        return original(self, expr, record)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Interpreter, "eval", eval_counted)
+        small, large = household(1, 1), household(2, 7)
+        answers = [(counting.eval(category, r), counting.eval(extra, r)) for r in (small, large)]
+        plain = Interpreter(rulebook, entity, period)
+        expected = [(plain.eval(category, r), plain.eval(extra, r)) for r in (small, large)]
+    assert answers == expected == [(3, 0), (6, 3)]
+    # The household's size: once per record remembered; without, at each mention (category;
+    # extra persons through the category, and again when the category is 6).
+    assert evaluated.count(small) == 1 + 2 and evaluated.count(large) == 1 + 3
+
+
+def test_the_rows_of_a_narrower_scope_are_those_the_check_filters(tmp_path: Path) -> None:
+    """`within` takes a scope's rows from an index of the widest listing: the same rows, in
+    the same order, as filtering every row by the scope's keys, for every result's scope."""
+    from checker.evaluate.explain import Explainer
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    rulebook, _ = require_rules()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
+        results = evaluator.evaluate()
+        explainer = Explainer(connection, evaluator)
+        compared = 0
+        for rule in ("L441-1.PRIORITAIRES-25", "L441-1.Q1-HORS-QPV"):
+            widest = explainer.explain(rule, {})
+            for result in (r for r in results if r.rule == rule):
+                expected = [i for i, values in enumerate(widest.dimensions)
+                            if all(values.get(k) == v for k, v in result.scope.items())]  # fmt: skip
+                narrower = widest.within(result.scope)
+                assert narrower.rows == [widest.rows[i] for i in expected]
+                assert narrower.states == [widest.states[i] for i in expected]
+                compared += bool(expected)
+    engine.dispose()
+    assert compared > 10

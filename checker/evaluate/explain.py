@@ -82,6 +82,9 @@ class Explanation:
     # One per row: the record's value of each scope key (epci, bailleur, réservataire…).
     dimensions: list[dict[str, str]] = field(default_factory=list)
     _met: list[bool | None] = field(default_factory=list, repr=False)
+    _indexes: dict[tuple[str, ...], dict[tuple[str | None, ...], list[int]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def titles(self) -> list[str]:
@@ -96,6 +99,18 @@ class Explanation:
             if only is None or state == only
         ]
 
+    def _rows_by(self, keys: tuple[str, ...]) -> dict[tuple[str | None, ...], list[int]]:
+        """The rows' indexes by their values of `keys`, in row order, made once per set of
+        keys: a report takes the rows of every failing result's scope from the widest
+        explanation (870 results over up to 50 000 rows at 100 000 attributions)."""
+        index = self._indexes.get(keys)
+        if index is None:
+            index = {}
+            for i, values in enumerate(self.dimensions):
+                index.setdefault(tuple(values.get(key) for key in keys), []).append(i)
+            self._indexes[keys] = index
+        return index
+
     def failing(self) -> list[int]:
         """Indexes of the rows that fail the rule."""
         return [i for i, state in enumerate(self.states) if state == EN_DEFAUT]
@@ -103,11 +118,8 @@ class Explanation:
     def within(self, scope: dict[str, str]) -> Explanation:
         """The rows of a narrower scope (this explanation's population, filtered by scope keys
         as the check filters them)."""
-        kept = [
-            i
-            for i, values in enumerate(self.dimensions)
-            if all(values.get(key) == value for key, value in scope.items())
-        ]
+        keys = tuple(sorted(scope))
+        kept = self._rows_by(keys).get(tuple(scope[key] for key in keys), [])
         narrower = Explanation(self.rule, dict(scope), self.columns, population=self.population,
                                condition=self.condition)  # fmt: skip
         narrower.rows = [self.rows[i] for i in kept]
@@ -261,7 +273,8 @@ class Explainer:
         explanation = Explanation(rule_id, scope, columns, population=entity.name,
                                   condition=expression_label(self._label(condition)))  # fmt: skip
         counts_against = latest.requirement.kind != "each" and latest.requirement.bound == "max"
-        interpreter = Interpreter(self.rulebook, entity, (period.start, period.end))
+        interpreter = Interpreter(self.rulebook, entity, (period.start, period.end),
+                                  remember_definitions=True)  # fmt: skip
         for mapping in self.connection.execute(query).mappings():
             record: dict[str, Any] = dict(mapping)
             version = self._version_for(versions, record["fact_date"])

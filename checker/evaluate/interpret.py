@@ -43,12 +43,18 @@ def _number(raw: Any) -> Fraction | None:
 
 class Interpreter:
     def __init__(self, rulebook: Rulebook, entity: Entity | None,
-                 period: tuple[dt.date, dt.date] | None = None) -> None:  # fmt: skip
+                 period: tuple[dt.date, dt.date] | None = None, *,
+                 remember_definitions: bool = False) -> None:  # fmt: skip
+        """`remember_definitions`: a definition's value is computed once per record, for a
+        caller that evaluates several expressions of each record and never changes a record
+        once evaluated (a listing: the verdict, each reason, each value shown)."""
         self.rulebook = rulebook
         self.entity = entity
         self.period = period
         self.types = rulebook.annotations.types
         self.resolutions = rulebook.annotations.resolutions
+        self._remembered: dict[str, Value] | None = {} if remember_definitions else None
+        self._remembered_for: Record | None = None  # held: its identity is never reused
 
     def field(self, record: Record, name: str) -> Value:
         if name in MONEY_COLUMNS:
@@ -146,7 +152,16 @@ class Interpreter:
         if resolution.kind == "definition":
             assert self.entity is not None
             definition = self.rulebook.definitions[self.entity.name][resolution.name]
-            return self.eval(definition.expr, record)
+            if self._remembered is None:
+                return self.eval(definition.expr, record)
+            # Definitions name one another (the ceiling's category from the household's size,
+            # twice…): each is computed once per record instead of at every mention.
+            if self._remembered_for is not record:
+                self._remembered.clear()
+                self._remembered_for = record
+            if resolution.name not in self._remembered:
+                self._remembered[resolution.name] = self.eval(definition.expr, record)
+            return self._remembered[resolution.name]
         if resolution.kind == "parameter":
             return self._parameter(resolution.name, record, {})
         if resolution.kind == "enum":
