@@ -144,6 +144,7 @@ def attributions(
     with_dwelling: bool = True,
     *,
     in_qpv_only: bool = False,
+    count_served: bool = True,
 ) -> Subquery:
     """One row per attribution, with its dwelling, commune, EPCI and dated QPV situation.
 
@@ -355,10 +356,12 @@ def population(
     with_dwelling: bool = True,
     *,
     in_qpv_only: bool = False,
+    count_served: bool = True,
 ) -> Subquery:
     """The rows of a population over the period. `qpv_list_fixed`: see `qpv_list_fixed()`;
     `with_qpv`, `with_residence`, `with_applicant` and `in_qpv_only`: see `attributions()`;
-    `with_dwelling`: the columns of DWELLING_FIELDS."""
+    `with_dwelling`: the columns of DWELLING_FIELDS; `count_served`: see
+    `conventions_reservation`."""
     if entity == "attributions":
         return attributions(
             epci_sirens, period, qpv_list_fixed, with_qpv, with_residence, with_applicant,
@@ -373,7 +376,7 @@ def population(
     from checker.evaluate.leases import baux
 
     if entity == "conventions_reservation":
-        return conventions_reservation(epci_sirens, period)
+        return conventions_reservation(epci_sirens, period, count_served)
     if entity == "baux":
         return baux(epci_sirens, period)
     from checker.evaluate import peuplement

@@ -9,6 +9,7 @@ see. The convention in force is the latest signed on or before the control date.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Date, FromClause, Subquery, and_, case, exists, func, literal, select, union
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,7 +18,12 @@ from checker.db.codes import LINK_PREFIX
 from checker.db.tables import table
 
 
-def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.date]) -> Subquery:
+def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.date],
+                            count_served: bool = True) -> Subquery:  # fmt: skip
+    """`count_served`: `nb_attributions` is read (a listing shows it), and counted for every
+    pair at once by a grouped join; otherwise it is a count correlated with each pair, which
+    the database drops from a statement that does not read it (a check's statement: the join
+    would count the period's leases for nothing)."""
     convention = table("convention_reservation")
     attribution = table("attribution")
     logement = table("logement")
@@ -72,12 +78,16 @@ def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.da
             other.c.date_signature <= control,
         )
     )
-    # The leases of the period per pair, counted in one pass and joined: a count correlated
-    # with each pair read the period's leases once per pair (a listing of 3 060 pairs over
+    # The leases of the period per pair. Counted with a subquery correlated with each pair,
+    # a listing of every pair read the period's leases once per pair (3 060 pairs over
     # 100 000 attributions: 193 s on SQLite, 41 s on PostgreSQL; docs/dev/performance.md).
     counted = attribution.alias("attributions_du_flux")
     counted_logement = logement.alias("logements_du_flux")
     counted_commune = commune.alias("communes_du_flux")
+    leases_counted = counted.join(
+        counted_logement, counted_logement.c.rpls_id == counted.c.rpls_id
+    ).join(counted_commune, counted_commune.c.insee == counted_logement.c.commune_insee)
+    in_period = counted.c.date_bail.between(period[0], period[1])
     served_counts = (
         select(
             counted_commune.c.epci_siren,
@@ -85,20 +95,35 @@ def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.da
             counted.c.reservataire_id,
             func.count().label("nb"),
         )
-        .select_from(
-            counted.join(counted_logement, counted_logement.c.rpls_id == counted.c.rpls_id).join(
-                counted_commune, counted_commune.c.insee == counted_logement.c.commune_insee
-            )
-        )
-        .where(
-            counted.c.date_bail.between(period[0], period[1]),
-            counted.c.reservataire_id.is_not(None),
-        )
+        .select_from(leases_counted)
+        .where(in_period, counted.c.reservataire_id.is_not(None))
         .group_by(counted_commune.c.epci_siren, counted.c.bailleur_siren, counted.c.reservataire_id)
         .subquery("attributions_par_couple")
     )
-    served_count = func.coalesce(served_counts.c.nb, 0)
+    served_count: ColumnElement[Any] = (
+        func.coalesce(served_counts.c.nb, 0)
+        if count_served
+        else select(func.count())
+        .select_from(leases_counted)
+        .where(
+            counted_commune.c.epci_siren == pair_epci,
+            counted.c.bailleur_siren == pair_bailleur,
+            counted.c.reservataire_id == pair_reservataire,
+            in_period,
+        )
+        .scalar_subquery()
+    )
     in_force = convention.alias("convention_en_vigueur")
+    source = (
+        pairs.join(epci, epci.c.siren == pair_epci)
+        .join(
+            reservataire,
+            and_(reservataire.c.epci_siren == pair_epci, reservataire.c.id == pair_reservataire),
+        )
+        .outerjoin(in_force, and_(of_pair(in_force), in_force.c.date_signature == latest_date))
+    )
+    if count_served:
+        source = source.outerjoin(served_counts, of_pair(served_counts))
     query = (
         select(
             pair_epci.label("epci"),
@@ -119,20 +144,7 @@ def conventions_reservation(epci_sirens: list[str], period: tuple[dt.date, dt.da
             control.label("fact_date"),
             *(column.label(LINK_PREFIX + column.name) for column in epci.c),
         )
-        .select_from(
-            pairs.join(epci, epci.c.siren == pair_epci)
-            .join(
-                reservataire,
-                and_(
-                    reservataire.c.epci_siren == pair_epci, reservataire.c.id == pair_reservataire
-                ),
-            )
-            .outerjoin(
-                in_force,
-                and_(of_pair(in_force), in_force.c.date_signature == latest_date),
-            )
-            .outerjoin(served_counts, of_pair(served_counts))
-        )
+        .select_from(source)
         .where(pair_epci.in_(epci_sirens))
     )
     return query.subquery("conventions_reservation")

@@ -616,7 +616,8 @@ class Evaluator:
                                with_residence=bool(read & base.RESIDENCE_FIELDS),
                                with_applicant=bool(read & base.APPLICANT_FIELDS),
                                with_dwelling=bool(read & base.DWELLING_FIELDS),
-                               in_qpv_only=in_qpv_only)  # fmt: skip
+                               in_qpv_only=in_qpv_only,
+                               count_served="nb_attributions" in read)  # fmt: skip
         layered = with_definitions(rows, self.rulebook, entity, bounds, key_domain, uses, read)
         row = layered.row
         compiler = SqlCompiler(CompileContext(self.rulebook, entity, row, bounds, key_domain,
