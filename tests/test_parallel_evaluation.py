@@ -153,14 +153,13 @@ def test_a_setting_that_is_not_a_number_of_connections_is_refused(
         parallel.connections_wanted()
 
 
-def test_without_a_setting_a_check_reads_with_one_connection_per_core_up_to_four(
+def test_without_a_setting_a_check_reads_with_one_connection_per_core_but_one_up_to_four(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(parallel.CONNECTIONS_ENV, raising=False)
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _: set(range(16)))
-    assert parallel.connections_wanted() == parallel.MAX_CONNECTIONS
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _: {0, 1})
-    assert parallel.connections_wanted() == 2
+    for cores, connections in ((16, parallel.MAX_CONNECTIONS), (4, 3), (2, 1), (1, 1)):
+        monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _, n=cores: set(range(n)))
+        assert parallel.connections_wanted() == connections
     monkeypatch.setenv(parallel.CONNECTIONS_ENV, "7")
     assert parallel.connections_wanted() == 7
 

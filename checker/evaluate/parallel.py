@@ -39,11 +39,13 @@ MAX_CONNECTIONS = 4
 
 
 def connections_wanted() -> int:
-    """How many connections a check may read with: MIXITE_CONNEXIONS, or as many as this
-    machine has cores (the database usually has at least as many), at most MAX_CONNECTIONS."""
+    """How many connections a check may read with: MIXITE_CONNEXIONS, or one per core of this
+    machine but one, at most MAX_CONNECTIONS. The content digest read beside the rules takes
+    about a core (its process and its server process): on two cores, two connections made the
+    whole check slower than one (docs/dev/performance.md, « Rules on several connections »)."""
     setting = os.environ.get(CONNECTIONS_ENV, "").strip()
     if not setting:
-        return max(1, min(MAX_CONNECTIONS, len(os.sched_getaffinity(0))))
+        return max(1, min(MAX_CONNECTIONS, len(os.sched_getaffinity(0)) - 1))
     if not setting.isdigit() or int(setting) < 1:
         raise MixiteError(
             f"{CONNECTIONS_ENV} vaut « {setting} » : un nombre entier d'au moins 1 est attendu.",
