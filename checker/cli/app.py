@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
 
 import typer
 
@@ -26,7 +25,7 @@ from checker.cli.french_cli import (
     set_french_help_option,
     set_french_texts,
 )
-from checker.cli.guard import internal_error, report_error
+from checker.cli.guard import report_error, unexpected_error
 from checker.errors import MixiteError
 
 set_french_texts()
@@ -111,16 +110,4 @@ def main() -> None:
                 report_error(MixiteError(french[0].upper() + french[1:] + ".",
                                          _help_hint(getattr(error, "ctx", None))))  # fmt: skip
             sys.exit(error.exit_code)  # type: ignore[attr-defined]
-        _busy_or_internal(error)
-
-
-def _busy_or_internal(error: Exception) -> NoReturn:
-    """A SQLite file another command is writing to is said in French; anything else is an
-    internal error, logged."""
-    from checker.db.engine import busy_database
-
-    busy = busy_database(error)
-    if busy is None:
-        internal_error()
-    report_error(busy)
-    sys.exit(busy.exit_code)
+        unexpected_error(error)

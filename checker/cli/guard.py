@@ -37,3 +37,15 @@ def internal_error() -> NoReturn:
         "[bold red]Erreur interne inattendue[/] : mixite n'a pas pu terminer. Le détail "
         "technique est dans {log} ; merci de le transmettre à l'équipe mixite.", log=log.name))  # fmt: skip
     sys.exit(70)
+
+
+def unexpected_error(error: Exception) -> NoReturn:
+    """An exception no command handled: a SQLite file another command is writing to is said
+    in French (`busy_database`); anything else is an internal error, logged."""
+    from checker.db.engine import busy_database  # here: a command that succeeds does not pay
+
+    busy = busy_database(error)
+    if busy is None:
+        internal_error()
+    report_error(busy)
+    sys.exit(busy.exit_code)

@@ -121,7 +121,7 @@ def quick_main(arguments: Sequence[str]) -> bool:
         return False
     if options is None:
         return False
-    from checker.cli.guard import internal_error, report_error
+    from checker.cli.guard import report_error, unexpected_error
     from checker.errors import MixiteError
 
     try:
@@ -144,11 +144,5 @@ def quick_main(arguments: Sequence[str]) -> bool:
         err.print("Interrompu.")
         sys.exit(130)
     except Exception as error:
-        from checker.db.engine import busy_database
-
-        busy = busy_database(error)
-        if busy is None:
-            internal_error()
-        report_error(busy)
-        sys.exit(busy.exit_code)
+        unexpected_error(error)
     return True
