@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from checker.errors import MixiteError
 from checker.evaluate.explain import explain
 from checker.evaluate.run import Evaluator, Options, Period
 from checker.ingest.importer import import_bundle
@@ -186,3 +187,114 @@ def test_the_rows_of_a_narrower_scope_are_those_the_check_filters(tmp_path: Path
                 compared += bool(expected)
     engine.dispose()
     assert compared > 10
+
+
+def test_a_report_listing_is_the_full_listing_without_the_rows_in_good_standing(
+    db_url: str,
+) -> None:
+    """A report's listing (`listed_only`) takes each record's verdict from the check's SQL and
+    computes the cells of the records it lists only: the same states, scope values and
+    counts as the full listing, the same cells for every record at fault or undecidable,
+    and for each result's scope the same listed rows as filtering the full listing."""
+    from checker.evaluate.explain import EN_REGLE, UNLISTED, Explainer
+    from checker.report.collect import listings
+
+    import_bundle([demo_bundle_dir()], db_url)
+    rulebook, _ = require_rules()
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
+            results = evaluator.evaluate()
+            explainer = Explainer(connection, evaluator)
+            listed = 0
+            for rule in sorted({r.rule for r in results if r.kind != "structure"}):
+                try:
+                    full = explainer.explain(rule, {"epci": EPCI})
+                except MixiteError:  # a rule on no records (an EPCI's own figures)
+                    continue
+                short = explainer.explain(rule, {"epci": EPCI}, listed_only=True)
+                assert short.states == full.states and short._met == full._met, rule
+                assert short.dimensions == full.dimensions, rule
+                assert (short.counted, short.qualifying, short.unknown) == (
+                    full.counted, full.qualifying, full.unknown
+                )  # fmt: skip
+                for row, state in enumerate(full.states):
+                    expected = UNLISTED if state == EN_REGLE else full.rows[row]
+                    assert short.rows[row] is expected or short.rows[row] == expected, rule
+                    listed += state != EN_REGLE
+            for listing in listings(explainer, results).values():
+                whole = explainer.explain(listing.result.rule, {"epci": EPCI})
+                narrower = whole.within(listing.result.scope)
+                expected_rows = [
+                    cells for cells, state in zip(narrower.rows, narrower.states, strict=True)
+                    if state == listing.state
+                ]  # fmt: skip
+                assert listing.explanation.rows == expected_rows
+                assert listing.rows == list(range(len(expected_rows)))
+                assert listing.explanation.counted == narrower.counted
+    finally:
+        engine.dispose()
+    assert listed > 20
+
+
+def test_a_report_listing_refuses_a_verdict_the_two_engines_disagree_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records a report lists are interpreted again by the reference interpreter: where it
+    disagrees with the database's verdict, the listing is refused, not shown half wrong."""
+    from checker.evaluate import explain as explain_module
+    from checker.evaluate.explain import Explainer
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    rulebook, _ = require_rules()
+    real_eval = explain_module.Interpreter.eval
+
+    def contrary(self: object, expr: object, record: dict[str, object]) -> object:
+        value = real_eval(self, expr, record)  # type: ignore[arg-type]
+        return (not value) if isinstance(value, bool) else value
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
+            explainer = Explainer(connection, evaluator)
+            listing = explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
+            assert any(state != "en_regle" for state in listing.states)
+            monkeypatch.setattr(explain_module.Interpreter, "eval", contrary)
+            with pytest.raises(MixiteError, match="diffère entre la base"):
+                explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
+    finally:
+        engine.dispose()
+
+
+def test_the_failing_records_file_is_the_same_whatever_its_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV of the records at fault is written a slice of records at a time: the text does
+    not depend on the slice, and has one line per listed record under one header."""
+    from checker.evaluate.explain import Explainer
+    from checker.report import tabular
+    from checker.report.collect import listings
+    from checker.report.names import Names
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    rulebook, _ = require_rules()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
+            found = listings(Explainer(connection, evaluator), evaluator.evaluate())
+            names = Names.load(connection)
+            whole = tabular.failing_csv(found, names, 2025)
+            monkeypatch.setattr(tabular, "_CSV_SLICE", 3)
+            sliced = list(tabular.failing_csv_pieces(found, names, 2025))
+    finally:
+        engine.dispose()
+    assert "".join(sliced) == whole
+    assert len(sliced) > len(found) + 1  # some listing was cut into several slices
+    lines = list(csv.reader(io.StringIO(whole.lstrip("\ufeff")), delimiter=";"))
+    assert len(lines) == 1 + sum(len(listing.rows) for listing in found.values())
+    assert len({len(line) for line in lines}) == 1

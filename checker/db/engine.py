@@ -94,9 +94,9 @@ def busy_database(error: BaseException) -> DatabaseError | None:
     while cause is not None:
         if "database is locked" in str(cause) or "database table is locked" in str(cause):
             return DatabaseError(
-                "La base est occupée : une autre commande y écrit en ce moment (un import, ou "
+                "La base est occupée : une autre opération y écrit en ce moment (un import, ou "
                 "un contrôle qui enregistre son reçu). Rien n'a été enregistré.",
-                "Relancez la commande quand l'autre aura fini. Pour travailler à plusieurs "
+                "Réessayez quand elle aura fini. Pour travailler à plusieurs "
                 "sur les mêmes données, placez la base sur PostgreSQL (guide « Une base "
                 "partagée »).",
             )

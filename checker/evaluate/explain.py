@@ -56,6 +56,12 @@ IDENTITY_COLUMNS = {
 EN_DEFAUT = "en_defaut"  # it fails the rule (or, for a cap, counts against it)
 EN_REGLE = "en_regle"
 INDECIDABLE = "indecidable"  # a value it needs is missing
+# The cells of a row a report does not list (in good standing), never computed: shared, empty,
+# so that showing it fails loudly (every reader zips a row with the columns, strictly).
+UNLISTED: list[Any] = []
+_DIMENSION_FIELDS = tuple(DIMENSION_COLUMNS.values())
+# The column of a listing's query holding the verdict the check's SQL gives each record.
+SQL_VERDICT = "mixite_verdict_sql"
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class Explanation:
     scope: dict[str, str]
     columns: list[Column]
     # Cells as values (dates, numbers as Fraction, codes as stored); `text_rows` shows them.
+    # UNLISTED for a row in good standing of a report's listing (`explain(listed_only=True)`).
     rows: list[list[Any]] = field(default_factory=list)
     states: list[str] = field(default_factory=list)  # one per row: EN_DEFAUT, EN_REGLE…
     counted: int = 0
@@ -83,6 +90,9 @@ class Explanation:
     dimensions: list[dict[str, str]] = field(default_factory=list)
     _met: list[bool | None] = field(default_factory=list, repr=False)
     _indexes: dict[tuple[str, ...], dict[tuple[str | None, ...], list[int]]] = field(
+        default_factory=dict, repr=False
+    )
+    _shared_dimensions: dict[tuple[str | None, ...], dict[str, str]] = field(
         default_factory=dict, repr=False
     )
 
@@ -115,17 +125,44 @@ class Explanation:
         """Indexes of the rows that fail the rule."""
         return [i for i, state in enumerate(self.states) if state == EN_DEFAUT]
 
-    def within(self, scope: dict[str, str]) -> Explanation:
+    def add(self, state: str, met: bool | None, record: dict[str, Any], cells: list[Any]) -> None:
+        """One more record: its state, whether it meets the rule, its scope values, its cells."""
+        self.counted += 1
+        self.qualifying += met is True
+        self.unknown += met is None
+        self.states.append(state)
+        self._met.append(met)
+        # Records share a handful of scope values (EPCI, bailleur, commune, contingent…): one
+        # dict per distinct combination, not per record (a report explains every record).
+        values = tuple(
+            None if (value := record.get(column)) is None else str(value)
+            for column in _DIMENSION_FIELDS
+        )
+        dimensions = self._shared_dimensions.get(values)
+        if dimensions is None:
+            dimensions = {
+                key: value for key, value in zip(DIMENSION_COLUMNS, values, strict=True)
+                if value is not None
+            }  # fmt: skip
+            self._shared_dimensions[values] = dimensions
+        self.dimensions.append(dimensions)
+        self.rows.append(cells)
+
+    def within(self, scope: dict[str, str], only: str | None = None) -> Explanation:
         """The rows of a narrower scope (this explanation's population, filtered by scope keys
-        as the check filters them)."""
+        as the check filters them); with `only`, the rows in that state alone (a report's
+        listing: the counts stay those of the whole scope). A report takes every failing
+        result's rows from its EPCI's explanation: copying the whole scope for each result
+        held each record once per scope it belongs to."""
         keys = tuple(sorted(scope))
         kept = self._rows_by(keys).get(tuple(scope[key] for key in keys), [])
         narrower = Explanation(self.rule, dict(scope), self.columns, population=self.population,
                                condition=self.condition)  # fmt: skip
-        narrower.rows = [self.rows[i] for i in kept]
-        narrower.states = [self.states[i] for i in kept]
-        narrower.dimensions = [self.dimensions[i] for i in kept]
-        narrower._met = [self._met[i] for i in kept]
+        listed = kept if only is None else [i for i in kept if self.states[i] == only]
+        narrower.rows = [self.rows[i] for i in listed]
+        narrower.states = [self.states[i] for i in listed]
+        narrower.dimensions = [self.dimensions[i] for i in listed]
+        narrower._met = [self._met[i] for i in listed]
         narrower.counted = len(kept)
         narrower.qualifying = sum(1 for i in kept if self._met[i] is True)
         narrower.unknown = sum(self.states[i] == INDECIDABLE for i in kept)
@@ -145,6 +182,14 @@ class Explanation:
         kept.qualifying = sum(1 for i in rows if self._met[i] is True)
         kept.unknown = sum(self.states[i] == INDECIDABLE for i in rows)
         return kept
+
+
+def _state(met: Value, counts_against: bool) -> str:
+    """A record's state in a listing: undecidable, at fault (for a cap: counted against it), or
+    in good standing."""
+    if met is None:
+        return INDECIDABLE
+    return EN_DEFAUT if bool(met) is counts_against else EN_REGLE
 
 
 def _verdict(value: Value) -> str:
@@ -222,7 +267,18 @@ class Explainer:
         visit(expr, 0)
         return found
 
-    def explain(self, rule_id: str, scope: dict[str, str]) -> Explanation:
+    def explain(
+        self, rule_id: str, scope: dict[str, str], *, listed_only: bool = False
+    ) -> Explanation:
+        """The records of a rule's population in `scope`, each with its verdict, the parts of
+        the condition, the indicators and the values the condition reads.
+
+        `listed_only` (a report's listings, which show only the records at fault or
+        undecidable): the rows in good standing keep their verdict, state and scope values (the
+        counts and the narrower scopes need them), but not their cells (UNLISTED, not
+        computed). At 100 000 attributions they are most of the population, and their
+        cells most of a full report's time and memory (docs/dev/performance.md, « Listings of
+        the full reports »)."""
         period = self.evaluator.period
         versions = self.rulebook.versions_during(rule_id, period.start, period.end)
         if not versions:
@@ -245,8 +301,11 @@ class Explainer:
                                               lambda expr: self.evaluator._key_domain(expr, epcis)))  # fmt: skip
         prepared = self.evaluator._prepare(versions, compiler, row)
         filters = [row.c[DIMENSION_COLUMNS[key]] == value for key, value in scope.items()]
+        # A report's listing takes each record's verdict from the check's own compiled
+        # condition and runs the reference interpreter on the listed records only (below).
+        verdict_sql = [prepared.condition.label(SQL_VERDICT)] if listed_only else []
         query = (
-            select(row)
+            select(row, *verdict_sql)
             .where(prepared.population, *filters)
             .order_by(
                 row.c.fact_date, *(row.c[name] for name in ("rpls_id", "id") if name in row.c)
@@ -275,8 +334,15 @@ class Explainer:
         counts_against = latest.requirement.kind != "each" and latest.requirement.bound == "max"
         interpreter = Interpreter(self.rulebook, entity, (period.start, period.end),
                                   remember_definitions=True)  # fmt: skip
+        met_in_sql: bool | None = None
         for mapping in self.connection.execute(query).mappings():
             record: dict[str, Any] = dict(mapping)
+            if listed_only:
+                found = record.pop(SQL_VERDICT)
+                met_in_sql = None if found is None else bool(found)
+                if _state(met_in_sql, counts_against) == EN_REGLE:
+                    explanation.add(EN_REGLE, met_in_sql, record, UNLISTED)
+                    continue
             version = self._version_for(versions, record["fact_date"])
             verdict = interpreter.eval(version.requirement.condition, record)  # type: ignore[union-attr]
             # A record-level rule's exemption makes the record meet it, as in the check; a
@@ -285,10 +351,18 @@ class Explainer:
                 (e for e in version.exceptions if interpreter.eval(e.condition, record) is True),
                 None,
             )
-            met = True if exemption is not None else verdict
-            explanation.counted += 1
-            explanation.qualifying += met is True
-            explanation.unknown += met is None
+            met = (
+                None
+                if verdict is None and exemption is None
+                else exemption is not None or bool(verdict)
+            )
+            if listed_only and met != met_in_sql:
+                raise MixiteError(
+                    f"{rule_id} : le verdict d'un enregistrement diffère entre la base "
+                    f"({_verdict(met_in_sql)}) et l'interpréteur de référence "
+                    f"({_verdict(met)}) ; la liste des cas ne peut pas être établie.",
+                    "C'est une anomalie de mixite : signalez-la avec la règle et l'année.",
+                )
             cells: list[Any] = [
                 interpreter.fact_date(record) if name == "fact_date" else record.get(name)
                 for _, name in identity
@@ -302,18 +376,7 @@ class Explainer:
                 cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
             cells.extend(interpreter.eval(v, record) for v in shown)
-            explanation.rows.append(cells)
-            explanation._met.append(None if met is None else bool(met))
-            explanation.dimensions.append({
-                key: str(record[column]) for key, column in DIMENSION_COLUMNS.items()
-                if record.get(column) is not None
-            })  # fmt: skip
-            if met is None:
-                explanation.states.append(INDECIDABLE)
-            elif met is counts_against:
-                explanation.states.append(EN_DEFAUT)
-            else:
-                explanation.states.append(EN_REGLE)
+            explanation.add(_state(met, counts_against), met, record, cells)
         return explanation
 
     @staticmethod

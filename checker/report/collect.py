@@ -205,11 +205,13 @@ def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
             continue  # the convention lacks its objective: no attribution is at fault
         key = (result.rule, result.scope.get("epci", ""))
         if key not in widest:
-            widest[key] = explainer.explain(result.rule, {"epci": key[1]} if key[1] else {})
-        explanation = widest[key].within(result.scope)
+            scope = {"epci": key[1]} if key[1] else {}
+            widest[key] = explainer.explain(result.rule, scope, listed_only=True)
         state = EN_DEFAUT if result.status == NON_CONFORME else INDECIDABLE
-        rows = [i for i, s in enumerate(explanation.states) if s == state]
-        listings[index] = Listing(index, result, explanation, rows, state)
+        explanation = widest[key].within(result.scope, only=state)
+        listings[index] = Listing(
+            index, result, explanation, list(range(len(explanation.rows))), state
+        )
     return listings
 
 

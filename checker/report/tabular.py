@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from checker.evaluate.results import Result
@@ -72,30 +72,47 @@ FAILING_COLUMNS = ("annee", "regle", "perimetre", "codes_du_perimetre", "statut_
 def failing_csv(listings: dict[int, Listing], names: Names, year: int) -> str:
     """Every record behind every result to act on: one line per result and record, its
     identity (names and codes), and the columns of its rule's listing."""
+    return "".join(failing_csv_pieces(listings, names, year))
+
+
+# The records of a listing turned into text at a time (one listing may hold 50 000 records).
+_CSV_SLICE = 2000
+
+
+def failing_csv_pieces(listings: dict[int, Listing], names: Names, year: int) -> Iterator[str]:
+    """`failing_csv`'s text a result at a time, for a file written as it is made: at 100 000
+    attributions the text is 30 MB, and its rows held at once as cells took about 300 MB."""
     header: list[str] = list(FAILING_COLUMNS)
-    extra: list[str] = []
-    rows: list[dict[str, str]] = []
+    for index in sorted(listings):  # the columns of every listing first: the header names them
+        listing = listings[index]
+        for title in record_table(listing.explanation, names, []).headers:
+            if title not in header[len(FAILING_COLUMNS) :]:
+                header.append(title)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    yield "\ufeff" + buffer.getvalue()  # BOM: Excel then reads UTF-8 correctly
     for index in sorted(listings):
         listing = listings[index]
-        table = record_table(listing.explanation, names, listing.rows)
-        for title in table.headers:
-            if title not in extra:
-                extra.append(title)
-        for row, texts in zip(listing.rows, table.text_rows(), strict=True):
-            cells = {
-                "annee": str(year),
-                "regle": listing.result.rule,
-                "perimetre": names.scope(listing.result.scope),
-                "codes_du_perimetre": names.codes(listing.result.scope),
-                "statut_du_resultat": STATUS_LABELS[shown_status(listing.result)],
-                "enregistrement": "en défaut" if listing.state == "en_defaut" else "indécidable",
-                "population": present.UNITS.get(listing.explanation.population, ("",))[0],
-                "cle": record_key(listing.explanation, row),
-            }
-            cells.update(zip(table.headers, texts, strict=True))
-            rows.append(cells)
-    header += extra
-    return _csv([[cells.get(name, "") for name in header] for cells in rows], header)
+        fixed = {
+            "annee": str(year),
+            "regle": listing.result.rule,
+            "perimetre": names.scope(listing.result.scope),
+            "codes_du_perimetre": names.codes(listing.result.scope),
+            "statut_du_resultat": STATUS_LABELS[shown_status(listing.result)],
+            "enregistrement": "en défaut" if listing.state == "en_defaut" else "indécidable",
+            "population": present.UNITS.get(listing.explanation.population, ("",))[0],
+        }
+        for start in range(0, len(listing.rows), _CSV_SLICE):
+            rows = listing.rows[start : start + _CSV_SLICE]
+            table = record_table(listing.explanation, names, rows)
+            buffer.seek(0)
+            buffer.truncate()
+            for row, texts in zip(rows, table.text_rows(), strict=True):
+                cells = {**fixed, "cle": record_key(listing.explanation, row)}
+                cells.update(zip(table.headers, texts, strict=True))
+                writer.writerow([cells.get(name, "") for name in header])
+            yield buffer.getvalue()
 
 
 def _cell(text: str) -> str:
