@@ -2,7 +2,9 @@
 
 The records are selected in SQL with the very population the check used; the reasons are
 computed by the reference interpreter on each record (listing is not counting: the figures
-themselves always come from the database).
+themselves always come from the database). A report's listings (`listed_only`) take each
+record's verdict from the check's compiled condition and interpret only the records they list,
+refusing the listing where the interpreter disagrees.
 """
 
 from __future__ import annotations
