@@ -127,8 +127,10 @@ class Explanation:
         """Indexes of the rows that fail the rule."""
         return [i for i, state in enumerate(self.states) if state == EN_DEFAUT]
 
-    def add(self, state: str, met: bool | None, record: dict[str, Any], cells: list[Any]) -> None:
-        """One more record: its state, whether it meets the rule, its scope values, its cells."""
+    def add(self, state: str, met: bool | None, scope_values: tuple[Any, ...],
+            cells: list[Any]) -> None:  # fmt: skip
+        """One more record: its state, whether it meets the rule, its values of the scope
+        columns (`DIMENSION_COLUMNS`' order, None where it has none), its cells."""
         self.counted += 1
         self.qualifying += met is True
         self.unknown += met is None
@@ -136,17 +138,14 @@ class Explanation:
         self._met.append(met)
         # Records share a handful of scope values (EPCI, bailleur, commune, contingent…): one
         # dict per distinct combination, not per record (a report explains every record).
-        values = tuple(
-            None if (value := record.get(column)) is None else str(value)
-            for column in _DIMENSION_FIELDS
-        )
-        dimensions = self._shared_dimensions.get(values)
+        texts = tuple(None if value is None else str(value) for value in scope_values)
+        dimensions = self._shared_dimensions.get(texts)
         if dimensions is None:
             dimensions = {
-                key: value for key, value in zip(DIMENSION_COLUMNS, values, strict=True)
-                if value is not None
+                key: text for key, text in zip(DIMENSION_COLUMNS, texts, strict=True)
+                if text is not None
             }  # fmt: skip
-            self._shared_dimensions[values] = dimensions
+            self._shared_dimensions[texts] = dimensions
         self.dimensions.append(dimensions)
         self.rows.append(cells)
 
@@ -337,14 +336,22 @@ class Explainer:
         interpreter = Interpreter(self.rulebook, entity, (period.start, period.end),
                                   remember_definitions=True)  # fmt: skip
         met_in_sql: bool | None = None
-        for mapping in self.connection.execute(query).mappings():
-            record: dict[str, Any] = dict(mapping)
+        found = self.connection.execute(query)
+        names = list(found.keys())
+        # Rows as tuples: a record in good standing of a report's listing is never made a dict.
+        scope_at = [
+            names.index(column) if column in names else None for column in _DIMENSION_FIELDS
+        ]
+        verdict_at = names.index(SQL_VERDICT) if listed_only else -1
+        for values in found:
+            scope_values = tuple(None if at is None else values[at] for at in scope_at)
             if listed_only:
-                found = record.pop(SQL_VERDICT)
-                met_in_sql = None if found is None else bool(found)
+                met_in_sql = None if values[verdict_at] is None else bool(values[verdict_at])
                 if _state(met_in_sql, counts_against) == EN_REGLE:
-                    explanation.add(EN_REGLE, met_in_sql, record, UNLISTED)
+                    explanation.add(EN_REGLE, met_in_sql, scope_values, UNLISTED)
                     continue
+            record: dict[str, Any] = dict(zip(names, values, strict=True))
+            record.pop(SQL_VERDICT, None)
             version = self._version_for(versions, record["fact_date"])
             verdict = interpreter.eval(version.requirement.condition, record)  # type: ignore[union-attr]
             # A record-level rule's exemption makes the record meet it, as in the check; a
@@ -378,7 +385,7 @@ class Explainer:
                 cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
             cells.extend(interpreter.eval(v, record) for v in shown)
-            explanation.add(_state(met, counts_against), met, record, cells)
+            explanation.add(_state(met, counts_against), met, scope_values, cells)
         return explanation
 
     @staticmethod
