@@ -457,7 +457,9 @@ def register_explain(app: typer.Typer) -> None:
         with engine.connect() as connection:
             wanted = resolve_scope(connection, wanted)
             require_years(connection, [period.end.year])
-            explanation = explain_records(connection, rulebook, rule_id, period, wanted)
+            # --en-defaut: the records in good standing are counted, not detailed.
+            explanation = explain_records(connection, rulebook, rule_id, period, wanted,
+                                          listed_only=failing)  # fmt: skip
             names = Names.load(connection)
         engine.dispose()
         rows = explanation.failing() if failing else None

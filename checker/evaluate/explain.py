@@ -401,8 +401,8 @@ class Explainer:
 
 
 def explain(connection: Connection, rulebook: Any, rule_id: str, period: Period,
-            scope: dict[str, str]) -> Explanation:  # fmt: skip
+            scope: dict[str, str], *, listed_only: bool = False) -> Explanation:  # fmt: skip
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.", "Voir : mixite rules list")
     evaluator = Evaluator(connection, rulebook, period, Options(epci=scope.get("epci")))
-    return Explainer(connection, evaluator).explain(rule_id, scope)
+    return Explainer(connection, evaluator).explain(rule_id, scope, listed_only=listed_only)
