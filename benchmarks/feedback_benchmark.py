@@ -17,6 +17,9 @@ in one run on this machine.
    CALEOL) through `mixite check --rules <those five>` as a whole process, next to a plain
    Python + SQL process computing the same five on the raw tables (SQLite); and the whole
    rulebook next to its hand-written SQL on both databases (benchmarks/check_benchmark.py).
+   Beside them, for information (no objective): the full reports a user hands on, `--format
+   html` and `--format xlsx` (every record behind each failing result), as a whole process's
+   wall time and peak memory, next to `--format json` on the same database (SQLite).
 5. Memory: peak memory of the import and of the check at 100 000 and 1 000 000 attributions,
    and at 1 000 000 on the territory of 100 000 (`fixtures/generate.py --territoire-de`): the
    check's results grow with the territory, its reading with the rows; « flat » read both ways.
@@ -307,6 +310,36 @@ def _peak_of(command: Sequence[str], env: dict[str, str]) -> float:
     return int(done.stdout.strip()) / 1024
 
 
+def _wall_and_peak(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """Elapsed seconds and peak resident memory (MiB) of one process."""
+    code = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
+            "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+            "print(time.perf_counter() - start, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, *command], check=True,
+                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+    seconds, peak_kib = done.stdout.split()
+    return float(seconds), int(peak_kib) / 1024
+
+
+def _full_reports(url: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`mixite check` writing the JSON results, then the full HTML and XLSX reports, of the
+    whole rulebook on the same database: wall time and peak memory, and their ratio to JSON."""
+    found: dict[str, Any] = {}
+    for output_format in ("json", "html", "xlsx"):
+        command = [*MIXITE, "check", "--year", str(YEAR), "--db", url, "--format",
+                   output_format, "--out", str(work / f"rapport.{output_format}"), "--force"]  # fmt: skip
+        seconds, peak = _wall_and_peak(command, env)
+        found[output_format] = {"s": round(seconds, 2), "memoire_max_mio": round(peak)}
+    for output_format in ("html", "xlsx"):
+        entry = found[output_format]
+        entry["ratio_s_au_json"] = round(entry["s"] / found["json"]["s"], 2)
+        entry["ratio_memoire_au_json"] = round(
+            entry["memoire_max_mio"] / found["json"]["memoire_max_mio"], 2
+        )
+    return found
+
+
 def _line(label: str, value: str, objective: str, reached: bool | None) -> str:
     """A figure on two lines, so that the summary reads in an 80-column terminal."""
     mark = "" if reached is None else ("atteint" if reached else "NON atteint")
@@ -328,6 +361,13 @@ def _summary(results: dict[str, Any]) -> list[str]:
                                "", None))  # fmt: skip
     if "cinq_indicateurs_sqlite" in results:
         lines += _check_lines(results)
+    for output_format, entry in results.get("rapports_complets", {}).items():
+        if output_format == "json":
+            continue
+        lines.append(_line(f"Rapport complet {output_format.upper()} (SQLite ; ratio au JSON)",
+                           f"{entry['s']} s (×{entry['ratio_s_au_json']}), "
+                           f"{entry['memoire_max_mio']} Mio (×{entry['ratio_memoire_au_json']})",
+                           "", None))  # fmt: skip
     if "memoire" in results:
         lines += _memory_lines(results["memoire"])
     return lines
@@ -401,6 +441,10 @@ def _check_parts(results: dict[str, Any], args: argparse.Namespace, bundle: Path
     print("Règles complètes…", flush=True)
     whole: dict[str, Any] = {}
     whole["sqlite"] = _measure(f"sqlite:///{work / 'complet.db'}", bundle, work / "c.cle")
+    print("Rapports complets…", flush=True)
+    results["rapports_complets"] = _full_reports(
+        f"sqlite:///{work / 'complet.db'}", work, {**env, "MIXITE_CLE_FICHIER": str(work / "c.cle")}
+    )
     if pg_url:
         url = _pg_database(pg_url)
         try:
