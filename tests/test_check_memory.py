@@ -15,7 +15,7 @@ from sqlalchemy import create_engine
 from checker import runs
 from checker.checking import run_check
 from checker.cli import out_guard
-from checker.db.engine import bound_sqlite_memory, make_engine, upgrade
+from checker.db.engine import CHECK_CACHE_MIB, bound_sqlite_memory, make_engine, upgrade
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
 from checker.report import json_report
@@ -69,7 +69,9 @@ def test_the_receipt_sets_the_page_cache_back_and_stores_the_same_results(
     with engine.begin() as connection:
         bound_sqlite_memory(connection)
         outcome = run_check(connection, rulebook, Period.year(2025), Options(), None)
-        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -16 * 1024
+        assert (
+            connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -CHECK_CACHE_MIB * 1024
+        )
         assert connection.exec_driver_sql("PRAGMA cache_spill").scalar_one() > 0
         stored = connection.exec_driver_sql("SELECT results FROM run").scalar_one()
         assert stored == runs.canonical(json_report.results_block(outcome.results))
