@@ -2,18 +2,26 @@
 French-reading formats), names beside codes, a sheet per obligation named by its rule id, one
 sheet of every failing record with a column per reason, frozen headers and filters everywhere;
 then the CIA's commitments, an « Observations » sheet to fill in, the uncertain points, the
-quality of the data and the receipt."""
+quality of the data and the receipt.
+
+Written in openpyxl's write-only mode: each sheet's rows go to a temporary file as they are
+appended, and the sheets of the failing records (a row per record, tens of thousands at
+100 000 attributions) are never held as cells (a workbook held whole took 1.6 GB there). A
+write-only sheet writes its column widths, frozen panes and size with its first row, so a
+table's layout is set from its first rows before any is appended; its filter is written last."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Set
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set, Sized
+from dataclasses import dataclass, field
 from fractions import Fraction
 from io import BytesIO
+from itertools import chain, islice
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -36,6 +44,9 @@ DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
 CODE_FONT = Font(color="616161")
+HEADER_FONT = Font(bold=True)
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+WIDTH_SAMPLE = 200  # the rows whose text sets a column's width
 SCOPE_CODE_TITLES = {
     "epci": "SIREN de l'EPCI",
     "bailleur": "SIREN du bailleur",
@@ -88,55 +99,123 @@ def _format_for(type_: Type | None, value: Any) -> str | None:
     return None
 
 
-def write_table(sheet: Worksheet, headers: list[str], rows: list[list[Any]],
-                formats: dict[int, str] | None = None, start_row: int = 1,
-                code_columns: Set[int] = frozenset(), types: list[Type | None] | None = None,
-                wrap: Set[int] = frozenset()) -> None:  # fmt: skip
-    """A table with a bold, frozen, filtered header; `formats` by column (1-based), else from
-    `types` (0-based) or the value; code columns in grey."""
-    formats = formats or {}
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=start_row, column=column, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for offset, row in enumerate(rows, start=1):
+@dataclass(frozen=True)
+class _Columns:
+    """How a table's cells look: `formats` by column (1-based), else from `types` (0-based)
+    or the value; code columns (0-based) in grey; `wrap` (1-based) wrapped at the top."""
+
+    headers: Sequence[str]
+    formats: Mapping[int, str] = field(default_factory=dict)
+    code_columns: Set[int] = frozenset()
+    types: Sequence[Type | None] | None = None
+    wrap: Set[int] = frozenset()
+
+    def header(self, sheet: Any) -> list[Any]:
+        cells = []
+        for title in self.headers:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = WRAP_TOP
+            cells.append(cell)
+        return cells
+
+    def cells(self, sheet: Any, row: Sequence[Any]) -> list[Any]:
+        """A row to append: a plain value where the cell has no style of its own, else a cell
+        (an empty one too, in a code or wrapped column, as a sheet held whole had it)."""
+        out: list[Any] = []
         for column, item in enumerate(row, start=1):
             own = item.number_format if isinstance(item, Formatted) else None
             raw = item.value if isinstance(item, Formatted) else item
             value = _cell_value(raw)
-            cell = sheet.cell(row=start_row + offset, column=column, value=value)
-            type_ = types[column - 1] if types and column - 1 < len(types) else None
-            number_format = own or formats.get(column) or _format_for(type_, raw)
-            if number_format and value is not None:
+            type_ = self.types[column - 1] if self.types and column - 1 < len(self.types) else None
+            number_format = (
+                None
+                if value is None
+                else own or self.formats.get(column) or _format_for(type_, raw)
+            )
+            code = column - 1 in self.code_columns
+            wrapped = column in self.wrap
+            if not (code or wrapped or number_format):
+                out.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value=value)
+            if number_format:
                 cell.number_format = number_format
-            if column - 1 in code_columns:
+            if code:
                 cell.font = CODE_FONT
-            if column in wrap:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    last = get_column_letter(max(len(headers), 1))
-    sheet.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(rows), 1)}"
-    sheet.freeze_panes = f"A{start_row + 1}"
-    for column, header in enumerate(headers, start=1):
-        width = max(
-            [min(len(str(header)), 30)]
-            + [
-                len(show(_plain(row[column - 1]), None))
-                for row in rows[:200]
-                if column - 1 < len(row)
-            ]
-        )
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(10, width + 2), 60)
+            if wrapped:
+                cell.alignment = WRAP_TOP
+            out.append(cell)
+        return out
+
+    def widths(self, sample: Iterable[Sequence[Any]]) -> dict[str, float]:
+        """Each column's width, by letter, from its header and the text of `sample`'s values."""
+        rows = list(sample)
+        widths: dict[str, float] = {}
+        for column, header in enumerate(self.headers, start=1):
+            width = max(
+                [min(len(str(header)), 30)]
+                + [
+                    len(show(_plain(row[column - 1]), None))
+                    for row in rows
+                    if column - 1 < len(row)
+                ]
+            )
+            widths[get_column_letter(column)] = min(max(10, width + 2), 60)
+        return widths
+
+
+def _layout(sheet: Any, widths: Mapping[str, float], last_cell: str) -> None:
+    """What a write-only sheet writes with its first row, so set before it: the columns'
+    widths, the frozen header and the sheet's size."""
+    for letter, width in widths.items():
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    if not isinstance(sheet, Worksheet):
+        # openpyxl writes a sheet's <dimension> only when it can compute it (from the cells of
+        # a sheet held whole). Without it, readers that stream a sheet (openpyxl's read_only,
+        # hence pandas) stop each row at its last filled cell instead of the sheet's last
+        # column.
+        sheet.calculate_dimension = lambda: f"A1:{last_cell}"
+
+
+def write_table(sheet: Any, headers: list[str], rows: Iterable[Sequence[Any]],
+                formats: dict[int, str] | None = None, code_columns: Set[int] = frozenset(),
+                types: list[Type | None] | None = None, wrap: Set[int] = frozenset(), *,
+                length: int | None = None, widths: Mapping[str, float] | None = None) -> None:  # fmt: skip
+    """A table on a sheet where nothing is written yet (a write-only sheet, or a Worksheet):
+    a bold, frozen, filtered header; `formats` by column (1-based), else from `types`
+    (0-based) or the value; code columns in grey. Columns are as wide as their first 200 rows
+    need, unless `widths` (by letter) says otherwise. `rows` may be made as they are written:
+    then `length` says how many there are (no row wider than the first ones)."""
+    columns = _Columns(headers, formats or {}, code_columns, types, wrap)
+    stream = iter(rows)
+    sample = list(islice(stream, WIDTH_SAMPLE))
+    if length is None:
+        if not isinstance(rows, Sized):
+            raise TypeError("rows made as they are written need their length")
+        length = len(rows)
+    widest = get_column_letter(max(len(headers), *(len(row) for row in sample), 1))
+    _layout(sheet, columns.widths(sample) | dict(widths or {}), f"{widest}{1 + length}")
+    sheet.append(columns.header(sheet))
+    written = 0
+    for row in chain(sample, stream):
+        sheet.append(columns.cells(sheet, row))
+        written += 1
+    if written != length:  # the sheet's declared size would be wrong
+        raise ValueError(f"{written} rows written, {length} announced")
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{1 + max(length, 1)}"
 
 
 def _plain(item: Any) -> Any:
     return item.value if isinstance(item, Formatted) else item
 
 
-def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]], percent_columns: set[int],
-           start_row: int = 1) -> None:  # fmt: skip
+def _table(sheet: Worksheet, headers: list[str], rows: list[list[Any]],
+           percent_columns: set[int]) -> None:  # fmt: skip
     """The older helper (bilan aux réservataires, CALEOL): percentages by column number."""
-    write_table(sheet, headers, rows, dict.fromkeys(percent_columns, PERCENT_FORMAT), start_row)
+    write_table(sheet, headers, rows, dict.fromkeys(percent_columns, PERCENT_FORMAT))
 
 
 @dataclass(frozen=True)
@@ -159,9 +238,7 @@ def _version_date(version: str) -> dt.date | None:
 
 
 def _synthesis(workbook: Workbook, data: ReportData, used: set[str]) -> None:
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _sheet_name("Synthèse", used)
+    sheet = workbook.create_sheet(_sheet_name("Synthèse", used))
     headers = ["Règle", "Obligation", "Statut", "Taux", "Numérateur", "Dénominateur",
                "Périmètres conformes", "Périmètres jugés", "Cible", "Type de cible",
                "Source de la cible", "Manque", "Unité", "Qui doit", "Référence nationale",
@@ -184,8 +261,7 @@ def _synthesis(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             _version_date((whole or line.scopes[0][1]).version) if (whole or line.scopes) else None,
         ])  # fmt: skip
     write_table(sheet, headers, rows, {4: PERCENT_FORMAT, 9: PERCENT_FORMAT, 15: PERCENT_FORMAT},
-                code_columns={16}, wrap={2, 14})  # fmt: skip
-    sheet.column_dimensions["B"].width = 50
+                code_columns={16}, wrap={2, 14}, widths={"B": 50})  # fmt: skip
 
 
 def _evolution(workbook: Workbook, data: ReportData, used: set[str]) -> None:
@@ -213,8 +289,7 @@ def _evolution(workbook: Workbook, data: ReportData, used: set[str]) -> None:
         reference = REFERENCE_FIGURES.get(line.rule, [])
         row.append(reference[-1][1] if reference else None)
         rows.append(row)
-    write_table(sheet, headers, rows, formats, wrap={2})
-    sheet.column_dimensions["B"].width = 50
+    write_table(sheet, headers, rows, formats, wrap={2}, widths={"B": 50})
 
 
 def _rule_sheets(workbook: Workbook, data: ReportData, used: set[str]) -> None:
@@ -289,43 +364,35 @@ def _reason(listing: Any, row: int) -> str:
 
 def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     """« En défaut »: each listed record once, a column per rule saying why it is listed;
-    « Défauts par résultat »: one row per result and record (the same rows as the CSV)."""
+    « Défauts par résultat »: one row per result and record (the same rows as the CSV), made
+    as they are written."""
     columns = _record_columns(data, identity=True)
     details = _record_columns(data, identity=False)
     population_title = "Population"
     rules = sorted({listing.result.rule for listing in data.listings.values()})
     records: dict[tuple[str, str], dict[str, Any]] = {}
     reasons: dict[tuple[str, str], dict[str, str]] = {}
-    per_result: list[list[Any]] = []
     for index in sorted(data.listings):
         listing = data.listings[index]
         table = record_table(listing.explanation, data.names, listing.rows)
         population = listing.explanation.population
         for row, cells in zip(listing.rows, table.rows, strict=True):
             key = (population, record_key(listing.explanation, row))
-            values = dict(zip(table.keys, cells, strict=True))
-            by_title = dict(zip(table.headers, cells, strict=True))
-            records.setdefault(key, values)
+            if key not in records:
+                records[key] = dict(zip(table.keys, cells, strict=True))
             reasons.setdefault(key, {})[listing.result.rule] = _reason(listing, row)
-            per_result.append([
-                listing.result.rule, data.names.scope(listing.result.scope),
-                data.names.codes(listing.result.scope), STATUS_LABELS[shown_status(listing.result)],
-                "en défaut" if listing.state == EN_DEFAUT else "indécidable",
-                present.UNITS.get(population, (population,))[0],
-                *(values.get(k) for k, _, _, _ in columns), _reason(listing, row),
-                *(by_title.get(title) for _, title, _, _ in details),
-            ])  # fmt: skip
     sheet = workbook.create_sheet(_sheet_name("En défaut", used))
     headers = [population_title, *(title for _, title, _, _ in columns), *rules]
     types: list[Type | None] = [None, *(type_ for _, _, type_, _ in columns)]
     codes = {i + 1 for i, (_, _, _, code) in enumerate(columns) if code}
-    rows = [
+    rows = (
         [present.UNITS.get(population, (population,))[0],
          *(records[(population, key)].get(k) for k, _, _, _ in columns),
          *(reasons[(population, key)].get(rule) for rule in rules)]
         for population, key in sorted(records)
-    ]  # fmt: skip
-    write_table(sheet, headers, rows, types=types, code_columns=codes)
+    )  # fmt: skip
+    write_table(sheet, headers, rows, types=types, code_columns=codes, length=len(records))
+    del records, reasons
     sheet = workbook.create_sheet(_sheet_name("Défauts par résultat", used))
     headers = ["Règle", "Périmètre", "Codes du périmètre", "Statut du résultat", "Enregistrement",
                population_title, *(title for _, title, _, _ in columns), "Pourquoi",
@@ -333,7 +400,27 @@ def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     types = [*([None] * 6), *(type_ for _, _, type_, _ in columns), None,
              *(type_ for _, _, type_, _ in details)]  # fmt: skip
     codes = {2} | {i + 6 for i, (_, _, _, code) in enumerate(columns) if code}
-    write_table(sheet, headers, per_result, types=types, code_columns=codes)
+    write_table(sheet, headers, _per_result(data, columns, details), types=types,
+                code_columns=codes, length=sum(len(found.rows) for found in data.listings.values()))  # fmt: skip
+
+
+def _per_result(data: ReportData, columns: list[tuple[str, str, Type | None, bool]],
+                details: list[tuple[str, str, Type | None, bool]]) -> Iterator[list[Any]]:  # fmt: skip
+    """The rows of « Défauts par résultat », a listing at a time."""
+    for index in sorted(data.listings):
+        listing = data.listings[index]
+        result = listing.result
+        table = record_table(listing.explanation, data.names, listing.rows)
+        population = listing.explanation.population
+        head = [result.rule, data.names.scope(result.scope), data.names.codes(result.scope),
+                STATUS_LABELS[shown_status(result)],
+                "en défaut" if listing.state == EN_DEFAUT else "indécidable",
+                present.UNITS.get(population, (population,))[0]]  # fmt: skip
+        for row, cells in zip(listing.rows, table.rows, strict=True):
+            values = dict(zip(table.keys, cells, strict=True))
+            by_title = dict(zip(table.headers, cells, strict=True))
+            yield [*head, *(values.get(k) for k, _, _, _ in columns), _reason(listing, row),
+                   *(by_title.get(title) for _, title, _, _ in details)]  # fmt: skip
 
 
 def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
@@ -356,50 +443,66 @@ def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     if not data.commitments:
         rows.append([None, None, None, None, None, None, None,
                      "Aucune convention intercommunale d'attribution chargée : cibles de la loi."])  # fmt: skip
-    write_table(sheet, headers, rows, {5: PERCENT_FORMAT, 6: PERCENT_FORMAT}, wrap={1, 8})
-    sheet.column_dimensions["H"].width = 80
+    write_table(sheet, headers, rows, {5: PERCENT_FORMAT, 6: PERCENT_FORMAT}, wrap={1, 8},
+                widths={"H": 80})  # fmt: skip
 
 
 def _observations(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     sheet = workbook.create_sheet(_sheet_name("Observations", used))
-    headers = ["Règle", "Obligation", "Statut", "Manque", "Observations de la CIL"]
+    columns = _Columns(["Règle", "Obligation", "Statut", "Manque", "Observations de la CIL"],
+                       wrap={2, 5})  # fmt: skip
     rows = [[line.rule, line.title, line.status_label, line.shortfall, None] for line in data.lines]
-    write_table(sheet, headers, rows, wrap={2, 5})
-    sheet.column_dimensions["B"].width = 50
-    sheet.column_dimensions["E"].width = 80
+    labels = ("Délibération de la CIL du :", "Le président :", "Transmis au préfet le :", "Visa :")
+    for number in range(2, len(rows) + 2):  # written with each row: set before
+        sheet.row_dimensions[number].height = 60
+    widths = columns.widths(rows[:WIDTH_SAMPLE]) | {"B": 50, "E": 80}
+    _layout(sheet, widths, f"E{len(rows) + 2 + len(labels)}")
+    sheet.append(columns.header(sheet))
     thin = Side(style="thin", color="9E9E9E")
-    for row in range(2, len(rows) + 2):
-        sheet.row_dimensions[row].height = 60
-        sheet.cell(row=row, column=5).border = Border(top=thin, bottom=thin, left=thin, right=thin)
-    last = len(rows) + 3
-    for offset, label in enumerate(("Délibération de la CIL du :", "Le président :",
-                                    "Transmis au préfet le :", "Visa :")):  # fmt: skip
-        sheet.cell(row=last + offset, column=1, value=label).font = Font(bold=True)
+    box = Border(top=thin, bottom=thin, left=thin, right=thin)
+    for row in rows:
+        cells = columns.cells(sheet, row)
+        cells[4].border = box  # an empty, wrapped cell: a box to write in
+        sheet.append(cells)
+    sheet.append([])
+    for label in labels:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = HEADER_FONT
+        sheet.append([cell])
+    sheet.auto_filter.ref = f"A1:E{1 + max(len(rows), 1)}"
 
 
 def _uncertain(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     sheet = workbook.create_sheet(_sheet_name("Points incertains", used))
     rows = [[p.rule, p.where, plain_text(p.text)] for p in data.uncertain]
-    write_table(sheet, ["Règle", "Où", "Point incertain"], rows, wrap={3})
-    sheet.column_dimensions["C"].width = 100
+    write_table(sheet, ["Règle", "Où", "Point incertain"], rows, wrap={3}, widths={"C": 100})
 
 
 def _quality(workbook: Workbook, data: ReportData, used: set[str]) -> None:
+    """The imports, then, two rows below, the missing data and the undecided records; the
+    frozen header and the filter are the imports'; the widths the second table's."""
     sheet = workbook.create_sheet(_sheet_name("Qualité des données", used))
+    imports = _Columns(["Import du", "Fichier", "Lignes", "Encodage", "Colonnes ignorées"])
     rows: list[list[Any]] = []
     for batch in data.imports:
         day = batch.day.replace(tzinfo=None) if isinstance(batch.day, dt.datetime) else batch.day
         for file in batch.files:
             rows.append([day, file.get("nom"), file.get("lignes"), file.get("encodage"),
                          ", ".join(file.get("colonnes_ignorees") or []) or None])  # fmt: skip
-    write_table(sheet, ["Import du", "Fichier", "Lignes", "Encodage", "Colonnes ignorées"], rows)
-    start = len(rows) + 3
+    gaps = _Columns(["Donnée", "Manquante", "Sur", "Population", "Effet"])
     missing = [[m.field, m.missing, m.total, m.population, m.effect] for m in data.missing]
     undecided = [[f"{r.rule} — {data.names.scope(r.scope)}", r.unknown, r.denominator,
                   "indécidables", "le résultat en dépend"] for r in data.results if r.unknown]  # fmt: skip
-    headers = ["Donnée", "Manquante", "Sur", "Population", "Effet"]
-    write_table(sheet, headers, missing + undecided, start_row=start)
-    sheet.freeze_panes = "A2"
+    start = len(rows) + 3
+    _layout(sheet, gaps.widths((missing + undecided)[:WIDTH_SAMPLE]),
+            f"E{start + len(missing) + len(undecided)}")  # fmt: skip
+    sheet.append(imports.header(sheet))
+    for row in rows:
+        sheet.append(imports.cells(sheet, row))
+    sheet.append([])
+    sheet.append(gaps.header(sheet))
+    for row in missing + undecided:
+        sheet.append(gaps.cells(sheet, row))
     sheet.auto_filter.ref = f"A1:E{len(rows) + 1}"
 
 
@@ -421,19 +524,15 @@ def _parameters(workbook: Workbook, data: ReportData, used: set[str]) -> None:
                 value = float(Fraction(str(value)))
             except ValueError:
                 value = str(value)
+        kind = declared.type.kind if declared is not None else None
+        if isinstance(value, float) and kind in (PERCENT, MONEY):
+            value = Formatted(value, "0.##%" if kind == PERCENT else MONEY_FORMAT)
         rows.append([field_label(p["name"]), ", ".join(f"{field_label(k)} : {v}" for k, v in p["key"].items()) or None,
                      value, dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"]) if p.get("to") else None,
                      p.get("source"), p.get("url")])  # fmt: skip
     types = [None, None, None, Type(DATE), Type(DATE), None, None]
     write_table(sheet, ["Valeur", "Pour", "Valeur", "Du", "Au", "Source", "Adresse"], rows,
-                types=types, wrap={6})  # fmt: skip
-    for number, key in enumerate(sorted(seen), start=2):
-        declared = data.rulebook.parameters.get(seen[key]["name"])
-        kind = declared.type.kind if declared is not None else None
-        cell = sheet.cell(row=number, column=3)
-        if isinstance(cell.value, float) and kind in (PERCENT, MONEY):
-            cell.number_format = "0.##%" if kind == PERCENT else MONEY_FORMAT
-    sheet.column_dimensions["F"].width = 80
+                types=types, wrap={6}, widths={"F": 80})  # fmt: skip
 
 
 def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
@@ -455,12 +554,11 @@ def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
             [run.year, "Empreinte de l'exécution", r["hash"]],
         ]
         rows += [[run.year, "CIA appliquée", line] for line in present.cia_versions(r)]
-    write_table(sheet, ["Année", "Élément", "Valeur"], rows, {1: "0"})
-    sheet.column_dimensions["C"].width = 70
+    write_table(sheet, ["Année", "Élément", "Valeur"], rows, {1: "0"}, widths={"C": 70})
 
 
 def render(data: ReportData) -> bytes:
-    workbook = Workbook()
+    workbook = Workbook(write_only=True)
     used: set[str] = set()
     _synthesis(workbook, data, used)
     _evolution(workbook, data, used)
