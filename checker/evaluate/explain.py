@@ -58,10 +58,8 @@ IDENTITY_COLUMNS = {
 EN_DEFAUT = "en_defaut"  # it fails the rule (or, for a cap, counts against it)
 EN_REGLE = "en_regle"
 INDECIDABLE = "indecidable"  # a value it needs is missing
-# The cells of a row a report does not list (in good standing), never computed: shared, empty,
-# so that showing it fails loudly (every reader zips a row with the columns, strictly).
-UNLISTED: list[Any] = []
 _DIMENSION_FIELDS = tuple(DIMENSION_COLUMNS.values())
+_DIMENSION_KEYS = list(DIMENSION_COLUMNS)
 # The column of a listing's query holding the verdict the check's SQL gives each record.
 SQL_VERDICT = "mixite_verdict_sql"
 
@@ -80,7 +78,6 @@ class Explanation:
     scope: dict[str, str]
     columns: list[Column]
     # Cells as values (dates, numbers as Fraction, codes as stored); `text_rows` shows them.
-    # UNLISTED for a row in good standing of a report's listing (`explain(listed_only=True)`).
     rows: list[list[Any]] = field(default_factory=list)
     states: list[str] = field(default_factory=list)  # one per row: EN_DEFAUT, EN_REGLE…
     counted: int = 0
@@ -91,6 +88,13 @@ class Explanation:
     # One per row: the record's value of each scope key (epci, bailleur, réservataire…).
     dimensions: list[dict[str, str]] = field(default_factory=list)
     _met: list[bool | None] = field(default_factory=list, repr=False)
+    # A report's listing (`explain(listed_only=True)`): the rows in good standing are not kept,
+    # only tallied with the others by scope values (counted, qualifying, unknown).
+    listed_only: bool = False
+    _tally: dict[tuple[str | None, ...], list[int]] = field(default_factory=dict, repr=False)
+    _tallies: dict[tuple[str, ...], dict[tuple[str | None, ...], list[int]]] = field(
+        default_factory=dict, repr=False
+    )
     _indexes: dict[tuple[str, ...], dict[tuple[str | None, ...], list[int]]] = field(
         default_factory=dict, repr=False
     )
@@ -128,17 +132,27 @@ class Explanation:
         return [i for i, state in enumerate(self.states) if state == EN_DEFAUT]
 
     def add(self, state: str, met: bool | None, scope_values: tuple[Any, ...],
-            cells: list[Any]) -> None:  # fmt: skip
+            cells: list[Any] | None) -> None:  # fmt: skip
         """One more record: its state, whether it meets the rule, its values of the scope
-        columns (`DIMENSION_COLUMNS`' order, None where it has none), its cells."""
+        columns (`DIMENSION_COLUMNS`' order, None where it has none), its cells (None for a
+        record in good standing of a report's listing, which is only tallied)."""
         self.counted += 1
         self.qualifying += met is True
         self.unknown += met is None
+        texts = tuple(None if value is None else str(value) for value in scope_values)
+        if self.listed_only:
+            tally = self._tally.setdefault(texts, [0, 0, 0])
+            tally[0] += 1
+            tally[1] += met is True
+            tally[2] += met is None
+            if state == EN_REGLE:
+                return
+        if cells is None:
+            raise ValueError("the cells of a listed record are needed")
         self.states.append(state)
         self._met.append(met)
         # Records share a handful of scope values (EPCI, bailleur, commune, contingent…): one
-        # dict per distinct combination, not per record (a report explains every record).
-        texts = tuple(None if value is None else str(value) for value in scope_values)
+        # dict per distinct combination, not per record.
         dimensions = self._shared_dimensions.get(texts)
         if dimensions is None:
             dimensions = {
@@ -149,14 +163,29 @@ class Explanation:
         self.dimensions.append(dimensions)
         self.rows.append(cells)
 
+    def _tallied(self, keys: tuple[str, ...]) -> dict[tuple[str | None, ...], list[int]]:
+        """A listing's tallies summed by the records' values of `keys`, made once per set of
+        keys (from the distinct combinations of scope values, not from the records)."""
+        found = self._tallies.get(keys)
+        if found is None:
+            found = {}
+            positions = [_DIMENSION_KEYS.index(key) for key in keys]
+            for texts, (counted, qualifying, unknown) in self._tally.items():
+                total = found.setdefault(tuple(texts[p] for p in positions), [0, 0, 0])
+                total[0] += counted
+                total[1] += qualifying
+                total[2] += unknown
+            self._tallies[keys] = found
+        return found
+
     def within(self, scope: dict[str, str], only: str | None = None) -> Explanation:
         """The rows of a narrower scope (this explanation's population, filtered by scope keys
         as the check filters them); with `only`, the rows in that state alone (a report's
-        listing: the counts stay those of the whole scope). A report takes every failing
-        result's rows from its EPCI's explanation: copying the whole scope for each result
-        held each record once per scope it belongs to."""
+        listing), the counts staying those of the whole scope. A report takes every failing
+        result's rows from its EPCI's explanation."""
         keys = tuple(sorted(scope))
-        kept = self._rows_by(keys).get(tuple(scope[key] for key in keys), [])
+        wanted = tuple(scope[key] for key in keys)
+        kept = self._rows_by(keys).get(wanted, [])
         narrower = Explanation(self.rule, dict(scope), self.columns, population=self.population,
                                condition=self.condition)  # fmt: skip
         listed = kept if only is None else [i for i in kept if self.states[i] == only]
@@ -164,6 +193,13 @@ class Explanation:
         narrower.states = [self.states[i] for i in listed]
         narrower.dimensions = [self.dimensions[i] for i in listed]
         narrower._met = [self._met[i] for i in listed]
+        if self.listed_only:
+            if only is None or only == EN_REGLE:
+                raise ValueError("a report's listing keeps no record in good standing")
+            known = all(key in DIMENSION_COLUMNS for key in keys)
+            counts = self._tallied(keys).get(wanted) if known else None
+            narrower.counted, narrower.qualifying, narrower.unknown = counts or (0, 0, 0)
+            return narrower
         narrower.counted = len(kept)
         narrower.qualifying = sum(1 for i in kept if self._met[i] is True)
         narrower.unknown = sum(self.states[i] == INDECIDABLE for i in kept)
@@ -172,6 +208,8 @@ class Explanation:
     def in_territories(self, territories: tuple[str, ...]) -> Explanation:
         """The same figure's rows in these EPCI only (a whole-flow result shown to a
         territorial account: the other territories' records are not its to see)."""
+        if self.listed_only:
+            raise ValueError("a report's listing keeps no record in good standing")
         kept = Explanation(self.rule, dict(self.scope), self.columns, population=self.population,
                            condition=self.condition)  # fmt: skip
         rows = [i for i, values in enumerate(self.dimensions) if values.get("epci") in territories]
@@ -275,11 +313,10 @@ class Explainer:
         the condition, the indicators and the values the condition reads.
 
         `listed_only` (a report's listings, which show only the records at fault or
-        undecidable): the rows in good standing keep their verdict, state and scope values (the
-        counts and the narrower scopes need them), but not their cells (UNLISTED, not
-        computed). At 100 000 attributions they are most of the population, and their
-        cells most of a full report's time and memory (docs/dev/performance.md, « Listings of
-        the full reports »)."""
+        undecidable): the records in good standing are counted, tallied by scope values for
+        the narrower scopes' counts, and not kept; their cells are never computed. At 100 000
+        attributions they are most of the population, and were most of a full report's time
+        and memory (docs/dev/performance.md, « Listings of the full reports »)."""
         period = self.evaluator.period
         versions = self.rulebook.versions_during(rule_id, period.start, period.end)
         if not versions:
@@ -331,7 +368,8 @@ class Explainer:
               for v in shown),
         ]  # fmt: skip
         explanation = Explanation(rule_id, scope, columns, population=entity.name,
-                                  condition=expression_label(self._label(condition)))  # fmt: skip
+                                  condition=expression_label(self._label(condition)),
+                                  listed_only=listed_only)  # fmt: skip
         counts_against = latest.requirement.kind != "each" and latest.requirement.bound == "max"
         interpreter = Interpreter(self.rulebook, entity, (period.start, period.end),
                                   remember_definitions=True)  # fmt: skip
@@ -348,7 +386,7 @@ class Explainer:
             if listed_only:
                 met_in_sql = None if values[verdict_at] is None else bool(values[verdict_at])
                 if _state(met_in_sql, counts_against) == EN_REGLE:
-                    explanation.add(EN_REGLE, met_in_sql, scope_values, UNLISTED)
+                    explanation.add(EN_REGLE, met_in_sql, scope_values, None)
                     continue
             record: dict[str, Any] = dict(zip(names, values, strict=True))
             record.pop(SQL_VERDICT, None)
