@@ -143,6 +143,17 @@ def _typed_rows(csv_path: Path) -> list[tuple[object, ...]]:
     return rows
 
 
+def _indexed_and_committed(connection: sqlite3.Connection, start: float) -> float:
+    """The indexes created after the load, the transaction committed: the seconds since
+    `start`."""
+    for index in INDEXES:
+        connection.execute(index)
+    connection.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
 def python_executemany(csv_path: Path) -> Callable[[Path], float]:
     rows = _typed_rows(csv_path)
     marks = ", ".join("?" * 24)
@@ -154,12 +165,7 @@ def python_executemany(csv_path: Path) -> Callable[[Path], float]:
         connection.execute("BEGIN")
         connection.execute("PRAGMA ignore_check_constraints = ON")  # mixite checks them after
         connection.executemany(f"INSERT INTO attribution ({COLUMNS}) VALUES ({marks})", rows)
-        for index in INDEXES:
-            connection.execute(index)
-        connection.execute("COMMIT")
-        elapsed = time.perf_counter() - start
-        connection.close()
-        return elapsed
+        return _indexed_and_committed(connection, start)
 
     return run
 
@@ -200,12 +206,7 @@ def columnar(csv_path: Path) -> Callable[[Path], float]:
         connection.execute("PRAGMA ignore_check_constraints = ON")
         connection.execute(f"INSERT INTO attribution ({COLUMNS}) {SELECT_TYPED}")
         connection.execute("PRAGMA ignore_check_constraints = OFF")
-        for index in INDEXES:
-            connection.execute(index)
-        connection.execute("COMMIT")
-        elapsed = time.perf_counter() - start
-        connection.close()
-        return elapsed
+        return _indexed_and_committed(connection, start)
 
     return run
 
