@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from checker.errors import MixiteError
 from checker.evaluate.explain import explain
@@ -21,6 +23,19 @@ from tests.test_cli import mixite
 
 EPCI = "980008015"  # the demo territory
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+
+
+@contextmanager
+def _demo_evaluator(url: str) -> Iterator[tuple[Connection, Evaluator]]:
+    """The demo imported at `url`, a connection to it and an evaluator of 2025 on it."""
+    import_bundle([demo_bundle_dir()], url)
+    rulebook, _ = require_rules()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            yield connection, Evaluator(connection, rulebook, Period.year(2025), Options())
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -167,12 +182,7 @@ def test_the_rows_of_a_narrower_scope_are_those_the_check_filters(tmp_path: Path
     the same order, as filtering every row by the scope's keys, for every result's scope."""
     from checker.evaluate.explain import Explainer
 
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    import_bundle([demo_bundle_dir()], url)
-    rulebook, _ = require_rules()
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
+    with _demo_evaluator(f"sqlite:///{tmp_path / 'demo.db'}") as (connection, evaluator):
         results = evaluator.evaluate()
         explainer = Explainer(connection, evaluator)
         compared = 0
@@ -185,7 +195,6 @@ def test_the_rows_of_a_narrower_scope_are_those_the_check_filters(tmp_path: Path
                 assert narrower.rows == [widest.rows[i] for i in expected]
                 assert narrower.states == [widest.states[i] for i in expected]
                 compared += bool(expected)
-    engine.dispose()
     assert compared > 10
 
 
@@ -200,49 +209,42 @@ def test_a_report_listing_is_the_full_listing_without_the_rows_in_good_standing(
     from checker.evaluate.explain import EN_REGLE, Explainer
     from checker.report.collect import listings
 
-    import_bundle([demo_bundle_dir()], db_url)
-    rulebook, _ = require_rules()
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
-            results = evaluator.evaluate()
-            explainer = Explainer(connection, evaluator)
-            listed = 0
-            for rule in sorted({r.rule for r in results if r.kind != "structure"}):
-                try:
-                    full = explainer.explain(rule, {"epci": EPCI})
-                except MixiteError:  # a rule on no records (an EPCI's own figures)
-                    continue
-                short = explainer.explain(rule, {"epci": EPCI}, listed_only=True)
-                kept = [i for i, state in enumerate(full.states) if state != EN_REGLE]
-                assert short.states == [full.states[i] for i in kept], rule
-                assert short._met == [full._met[i] for i in kept], rule
-                assert short.dimensions == [full.dimensions[i] for i in kept], rule
-                assert short.rows == [full.rows[i] for i in kept], rule
-                assert (short.counted, short.qualifying, short.unknown) == (
-                    full.counted, full.qualifying, full.unknown
-                )  # fmt: skip
-                listed += len(kept)
-                with pytest.raises(ValueError):  # it keeps no record in good standing
-                    short.within({"epci": EPCI})
-            compared = 0
-            for listing in listings(explainer, results).values():
-                whole = explainer.explain(listing.result.rule, {"epci": EPCI})
-                narrower = whole.within(listing.result.scope)
-                expected_rows = [
-                    cells for cells, state in zip(narrower.rows, narrower.states, strict=True)
-                    if state == listing.state
-                ]  # fmt: skip
-                assert listing.explanation.rows == expected_rows
-                assert listing.rows == list(range(len(expected_rows)))
-                shown = listing.explanation
-                assert (shown.counted, shown.qualifying, shown.unknown) == (
-                    narrower.counted, narrower.qualifying, narrower.unknown
-                ), listing.result.scope  # fmt: skip
-                compared += len(listing.result.scope) > 1
-    finally:
-        engine.dispose()
+    with _demo_evaluator(db_url) as (connection, evaluator):
+        results = evaluator.evaluate()
+        explainer = Explainer(connection, evaluator)
+        listed = 0
+        for rule in sorted({r.rule for r in results if r.kind != "structure"}):
+            try:
+                full = explainer.explain(rule, {"epci": EPCI})
+            except MixiteError:  # a rule on no records (an EPCI's own figures)
+                continue
+            short = explainer.explain(rule, {"epci": EPCI}, listed_only=True)
+            kept = [i for i, state in enumerate(full.states) if state != EN_REGLE]
+            assert short.states == [full.states[i] for i in kept], rule
+            assert short._met == [full._met[i] for i in kept], rule
+            assert short.dimensions == [full.dimensions[i] for i in kept], rule
+            assert short.rows == [full.rows[i] for i in kept], rule
+            assert (short.counted, short.qualifying, short.unknown) == (
+                full.counted, full.qualifying, full.unknown
+            )  # fmt: skip
+            listed += len(kept)
+            with pytest.raises(ValueError):  # it keeps no record in good standing
+                short.within({"epci": EPCI})
+        compared = 0
+        for listing in listings(explainer, results).values():
+            whole = explainer.explain(listing.result.rule, {"epci": EPCI})
+            narrower = whole.within(listing.result.scope)
+            expected_rows = [
+                cells for cells, state in zip(narrower.rows, narrower.states, strict=True)
+                if state == listing.state
+            ]  # fmt: skip
+            assert listing.explanation.rows == expected_rows
+            assert listing.rows == list(range(len(expected_rows)))
+            shown = listing.explanation
+            assert (shown.counted, shown.qualifying, shown.unknown) == (
+                narrower.counted, narrower.qualifying, narrower.unknown
+            ), listing.result.scope  # fmt: skip
+            compared += len(listing.result.scope) > 1
     assert listed > 20 and compared > 5
 
 
@@ -254,27 +256,19 @@ def test_a_report_listing_refuses_a_verdict_the_two_engines_disagree_on(
     from checker.evaluate import explain as explain_module
     from checker.evaluate.explain import Explainer
 
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    import_bundle([demo_bundle_dir()], url)
-    rulebook, _ = require_rules()
     real_eval = explain_module.Interpreter.eval
 
     def contrary(self: object, expr: object, record: dict[str, object]) -> object:
         value = real_eval(self, expr, record)  # type: ignore[arg-type]
         return (not value) if isinstance(value, bool) else value
 
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
-            explainer = Explainer(connection, evaluator)
-            listing = explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
-            assert any(state != "en_regle" for state in listing.states)
-            monkeypatch.setattr(explain_module.Interpreter, "eval", contrary)
-            with pytest.raises(MixiteError, match="diffère entre la base"):
-                explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
-    finally:
-        engine.dispose()
+    with _demo_evaluator(f"sqlite:///{tmp_path / 'demo.db'}") as (connection, evaluator):
+        explainer = Explainer(connection, evaluator)
+        listing = explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
+        assert any(state != "en_regle" for state in listing.states)
+        monkeypatch.setattr(explain_module.Interpreter, "eval", contrary)
+        with pytest.raises(MixiteError, match="diffère entre la base"):
+            explainer.explain("L441-1.Q1-HORS-QPV", {"epci": EPCI}, listed_only=True)
 
 
 def test_the_failing_records_file_is_the_same_whatever_its_slices(
@@ -287,20 +281,12 @@ def test_the_failing_records_file_is_the_same_whatever_its_slices(
     from checker.report.collect import listings
     from checker.report.names import Names
 
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    import_bundle([demo_bundle_dir()], url)
-    rulebook, _ = require_rules()
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            evaluator = Evaluator(connection, rulebook, Period.year(2025), Options())
-            found = listings(Explainer(connection, evaluator), evaluator.evaluate())
-            names = Names.load(connection)
-            whole = tabular.failing_csv(found, names, 2025)
-            monkeypatch.setattr(tabular, "_CSV_SLICE", 3)
-            sliced = list(tabular.failing_csv_pieces(found, names, 2025))
-    finally:
-        engine.dispose()
+    with _demo_evaluator(f"sqlite:///{tmp_path / 'demo.db'}") as (connection, evaluator):
+        found = listings(Explainer(connection, evaluator), evaluator.evaluate())
+        names = Names.load(connection)
+        whole = tabular.failing_csv(found, names, 2025)
+        monkeypatch.setattr(tabular, "_CSV_SLICE", 3)
+        sliced = list(tabular.failing_csv_pieces(found, names, 2025))
     assert "".join(sliced) == whole
     assert len(sliced) > len(found) + 1  # some listing was cut into several slices
     lines = list(csv.reader(io.StringIO(whole.lstrip("\ufeff")), delimiter=";"))

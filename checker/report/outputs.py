@@ -80,16 +80,13 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
     files: dict[Path, Content] = {}
     if output_format in COMPLETE:
         from checker.report.collect import collect
-        from checker.report.tabular import failing_csv_pieces
 
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
         files[destination] = render_complete(data, output_format)
         if output_format in ("html", "pdf"):
-            files[failing_path(destination)] = Streamed(
-                functools.partial(failing_csv_pieces, data.listings, names, current.year)
-            )
+            files[failing_path(destination)] = _failing_file(data.listings, names, current.year)
         return files
     if output_format == "json":
         # Made one result at a time as it is written: the same text as json_report.dumps of the
@@ -109,13 +106,11 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         receipt = current.receipt.as_json()
         files[destination] = to_markdown(current.results, receipt, title, rulebook, names, earlier)
     elif output_format == "csv":
-        from checker.report.tabular import failing_csv_pieces, to_csv
+        from checker.report.tabular import to_csv
 
         files[destination] = to_csv(current.results, rulebook, names, current.year, earlier)
         found = failing_listings(connection, rulebook, current.period, options, current.results)
-        files[failing_path(destination)] = Streamed(
-            functools.partial(failing_csv_pieces, found, names, current.year)
-        )
+        files[failing_path(destination)] = _failing_file(found, names, current.year)
     return files
 
 
@@ -135,6 +130,13 @@ def render_complete(data: ReportData, output_format: str) -> str | bytes:
     from checker.report import html, pdf
 
     return pdf.to_pdf_bytes(html.render(data))
+
+
+def _failing_file(listings: dict[int, Listing], names: Names, year: int) -> Streamed:
+    """The CSV of the records at fault, written as it is made (`tabular.failing_csv_pieces`)."""
+    from checker.report.tabular import failing_csv_pieces
+
+    return Streamed(functools.partial(failing_csv_pieces, listings, names, year))
 
 
 def failing_listings(connection: Connection, rulebook: Rulebook, period: Period, options: Options,
