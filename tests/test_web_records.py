@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from checker.access import accounts
 from checker.db.engine import make_engine
 from checker.ingest.importer import import_bundle
+from checker.paths import demo_bundle_dir
 from checker.web import pages_results
 from checker.web.app import create_app
 from checker.web.config import WebConfig
@@ -17,6 +21,7 @@ from tests.web_helpers import PASSWORD, sign_in
 
 HOUSEHOLDS = 250
 RULE = "L441-1.Q1-HORS-QPV"
+DEMO_EPCI = "980008015"  # the demo territory
 
 
 def test_records_page_is_paginated_and_the_csv_holds_them_all(tmp_path: Path) -> None:
@@ -55,3 +60,35 @@ def test_records_page_is_paginated_and_the_csv_holds_them_all(tmp_path: Path) ->
     csv = client.get(f"/resultats/{RULE}/enregistrements.csv?annee=2024&perimetre=epci={EPCI}")
     assert csv.status_code == 200
     assert len(csv.text.strip().splitlines()) == len(every) + 1  # a header and every record
+
+
+def test_a_records_csv_refused_midway_says_so_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV is sent as it is read: a listing refused after its first records (the two
+    engines disagreeing on a record) ends with a line saying so, not cut without a word."""
+    from checker.errors import MixiteError
+    from checker.evaluate.explain import Explainer
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
+    engine.dispose()
+    client = TestClient(create_app(WebConfig(url)))
+    sign_in(client, "epci")
+    real_slices = Explainer.slices
+
+    def refused_after_one(self: Explainer, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        pieces = real_slices(self, *args, **kwargs)
+        yield next(pieces)
+        raise MixiteError("le verdict d'un enregistrement diffère")
+
+    monkeypatch.setattr(Explainer, "slices", refused_after_one)
+    answer = client.get(
+        f"/resultats/{RULE}/enregistrements.csv?annee=2025&perimetre=epci={DEMO_EPCI}"
+    )
+    lines = answer.text.strip().splitlines()
+    assert answer.status_code == 200 and len(lines) > 2
+    assert lines[-1] == "Liste interrompue : le verdict d'un enregistrement diffère"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from checker.evaluate.run import Period
+    from checker.report.outputs import Streamed
     from checker.runs import Receipt
     from checker.territory_cia import CiaVersion
 
@@ -72,6 +73,19 @@ def parse_years(values: list[str] | None) -> list[int]:
 def _check_years(values: list[str] | None) -> list[str] | None:
     parse_years(values)  # refused here, as a usage error, before anything is read
     return values
+
+
+def _write_streamed(content: Streamed, destination: Path | None) -> None:
+    """`_write` of a text made as it is written: to the screen a piece at a time, to a file
+    through `write_files` (whole or not at all)."""
+    if destination is None:
+        for piece in content.pieces():
+            out.print(piece, markup=False, highlight=False, end="")
+        return
+    from checker.cli.out_guard import write_files
+
+    write_files({destination: content})
+    err.print(f"Rapport écrit : {destination}", markup=False, highlight=False)
 
 
 def _write(text: str, destination: Path | None) -> None:
@@ -428,11 +442,12 @@ def register_explain(app: typer.Typer) -> None:
         from checker.cli.arguments import check_year_form, require_years, resolve_scope
         from checker.cli.out_guard import guard
         from checker.db.engine import make_engine, require_schema, resolve_url
-        from checker.evaluate.explain import EN_DEFAUT
+        from checker.evaluate.explain import EN_DEFAUT, explainer
         from checker.evaluate.explain import explain as explain_records
         from checker.report.explain_screen import listing, wrapped
         from checker.report.names import Names
-        from checker.report.records import explain_csv, record_table
+        from checker.report.outputs import Streamed
+        from checker.report.records import explain_csv_pieces, record_table
         from checker.rulebook_loader import require_rules
 
         if output_format is not None and output_format != "csv":
@@ -457,16 +472,26 @@ def register_explain(app: typer.Typer) -> None:
         with engine.connect() as connection:
             wanted = resolve_scope(connection, wanted)
             require_years(connection, [period.end.year])
-            # --en-defaut: the records in good standing are counted, not detailed.
-            explanation = explain_records(connection, rulebook, rule_id, period, wanted,
-                                          listed_only=failing)  # fmt: skip
             names = Names.load(connection)
+            if output_format == "csv":
+                # Written as the records are read: a listing of 1 000 000 attributions held
+                # 1 GB when it was made whole first (docs/dev/performance.md).
+                records = explainer(connection, rulebook, rule_id, period, wanted)
+                only = EN_DEFAUT if failing else None
+                _write_streamed(
+                    Streamed(lambda: explain_csv_pieces(
+                        records.slices(rule_id, wanted, only=only), names)),
+                    out_path,
+                )  # fmt: skip
+            else:
+                # --en-defaut: the records in good standing are counted, not detailed.
+                explanation = explain_records(connection, rulebook, rule_id, period, wanted,
+                                              listed_only=failing)  # fmt: skip
         engine.dispose()
+        if output_format == "csv":
+            return
         rows = explanation.failing() if failing else None
         table = record_table(explanation, names, rows)
-        if output_format == "csv":
-            _write(explain_csv(table), out_path)
-            return
         title = (f"{rule_id} — {names.scope(wanted, whole_flow=False) if wanted else 'tous périmètres'} — "
                  f"{period.end.year}" + (" — en défaut" if failing else ""))  # fmt: skip
         # On screen: names and reasons; codes, communes and contingents are in the CSV.

@@ -10,11 +10,12 @@ refusing the listing where the interpreter disagrees.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from checker import frenchfmt
 from checker.errors import MixiteError
@@ -263,6 +264,29 @@ def _parts(expr: ast.Expr) -> list[ast.Expr]:
     return [expr]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A listing's query and what its records are shown with (`Explainer._plan`)."""
+
+    rule_id: str
+    versions: list[ast.Version]
+    latest: ast.Version
+    query: Select[Any]
+    columns: list[Column]
+    reasons: list[ast.Expr]
+    shown: list[ast.Expr]
+    identity: tuple[tuple[str, str], ...]
+    entity: str
+    condition: str  # the requirement's condition, in French
+    verdict_in_sql: bool  # the query selects the check's verdict (SQL_VERDICT)
+    counts_against: bool  # a cap: the records meeting the condition count against it
+
+    def explanation(self, scope: dict[str, str], *, listed_only: bool = False) -> Explanation:
+        """An explanation of this listing, without records yet."""
+        return Explanation(self.rule_id, dict(scope), self.columns, population=self.entity,
+                           condition=self.condition, listed_only=listed_only)  # fmt: skip
+
+
 class Explainer:
     def __init__(self, connection: Connection, evaluator: Evaluator) -> None:
         self.connection = connection
@@ -317,6 +341,62 @@ class Explainer:
         the narrower scopes' counts, and not kept; their cells are never computed. At 100 000
         attributions they are most of the population, and were most of a full report's time
         and memory (docs/dev/performance.md, « Listings of the full reports »)."""
+        plan = self._plan(rule_id, scope, verdict_in_sql=listed_only)
+        explanation = plan.explanation(scope, listed_only=listed_only)
+        skipped = frozenset({EN_REGLE}) if listed_only else frozenset()
+        for state, met, scope_values, cells in self._records(plan, skipped):
+            explanation.add(state, met, scope_values, cells)
+        return explanation
+
+    def page(self, rule_id: str, scope: dict[str, str], first: int, size: int,
+             territories: tuple[str, ...] | None = None) -> Explanation:  # fmt: skip
+        """One page of `explain(rule_id, scope)`: its records `first` to `first + size - 1`
+        (from 0, in the same order), with the counts of the whole scope; in `territories` (EPCI
+        SIREN) alone when given, as `Explanation.in_territories` keeps them. The counts come
+        from the check's compiled condition, the records of the page alone go through the
+        reference interpreter (which must agree with it): a page of a scope of 1 000 000
+        records costs a read of their verdicts, not the interpretation of every one."""
+        plan = self._plan(rule_id, scope, verdict_in_sql=True, territories=territories)
+        explanation = plan.explanation(scope)
+        window = range(first, first + size)
+        for state, met, scope_values, cells in self._records(
+            plan, lambda position: position not in window
+        ):
+            if cells is None:  # outside the page: counted only
+                explanation.counted += 1
+                explanation.qualifying += met is True
+                explanation.unknown += met is None
+            else:
+                explanation.add(state, met, scope_values, cells)
+        return explanation
+
+    def slices(self, rule_id: str, scope: dict[str, str], *, only: str | None = None,
+               size: int = 2000, territories: tuple[str, ...] | None = None,
+               ) -> Iterator[Explanation]:  # fmt: skip
+        """The records of `explain(rule_id, scope)`, in the same order, `size` at a time (or
+        those in the state `only`): for a CSV written as the records are read, whatever
+        their number. A slice's counts are not the scope's (use `page` for those). The first
+        slice comes even without records: its columns title the file."""
+        plan = self._plan(rule_id, scope, verdict_in_sql=True, territories=territories)
+        wanted = (EN_REGLE, EN_DEFAUT, INDECIDABLE) if only is None else (only,)
+        skipped = frozenset(state for state in (EN_REGLE, EN_DEFAUT, INDECIDABLE)
+                            if state not in wanted)  # fmt: skip
+        current = plan.explanation(scope)
+        yielded = False
+        for state, met, scope_values, cells in self._records(plan, skipped):
+            if cells is None:
+                continue
+            current.add(state, met, scope_values, cells)
+            if len(current.rows) >= size:
+                yield current
+                yielded = True
+                current = plan.explanation(scope)
+        if current.rows or not yielded:
+            yield current
+
+    def _plan(self, rule_id: str, scope: dict[str, str], *, verdict_in_sql: bool,
+              territories: tuple[str, ...] | None = None) -> _Plan:  # fmt: skip
+        """The query of a listing and what its records are shown with."""
         period = self.evaluator.period
         versions = self.rulebook.versions_during(rule_id, period.start, period.end)
         if not versions:
@@ -339,9 +419,12 @@ class Explainer:
                                               lambda expr: self.evaluator._key_domain(expr, epcis)))  # fmt: skip
         prepared = self.evaluator._prepare(versions, compiler, row)
         filters = [row.c[DIMENSION_COLUMNS[key]] == value for key, value in scope.items()]
-        # A report's listing takes each record's verdict from the check's own compiled
-        # condition and runs the reference interpreter on the listed records only (below).
-        verdict_sql = [prepared.condition.label(SQL_VERDICT)] if listed_only else []
+        if territories is not None:
+            filters.append(row.c[DIMENSION_COLUMNS["epci"]].in_(territories))
+        # A listing that does not interpret every record takes each record's verdict from the
+        # check's own compiled condition, and runs the reference interpreter on the records it
+        # shows only (`_records`).
+        verdict_sql = [prepared.condition.label(SQL_VERDICT)] if verdict_in_sql else []
         query = (
             select(row, *verdict_sql)
             .where(prepared.population, *filters)
@@ -367,30 +450,40 @@ class Explainer:
             *(Column(self._label(v), expression_label(self._label(v)), "value", types.get(id(v)))
               for v in shown),
         ]  # fmt: skip
-        explanation = Explanation(rule_id, scope, columns, population=entity.name,
-                                  condition=expression_label(self._label(condition)),
-                                  listed_only=listed_only)  # fmt: skip
-        counts_against = latest.requirement.kind != "each" and latest.requirement.bound == "max"
-        interpreter = Interpreter(self.rulebook, entity, (period.start, period.end),
-                                  remember_definitions=True)  # fmt: skip
+        return _Plan(rule_id, versions, latest, query, columns, reasons, shown, identity,
+                     entity.name, expression_label(self._label(condition)), verdict_in_sql,
+                     counts_against=latest.requirement.kind != "each"
+                     and latest.requirement.bound == "max")  # fmt: skip
+
+    def _records(self, plan: _Plan, skipped: frozenset[str] | Callable[[int], bool],
+                 ) -> Iterator[tuple[str, bool | None, tuple[Any, ...], list[Any] | None]]:  # fmt: skip
+        """Each record of the plan's query, in order: its state, whether it meets the rule,
+        its values of the scope columns and its cells. With the verdict in SQL, a record
+        whose state is in `skipped` (or, `skipped` being a function, at a position it
+        accepts) is not interpreted: its cells are None."""
+        period = self.evaluator.period
+        interpreter = Interpreter(self.rulebook, self.evaluator.schema.entities[plan.entity],
+                                  (period.start, period.end), remember_definitions=True)  # fmt: skip
+        latest = plan.latest
         met_in_sql: bool | None = None
-        found = self.connection.execute(query)
+        found = self.connection.execute(plan.query)
         names = list(found.keys())
         # Rows as tuples: a record in good standing of a report's listing is never made a dict.
         scope_at = [
             names.index(column) if column in names else None for column in _DIMENSION_FIELDS
         ]
-        verdict_at = names.index(SQL_VERDICT) if listed_only else -1
-        for values in found:
+        verdict_at = names.index(SQL_VERDICT) if plan.verdict_in_sql else -1
+        for position, values in enumerate(found):
             scope_values = tuple(None if at is None else values[at] for at in scope_at)
-            if listed_only:
+            if plan.verdict_in_sql:
                 met_in_sql = None if values[verdict_at] is None else bool(values[verdict_at])
-                if _state(met_in_sql, counts_against) == EN_REGLE:
-                    explanation.add(EN_REGLE, met_in_sql, scope_values, None)
+                state_in_sql = _state(met_in_sql, plan.counts_against)
+                if skipped(position) if callable(skipped) else state_in_sql in skipped:
+                    yield state_in_sql, met_in_sql, scope_values, None
                     continue
             record: dict[str, Any] = dict(zip(names, values, strict=True))
             record.pop(SQL_VERDICT, None)
-            version = self._version_for(versions, record["fact_date"])
+            version = self._version_for(plan.versions, record["fact_date"])
             verdict = interpreter.eval(version.requirement.condition, record)  # type: ignore[union-attr]
             # A record-level rule's exemption makes the record meet it, as in the check; a
             # share rule's exempted records are not in the population at all.
@@ -403,28 +496,27 @@ class Explainer:
                 if verdict is None and exemption is None
                 else exemption is not None or bool(verdict)
             )
-            if listed_only and met != met_in_sql:
+            if plan.verdict_in_sql and met != met_in_sql:
                 raise MixiteError(
-                    f"{rule_id} : le verdict d'un enregistrement diffère entre la base "
+                    f"{plan.rule_id} : le verdict d'un enregistrement diffère entre la base "
                     f"({_verdict(met_in_sql)}) et l'interpréteur de référence "
                     f"({_verdict(met)}) ; la liste des cas ne peut pas être établie.",
                     "C'est une anomalie de mixite : signalez-la avec la règle et l'année.",
                 )
             cells: list[Any] = [
                 interpreter.fact_date(record) if name == "fact_date" else record.get(name)
-                for _, name in identity
+                for _, name in plan.identity
             ]
             cells.append(
                 _verdict(verdict)
                 if exemption is None
                 else "oui (exemption : " + expression_label(self._label(exemption.condition)) + ")"
             )
-            if len(reasons) > 1:
-                cells.extend(_verdict(interpreter.eval(part, record)) for part in reasons)
+            if len(plan.reasons) > 1:
+                cells.extend(_verdict(interpreter.eval(part, record)) for part in plan.reasons)
             cells.extend(_verdict(interpreter.eval(a.condition, record)) for a in latest.also)
-            cells.extend(interpreter.eval(v, record) for v in shown)
-            explanation.add(_state(met, counts_against), met, scope_values, cells)
-        return explanation
+            cells.extend(interpreter.eval(v, record) for v in plan.shown)
+            yield _state(met, plan.counts_against), met, scope_values, cells
 
     @staticmethod
     def _version_for(versions: list[ast.Version], day: Any) -> ast.Version:
@@ -438,9 +530,16 @@ class Explainer:
         return versions[-1]
 
 
-def explain(connection: Connection, rulebook: Any, rule_id: str, period: Period,
-            scope: dict[str, str], *, listed_only: bool = False) -> Explanation:  # fmt: skip
+def explainer(connection: Connection, rulebook: Any, rule_id: str, period: Period,
+              scope: dict[str, str]) -> Explainer:  # fmt: skip
+    """The explainer of `rule_id`'s records in `scope` over `period` (a known rule)."""
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.", "Voir : mixite rules list")
     evaluator = Evaluator(connection, rulebook, period, Options(epci=scope.get("epci")))
-    return Explainer(connection, evaluator).explain(rule_id, scope, listed_only=listed_only)
+    return Explainer(connection, evaluator)
+
+
+def explain(connection: Connection, rulebook: Any, rule_id: str, period: Period,
+            scope: dict[str, str], *, listed_only: bool = False) -> Explanation:  # fmt: skip
+    found = explainer(connection, rulebook, rule_id, period, scope)
+    return found.explain(rule_id, scope, listed_only=listed_only)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,11 +99,33 @@ def record_key(explanation: Explanation, row: int) -> str:
 
 def explain_csv(table: RecordTable) -> str:
     """A listing as a CSV for French Excel (`;`, BOM, values in the French way)."""
+    return "\ufeff" + csv_lines([table.headers, *table.text_rows()])
+
+
+def explain_csv_pieces(slices: Iterable[Explanation], names: Names) -> Iterator[str]:
+    """`explain_csv` of a listing read a slice at a time (`Explainer.slices`, the first slice
+    titling the file): the same text, made as it is written, whatever the number of records."""
+    first = True
+    for piece in slices:
+        table = record_table(piece, names)
+        if first:
+            yield "\ufeff" + csv_lines([table.headers])
+            first = False
+        yield csv_lines(table.text_rows())
+
+
+def csv_lines(rows: Iterable[list[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(table.headers)
-    writer.writerows(table.text_rows())
-    return "\ufeff" + buffer.getvalue()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
-__all__ = ["EN_DEFAUT", "RecordTable", "explain_csv", "field_label", "record_table"]
+__all__ = [
+    "EN_DEFAUT",
+    "RecordTable",
+    "explain_csv",
+    "explain_csv_pieces",
+    "field_label",
+    "record_table",
+]

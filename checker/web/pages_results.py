@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Connection
 
 from checker import runs
 from checker.access import permissions
 from checker.access.roles import Actor
+from checker.errors import MixiteError
+from checker.evaluate.explain import explainer
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
 from checker.report.collect import YearRun, collect, years_held
 from checker.report.names import Names as ReportNames
 from checker.report.outputs import COMPLETE, FAILING_SUFFIX, failing_listings, render_complete
-from checker.report.records import explain_csv, record_table
+from checker.report.records import csv_lines, explain_csv_pieces, record_table
 from checker.report.tabular import failing_csv, to_csv, to_markdown
 from checker.web import services
 from checker.web.context import log, page_actor, render, require, state, transaction
@@ -123,11 +126,18 @@ def results_page(request: Request, annee: int | None = None, au: str | None = No
 
 
 def _drilldown(request: Request, connection: Connection, rule_id: str, annee: int,
-               au: str | None, perimetre: list[str]) -> services.Drilldown:  # fmt: skip
+               au: str | None, perimetre: list[str], page: int) -> services.Drilldown:  # fmt: skip
+    """A page of the records behind a result (the last one when `page` is past it)."""
     actor = page_actor(request, connection)
     year, to_date = services.parse_to_date(au, annee)
-    return services.drilldown(request, connection, actor, rule_id, year, to_date,
-                              services.parse_scope(perimetre))  # fmt: skip
+    scope = services.parse_scope(perimetre)
+    found = services.drilldown(request, connection, actor, rule_id, year, to_date, scope,
+                               first=(page - 1) * RECORDS_PER_PAGE, size=RECORDS_PER_PAGE)  # fmt: skip
+    last = max(1, -(-found.explanation.counted // RECORDS_PER_PAGE))
+    if page > last:
+        found = services.drilldown(request, connection, actor, rule_id, year, to_date, scope,
+                                   first=(last - 1) * RECORDS_PER_PAGE, size=RECORDS_PER_PAGE)  # fmt: skip
+    return found
 
 
 @router.get("/resultats/{rule_id}/enregistrements")
@@ -135,7 +145,7 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
                  perimetre: Annotated[list[str], Query()] = [],  # noqa: B006
                  page: Annotated[int, Query(ge=1)] = 1) -> Response:  # fmt: skip
     with transaction(request) as connection:
-        found = _drilldown(request, connection, rule_id, annee, au, perimetre)
+        found = _drilldown(request, connection, rule_id, annee, au, perimetre, page)
         names = Names.load(connection)
         table = record_table(found.explanation, ReportNames.load(connection))
     shown = [i for i, key in enumerate(table.keys) if not key.endswith(":code")]
@@ -144,8 +154,9 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
         *([("au", au)] if au else []),
         *(("perimetre", p) for p in perimetre),
     ]
-    rows = table.text_rows()
-    pages = max(1, -(-len(rows) // RECORDS_PER_PAGE))
+    # Only the page's records are read in full (`Explainer.page`); the total is the scope's.
+    total = found.explanation.counted
+    pages = max(1, -(-total // RECORDS_PER_PAGE))
     page = min(page, pages)
     first = (page - 1) * RECORDS_PER_PAGE
 
@@ -157,11 +168,11 @@ def records_page(request: Request, rule_id: str, annee: int, au: str | None = No
         "csv": f"{request.url.path}.csv?{urlencode(query)}",
         # On the page, names; the codes beside them are in the CSV, as on the terminal.
         "entetes": [table.headers[i] for i in shown],
-        "lignes": [[cells[i] for i in shown] for cells in rows[first:first + RECORDS_PER_PAGE]],
+        "lignes": [[cells[i] for i in shown] for cells in table.text_rows()],
         "pseudonymes": bool(table.keys) and table.keys[0] == "pseudonyme",
         "pagination": {
-            "page": page, "pages": pages, "total": len(rows), "premier": first + 1,
-            "dernier": min(first + RECORDS_PER_PAGE, len(rows)),
+            "page": page, "pages": pages, "total": total, "premier": first + 1,
+            "dernier": min(first + RECORDS_PER_PAGE, total),
             "precedente": page_link(page - 1) if page > 1 else None,
             "suivante": page_link(page + 1) if page < pages else None,
             "liens": {number: page_link(number) for number in _page_numbers(page, pages)},
@@ -177,12 +188,30 @@ def _page_numbers(page: int, pages: int) -> list[int]:
 @router.get("/resultats/{rule_id}/enregistrements.csv")
 def records_csv(request: Request, rule_id: str, annee: int, au: str | None = None,
                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
+    """Every record behind a result, written as they are read (`Explainer.slices`): the
+    download starts at once and the server holds a slice, whatever the number of records."""
     with transaction(request) as connection:
-        found = _drilldown(request, connection, rule_id, annee, au, perimetre)
-        text = explain_csv(record_table(found.explanation, ReportNames.load(connection)))
+        # The first page: the right to see these records, the access log's entry with their
+        # number, and a refusal (an unknown rule, a year without data) before anything is sent.
+        found = _drilldown(request, connection, rule_id, annee, au, perimetre, 1)
+        names = ReportNames.load(connection)
+        rulebook = state(request).rulebook(connection)
+    engine = state(request).engine
+    period = Period.year(found.year, found.to_date)
+
+    def pieces() -> Iterator[str]:
+        with engine.connect() as reading:
+            slices = explainer(reading, rulebook, rule_id, period, found.scope).slices(
+                rule_id, found.scope, territories=found.territories
+            )
+            try:
+                yield from explain_csv_pieces(slices, names)
+            except MixiteError as error:  # the status is sent: say it in the file, not cut it
+                yield csv_lines([[f"Liste interrompue : {error.message}"]])
+
     name = f"enregistrements-{rule_id}-{annee}.csv"
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return StreamingResponse(pieces(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 # Declared before the report's route, which would otherwise take "2025-en-defaut" for a year.

@@ -14,7 +14,7 @@ from checker.access import permissions
 from checker.access.roles import Actor
 from checker.checking import options_document
 from checker.errors import MixiteError
-from checker.evaluate.explain import Explanation
+from checker.evaluate.explain import Explanation, explain
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
@@ -141,12 +141,16 @@ class Drilldown:
     year: int
     to_date: dt.date | None
     scope: dict[str, str]
+    # All the records, or a page of them (`first`, `size`) with the whole scope's counts.
     explanation: Explanation
+    territories: tuple[str, ...] | None  # a whole-flow figure: the actor's territories only
 
 
 def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: str, year: int,
-              to_date: dt.date | None, scope: dict[str, str]) -> Drilldown:  # fmt: skip
-    """The records behind a result, as `mixite explain` lists them (pseudonyms only)."""
+              to_date: dt.date | None, scope: dict[str, str], *, first: int = 0,
+              size: int | None = None) -> Drilldown:  # fmt: skip
+    """The records behind a result, as `mixite explain` lists them (pseudonyms only): all of
+    them, or with `size` the page of `size` records from the `first` (from 0)."""
     resource = f"{rule_id} {year} " + ", ".join(f"{k}={v}" for k, v in sorted(scope.items()))
     require(request, connection, actor, permissions.can_see_records(actor, scope),
             "consulter_enregistrements", resource,
@@ -154,14 +158,18 @@ def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: s
     rulebook = state(request).rulebook(connection)
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.")
-    explanation = state(request).explanation(connection, rule_id, year, to_date, scope)
     territories = permissions.records_territories(actor, scope)
-    if territories is not None:  # a whole-flow figure: the actor's own territories' records
-        explanation = explanation.in_territories(territories)
+    if size is None:
+        explanation = explain(connection, rulebook, rule_id, Period.year(year, to_date), scope)
+        if territories is not None:  # a whole-flow figure: the actor's own territories' records
+            explanation = explanation.in_territories(territories)
+    else:
+        explanation = state(request).records_page(connection, rule_id, year, to_date, scope,
+                                                  territories, first, size)  # fmt: skip
     log(request, connection, actor, "consulter_enregistrements",
-        f"{resource} ({len(explanation.rows)} enregistrement(s))")  # fmt: skip
+        f"{resource} ({explanation.counted} enregistrement(s))")  # fmt: skip
     title = rulebook.rules[rule_id].meta.title or rule_id
-    return Drilldown(rule_id, title, year, to_date, scope, explanation)
+    return Drilldown(rule_id, title, year, to_date, scope, explanation, territories)
 
 
 def drilldown_document(found: Drilldown) -> dict[str, Any]:

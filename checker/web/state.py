@@ -15,7 +15,7 @@ from checker import runs
 from checker.checking import CheckOutcome, evaluate, run_check
 from checker.db import models
 from checker.db.engine import make_engine, require_schema
-from checker.evaluate.explain import Explanation, explain
+from checker.evaluate.explain import Explanation, explainer
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.paths import rules_dir
@@ -112,19 +112,25 @@ class AppState:
             self._results[key] = outcome.results
         return outcome
 
-    def explanation(self, connection: Connection, rule_id: str, year: int,
-                    to_date: dt.date | None, scope: dict[str, str]) -> Explanation:  # fmt: skip
-        """The records behind a result (`mixite explain`), kept for the most recent requests
-        until the rules or the data change."""
+    def records_page(self, connection: Connection, rule_id: str, year: int,
+                     to_date: dt.date | None, scope: dict[str, str],
+                     territories: tuple[str, ...] | None, first: int, size: int) -> Explanation:  # fmt: skip
+        """A page of the records behind a result (`Explainer.page`), with the whole scope's
+        counts; the most recent pages are kept until the rules or the data change. Only a
+        page is kept, never the whole listing: at 100 000 attributions in one EPCI the whole
+        listing of a rule held 60 MiB and took 4 s to compute, and every page turn showed
+        all of it as text again (docs/dev/performance.md, « The web's records pages »)."""
         rulebook = self.rulebook(connection)
         key = (rulebook.digest, runs.data_digest(connection), rule_id, year, to_date,
-               tuple(sorted(scope.items())))  # fmt: skip
+               tuple(sorted(scope.items())), territories, first, size)  # fmt: skip
         with self._lock:
             found = self._explanations.get(key)
             if found is not None:
                 self._explanations.move_to_end(key)
                 return found
-        computed = explain(connection, rulebook, rule_id, Period.year(year, to_date), scope)
+        computed = explainer(connection, rulebook, rule_id, Period.year(year, to_date), scope).page(
+            rule_id, scope, first, size, territories
+        )
         with self._lock:
             self._explanations[key] = computed
             while len(self._explanations) > _CACHED_EXPLANATIONS:
