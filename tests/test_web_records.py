@@ -92,3 +92,46 @@ def test_a_records_csv_refused_midway_says_so_in_the_file(
     lines = answer.text.strip().splitlines()
     assert answer.status_code == 200 and len(lines) > 2
     assert lines[-1] == "Liste interrompue : le verdict d'un enregistrement diffère"
+
+
+def test_the_api_document_of_records_is_the_whole_listing(tmp_path: Path) -> None:
+    """`/api/explain`, sent as its records are read: the same document as the whole listing
+    made at once (columns, every row as text, the counts), and a refusal before anything is
+    sent keeps its status."""
+    from sqlalchemy import create_engine
+
+    from checker.evaluate.explain import explain
+    from checker.evaluate.run import Period
+    from checker.rulebook_loader import require_rules
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    import_bundle([demo_bundle_dir()], url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
+        token = accounts.issue_token(connection, "epci", 5)[0]
+    engine.dispose()
+    client = TestClient(create_app(WebConfig(url)))
+    headers = {"Authorization": f"Bearer {token}"}
+    rulebook, _ = require_rules()
+    reading = create_engine(url)
+    for rule, scope in (
+        (RULE, {"epci": DEMO_EPCI}),
+        ("R441-1.PLAFONDS-RESSOURCES", {"epci": DEMO_EPCI, "bailleur": "912000379"}),
+    ):
+        query = "&".join(f"scope={key}={value}" for key, value in scope.items())
+        answer = client.get(f"/api/explain/{rule}?year=2025&{query}", headers=headers)
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        with reading.connect() as connection:
+            full = explain(connection, rulebook, rule, Period.year(2025), scope)
+        assert answer.json() == {
+            "rule": rule, "year": 2025, "as_of": None, "scope": dict(sorted(scope.items())),
+            "columns": full.titles, "rows": full.text_rows(), "counted": full.counted,
+            "qualifying": full.qualifying, "unknown": full.unknown,
+        }  # fmt: skip
+        assert len(full.rows) > 5
+    reading.dispose()
+    unknown = client.get(
+        f"/api/explain/L441-1.INCONNUE?year=2025&scope=epci={DEMO_EPCI}", headers=headers
+    )
+    assert unknown.status_code == 400 and "Règle inconnue" in unknown.json()["detail"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from checker.access.roles import Actor
@@ -36,18 +36,25 @@ def results(request: Request, year: Annotated[int, Query(description="Année vé
         return services.results_document(request, connection, actor, year, to_date, bailleur, epci)
 
 
-@router.get("/explain/{rule_id}", summary="Les enregistrements derrière un résultat")
+@router.get("/explain/{rule_id}", summary="Les enregistrements derrière un résultat",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"application/json": {}},
+                             "description": "`rule`, `year`, `as_of`, `scope`, `columns`, `rows`, "
+                                            "`counted`, `qualifying`, `unknown`."}})  # fmt: skip
 def explain(request: Request, rule_id: str, year: int,
             scope: Annotated[list[str], Query(description="Périmètre, ex. bailleur=912000379 (répétable).")] = [],  # noqa: B006
-            au: str | None = None) -> dict[str, Any]:  # fmt: skip
+            au: str | None = None) -> StreamingResponse:  # fmt: skip
     """Ce que liste `mixite explain` : une ligne par enregistrement compté, pseudonymes
-    seulement, avec les raisons. Chaque appel est inscrit au journal des accès."""
+    seulement, avec les raisons. Chaque appel est inscrit au journal des accès. Le document est
+    envoyé au fur et à mesure de la lecture des enregistrements ; si la liste devait être
+    refusée en cours d'envoi, il se termine par `erreur` au lieu des totaux."""
     with transaction(request) as connection:
         actor = api_actor(request, connection)
         year, to_date = services.parse_to_date(au, year)
         found = services.drilldown(request, connection, actor, rule_id, year, to_date,
                                    services.parse_scope(scope))  # fmt: skip
-        return services.drilldown_document(found)
+    return StreamingResponse(services.drilldown_json_pieces(request, found),
+                             media_type="application/json")  # fmt: skip
 
 
 @router.post("/imports", summary="Importer un lot (archive zip)")

@@ -15,7 +15,6 @@ from checker import runs
 from checker.access import permissions
 from checker.access.roles import Actor
 from checker.errors import MixiteError
-from checker.evaluate.explain import explainer
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
@@ -41,7 +40,7 @@ REPORT_FORMATS = {
     "md": ("text/markdown; charset=utf-8", "texte Markdown"),
     "json": ("application/json", "données JSON"),
 }
-RECORDS_PER_PAGE = 100  # the CSV holds them all
+RECORDS_PER_PAGE = services.RECORDS_PER_PAGE
 _STATUS_ORDER = ("non_conforme", "donnees_insuffisantes", "en_cours", "conforme", "non_applicable")
 
 
@@ -195,17 +194,12 @@ def records_csv(request: Request, rule_id: str, annee: int, au: str | None = Non
         # number, and a refusal (an unknown rule, a year without data) before anything is sent.
         found = _drilldown(request, connection, rule_id, annee, au, perimetre, 1)
         names = ReportNames.load(connection)
-        rulebook = state(request).rulebook(connection)
-    engine = state(request).engine
-    period = Period.year(found.year, found.to_date)
 
     def pieces() -> Iterator[str]:
-        with engine.connect() as reading:
-            slices = explainer(reading, rulebook, rule_id, period, found.scope).slices(
-                rule_id, found.scope, territories=found.territories
-            )
+        with state(request).engine.connect() as reading:
             try:
-                yield from explain_csv_pieces(slices, names)
+                yield from explain_csv_pieces(services.drilldown_slices(request, found, reading),
+                                              names)  # fmt: skip
             except MixiteError as error:  # the status is sent: say it in the file, not cut it
                 yield csv_lines([[f"Liste interrompue : {error.message}"]])
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,7 @@ from checker.access import permissions
 from checker.access.roles import Actor
 from checker.checking import options_document
 from checker.errors import MixiteError
-from checker.evaluate.explain import Explanation, explain
+from checker.evaluate.explain import Explanation, explainer
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
@@ -22,6 +24,7 @@ from checker.report.collect import years_held
 from checker.web.context import Denied, log, require, state
 
 MAX_SCOPE_KEYS = 7
+RECORDS_PER_PAGE = 100  # on a records page; its CSV, like the API, holds them all
 
 
 def parse_to_date(text: str | None, year: int | None) -> tuple[int, dt.date | None]:
@@ -148,9 +151,10 @@ class Drilldown:
 
 def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: str, year: int,
               to_date: dt.date | None, scope: dict[str, str], *, first: int = 0,
-              size: int | None = None) -> Drilldown:  # fmt: skip
-    """The records behind a result, as `mixite explain` lists them (pseudonyms only): all of
-    them, or with `size` the page of `size` records from the `first` (from 0)."""
+              size: int = RECORDS_PER_PAGE) -> Drilldown:  # fmt: skip
+    """The records behind a result, as `mixite explain` lists them (pseudonyms only): the page
+    of `size` records from the `first` (from 0), with the whole scope's counts
+    (`AppState.records_page`). Checks the actor's right to see them and logs the access."""
     resource = f"{rule_id} {year} " + ", ".join(f"{k}={v}" for k, v in sorted(scope.items()))
     require(request, connection, actor, permissions.can_see_records(actor, scope),
             "consulter_enregistrements", resource,
@@ -159,32 +163,58 @@ def drilldown(request: Request, connection: Connection, actor: Actor, rule_id: s
     if rule_id not in rulebook.rules:
         raise MixiteError(f"Règle inconnue : {rule_id}.")
     territories = permissions.records_territories(actor, scope)
-    if size is None:
-        explanation = explain(connection, rulebook, rule_id, Period.year(year, to_date), scope)
-        if territories is not None:  # a whole-flow figure: the actor's own territories' records
-            explanation = explanation.in_territories(territories)
-    else:
-        explanation = state(request).records_page(connection, rule_id, year, to_date, scope,
-                                                  territories, first, size)  # fmt: skip
+    explanation = state(request).records_page(connection, rule_id, year, to_date, scope,
+                                              territories, first, size)  # fmt: skip
     log(request, connection, actor, "consulter_enregistrements",
         f"{resource} ({explanation.counted} enregistrement(s))")  # fmt: skip
     title = rulebook.rules[rule_id].meta.title or rule_id
     return Drilldown(rule_id, title, year, to_date, scope, explanation, territories)
 
 
-def drilldown_document(found: Drilldown) -> dict[str, Any]:
+def drilldown_slices(request: Request, found: Drilldown,
+                     connection: Connection) -> Iterator[Explanation]:  # fmt: skip
+    """Every record of `found`'s scope (and territories), a slice at a time, read on
+    `connection` (`Explainer.slices`): for a download written as the records are read."""
+    rulebook = state(request).rulebook(connection)
+    period = Period.year(found.year, found.to_date)
+    return explainer(connection, rulebook, found.rule, period, found.scope).slices(
+        found.rule, found.scope, territories=found.territories
+    )
+
+
+def drilldown_json_pieces(request: Request, found: Drilldown) -> Iterator[str]:
+    """The API's document of the records behind a result (`rule`, `year`, `as_of`, `scope`,
+    `columns`, `rows`, `counted`, `qualifying`, `unknown`), made as it is sent: the rows read a
+    slice at a time on a connection of their own, whatever their number. A listing refused
+    midway ends the document with `erreur` in place of the counts."""
     explanation = found.explanation
-    return {
+    head = {
         "rule": found.rule,
         "year": found.year,
         "as_of": found.to_date.isoformat() if found.to_date else None,
         "scope": dict(sorted(found.scope.items())),
         "columns": explanation.titles,
-        "rows": explanation.text_rows(),
-        "counted": explanation.counted,
-        "qualifying": explanation.qualifying,
-        "unknown": explanation.unknown,
     }
+    yield _json(head)[:-1] + ',"rows":['
+    separator = ""
+    with state(request).engine.connect() as connection:
+        try:
+            for piece in drilldown_slices(request, found, connection):
+                rows = piece.text_rows()
+                if rows:
+                    yield separator + ",".join(_json(row) for row in rows)
+                    separator = ","
+        except MixiteError as error:
+            yield "]," + _json({"erreur": f"Liste interrompue : {error.message}"})[1:]
+            return
+    counts = {"counted": explanation.counted, "qualifying": explanation.qualifying,
+              "unknown": explanation.unknown}  # fmt: skip
+    yield "]," + _json(counts)[1:]
+
+
+def _json(value: Any) -> str:
+    """JSON as FastAPI's JSONResponse writes it (UTF-8 text, no spaces)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def deny_unless(allowed: bool, reason: str) -> None:
