@@ -54,8 +54,10 @@ def test_records_page_is_paginated_and_the_csv_holds_them_all(tmp_path: Path) ->
         assert ('rel="prev"' in page.text) == (number > 1)
         seen.extend(part.split('"')[0] for part in page.text.split('<code title="')[1:])
     assert seen == [row[0] for row in every]  # every record once, in the order of explain
+    logged = len(_record_accesses(url))
     beyond = client.get(f"{path}&page={pages + 5}")  # past the end: the last page
     assert f"page {pages} sur {pages}" in beyond.text
+    assert len(_record_accesses(url)) == logged + 1  # one view, one entry in the access log
     assert client.get(f"{path}&page=0").status_code == 422
     csv = client.get(f"/resultats/{RULE}/enregistrements.csv?annee=2024&perimetre=epci={EPCI}")
     assert csv.status_code == 200
@@ -135,3 +137,14 @@ def test_the_api_document_of_records_is_the_whole_listing(tmp_path: Path) -> Non
         f"/api/explain/L441-1.INCONNUE?year=2025&scope=epci={DEMO_EPCI}", headers=headers
     )
     assert unknown.status_code == 400 and "Règle inconnue" in unknown.json()["detail"]
+
+
+def _record_accesses(url: str) -> list[Any]:
+    from checker.access import journal
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        entries = [e for e in journal.entries(connection, login="epci")
+                   if e.action == "consulter_enregistrements"]  # fmt: skip
+    engine.dispose()
+    return entries

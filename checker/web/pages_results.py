@@ -133,9 +133,11 @@ def _drilldown(request: Request, connection: Connection, rule_id: str, annee: in
     found = services.drilldown(request, connection, actor, rule_id, year, to_date, scope,
                                first=(page - 1) * RECORDS_PER_PAGE, size=RECORDS_PER_PAGE)  # fmt: skip
     last = max(1, -(-found.explanation.counted // RECORDS_PER_PAGE))
-    if page > last:
-        found = services.drilldown(request, connection, actor, rule_id, year, to_date, scope,
-                                   first=(last - 1) * RECORDS_PER_PAGE, size=RECORDS_PER_PAGE)  # fmt: skip
+    if page > last:  # allowed and logged once already: the last page read without a new entry
+        found.explanation = state(request).records_page(
+            connection, rule_id, year, to_date, scope, found.territories,
+            (last - 1) * RECORDS_PER_PAGE, RECORDS_PER_PAGE,
+        )  # fmt: skip
     return found
 
 
