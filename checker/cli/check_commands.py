@@ -532,35 +532,42 @@ def register_bilan(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:  # fmt: skip
         """Le bilan annuel dû aux réservataires avant le 28 février (CCH R441-5-1), en XLSX et CSV."""
+        from itertools import chain
+
+        from checker.cli import out_guard
         from checker.cli.arguments import check_year_form, require_years, resolve_bailleur
-        from checker.db.engine import make_engine, require_schema, resolve_url
+        from checker.db.engine import bound_sqlite_memory, make_engine, require_schema, resolve_url
         from checker.report import bilan
         from checker.report.names import Names
 
         check_year_form(year)
-        engine = make_engine(resolve_url(db))
+        url = resolve_url(db)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise MixiteError(f"--out {out_dir} : ce n'est pas un dossier.",
+                              "Indiquez le dossier où écrire le bilan.")  # fmt: skip
+        engine = make_engine(url)
         require_schema(engine)
         with engine.connect() as connection:
             bailleur = resolve_bailleur(connection, bailleur)
             require_years(connection, [year])
-            rows = bilan.bilan(connection, year, bailleur)
+            stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
+            files = [stem.with_suffix(".csv"), stem.with_suffix(".xlsx")]
+            # Before the table is counted: a refusal comes at once.
+            out_guard.guard(files[:1], "csv", url, force)
+            out_guard.guard(files[1:], "xlsx", url, force)
             names = Names.load(connection)
+            bound_sqlite_memory(connection)  # the grouping's sort: see CHECK_CACHE_MIB
+            rows = bilan.bilan(connection, year, bailleur)
+            first = next(rows, None)
+            if first is None:
+                raise MixiteError(
+                    f"Aucune attribution avec un bail signé en {year}"
+                    + (f" pour le bailleur {bailleur}." if bailleur else ".")
+                )
+            # Written as the rows come from the database; renamed over the files only once
+            # both are whole, so that a failure leaves the earlier bilan as it was.
+            with out_guard.replacing(files) as (csv_file, xlsx_file):
+                written = bilan.write(chain([first], rows), year, names, csv_file, xlsx_file)
         engine.dispose()
-        if not rows:
-            raise MixiteError(
-                f"Aucune attribution avec un bail signé en {year}"
-                + (f" pour le bailleur {bailleur}." if bailleur else ".")
-            )
-        from checker.cli import out_guard
-
-        if out_dir.exists() and not out_dir.is_dir():
-            raise MixiteError(f"--out {out_dir} : ce n'est pas un dossier.",
-                              "Indiquez le dossier où écrire le bilan.")  # fmt: skip
-        stem = out_dir / (f"bilan-reservataires-{year}" + (f"-{bailleur}" if bailleur else ""))
-        out_guard.guard([stem.with_suffix(".csv")], "csv", resolve_url(db), force)
-        out_guard.guard([stem.with_suffix(".xlsx")], "xlsx", resolve_url(db), force)
-        out_guard.write_files({stem.with_suffix(".csv"): bilan.to_csv(rows, names),
-                               stem.with_suffix(".xlsx"): bilan.to_xlsx(rows, year, names)})  # fmt: skip
-        total = sum(row.attributions for row in rows)
-        out.print(f"Bilan {year} : {total} attributions, {len(rows)} lignes.")
+        out.print(f"Bilan {year} : {written.attributions} attributions, {written.rows} lignes.")
         out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

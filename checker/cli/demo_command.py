@@ -82,12 +82,12 @@ def register(app: typer.Typer) -> None:
                     }  # fmt: skip
                     if printer is not None:
                         files[stem.with_suffix(".pdf")] = pdf.to_pdf_bytes(page)
-                    rows = bilan.bilan(connection, year)
-                    table = out_dir / f"bilan-reservataires-{year}"
-                    files[table.with_suffix(".xlsx")] = bilan.to_xlsx(rows, year, names)
-                    files[table.with_suffix(".csv")] = bilan.to_csv(rows, names)
                     write_files(files)
                     written.extend(files)
+                    table = out_dir / f"bilan-reservataires-{year}"
+                    bilan.write(bilan.bilan(connection, year), year, names,
+                                table.with_suffix(".csv"), table.with_suffix(".xlsx"))  # fmt: skip
+                    written += [table.with_suffix(".xlsx"), table.with_suffix(".csv")]
                     if year == years[-1]:
                         for text in terminal.summary(outcome.results, f"Démonstration — {year}",
                                                      rulebook, names, earlier, year, scopes=False,

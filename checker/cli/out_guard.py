@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,12 +147,55 @@ def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
             else:
                 _write_pieces(path, content.pieces())
         except OSError as error:
-            reason = _REASONS.get(error.errno or 0, f"erreur système n° {error.errno}")
-            raise MixiteError(
-                f"{path} : le rapport n'a pas pu être écrit ({reason}).",
-                "Vérifiez la place disponible et vos droits sur ce dossier ; rien n'a été "
-                "enregistré.",
-            ) from None
+            raise _not_written(str(path), error) from None
+
+
+def _not_written(path: str, error: OSError) -> MixiteError:
+    reason = _REASONS.get(error.errno or 0, f"erreur système n° {error.errno}")
+    return MixiteError(
+        f"{path} : le rapport n'a pas pu être écrit ({reason}).",
+        "Vérifiez la place disponible et vos droits sur ce dossier ; rien n'a été enregistré.",
+    )
+
+
+@contextmanager
+def replacing(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    """Files written as they are made, all or none: the block writes each at the temporary path
+    given for it, beside it; once the block is done they are renamed over `paths`. On any
+    failure (a full disk, an error, an interruption) no file of `paths` is touched and the
+    temporary ones are removed: a report made over minutes is never left half-written, nor
+    one of two files written without the other. A failure to write is a French error."""
+    temporaries: list[Path] = []
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporaries.append(_temporary_beside(path))
+        yield list(temporaries)
+        for temporary, path in zip(temporaries, paths, strict=True):
+            temporary.replace(path)
+    except OSError as error:
+        # The file it names, else (a full disk names none) all of them.
+        named = [
+            p
+            for t, p in zip(temporaries, paths, strict=False)
+            if error.filename in (str(t), str(p))
+        ]
+        raise _not_written(" et ".join(str(p) for p in named or paths), error) from None
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A new, empty, hidden file in `path`'s folder (so renamed over it in one step), made
+    with the rights an ordinary write gives (the umask's), not tempfile's owner-only ones."""
+    while True:
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
 
 
 _SLICE = 1 << 20

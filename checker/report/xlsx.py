@@ -68,7 +68,10 @@ def _sheet_name(text: str, used: set[str]) -> str:
     name = "".join("-" if char in "[]:*?/\\" else char for char in text)[:31].rstrip(" ,;")
     base, number = name, 2
     while name in used:
-        name = f"{base[:28]} {number}"
+        # Still 31 characters from the 100th on (a bilan names a sheet after each of hundreds
+        # of bailleurs, many alike once cut): Excel allows no longer name.
+        suffix = f" {number}"
+        name = base[: min(28, 31 - len(suffix))] + suffix
         number += 1
     used.add(name)
     return name
