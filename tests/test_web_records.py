@@ -148,3 +148,18 @@ def _record_accesses(url: str) -> list[Any]:
                    if e.action == "consulter_enregistrements"]  # fmt: skip
     engine.dispose()
     return entries
+
+
+def test_counts_on_the_pages_are_written_the_french_way() -> None:
+    """« 31 377 enregistrement(s) », « 6 480 / 31 377 »: counts as a French reader writes them
+    (narrow no-break space between thousands), on the records page and the results."""
+    from jinja2 import Environment
+
+    from checker.web import formats
+
+    environment = Environment(autoescape=True)
+    formats.install(environment)
+    page = environment.from_string("{{ n|entier }} sur {{ m|entier }} ; {{ none|entier }}")
+    assert page.render(n=31377, m=1_000_000, none=None) == "31\u202f377 sur 1\u202f000\u202f000 ; —"
+    template = Path(formats.__file__).parent / "templates" / "enregistrements.html"
+    assert "d.explanation.counted|entier" in template.read_text(encoding="utf-8")

@@ -37,14 +37,20 @@ def french_date(value: dt.date | dt.datetime | str | None) -> str:
     return frenchfmt.date(value)
 
 
+def whole(value: int | None) -> str:
+    """A count as French text: « 31 377 » (narrow no-break space), not « 31377 »."""
+    return "—" if value is None else frenchfmt.number(value, 0)
+
+
 def done(result: Result) -> str:
     if result.denominator is None:
         return "—"
-    return f"{result.numerator} / {result.denominator}"
+    return f"{whole(result.numerator)} / {whole(result.denominator)}"
 
 
 def install(environment: Environment) -> None:
     environment.filters["pct"] = percent
+    environment.filters["entier"] = whole
     environment.filters["date_fr"] = french_date
     environment.filters["statut"] = lambda status: STATUS_LABELS.get(status, status)
     environment.filters["realise"] = done
