@@ -136,18 +136,36 @@ def guard(paths: Iterable[Path], output_format: str, db_url: str, force: bool) -
 
 
 def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
-    """Write the report files; a failure (full disk, no right) is a French error."""
-    for path, content in files.items():
+    """Write the report files, all or none (`replacing`): a report made as it is written (a
+    `Streamed` listing) that fails midway, or a full disk, leaves the files that were there
+    before untouched, never a plausible half of a listing. A destination that is not a plain
+    file (a device such as /dev/stdout, a pipe, a symbolic link) is written in place: a rename
+    would replace it. A failure to write is a French error."""
+    in_place = {path: content for path, content in files.items() if _written_in_place(path)}
+    for path, content in in_place.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            elif isinstance(content, str):
-                _write_text(path, content)
-            else:
-                _write_pieces(path, content.pieces())
+            _write(path, content)
         except OSError as error:
             raise _not_written(str(path), error) from None
+    renamed = {path: content for path, content in files.items() if path not in in_place}
+    if renamed:
+        with replacing(list(renamed)) as temporaries:
+            for temporary, content in zip(temporaries, renamed.values(), strict=True):
+                _write(temporary, content)
+
+
+def _written_in_place(path: Path) -> bool:
+    return path.is_symlink() or (path.exists() and not path.is_file())
+
+
+def _write(path: Path, content: str | bytes | Streamed) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        _write_text(path, content)
+    else:
+        _write_pieces(path, content.pieces())
 
 
 def _not_written(path: str, error: OSError) -> MixiteError:
