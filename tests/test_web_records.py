@@ -64,11 +64,12 @@ def test_records_page_is_paginated_and_the_csv_holds_them_all(tmp_path: Path) ->
     assert len(csv.text.strip().splitlines()) == len(every) + 1  # a header and every record
 
 
-def test_a_records_csv_refused_midway_says_so_in_the_file(
+def test_a_records_download_refused_midway_is_an_error_not_half_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The CSV is sent as it is read: a listing refused after its first records (the two
-    engines disagreeing on a record) ends with a line saying so, not cut without a word."""
+    """The CSV and the API's document are read whole before they are sent: a listing refused
+    after its first records (the two engines disagreeing on a record) is an error answer with
+    its French message, not half a file with a success status."""
     from checker.errors import MixiteError
     from checker.evaluate.explain import Explainer
 
@@ -77,9 +78,16 @@ def test_a_records_csv_refused_midway_says_so_in_the_file(
     engine = make_engine(url)
     with engine.begin() as connection:
         accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
-    engine.dispose()
+        token = accounts.issue_token(connection, "epci", 5)[0]
     client = TestClient(create_app(WebConfig(url)))
     sign_in(client, "epci")
+    csv_path = f"/resultats/{RULE}/enregistrements.csv?annee=2025&perimetre=epci={DEMO_EPCI}"
+    api_path = f"/api/explain/{RULE}?year=2025&scope=epci={DEMO_EPCI}"
+    headers = {"Authorization": f"Bearer {token}"}
+    engine.dispose()
+    whole = client.get(csv_path)
+    assert whole.status_code == 200 and whole.headers["content-length"] == str(len(whole.content))
+    assert whole.text.startswith("\ufeffPseudonyme du ménage;") and whole.text.count("\r\n") > 100
     real_slices = Explainer.slices
 
     def refused_after_one(self: Explainer, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -88,12 +96,9 @@ def test_a_records_csv_refused_midway_says_so_in_the_file(
         raise MixiteError("le verdict d'un enregistrement diffère")
 
     monkeypatch.setattr(Explainer, "slices", refused_after_one)
-    answer = client.get(
-        f"/resultats/{RULE}/enregistrements.csv?annee=2025&perimetre=epci={DEMO_EPCI}"
-    )
-    lines = answer.text.strip().splitlines()
-    assert answer.status_code == 200 and len(lines) > 2
-    assert lines[-1] == "Liste interrompue : le verdict d'un enregistrement diffère"
+    for answer in (client.get(csv_path), client.get(api_path, headers=headers)):
+        assert answer.status_code == 400, answer.text[:200]
+        assert "diffère" in answer.text and "Pseudonyme du ménage;" not in answer.text
 
 
 def test_the_api_document_of_records_is_the_whole_listing(tmp_path: Path) -> None:

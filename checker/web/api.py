@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from checker.access.roles import Actor
@@ -43,18 +43,16 @@ def results(request: Request, year: Annotated[int, Query(description="Année vé
                                             "`counted`, `qualifying`, `unknown`."}})  # fmt: skip
 def explain(request: Request, rule_id: str, year: int,
             scope: Annotated[list[str], Query(description="Périmètre, ex. bailleur=912000379 (répétable).")] = [],  # noqa: B006
-            au: str | None = None) -> StreamingResponse:  # fmt: skip
+            au: str | None = None) -> Response:  # fmt: skip
     """Ce que liste `mixite explain` : une ligne par enregistrement compté, pseudonymes
-    seulement, avec les raisons. Chaque appel est inscrit au journal des accès. Le document est
-    envoyé au fur et à mesure de la lecture des enregistrements ; si la liste devait être
-    refusée en cours d'envoi, il se termine par `erreur` au lieu des totaux."""
+    seulement, avec les raisons. Chaque appel est inscrit au journal des accès."""
     with transaction(request) as connection:
         actor = api_actor(request, connection)
         year, to_date = services.parse_to_date(au, year)
         found = services.drilldown(request, connection, actor, rule_id, year, to_date,
                                    services.parse_scope(scope))  # fmt: skip
-    return StreamingResponse(services.drilldown_json_pieces(request, found),
-                             media_type="application/json")  # fmt: skip
+        slices = services.drilldown_slices(request, found, connection)
+        return services.spooled(services.drilldown_json_pieces(found, slices), "application/json")
 
 
 @router.post("/imports", summary="Importer un lot (archive zip)")

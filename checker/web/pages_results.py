@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from checker import runs
 from checker.access import permissions
 from checker.access.roles import Actor
-from checker.errors import MixiteError
 from checker.evaluate.results import Result
 from checker.evaluate.run import Options, Period
 from checker.report import json_report
 from checker.report.collect import YearRun, collect, years_held
 from checker.report.names import Names as ReportNames
 from checker.report.outputs import COMPLETE, FAILING_SUFFIX, failing_listings, render_complete
-from checker.report.records import csv_lines, explain_csv_pieces, record_table
+from checker.report.records import explain_csv_pieces, record_table
 from checker.report.tabular import failing_csv, to_csv, to_markdown
 from checker.web import services
 from checker.web.context import log, page_actor, render, require, state, transaction
@@ -189,25 +187,16 @@ def _page_numbers(page: int, pages: int) -> list[int]:
 @router.get("/resultats/{rule_id}/enregistrements.csv")
 def records_csv(request: Request, rule_id: str, annee: int, au: str | None = None,
                 perimetre: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006  # fmt: skip
-    """Every record behind a result, written as they are read (`Explainer.slices`): the
-    download starts at once and the server holds a slice, whatever the number of records."""
+    """Every record behind a result, read a slice at a time (`Explainer.slices`) into the
+    download (`services.spooled`)."""
     with transaction(request) as connection:
-        # The first page: the right to see these records, the access log's entry with their
-        # number, and a refusal (an unknown rule, a year without data) before anything is sent.
+        # The first page: the right to see these records and the access log's entry with their
+        # number, before they are read.
         found = _drilldown(request, connection, rule_id, annee, au, perimetre, 1)
         names = ReportNames.load(connection)
-
-    def pieces() -> Iterator[str]:
-        with state(request).engine.connect() as reading:
-            try:
-                yield from explain_csv_pieces(services.drilldown_slices(request, found, reading),
-                                              names)  # fmt: skip
-            except MixiteError as error:  # the status is sent: say it in the file, not cut it
-                yield csv_lines([[f"Liste interrompue : {error.message}"]])
-
-    name = f"enregistrements-{rule_id}-{annee}.csv"
-    return StreamingResponse(pieces(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+        slices = services.drilldown_slices(request, found, connection)
+        return services.spooled(explain_csv_pieces(slices, names), "text/csv; charset=utf-8",
+                                f"enregistrements-{rule_id}-{annee}.csv")  # fmt: skip
 
 
 # Declared before the report's route, which would otherwise take "2025-en-defaut" for a year.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Connection
 
 from checker import runs
@@ -182,34 +184,58 @@ def drilldown_slices(request: Request, found: Drilldown,
     )
 
 
-def drilldown_json_pieces(request: Request, found: Drilldown) -> Iterator[str]:
+def drilldown_json_pieces(found: Drilldown, slices: Iterable[Explanation]) -> Iterator[str]:
     """The API's document of the records behind a result (`rule`, `year`, `as_of`, `scope`,
-    `columns`, `rows`, `counted`, `qualifying`, `unknown`), made as it is sent: the rows read a
-    slice at a time on a connection of their own, whatever their number. A listing refused
-    midway ends the document with `erreur` in place of the counts."""
-    explanation = found.explanation
+    `columns`, `rows`, `counted`, `qualifying`, `unknown`) made a slice of records at a time
+    (`drilldown_slices`): the columns, the rows and the counts all from that one read."""
     head = {
         "rule": found.rule,
         "year": found.year,
         "as_of": found.to_date.isoformat() if found.to_date else None,
         "scope": dict(sorted(found.scope.items())),
-        "columns": explanation.titles,
     }
-    yield _json(head)[:-1] + ',"rows":['
+    counted = qualifying = unknown = 0
     separator = ""
-    with state(request).engine.connect() as connection:
-        try:
-            for piece in drilldown_slices(request, found, connection):
-                rows = piece.text_rows()
-                if rows:
-                    yield separator + ",".join(_json(row) for row in rows)
-                    separator = ","
-        except MixiteError as error:
-            yield "]," + _json({"erreur": f"Liste interrompue : {error.message}"})[1:]
-            return
-    counts = {"counted": explanation.counted, "qualifying": explanation.qualifying,
-              "unknown": explanation.unknown}  # fmt: skip
+    for piece in slices:
+        if not separator:
+            yield _json(head | {"columns": piece.titles})[:-1] + ',"rows":['
+        rows = piece.text_rows()
+        if rows:
+            yield separator + ",".join(_json(row) for row in rows)
+        separator = ","
+        counted += piece.counted
+        qualifying += piece.qualifying
+        unknown += piece.unknown
+    counts = {"counted": counted, "qualifying": qualifying, "unknown": unknown}
     yield "]," + _json(counts)[1:]
+
+
+def spooled(pieces: Iterable[str], media_type: str, filename: str | None = None) -> Response:
+    """A download made whole before it is sent, in an anonymous temporary file (no name on
+    disk, gone when closed): the records are read in the request's transaction and the
+    connection is given back before the client takes the file, however slowly (a cursor left
+    open during the transfer kept SQLite's lock from every write of the application); a
+    refusal midway is an error answer, never half a file with a success status; the memory
+    holds a slice, whatever the number of records."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the answer, once sent)
+    try:
+        for piece in pieces:
+            spool.write(piece.encode("utf-8"))
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+
+    def blocks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(1 << 16):
+                yield block
+
+    headers = {"Content-Length": str(size)}
+    if filename is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return StreamingResponse(blocks(), media_type=media_type, headers=headers)
 
 
 def _json(value: Any) -> str:
