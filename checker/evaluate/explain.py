@@ -63,6 +63,7 @@ _DIMENSION_FIELDS = tuple(DIMENSION_COLUMNS.values())
 _DIMENSION_KEYS = list(DIMENSION_COLUMNS)
 # The column of a listing's query holding the verdict the check's SQL gives each record.
 SQL_VERDICT = "mixite_verdict_sql"
+_SLICE = 2000  # records read at a time by a download (`Explainer.slices`)
 
 
 @dataclass(frozen=True)
@@ -371,7 +372,7 @@ class Explainer:
         return explanation
 
     def slices(self, rule_id: str, scope: dict[str, str], *, only: str | None = None,
-               size: int = 2000, territories: tuple[str, ...] | None = None,
+               size: int = _SLICE, territories: tuple[str, ...] | None = None,
                ) -> Iterator[Explanation]:  # fmt: skip
         """The records of `explain(rule_id, scope)`, in the same order, `size` at a time (or
         those in the state `only`): for a CSV written as the records are read, whatever
@@ -425,18 +426,21 @@ class Explainer:
         # check's own compiled condition, and runs the reference interpreter on the records it
         # shows only (`_records`).
         verdict_sql = [prepared.condition.label(SQL_VERDICT)] if verdict_in_sql else []
+        identity = IDENTITY_COLUMNS[entity.name]
+        # The date, then the dwelling and the row's id where the population has them, then its
+        # identity: an order without ties, so that a page (`page`, a query of its own) and the
+        # slices of a download put end to end are the listing, on PostgreSQL too (its sort
+        # puts ties in any order; several conventions of the demo share one date).
+        order = ["fact_date", "rpls_id", "id", *(name for _, name in identity)]
         query = (
             select(row, *verdict_sql)
             .where(prepared.population, *filters)
-            .order_by(
-                row.c.fact_date, *(row.c[name] for name in ("rpls_id", "id") if name in row.c)
-            )
+            .order_by(*(row.c[name] for name in dict.fromkeys(order) if name in row.c))
         )
         condition = latest.requirement.condition
         reasons = _parts(condition)
         shown = self._values_shown(condition)
         types = self.rulebook.annotations.types
-        identity = IDENTITY_COLUMNS[entity.name]
         date_type = Type(DATE)
         columns = [
             *(Column(key, field_label(key), "identity",
@@ -466,7 +470,11 @@ class Explainer:
                                   (period.start, period.end), remember_definitions=True)  # fmt: skip
         latest = plan.latest
         met_in_sql: bool | None = None
-        found = self.connection.execute(plan.query)
+        # A server-side cursor on PostgreSQL (psycopg would otherwise fetch every row at once):
+        # a download of a million records holds a slice of them.
+        found = self.connection.execute(
+            plan.query.execution_options(stream_results=True, yield_per=_SLICE)
+        )
         names = list(found.keys())
         # Rows as tuples: a record in good standing of a report's listing is never made a dict.
         scope_at = [
