@@ -131,6 +131,8 @@ class AppState:
         computed = explainer(connection, rulebook, rule_id, Period.year(year, to_date), scope).page(
             rule_id, scope, first, size, territories
         )
+        if first and first >= computed.counted:
+            return computed  # past the end (the caller shows the last page): not kept
         with self._lock:
             self._explanations[key] = computed
             while len(self._explanations) > _CACHED_EXPLANATIONS:
