@@ -294,7 +294,11 @@ def test_a_report_listing_holds_only_the_records_the_html_shows(
             assert shown.rows == expected[:limit]
             spilled += listing.total > limit
     assert spilled > 5
-    assert widest and all(not explanation.rows for explanation in widest)
+    assert widest
+    for explanation in widest:  # a rule's explanation keeps neither records nor a tally each
+        assert not explanation.rows and not explanation.dimensions and not explanation.states
+        assert not explanation._tally and not explanation._shared_dimensions
+        assert explanation.tally_by and set(explanation._tallies) == set(explanation.tally_by)
 
 
 def test_a_report_listing_refuses_a_verdict_the_two_engines_disagree_on(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from checker.errors import MixiteError
 
 if TYPE_CHECKING:
-    from checker.report.outputs import Streamed
+    from checker.report.outputs import Streamed, Written
 
 # The system's own texts are English: the common causes, said in French.
 _REASONS = {
@@ -133,8 +133,10 @@ def guard(paths: Iterable[Path], output_format: str, db_url: str, force: bool) -
             )
 
 
-def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
+def write_files(files: Mapping[Path, str | bytes | Streamed | Written]) -> None:
     """Write the report files; a failure (full disk, no right) is a French error."""
+    from checker.report.outputs import Streamed
+
     for path, content in files.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,8 +144,10 @@ def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
                 path.write_bytes(content)
             elif isinstance(content, str):
                 _write_text(path, content)
-            else:
+            elif isinstance(content, Streamed):
                 _write_pieces(path, content.pieces())
+            else:
+                _write_binary(path, content)
         except OSError as error:
             reason = _REASONS.get(error.errno or 0, f"erreur système n° {error.errno}")
             raise MixiteError(
@@ -169,3 +173,16 @@ def _write_pieces(path: Path, pieces: Iterable[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         for piece in pieces:
             handle.write(piece)
+
+
+def _write_binary(path: Path, content: Written) -> None:
+    """A file written as it is made, into a file beside `path` renamed over it once complete:
+    a rendering that fails leaves neither half a file nor loses the report it was to replace."""
+    partial = path.with_name(f".{path.name}.partiel")
+    try:
+        with partial.open("wb") as handle:
+            content.write(handle)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

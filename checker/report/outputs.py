@@ -7,8 +7,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from checker.report import json_report
 from checker.report.names import Names
@@ -42,7 +43,22 @@ class Streamed:
         return "".join(self.pieces())
 
 
-Content = str | bytes | Streamed
+@dataclass(frozen=True)
+class Written:
+    """A binary file written by `write` straight into the file opened for it: the workbook,
+    118 MB at 1 000 000 attributions, held as bytes until it was written was most of what
+    its report's memory grew by with the attributions (docs/dev/performance.md, « Full
+    reports with flat memory (session 13) »)."""
+
+    write: Callable[[BinaryIO], None]
+
+    def content(self) -> bytes:
+        buffer = BytesIO()
+        self.write(buffer)
+        return buffer.getvalue()
+
+
+Content = str | bytes | Streamed | Written
 
 
 @dataclass
@@ -84,7 +100,12 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
-        files[destination] = render_complete(data, output_format)
+        if output_format == "xlsx":
+            from checker.report import xlsx
+
+            files[destination] = Written(functools.partial(xlsx.write, data))
+        else:
+            files[destination] = render_complete(data, output_format)
         if output_format in ("html", "pdf"):
             files[failing_path(destination)] = _failing_file(data.listings, names, current.year)
         return files

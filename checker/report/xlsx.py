@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from io import BytesIO
 from itertools import chain, islice
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -618,6 +618,14 @@ def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
 
 
 def render(data: ReportData) -> bytes:
+    buffer = BytesIO()
+    write(data, buffer)
+    return buffer.getvalue()
+
+
+def write(data: ReportData, target: BinaryIO) -> None:
+    """The workbook written into `target` (`mixite check --format xlsx` gives the file it
+    writes: a national workbook is not held as bytes)."""
     workbook = Workbook(write_only=True)
     try:
         used: set[str] = set()
@@ -631,12 +639,10 @@ def render(data: ReportData) -> bytes:
         _quality(workbook, data, used)
         _parameters(workbook, data, used)
         _receipt(workbook, data, used)
-        buffer = BytesIO()
-        workbook.save(buffer)
+        workbook.save(target)
     except BaseException:
         _remove_sheet_files(workbook)
         raise
-    return buffer.getvalue()
 
 
 def _remove_sheet_files(workbook: Workbook) -> None:
