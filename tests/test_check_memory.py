@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import json
 import tracemalloc
 from pathlib import Path
@@ -21,7 +22,8 @@ from checker.cli import out_guard
 from checker.db.engine import CHECK_CACHE_MIB, bound_sqlite_memory, make_engine, upgrade
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
-from checker.report import json_report
+from checker.report import html, json_report
+from checker.report.collect import collect
 from checker.report.outputs import Checked, Streamed, Written, report_files
 from checker.rulebook_loader import require_rules
 from tests import bundles
@@ -63,7 +65,7 @@ def test_a_recorded_run_keeps_no_copy_of_its_results_text(db_url: str) -> None:
 
 
 def test_the_receipt_sets_the_page_cache_back_and_stores_the_same_results(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'mixite.db'}"
     import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], url)
@@ -85,7 +87,21 @@ def test_the_receipt_sets_the_page_cache_back_and_stores_the_same_results(
         workbook = report_files(connection, rulebook, Options(),
                                 [Checked(Period.year(2025), outcome.results, outcome.receipt)],
                                 "Contrôle", "xlsx", tmp_path / "r.xlsx")  # fmt: skip
+        page = report_files(connection, rulebook, Options(),
+                            [Checked(Period.year(2025), outcome.results, outcome.receipt)],
+                            "Contrôle", "html", tmp_path / "r.html")  # fmt: skip
+        data = collect(connection, rulebook, Period.year(2025), Options(), outcome.results,
+                       outcome.receipt, "Contrôle", stem="r")  # fmt: skip
     engine.dispose()
+    assert isinstance(page[tmp_path / "r.html"], Written)  # written as it is rendered
+    out_guard.write_files(page)
+    expected = html.render(data).encode("utf-8")
+    assert (tmp_path / "r.html").read_bytes() == expected
+    assert (tmp_path / "r-en-defaut.csv").exists()
+    monkeypatch.setattr(html, "_WRITE_PIECES", 7)  # written a few pieces at a time
+    buffer = io.BytesIO()
+    html.write(data, buffer)
+    assert buffer.getvalue() == expected
     [(book_path, book)] = workbook.items()
     assert isinstance(book, Written)  # written into its file, never held as bytes
     out_guard.write_files(workbook)

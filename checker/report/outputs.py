@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -45,17 +44,13 @@ class Streamed:
 
 @dataclass(frozen=True)
 class Written:
-    """A binary file written by `write` straight into the file opened for it: the workbook,
-    118 MB at 1 000 000 attributions, held as bytes until it was written was most of what
-    its report's memory grew by with the attributions (docs/dev/performance.md, « Full
-    reports with flat memory (session 13) »)."""
+    """A binary file written by `write` straight into the file opened for it, never held
+    whole: the HTML report (19 million characters at 500 000 attributions) and the workbook
+    (118 MB at 1 000 000), held until written, were most of what a full report's memory
+    still grew by (docs/dev/performance.md, « Full reports with flat memory (session 13) »).
+    `out_guard.write_files` writes it beside its path and renames it over it once complete."""
 
     write: Callable[[BinaryIO], None]
-
-    def content(self) -> bytes:
-        buffer = BytesIO()
-        self.write(buffer)
-        return buffer.getvalue()
 
 
 Content = str | bytes | Streamed | Written
@@ -100,10 +95,11 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
-        if output_format == "xlsx":
-            from checker.report import xlsx
+        if output_format in ("html", "xlsx"):  # written as made, not held whole
+            from checker.report import html, xlsx
 
-            files[destination] = Written(functools.partial(xlsx.write, data))
+            writer = html.write if output_format == "html" else xlsx.write
+            files[destination] = Written(functools.partial(writer, data))
         else:
             files[destination] = render_complete(data, output_format)
         if output_format in ("html", "pdf"):
