@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import json
 import tracemalloc
 from pathlib import Path
+from typing import BinaryIO
 
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import create_engine
 
 from checker import runs
@@ -18,8 +22,9 @@ from checker.cli import out_guard
 from checker.db.engine import CHECK_CACHE_MIB, bound_sqlite_memory, make_engine, upgrade
 from checker.evaluate.run import Options, Period
 from checker.ingest.importer import import_bundle
-from checker.report import json_report
-from checker.report.outputs import Checked, Streamed, report_files
+from checker.report import html, json_report
+from checker.report.collect import collect
+from checker.report.outputs import Checked, Streamed, Written, report_files
 from checker.rulebook_loader import require_rules
 from tests import bundles
 from tests.test_evaluate import ATTRIBUTIONS, DWELLINGS
@@ -60,7 +65,7 @@ def test_a_recorded_run_keeps_no_copy_of_its_results_text(db_url: str) -> None:
 
 
 def test_the_receipt_sets_the_page_cache_back_and_stores_the_same_results(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'mixite.db'}"
     import_bundle([bundles.write_bundle(tmp_path / "lot", DWELLINGS, ATTRIBUTIONS)], url)
@@ -79,7 +84,29 @@ def test_the_receipt_sets_the_page_cache_back_and_stores_the_same_results(
         files = report_files(connection, rulebook, Options(),
                              [Checked(Period.year(2025), outcome.results, outcome.receipt)],
                              "Contrôle", "json", tmp_path / "r.json")  # fmt: skip
+        workbook = report_files(connection, rulebook, Options(),
+                                [Checked(Period.year(2025), outcome.results, outcome.receipt)],
+                                "Contrôle", "xlsx", tmp_path / "r.xlsx")  # fmt: skip
+        page = report_files(connection, rulebook, Options(),
+                            [Checked(Period.year(2025), outcome.results, outcome.receipt)],
+                            "Contrôle", "html", tmp_path / "r.html")  # fmt: skip
+        data = collect(connection, rulebook, Period.year(2025), Options(), outcome.results,
+                       outcome.receipt, "Contrôle", stem="r")  # fmt: skip
     engine.dispose()
+    assert isinstance(page[tmp_path / "r.html"], Written)  # written as it is rendered
+    out_guard.write_files(page)
+    expected = html.render(data).encode("utf-8")
+    assert (tmp_path / "r.html").read_bytes() == expected
+    assert (tmp_path / "r-en-defaut.csv").exists()
+    monkeypatch.setattr(html, "_WRITE_PIECES", 7)  # written a few pieces at a time
+    buffer = io.BytesIO()
+    html.write(data, buffer)
+    assert buffer.getvalue() == expected
+    [(book_path, book)] = workbook.items()
+    assert isinstance(book, Written)  # written into its file, never held as bytes
+    out_guard.write_files(workbook)
+    assert "En défaut" in load_workbook(book_path, read_only=True).sheetnames
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     [(path, content)] = files.items()
     assert isinstance(content, Streamed)  # made as it is written, never held whole
     expected = json_report.dumps(json_report.document(outcome.results, outcome.receipt.as_json()))
@@ -94,3 +121,21 @@ def test_a_streamed_report_is_written_with_the_bytes_of_its_text(tmp_path: Path)
     target = tmp_path / "rapport.json"
     out_guard.write_files({target: Streamed(lambda: iter(pieces))})
     assert target.read_bytes() == "".join(pieces).encode("utf-8")
+
+
+def test_a_written_report_replaces_its_file_only_once_complete(tmp_path: Path) -> None:
+    """A binary report (the workbook) is written as it is made into a file beside its own,
+    renamed over it at the end: one that fails half-way leaves the former report as it was
+    and no partial file."""
+    target = tmp_path / "rapport.xlsx"
+    out_guard.write_files({target: Written(lambda handle: handle.write(b"PK\x03\x04" * 1000))})
+    assert target.read_bytes() == b"PK\x03\x04" * 1000
+
+    def broken(handle: BinaryIO) -> None:
+        handle.write(b"PK\x03\x04 moitie")
+        raise RuntimeError("panne au milieu du classeur")
+
+    with pytest.raises(RuntimeError, match="panne"):
+        out_guard.write_files({target: Written(broken)})
+    assert target.read_bytes() == b"PK\x03\x04" * 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["rapport.xlsx"]

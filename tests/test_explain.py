@@ -208,6 +208,7 @@ def test_a_report_listing_is_the_full_listing_without_the_rows_in_good_standing(
     listing filtered."""
     from checker.evaluate.explain import EN_REGLE, Explainer
     from checker.report.collect import listings
+    from checker.report.records import html_limit
 
     with _demo_evaluator(db_url) as (connection, evaluator):
         results = evaluator.evaluate()
@@ -238,14 +239,66 @@ def test_a_report_listing_is_the_full_listing_without_the_rows_in_good_standing(
                 cells for cells, state in zip(narrower.rows, narrower.states, strict=True)
                 if state == listing.state
             ]  # fmt: skip
-            assert listing.explanation.rows == expected_rows
-            assert listing.rows == list(range(len(expected_rows)))
+            assert [row for part in listing.slices(7) for row in part.rows] == expected_rows
+            assert listing.total == len(expected_rows)
+            held = expected_rows[: html_limit(listing.result.kind)]
+            assert listing.explanation.rows == held
+            assert listing.rows == list(range(len(held)))
             shown = listing.explanation
             assert (shown.counted, shown.qualifying, shown.unknown) == (
                 narrower.counted, narrower.qualifying, narrower.unknown
             ), listing.result.scope  # fmt: skip
             compared += len(listing.result.scope) > 1
     assert listed > 20 and compared > 5
+
+
+def test_a_report_listing_holds_only_the_records_the_html_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full report's listings hold in memory the records the HTML shows (its first
+    `html_limit`), never a rule's whole explanation; every record listed is on disk and read
+    back in order, the same as the full listing filtered (a national report lists 700 000
+    records: held, they were most of its memory)."""
+    from checker.evaluate.explain import Explainer, Explanation
+    from checker.report import collect, records, spill
+
+    monkeypatch.setattr(records, "HTML_LIMIT_EACH", 2)
+    monkeypatch.setattr(records, "HTML_LIMIT_SHARE", 1)
+    monkeypatch.setattr(spill, "FLUSH_BYTES", 200)  # a few records to a chunk: many chunks
+    widest: list[Explanation] = []
+    real_explain = Explainer.explain
+
+    def kept(self: Explainer, *args: object, **kwargs: object) -> Explanation:
+        found = real_explain(self, *args, **kwargs)  # type: ignore[arg-type]
+        widest.append(found)
+        return found
+
+    with _demo_evaluator(f"sqlite:///{tmp_path / 'demo.db'}") as (connection, evaluator):
+        results = evaluator.evaluate()
+        explainer = Explainer(connection, evaluator)
+        monkeypatch.setattr(Explainer, "explain", kept)
+        found = collect.listings(explainer, results)
+        monkeypatch.undo()
+        spilled = 0
+        for listing in found.values():
+            limit = 2 if listing.result.kind == "each" else 1
+            shown = listing.explanation
+            assert len(shown.rows) == len(listing.rows) == min(limit, listing.total)
+            assert len(shown.dimensions) == len(shown._met) == len(shown.rows)
+            whole = explainer.explain(listing.result.rule, {"epci": EPCI})
+            expected = [cells for cells, state in zip(whole.within(listing.result.scope).rows,
+                                                      whole.within(listing.result.scope).states,
+                                                      strict=True)
+                        if state == listing.state]  # fmt: skip
+            assert [row for part in listing.slices(3) for row in part.rows] == expected
+            assert shown.rows == expected[:limit]
+            spilled += listing.total > limit
+    assert spilled > 5
+    assert widest
+    for explanation in widest:  # a rule's explanation keeps neither records nor a tally each
+        assert not explanation.rows and not explanation.dimensions and not explanation.states
+        assert not explanation._tally and not explanation._shared_dimensions
+        assert explanation.tally_by and set(explanation._tallies) == set(explanation.tally_by)
 
 
 def test_a_report_listing_refuses_a_verdict_the_two_engines_disagree_on(
@@ -290,7 +343,7 @@ def test_the_failing_records_file_is_the_same_whatever_its_slices(
     assert "".join(sliced) == whole
     assert len(sliced) > len(found) + 1  # some listing was cut into several slices
     lines = list(csv.reader(io.StringIO(whole.lstrip("\ufeff")), delimiter=";"))
-    assert len(lines) == 1 + sum(len(listing.rows) for listing in found.values())
+    assert len(lines) == 1 + sum(listing.total for listing in found.values())
     assert len({len(line) for line in lines}) == 1
 
 

@@ -25,7 +25,7 @@ from checker.ingest.importer import import_bundle
 from checker.ingest.pseudonym import KEY_ENV, key_setting
 from checker.paths import demo_bundle_dir, rules_dir
 from checker.report import xlsx
-from checker.report.collect import collect
+from checker.report.collect import ReportData, collect
 from checker.rulebook_loader import require_rules
 
 YEAR = 2025
@@ -38,9 +38,9 @@ SHOWN_ROWS = 30  # a sheet's first rows are in the golden file cell by cell, the
 
 
 @pytest.fixture(scope="module")
-def workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """The workbook `mixite check --year 2025 --format xlsx` writes for the demo and its CIA
-    (the same functions, in-process)."""
+def report_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+    """What `mixite check --year 2025 --format xlsx` reports for the demo and its CIA (the
+    same functions, in-process)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('classeur') / 'demo.db'}"
     rulebook, _ = require_rules([rules_dir(), demo_bundle_dir() / "cia.regles"])
     period = Period.year(YEAR)
@@ -55,7 +55,13 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
                                outcome.receipt, f"Contrôle des attributions {YEAR}")  # fmt: skip
         finally:
             engine.dispose()
-    return xlsx.render(data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def workbook(report_data: ReportData) -> bytes:
+    """The workbook `mixite check --year 2025 --format xlsx` writes for the demo and its CIA."""
+    return xlsx.render(report_data)
 
 
 def _value(value: Any) -> Any:
@@ -173,3 +179,37 @@ def test_a_table_made_as_it_is_written_gives_its_length_and_keeps_to_it() -> Non
     assert read.cell(row=301, column=2).value == 299
     assert read.cell(row=301, column=2).number_format == xlsx.INTEGER_FORMAT
     assert load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)["Table"].max_row == 301
+
+
+def test_the_failing_records_sheet_does_not_depend_on_its_sort_runs(
+    report_data: ReportData, workbook: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """« En défaut » sorts the listed records on disk, a run at a time, then merges the runs:
+    the sheet is the same with runs of a few hundred records as with one run."""
+    monkeypatch.setattr(xlsx, "_SORT_RUN", 700)
+    small_runs = describe(xlsx.render(report_data))
+    whole = describe(workbook)
+    for title in ("En défaut", "Défauts par résultat"):
+        mine = next(s for s in small_runs["sheets"] if s["title"] == title)
+        theirs = next(s for s in whole["sheets"] if s["title"] == title)
+        assert mine == theirs, title
+    assert next(s["count"] for s in whole["sheets"] if s["title"] == "En défaut") > 3 * 700
+
+
+def test_a_workbook_that_fails_leaves_no_temporary_file(
+    report_data: ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openpyxl writes each sheet of a write-only workbook to a temporary file, removed at the
+    save: a rendering that fails removes them too, instead of leaving them to the end of the
+    process (a server's, for a workbook downloaded from `mixite web`)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("panne au milieu du classeur")
+
+    monkeypatch.setattr(xlsx, "_observations", broken)  # after the sheets of failing records
+    with pytest.raises(RuntimeError, match="panne"):
+        xlsx.render(report_data)
+    assert list(tmp_path.iterdir()) == []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from checker.errors import MixiteError
 
 if TYPE_CHECKING:
-    from checker.report.outputs import Streamed
+    from checker.report.outputs import Streamed, Written
 
 # The system's own texts are English: the common causes, said in French.
 _REASONS = {
@@ -135,7 +135,7 @@ def guard(paths: Iterable[Path], output_format: str, db_url: str, force: bool) -
             )
 
 
-def write_files(files: Mapping[Path, str | bytes | Streamed]) -> None:
+def write_files(files: Mapping[Path, str | bytes | Streamed | Written]) -> None:
     """Write the report files, all or none (`replacing`): a report made as it is written (a
     `Streamed` listing) that fails midway, or a full disk, leaves the files that were there
     before untouched, never a plausible half of a listing. A destination that is not a plain
@@ -159,13 +159,18 @@ def _written_in_place(path: Path) -> bool:
     return path.is_symlink() or (path.exists() and not path.is_file())
 
 
-def _write(path: Path, content: str | bytes | Streamed) -> None:
+def _write(path: Path, content: str | bytes | Streamed | Written) -> None:
+    from checker.report.outputs import Streamed
+
     if isinstance(content, bytes):
         path.write_bytes(content)
     elif isinstance(content, str):
         _write_text(path, content)
-    else:
+    elif isinstance(content, Streamed):
         _write_pieces(path, content.pieces())
+    else:  # written by its maker straight into the file (the HTML and XLSX reports)
+        with path.open("wb") as handle:
+            content.write(handle)
 
 
 def _not_written(path: str, error: OSError) -> MixiteError:

@@ -103,6 +103,30 @@ class Explanation:
     _shared_dimensions: dict[tuple[str | None, ...], dict[str, str]] = field(
         default_factory=dict, repr=False
     )
+    # A full report's listing (`explain(listed_only=True, sink=…)`): each listed record is
+    # given to the sink as it comes (state, verdict, scope values, cells) and not kept here,
+    # so that a rule's records at fault are never all held at once (700 000 at 500 000
+    # attributions); only the tallies stay, for the counts of each scope.
+    sink: Callable[[str, bool | None, dict[str, str], list[Any]], None] | None = field(
+        default=None, repr=False
+    )
+    # The sets of scope keys a report's listing is asked the counts of (`tallied_within`), each
+    # tallied as the records come, instead of every combination of scope values: with the
+    # residence or the commune among them, there are nearly as many combinations as records
+    # (L441-1.PRIORITAIRES-25 at 500 000 attributions: 133 605 for 174 027 records; with the
+    # shared scope values of its records at fault, 148 MB).
+    tally_by: tuple[tuple[str, ...], ...] | None = field(default=None, repr=False)
+    _tally_positions: list[tuple[tuple[str, ...], tuple[int, ...]]] = field(
+        default_factory=list, repr=False
+    )  # each of `tally_by`, with its keys' positions in the scope values
+
+    def __post_init__(self) -> None:
+        if self.tally_by is not None:
+            self.tally_by = tuple(tuple(sorted(keys)) for keys in self.tally_by)
+            self._tallies = {keys: {} for keys in self.tally_by}
+            self._tally_positions = [
+                (keys, tuple(_DIMENSION_KEYS.index(key) for key in keys)) for keys in self.tally_by
+            ]
 
     @property
     def titles(self) -> list[str]:
@@ -143,33 +167,45 @@ class Explanation:
         self.unknown += met is None
         texts = tuple(None if value is None else str(value) for value in scope_values)
         if self.listed_only:
-            tally = self._tally.setdefault(texts, [0, 0, 0])
-            tally[0] += 1
-            tally[1] += met is True
-            tally[2] += met is None
+            for tally in self._tallies_of(texts):
+                tally[0] += 1
+                tally[1] += met is True
+                tally[2] += met is None
             if state == EN_REGLE:
                 return
         if cells is None:
             raise ValueError("the cells of a listed record are needed")
-        self.states.append(state)
-        self._met.append(met)
+        if self.sink is not None:  # given away: a dict per record, kept only by its taker
+            self.sink(state, met, _dimensions(texts), cells)
+            return
         # Records share a handful of scope values (EPCI, bailleur, commune, contingent…): one
         # dict per distinct combination, not per record.
         dimensions = self._shared_dimensions.get(texts)
         if dimensions is None:
-            dimensions = {
-                key: text for key, text in zip(DIMENSION_COLUMNS, texts, strict=True)
-                if text is not None
-            }  # fmt: skip
+            dimensions = _dimensions(texts)
             self._shared_dimensions[texts] = dimensions
+        self.states.append(state)
+        self._met.append(met)
         self.dimensions.append(dimensions)
         self.rows.append(cells)
+
+    def _tallies_of(self, texts: tuple[str | None, ...]) -> list[list[int]]:
+        """The tallies a record of these scope values counts in: that of its combination of
+        values, or (`tally_by`) that of its values of each set of keys."""
+        if self.tally_by is None:
+            return [self._tally.setdefault(texts, [0, 0, 0])]
+        return [
+            self._tallies[keys].setdefault(tuple(texts[p] for p in positions), [0, 0, 0])
+            for keys, positions in self._tally_positions
+        ]
 
     def _tallied(self, keys: tuple[str, ...]) -> dict[tuple[str | None, ...], list[int]]:
         """A listing's tallies summed by the records' values of `keys`, made once per set of
         keys (from the distinct combinations of scope values, not from the records)."""
         found = self._tallies.get(keys)
         if found is None:
+            if self.tally_by is not None:
+                raise ValueError(f"the records were not tallied by {keys}")
             found = {}
             positions = [_DIMENSION_KEYS.index(key) for key in keys]
             for texts, (counted, qualifying, unknown) in self._tally.items():
@@ -180,11 +216,33 @@ class Explanation:
             self._tallies[keys] = found
         return found
 
+    def tallied_within(self, scope: dict[str, str]) -> tuple[int, int, int]:
+        """A report's listing: the counts (counted, qualifying, unknown) of a narrower scope,
+        from the tallies by scope values."""
+        if not self.listed_only:
+            raise ValueError("only a report's listing tallies its records")
+        keys = tuple(sorted(scope))
+        if not all(key in DIMENSION_COLUMNS for key in keys):
+            return 0, 0, 0
+        counts = self._tallied(keys).get(tuple(scope[key] for key in keys))
+        return (counts[0], counts[1], counts[2]) if counts else (0, 0, 0)
+
+    def holding(self, rows: list[list[Any]], state: str) -> Explanation:
+        """An explanation of the same columns holding `rows`, all in `state` (a slice of a
+        report's listing read back from disk, for the writers of its records)."""
+        held = Explanation(self.rule, dict(self.scope), self.columns, population=self.population,
+                           condition=self.condition)  # fmt: skip
+        held.rows = rows
+        held.states = [state] * len(rows)
+        return held
+
     def within(self, scope: dict[str, str], only: str | None = None) -> Explanation:
         """The rows of a narrower scope (this explanation's population, filtered by scope keys
         as the check filters them); with `only`, the rows in that state alone (a report's
         listing), the counts staying those of the whole scope. A report takes every failing
         result's rows from its EPCI's explanation."""
+        if self.sink is not None:
+            raise ValueError("a listing given to a sink keeps no record")
         keys = tuple(sorted(scope))
         wanted = tuple(scope[key] for key in keys)
         kept = self._rows_by(keys).get(wanted, [])
@@ -198,9 +256,7 @@ class Explanation:
         if self.listed_only:
             if only is None or only == EN_REGLE:
                 raise ValueError("a report's listing keeps no record in good standing")
-            known = all(key in DIMENSION_COLUMNS for key in keys)
-            counts = self._tallied(keys).get(wanted) if known else None
-            narrower.counted, narrower.qualifying, narrower.unknown = counts or (0, 0, 0)
+            narrower.counted, narrower.qualifying, narrower.unknown = self.tallied_within(scope)
             return narrower
         narrower.counted = len(kept)
         narrower.qualifying = sum(1 for i in kept if self._met[i] is True)
@@ -223,6 +279,12 @@ class Explanation:
         kept.qualifying = sum(1 for i in rows if self._met[i] is True)
         kept.unknown = sum(self.states[i] == INDECIDABLE for i in rows)
         return kept
+
+
+def _dimensions(texts: tuple[str | None, ...]) -> dict[str, str]:
+    """A record's scope values by key (`DIMENSION_COLUMNS`' order), without those it lacks."""
+    return {key: text for key, text in zip(DIMENSION_COLUMNS, texts, strict=True)
+            if text is not None}  # fmt: skip
 
 
 def _state(met: Value, counts_against: bool) -> str:
@@ -282,10 +344,18 @@ class _Plan:
     verdict_in_sql: bool  # the query selects the check's verdict (SQL_VERDICT)
     counts_against: bool  # a cap: the records meeting the condition count against it
 
-    def explanation(self, scope: dict[str, str], *, listed_only: bool = False) -> Explanation:
+    def explanation(
+        self,
+        scope: dict[str, str],
+        *,
+        listed_only: bool = False,
+        sink: Callable[[str, bool | None, dict[str, str], list[Any]], None] | None = None,
+        tally_by: tuple[tuple[str, ...], ...] | None = None,
+    ) -> Explanation:
         """An explanation of this listing, without records yet."""
         return Explanation(self.rule_id, dict(scope), self.columns, population=self.entity,
-                           condition=self.condition, listed_only=listed_only)  # fmt: skip
+                           condition=self.condition, listed_only=listed_only, sink=sink,
+                           tally_by=tally_by)  # fmt: skip
 
 
 class Explainer:
@@ -332,7 +402,13 @@ class Explainer:
         return found
 
     def explain(
-        self, rule_id: str, scope: dict[str, str], *, listed_only: bool = False
+        self,
+        rule_id: str,
+        scope: dict[str, str],
+        *,
+        listed_only: bool = False,
+        sink: Callable[[str, bool | None, dict[str, str], list[Any]], None] | None = None,
+        tally_by: tuple[tuple[str, ...], ...] | None = None,
     ) -> Explanation:
         """The records of a rule's population in `scope`, each with its verdict, the parts of
         the condition, the indicators and the values the condition reads.
@@ -341,9 +417,14 @@ class Explainer:
         undecidable): the records in good standing are counted, tallied by scope values for
         the narrower scopes' counts, and not kept; their cells are never computed. At 100 000
         attributions they are most of the population, and were most of a full report's time
-        and memory (docs/dev/performance.md, « Listings of the full reports »)."""
+        and memory (docs/dev/performance.md, « Listings of the full reports »). With a `sink`
+        (a full report, `listed_only` only), each listed record goes to it as it is read
+        instead of being kept (`Explanation.sink`); with `tally_by`, the counts are kept for
+        those sets of scope keys only (`Explanation.tally_by`)."""
+        if (sink is not None or tally_by is not None) and not listed_only:
+            raise ValueError("only a report's listing gives its records to a sink")
         plan = self._plan(rule_id, scope, verdict_in_sql=listed_only)
-        explanation = plan.explanation(scope, listed_only=listed_only)
+        explanation = plan.explanation(scope, listed_only=listed_only, sink=sink, tally_by=tally_by)
         skipped = frozenset({EN_REGLE}) if listed_only else frozenset()
         for state, met, scope_values, cells in self._records(plan, skipped):
             explanation.add(state, met, scope_values, cells)

@@ -5,7 +5,9 @@ CIA's commitments, the uncertain points, the quality of the data, rule sources."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, extract, func, select
@@ -18,9 +20,11 @@ from checker.evaluate.results import (
     Result,
     objective_missing,
 )
-from checker.evaluate.run import Evaluator, Options, Period
+from checker.evaluate.run import DIMENSION_COLUMNS, Evaluator, Options, Period
 from checker.report import present
 from checker.report.names import Names
+from checker.report.records import html_limit
+from checker.report.spill import Spill, SpilledRows, dumps
 from checker.report.synthesis import REFERENCE_FIGURES, ObligationLine, synthesis
 from checker.runs import Receipt
 from checker.vocabulary import field_label
@@ -42,9 +46,28 @@ class Listing:
 
     index: int  # in the results
     result: Result
-    explanation: Explanation  # every record of the result's scope
-    rows: list[int]  # the records listed, as indexes into explanation.rows
+    explanation: Explanation  # the result's scope: its counts, and the records held
+    # The records held, as indexes into explanation.rows: every record listed, or, when they
+    # are `spilled`, the first ones (those the HTML report shows).
+    rows: list[int]
     state: str  # EN_DEFAUT or INDECIDABLE
+    spilled: SpilledRows | None = None  # every record listed, on disk (a full report's)
+
+    @property
+    def total(self) -> int:
+        """How many records are listed (held or not)."""
+        return self.spilled.total if self.spilled is not None else len(self.rows)
+
+    def slices(self, size: int) -> Iterator[Explanation]:
+        """Every record listed, in order, `size` at a time, each slice an explanation of the
+        listing's columns holding its records (read back from disk when spilled)."""
+        source: Iterator[list[Any]] = (
+            iter(self.spilled)
+            if self.spilled is not None
+            else (self.explanation.rows[i] for i in self.rows)
+        )
+        while chunk := list(islice(source, size)):
+            yield self.explanation.holding(chunk, self.state)
 
 
 @dataclass
@@ -188,10 +211,12 @@ def collect(connection: Connection, rulebook: Rulebook, period: Period, options:
 
 
 def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
-    """Every record behind each result to act on. A rule is explained once per EPCI, and the
-    narrower scopes take their rows from it, as the check filters them."""
-    listings: dict[int, Listing] = {}
-    widest: dict[tuple[str, str], Explanation] = {}
+    """Every record behind each result to act on, by the results' indexes in order. A rule is
+    explained once per EPCI, and each record goes, as it is read, to the listings of the
+    narrower scopes it belongs to, as the check filters them; each listing holds the records
+    the HTML report shows, and writes all of them to the report's temporary file
+    (`checker.report.spill`), so that memory does not grow with the number of records."""
+    wanted: dict[tuple[str, str], list[tuple[int, Result, str]]] = {}
     for index, result in enumerate(results):
         if result.status not in (NON_CONFORME, DONNEES_INSUFFISANTES) or result.kind == "structure":
             continue
@@ -203,16 +228,76 @@ def listings(explainer: Explainer, results: list[Result]) -> dict[int, Listing]:
             result.status, result.target, result.target_source, result.denominator
         ):
             continue  # the convention lacks its objective: no attribution is at fault
-        key = (result.rule, result.scope.get("epci", ""))
-        if key not in widest:
-            scope = {"epci": key[1]} if key[1] else {}
-            widest[key] = explainer.explain(result.rule, scope, listed_only=True)
         state = EN_DEFAUT if result.status == NON_CONFORME else INDECIDABLE
-        explanation = widest[key].within(result.scope, only=state)
-        listings[index] = Listing(
-            index, result, explanation, list(range(len(explanation.rows))), state
+        key = (result.rule, result.scope.get("epci", ""))
+        wanted.setdefault(key, []).append((index, result, state))
+    spill = Spill()
+    found: dict[int, Listing] = {}
+    for (rule, epci), members in wanted.items():
+        found.update(_rule_listings(explainer, rule, epci, members, spill))
+    return dict(sorted(found.items()))
+
+
+class _Router:
+    """Where each record of a rule's explanation goes: to the listings whose scope it is in
+    (the same test as `Explanation.within`: the record's value of each of the scope's keys)
+    and whose state it has, pickled once whatever their number."""
+
+    def __init__(self, members: list[tuple[int, Result, str]], spill: Spill) -> None:
+        self.rows: dict[int, SpilledRows] = {}
+        self.met: dict[int, list[bool | None]] = {}
+        self.dimensions: dict[int, list[dict[str, str]]] = {}
+        self._targets: dict[
+            tuple[tuple[str, ...], str], dict[tuple[str | None, ...], list[int]]
+        ] = {}
+        for index, result, state in members:
+            self.rows[index] = SpilledRows(spill, keep=html_limit(result.kind))
+            self.met[index], self.dimensions[index] = [], []
+            keys = tuple(sorted(result.scope))
+            by_values = self._targets.setdefault((keys, state), {})
+            by_values.setdefault(tuple(result.scope[key] for key in keys), []).append(index)
+
+    def take(self, state: str, met: bool | None, dimensions: dict[str, str],
+             cells: list[Any]) -> None:  # fmt: skip
+        pickled: bytes | None = None
+        for (keys, wanted_state), by_values in self._targets.items():
+            if state != wanted_state:
+                continue
+            for index in by_values.get(tuple(dimensions.get(key) for key in keys), ()):
+                if pickled is None:
+                    pickled = dumps(cells)
+                rows = self.rows[index]
+                if rows.held < rows.keep:
+                    self.met[index].append(met)
+                    self.dimensions[index].append(dimensions)
+                rows.add(cells, pickled)
+
+
+def _rule_listings(explainer: Explainer, rule: str, epci: str,
+                   members: list[tuple[int, Result, str]], spill: Spill) -> dict[int, Listing]:  # fmt: skip
+    """The listings of one rule's results in one EPCI (or in the whole flow, `epci` empty)."""
+    router = _Router(members, spill)
+    scope = {"epci": epci} if epci else {}
+    # The counts are asked for the results' sets of scope keys only (those of the scope
+    # columns: the others count nothing, `tallied_within`).
+    tally_by = tuple(sorted({
+        tuple(sorted(result.scope)) for _, result, _ in members
+        if all(key in DIMENSION_COLUMNS for key in result.scope)
+    }))  # fmt: skip
+    widest = explainer.explain(rule, scope, listed_only=True, sink=router.take, tally_by=tally_by)
+    found: dict[int, Listing] = {}
+    for index, result, state in members:
+        rows = router.rows[index]
+        rows.flush()
+        explanation = widest.holding(rows.head, state)
+        explanation.scope = dict(result.scope)
+        explanation.dimensions = router.dimensions[index]
+        explanation._met = router.met[index]
+        explanation.counted, explanation.qualifying, explanation.unknown = widest.tallied_within(
+            result.scope
         )
-    return listings
+        found[index] = Listing(index, result, explanation, list(range(len(rows.head))), state, rows)
+    return found
 
 
 def _breakdown(evaluator: Evaluator, rule_id: str, dimension: str) -> list[Result]:

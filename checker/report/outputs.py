@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from checker.report import json_report
 from checker.report.names import Names
@@ -42,7 +42,18 @@ class Streamed:
         return "".join(self.pieces())
 
 
-Content = str | bytes | Streamed
+@dataclass(frozen=True)
+class Written:
+    """A binary file written by `write` straight into the file opened for it, never held
+    whole: the HTML report (19 million characters at 500 000 attributions) and the workbook
+    (118 MB at 1 000 000), held until written, were most of what a full report's memory
+    still grew by (docs/dev/performance.md, « Full reports with flat memory (session 13) »).
+    `out_guard.write_files` writes it beside its path and renames it over it once complete."""
+
+    write: Callable[[BinaryIO], None]
+
+
+Content = str | bytes | Streamed | Written
 
 
 @dataclass
@@ -84,7 +95,13 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
-        files[destination] = render_complete(data, output_format)
+        if output_format in ("html", "xlsx"):  # written as made, not held whole
+            from checker.report import html, xlsx
+
+            writer = html.write if output_format == "html" else xlsx.write
+            files[destination] = Written(functools.partial(writer, data))
+        else:
+            files[destination] = render_complete(data, output_format)
         if output_format in ("html", "pdf"):
             files[failing_path(destination)] = _failing_file(data.listings, names, current.year)
         return files

@@ -103,13 +103,12 @@ def failing_csv_pieces(listings: dict[int, Listing], names: Names, year: int) ->
             "enregistrement": "en défaut" if listing.state == "en_defaut" else "indécidable",
             "population": present.UNITS.get(listing.explanation.population, ("",))[0],
         }
-        for start in range(0, len(listing.rows), _CSV_SLICE):
-            rows = listing.rows[start : start + _CSV_SLICE]
-            table = record_table(listing.explanation, names, rows)
+        for part in listing.slices(_CSV_SLICE):
+            table = record_table(part, names)
             buffer.seek(0)
             buffer.truncate()
-            for row, texts in zip(rows, table.text_rows(), strict=True):
-                cells = {**fixed, "cle": record_key(listing.explanation, row)}
+            for row, texts in enumerate(table.text_rows()):
+                cells = {**fixed, "cle": record_key(part, row)}
                 cells.update(zip(table.headers, texts, strict=True))
                 writer.writerow([cells.get(name, "") for name in header])
             yield buffer.getvalue()

@@ -12,13 +12,15 @@ table's layout is set from its first rows before any is appended; its filter is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set, Sized
 from dataclasses import dataclass, field
 from fractions import Fraction
 from io import BytesIO
 from itertools import chain, islice
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,12 +28,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from checker.evaluate.explain import EN_DEFAUT, show
+from checker.evaluate.explain import EN_DEFAUT, Explanation, show
 from checker.evaluate.results import Result
 from checker.report import present
-from checker.report.collect import ReportData
+from checker.report.collect import Listing, ReportData
 from checker.report.labels import STATUS_LABELS, shown_status
 from checker.report.records import record_key, record_table
+from checker.report.spill import Spill, SpilledRows
 from checker.report.synthesis import REFERENCE_FIGURES
 from checker.vocabulary import SCOPE_ORDER, capitalized, field_label, indicator_label, plain_text
 from dsl.types import DATE, MONEY, PERCENT, Type
@@ -351,9 +354,9 @@ def _record_columns(data: ReportData, identity: bool) -> list[tuple[str, str, Ty
     return columns
 
 
-def _reason(listing: Any, row: int) -> str:
-    """A listed record's reason for one rule, short: what fails, with the values read."""
-    explanation = listing.explanation
+def _reason(listing: Listing, explanation: Explanation, row: int) -> str:
+    """A listed record's reason for one rule, short: what fails, with the values read (the
+    record at `row` of `explanation`, a slice of `listing`)."""
     cells = explanation.rows[row]
     parts = []
     for column, value in zip(explanation.columns, cells, strict=True):
@@ -365,6 +368,12 @@ def _reason(listing: Any, row: int) -> str:
     return head + (f" ({' ; '.join(parts)})" if parts else "")
 
 
+# The entries of « En défaut » sorted in memory at a time before the runs are merged.
+_SORT_RUN = 20_000
+# The records of a listing made into rows at a time.
+_SLICE = 2000
+
+
 def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     """« En défaut »: each listed record once, a column per rule saying why it is listed;
     « Défauts par résultat »: one row per result and record (the same rows as the CSV), made
@@ -373,29 +382,22 @@ def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
     details = _record_columns(data, identity=False)
     population_title = "Population"
     rules = sorted({listing.result.rule for listing in data.listings.values()})
-    records: dict[tuple[str, str], dict[str, Any]] = {}
-    reasons: dict[tuple[str, str], dict[str, str]] = {}
-    for index in sorted(data.listings):
-        listing = data.listings[index]
-        table = record_table(listing.explanation, data.names, listing.rows)
-        population = listing.explanation.population
-        for row, cells in zip(listing.rows, table.rows, strict=True):
-            key = (population, record_key(listing.explanation, row))
-            if key not in records:
-                records[key] = dict(zip(table.keys, cells, strict=True))
-            reasons.setdefault(key, {})[listing.result.rule] = _reason(listing, row)
-    sheet = workbook.create_sheet(_sheet_name("En défaut", used))
-    headers = [population_title, *(title for _, title, _, _ in columns), *rules]
-    types: list[Type | None] = [None, *(type_ for _, _, type_, _ in columns)]
-    codes = {i + 1 for i, (_, _, _, code) in enumerate(columns) if code}
-    rows = (
-        [present.UNITS.get(population, (population,))[0],
-         *(records[(population, key)].get(k) for k, _, _, _ in columns),
-         *(reasons[(population, key)].get(rule) for rule in rules)]
-        for population, key in sorted(records)
-    )  # fmt: skip
-    write_table(sheet, headers, rows, types=types, code_columns=codes, length=len(records))
-    del records, reasons
+    spill = Spill()
+    try:
+        runs = _sorted_runs(data, columns, spill)
+        sheet = workbook.create_sheet(_sheet_name("En défaut", used))
+        headers = [population_title, *(title for _, title, _, _ in columns), *rules]
+        types: list[Type | None] = [None, *(type_ for _, _, type_, _ in columns)]
+        codes = {i + 1 for i, (_, _, _, code) in enumerate(columns) if code}
+        rows = (
+            [present.UNITS.get(population, (population,))[0], *identity,
+             *(reasons.get(rule) for rule in rules)]
+            for population, identity, reasons in _records(runs)
+        )  # fmt: skip
+        length = sum(1 for _ in _records(runs))
+        write_table(sheet, headers, rows, types=types, code_columns=codes, length=length)
+    finally:
+        spill.close()
     sheet = workbook.create_sheet(_sheet_name("Défauts par résultat", used))
     headers = ["Règle", "Périmètre", "Codes du périmètre", "Statut du résultat", "Enregistrement",
                population_title, *(title for _, title, _, _ in columns), "Pourquoi",
@@ -404,26 +406,84 @@ def _failing(workbook: Workbook, data: ReportData, used: set[str]) -> None:
              *(type_ for _, _, type_, _ in details)]  # fmt: skip
     codes = {2} | {i + 6 for i, (_, _, _, code) in enumerate(columns) if code}
     write_table(sheet, headers, _per_result(data, columns, details), types=types,
-                code_columns=codes, length=sum(len(found.rows) for found in data.listings.values()))  # fmt: skip
+                code_columns=codes, length=sum(found.total for found in data.listings.values()))  # fmt: skip
+
+
+# An entry of « En défaut »: (population, record key, order listed, rule, identity values,
+# reason), one per listing and record.
+_Entry = tuple[str, str, int, str, list[Any], str]
+
+
+def _sorted_runs(data: ReportData, columns: list[tuple[str, str, Type | None, bool]],
+                 spill: Spill) -> list[SpilledRows]:  # fmt: skip
+    """The entries of « En défaut » in runs sorted by record (then in the order listed), on
+    disk: a national report lists hundreds of thousands of records, which the sheet shows
+    sorted, each once (an external merge sort instead of every record held)."""
+    runs: list[SpilledRows] = []
+    batch: list[_Entry] = []
+    order = 0
+    for index in sorted(data.listings):
+        listing = data.listings[index]
+        population = listing.explanation.population
+        for part in listing.slices(_SLICE):
+            table = record_table(part, data.names)
+            for row, cells in enumerate(table.rows):
+                values = dict(zip(table.keys, cells, strict=True))
+                batch.append((population, record_key(part, row), order, listing.result.rule,
+                              [values.get(k) for k, _, _, _ in columns],
+                              _reason(listing, part, row)))  # fmt: skip
+                order += 1
+                if len(batch) >= _SORT_RUN:
+                    runs.append(_run(batch, spill))
+                    batch = []
+    if batch:
+        runs.append(_run(batch, spill))
+    return runs
+
+
+def _run(batch: list[_Entry], spill: Spill) -> SpilledRows:
+    batch.sort(key=lambda entry: (entry[0], entry[1], entry[2]))
+    run = SpilledRows(spill)
+    for entry in batch:
+        run.add(entry)
+    run.flush()
+    return run
+
+
+def _records(runs: list[SpilledRows]) -> Iterator[tuple[str, list[Any], dict[str, str]]]:
+    """Each record once, in order (population, key): the identity values it was first
+    listed with, and, for each rule, the reason of the last listing naming it."""
+    current: _Entry | None = None
+    reasons: dict[str, str] = {}
+    for entry in heapq.merge(*runs, key=lambda entry: (entry[0], entry[1], entry[2])):
+        if current is None or entry[:2] != current[:2]:
+            if current is not None:
+                yield current[0], current[4], reasons
+            current, reasons = entry, {}
+        reasons[entry[3]] = entry[5]
+    if current is not None:
+        yield current[0], current[4], reasons
 
 
 def _per_result(data: ReportData, columns: list[tuple[str, str, Type | None, bool]],
                 details: list[tuple[str, str, Type | None, bool]]) -> Iterator[list[Any]]:  # fmt: skip
-    """The rows of « Défauts par résultat », a listing at a time."""
+    """The rows of « Défauts par résultat », a slice of a listing at a time."""
     for index in sorted(data.listings):
         listing = data.listings[index]
         result = listing.result
-        table = record_table(listing.explanation, data.names, listing.rows)
         population = listing.explanation.population
         head = [result.rule, data.names.scope(result.scope), data.names.codes(result.scope),
                 STATUS_LABELS[shown_status(result)],
                 "en défaut" if listing.state == EN_DEFAUT else "indécidable",
                 present.UNITS.get(population, (population,))[0]]  # fmt: skip
-        for row, cells in zip(listing.rows, table.rows, strict=True):
-            values = dict(zip(table.keys, cells, strict=True))
-            by_title = dict(zip(table.headers, cells, strict=True))
-            yield [*head, *(values.get(k) for k, _, _, _ in columns), _reason(listing, row),
-                   *(by_title.get(title) for _, title, _, _ in details)]  # fmt: skip
+        for part in listing.slices(_SLICE):
+            table = record_table(part, data.names)
+            for row, cells in enumerate(table.rows):
+                values = dict(zip(table.keys, cells, strict=True))
+                by_title = dict(zip(table.headers, cells, strict=True))
+                yield [*head, *(values.get(k) for k, _, _, _ in columns),
+                       _reason(listing, part, row),
+                       *(by_title.get(title) for _, title, _, _ in details)]  # fmt: skip
 
 
 def _commitments(workbook: Workbook, data: ReportData, used: set[str]) -> None:
@@ -561,18 +621,47 @@ def _receipt(workbook: Workbook, data: ReportData, used: set[str]) -> None:
 
 
 def render(data: ReportData) -> bytes:
-    workbook = Workbook(write_only=True)
-    used: set[str] = set()
-    _synthesis(workbook, data, used)
-    _evolution(workbook, data, used)
-    _rule_sheets(workbook, data, used)
-    _commitments(workbook, data, used)
-    _failing(workbook, data, used)
-    _observations(workbook, data, used)
-    _uncertain(workbook, data, used)
-    _quality(workbook, data, used)
-    _parameters(workbook, data, used)
-    _receipt(workbook, data, used)
     buffer = BytesIO()
-    workbook.save(buffer)
+    write(data, buffer)
     return buffer.getvalue()
+
+
+def write(data: ReportData, target: BinaryIO) -> None:
+    """The workbook written into `target` (`mixite check --format xlsx` gives the file it
+    writes: a national workbook is not held as bytes)."""
+    workbook = Workbook(write_only=True)
+    try:
+        used: set[str] = set()
+        _synthesis(workbook, data, used)
+        _evolution(workbook, data, used)
+        _rule_sheets(workbook, data, used)
+        _commitments(workbook, data, used)
+        _failing(workbook, data, used)
+        _observations(workbook, data, used)
+        _uncertain(workbook, data, used)
+        _quality(workbook, data, used)
+        _parameters(workbook, data, used)
+        _receipt(workbook, data, used)
+        workbook.save(target)
+    except BaseException:
+        _remove_sheet_files(workbook)
+        raise
+
+
+def _remove_sheet_files(workbook: Workbook) -> None:
+    """The temporary files of a write-only workbook that will not be saved. openpyxl removes
+    them at the save, else only when the process ends: a long-running server (`mixite web`)
+    kept every failed workbook's files (up to 685 MB at 500 000 attributions) in /tmp. The
+    writer of each sheet is openpyxl's (`_writer`, made at the sheet's first row, and `_rows`,
+    the stream of its rows, closed first as `close` does)."""
+    for sheet in workbook.worksheets:
+        writer = getattr(sheet, "_writer", None)
+        if writer is None:
+            continue
+        rows = getattr(sheet, "_rows", None)
+        with contextlib.suppress(Exception):  # its XML stream may be broken: closed anyway
+            if rows is not None:
+                rows.close()
+            writer.close()
+        with contextlib.suppress(OSError, ValueError):
+            writer.cleanup()  # removes the file and forgets it

@@ -216,7 +216,7 @@ def failing_download(request: Request, annee: int, au: str | None = None) -> Res
         allowed = {index: listing for index, listing in found.items()
                    if permissions.can_see_records(actor, shown[index].scope)}  # fmt: skip
         text = failing_csv(allowed, ReportNames.load(connection), year)
-        count = sum(len(listing.rows) for listing in allowed.values())
+        count = sum(listing.total for listing in allowed.values())
         log(request, connection, actor, "consulter_enregistrements",
             f"enregistrements en défaut {year} ({count} enregistrement(s))")  # fmt: skip
     name = f"rapport-{year}{FAILING_SUFFIX}"
