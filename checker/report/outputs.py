@@ -95,13 +95,7 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         data = collect(connection, rulebook, current.period, options, current.results,
                        current.receipt, title, earlier if earlier else None,
                        stem=destination.stem)  # fmt: skip
-        if output_format in ("html", "xlsx"):  # written as made, not held whole
-            from checker.report import html, xlsx
-
-            writer = html.write if output_format == "html" else xlsx.write
-            files[destination] = Written(functools.partial(writer, data))
-        else:
-            files[destination] = render_complete(data, output_format)
+        files[destination] = complete_content(data, output_format)
         if output_format in ("html", "pdf"):
             files[failing_path(destination)] = _failing_file(data.listings, names, current.year)
         return files
@@ -129,6 +123,17 @@ def report_files(connection: Connection, rulebook: Rulebook, options: Options,
         found = failing_listings(connection, rulebook, current.period, options, current.results)
         files[failing_path(destination)] = _failing_file(found, names, current.year)
     return files
+
+
+def complete_content(data: ReportData, output_format: str) -> str | bytes | Written:
+    """A full report's file: the HTML and the workbook written into it as they are made, never
+    held whole; the others (PDF, Word) rendered first."""
+    if output_format in ("html", "xlsx"):
+        from checker.report import html, xlsx
+
+        writer = html.write if output_format == "html" else xlsx.write
+        return Written(functools.partial(writer, data))
+    return render_complete(data, output_format)
 
 
 def render_complete(data: ReportData, output_format: str) -> str | bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -211,16 +211,26 @@ def drilldown_json_pieces(found: Drilldown, slices: Iterable[Explanation]) -> It
 
 
 def spooled(pieces: Iterable[str], media_type: str, filename: str | None = None) -> Response:
+    """A text download made a piece at a time (`spooled_file`)."""
+
+    def write(handle: BinaryIO) -> None:
+        for piece in pieces:
+            handle.write(piece.encode("utf-8"))
+
+    return spooled_file(write, media_type, filename)
+
+
+def spooled_file(write: Callable[[BinaryIO], None], media_type: str,
+                 filename: str | None = None) -> Response:  # fmt: skip
     """A download made whole before it is sent, in an anonymous temporary file (no name on
     disk, gone when closed): the records are read in the request's transaction and the
     connection is given back before the client takes the file, however slowly (a cursor left
     open during the transfer kept SQLite's lock from every write of the application); a
     refusal midway is an error answer, never half a file with a success status; the memory
-    holds a slice, whatever the number of records."""
+    holds a slice, whatever the size of the file."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the answer, once sent)
     try:
-        for piece in pieces:
-            spool.write(piece.encode("utf-8"))
+        write(spool)
         size = spool.tell()
         spool.seek(0)
     except BaseException:
