@@ -73,18 +73,9 @@ def test_a_records_download_refused_midway_is_an_error_not_half_a_file(
     from checker.errors import MixiteError
     from checker.evaluate.explain import Explainer
 
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    import_bundle([demo_bundle_dir()], url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
-        token = accounts.issue_token(connection, "epci", 5)[0]
-    client = TestClient(create_app(WebConfig(url)))
-    sign_in(client, "epci")
+    client, headers = _demo_site(f"sqlite:///{tmp_path / 'demo.db'}")
     csv_path = f"/resultats/{RULE}/enregistrements.csv?annee=2025&perimetre=epci={DEMO_EPCI}"
     api_path = f"/api/explain/{RULE}?year=2025&scope=epci={DEMO_EPCI}"
-    headers = {"Authorization": f"Bearer {token}"}
-    engine.dispose()
     whole = client.get(csv_path)
     assert whole.status_code == 200 and whole.headers["content-length"] == str(len(whole.content))
     assert whole.text.startswith("\ufeffPseudonyme du ménage;") and whole.text.count("\r\n") > 100
@@ -102,9 +93,8 @@ def test_a_records_download_refused_midway_is_an_error_not_half_a_file(
 
 
 def test_the_api_document_of_records_is_the_whole_listing(tmp_path: Path) -> None:
-    """`/api/explain`, sent as its records are read: the same document as the whole listing
-    made at once (columns, every row as text, the counts), and a refusal before anything is
-    sent keeps its status."""
+    """`/api/explain`: the same document as the whole listing made at once (columns, every row
+    as text, the counts); an unknown rule is refused with its message."""
     from sqlalchemy import create_engine
 
     from checker.evaluate.explain import explain
@@ -112,14 +102,7 @@ def test_the_api_document_of_records_is_the_whole_listing(tmp_path: Path) -> Non
     from checker.rulebook_loader import require_rules
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    import_bundle([demo_bundle_dir()], url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
-        token = accounts.issue_token(connection, "epci", 5)[0]
-    engine.dispose()
-    client = TestClient(create_app(WebConfig(url)))
-    headers = {"Authorization": f"Bearer {token}"}
+    client, headers = _demo_site(url)
     rulebook, _ = require_rules()
     reading = create_engine(url)
     for rule, scope in (
@@ -168,3 +151,17 @@ def test_counts_on_the_pages_are_written_the_french_way() -> None:
     assert page.render(n=31377, m=1_000_000, none=None) == "31\u202f377 sur 1\u202f000\u202f000 ; —"
     template = Path(formats.__file__).parent / "templates" / "enregistrements.html"
     assert "d.explanation.counted|entier" in template.read_text(encoding="utf-8")
+
+
+def _demo_site(url: str) -> tuple[TestClient, dict[str, str]]:
+    """The demo imported at `url`, an EPCI account signed in on an app over it, and the
+    headers of its API token."""
+    import_bundle([demo_bundle_dir()], url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        accounts.create(connection, "epci", "epci", PASSWORD, territories=[DEMO_EPCI])
+        token = accounts.issue_token(connection, "epci", 5)[0]
+    engine.dispose()
+    client = TestClient(create_app(WebConfig(url)))
+    sign_in(client, "epci")
+    return client, {"Authorization": f"Bearer {token}"}
