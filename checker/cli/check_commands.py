@@ -569,5 +569,8 @@ def register_bilan(app: typer.Typer) -> None:
             with out_guard.replacing(files) as (csv_file, xlsx_file):
                 written = bilan.write(chain([first], rows), year, names, csv_file, xlsx_file)
         engine.dispose()
-        out.print(f"Bilan {year} : {written.attributions} attributions, {written.rows} lignes.")
+        from checker.frenchfmt import number
+
+        out.print(f"Bilan {year} : {number(written.attributions, 0)} attributions, "
+                  f"{number(written.rows, 0)} lignes.")  # fmt: skip
         out.print(f"Écrit : {stem.with_suffix('.xlsx')} et {stem.with_suffix('.csv')}")

@@ -213,7 +213,9 @@ def _rule_sections(data: ReportData) -> list[dict[str, Any]]:
         rule: ast.Rule = data.rulebook.rules[line.rule]
         # A rule may have several lines (a whole flow and its per-EPCI figures, several EPCI):
         # the first keeps the rule's id as anchor, the others are told apart.
-        label = line.rule + (" (pour information)" if line.status == "information" else "")
+        # Named by its title where a person reads it (the table of contents); the code beside.
+        title = rule.meta.title or line.rule
+        label = title + (" (pour information)" if line.status == "information" else "")
         anchor_id = line.rule if line.rule not in seen else f"{line.rule}-{line.epci or 'ensemble'}"
         seen.add(line.rule)
         results = [(i, r) for i, r in enumerate(data.results)
@@ -279,7 +281,7 @@ def _rule_sections(data: ReportData) -> list[dict[str, Any]]:
             "label": label,
             "rule": line.rule,
             "line": line,
-            "title": rule.meta.title or line.rule,
+            "title": title,
             "sources": rule.meta.sources,
             "uncertain": uncertain_count.get(line.rule, 0),
             "rows": [_scope_row(data, i, r) for i, r in results],
